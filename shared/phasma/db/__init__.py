@@ -1,0 +1,1 @@
+"""PostgreSQL access: connecting, pooling and schema migrations."""

@@ -1,0 +1,367 @@
+"""The migrated schema enforces the data model's rules and the roles' privileges."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pg8000.exceptions
+import pg8000.native
+import pytest
+from phasma.db.connect import connect
+from phasma.db.migrations import ensure_login_user
+
+CHECK_VIOLATION = "23514"
+INSUFFICIENT_PRIVILEGE = "42501"
+
+BLOB = "0123456789abcdef0123456789abcdef"
+
+TABLES = {
+    "users",
+    "sessions",
+    "uploads",
+    "posts",
+    "likes",
+    "hashtags",
+    "post_hashtags",
+    "comments",
+    "follows",
+    "feed",
+    "notifications",
+    "outbox",
+    "audit_log",
+    "recent_searches",
+}
+
+
+@pytest.fixture
+def owner(migrated_database_url: str) -> Iterator[pg8000.native.Connection]:
+    """A superuser connection to a freshly migrated database."""
+    with connect(migrated_database_url) as connection:
+        yield connection
+
+
+def _sqlstate(connection: pg8000.native.Connection, sql: str, **parameters: object) -> str:
+    """Run ``sql`` expecting PostgreSQL to reject it; return the SQLSTATE."""
+    with pytest.raises(pg8000.exceptions.DatabaseError) as raised:
+        connection.run(sql, **parameters)
+    return raised.value.args[0]["C"]
+
+
+def _insert_user(connection: pg8000.native.Connection, username: str) -> int:
+    [[user_id]] = connection.run(
+        "INSERT INTO users (name, username, email, password_hash)"
+        " VALUES ('Someone', :username, :email, 'hash') RETURNING id",
+        username=username,
+        email=f"{username}@example.com",
+    )
+    return user_id
+
+
+def _insert_post(connection: pg8000.native.Connection, user_id: int, filename: str = BLOB) -> int:
+    [[post_id]] = connection.run(
+        "INSERT INTO posts (user_id, filename) VALUES (:user_id, :filename) RETURNING id",
+        user_id=user_id,
+        filename=filename,
+    )
+    return post_id
+
+
+# --- structure -------------------------------------------------------------------
+
+
+def test_every_table_of_the_data_model_exists(owner: pg8000.native.Connection) -> None:
+    rows = owner.run("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+
+    assert {name for [name] in rows} == TABLES | {"schema_migrations"}
+
+
+def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connection) -> None:
+    # Indexes behind PRIMARY KEY and UNIQUE constraints are left out, as in §1.2.
+    rows = owner.run(
+        "SELECT tablename, indexdef FROM pg_indexes AS i WHERE schemaname = 'public'"
+        " AND indexdef LIKE '%USING btree%'"
+        " AND NOT EXISTS (SELECT FROM pg_constraint WHERE conname = i.indexname)"
+    )
+    definitions = {(table, definition.split(" USING btree ")[1]) for table, definition in rows}
+
+    assert definitions == {
+        ("users", "(id) WHERE is_celebrity"),
+        ("users", "(avatar) WHERE (avatar IS NOT NULL)"),
+        ("sessions", "(user_id, created DESC)"),
+        ("sessions", "(expires_at)"),
+        ("uploads", "(user_id, created)"),
+        ("uploads", "(created)"),
+        ("posts", "(created DESC, id DESC)"),
+        ("posts", "(user_id, created DESC, id DESC)"),
+        ("likes", "(user_id, created DESC, post_id DESC)"),
+        ("post_hashtags", "(hashtag_id)"),
+        ("comments", "(post_id, created DESC, id DESC)"),
+        ("follows", "(followee_id, created DESC, follower_id DESC)"),
+        ("follows", "(follower_id, created DESC, followee_id DESC)"),
+        ("feed", "(user_id, created DESC, post_id DESC)"),
+        ("feed", "(post_id)"),
+        ("notifications", "(user_id, created DESC, id DESC)"),
+        ("notifications", "(user_id) WHERE (NOT read)"),
+        ("notifications", "(type, entity_id)"),
+        ("outbox", "(id) WHERE (published_at IS NULL)"),
+        ("outbox", "(created)"),
+        ("audit_log", "(user_id)"),
+        ("recent_searches", "(user_id, created DESC, id DESC)"),
+    }
+
+
+def test_search_indexes_use_trigrams_and_full_text(owner: pg8000.native.Connection) -> None:
+    rows = owner.run(
+        "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+        " AND indexdef LIKE '%USING gin%'"
+    )
+    definitions = {(table, definition.split(" USING gin ")[1]) for table, definition in rows}
+
+    assert definitions == {
+        ("users", "(username gin_trgm_ops)"),
+        ("users", "(name gin_trgm_ops)"),
+        ("hashtags", "(name gin_trgm_ops)"),
+        (
+            "posts",
+            "(to_tsvector('simple'::regconfig,"
+            " (COALESCE(description, ''::character varying))::text))",
+        ),
+    }
+
+
+def test_identity_keys_and_public_ids(owner: pg8000.native.Connection) -> None:
+    user_id = _insert_user(owner, "identity.check")
+
+    [[public_id]] = owner.run("SELECT public_id FROM users WHERE id = :id", id=user_id)
+
+    assert isinstance(public_id, uuid.UUID)
+    # GENERATED ALWAYS: the application cannot choose internal keys.
+    assert (
+        _sqlstate(
+            owner,
+            "INSERT INTO users (id, name, username, email, password_hash)"
+            " VALUES (999, 'x', 'chosen_id', 'chosen@example.com', 'hash')",
+        )
+        == "428C9"
+    )
+
+
+# --- CHECK constraints -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["ab", "Upper", "with space", "trailing\n", "a" * 31, "café"])
+def test_username_check_rejects(owner: pg8000.native.Connection, username: str) -> None:
+    assert _sqlstate(
+        owner,
+        "INSERT INTO users (name, username, email, password_hash)"
+        " VALUES ('x', :username, 'x@example.com', 'hash')",
+        username=username,
+    ) in (CHECK_VIOLATION, "22001")  # 22001: too long for varchar(30)
+
+
+def test_username_check_accepts_the_allowed_alphabet(owner: pg8000.native.Connection) -> None:
+    _insert_user(owner, "a.b_c9")
+    _insert_user(owner, "z" * 30)
+
+
+@pytest.mark.parametrize("blob", ["0123456789ABCDEF0123456789ABCDEF", "abc", BLOB[:-1] + "g"])
+def test_blob_check_rejects(owner: pg8000.native.Connection, blob: str) -> None:
+    user_id = _insert_user(owner, "blob.owner")
+
+    assert (
+        _sqlstate(owner, "UPDATE users SET avatar = :blob WHERE id = :id", blob=blob, id=user_id)
+        == CHECK_VIOLATION
+    )
+    assert (
+        _sqlstate(
+            owner,
+            "INSERT INTO uploads (filename, user_id) VALUES (:blob, :id)",
+            blob=blob,
+            id=user_id,
+        )
+        == CHECK_VIOLATION
+    )
+    assert (
+        _sqlstate(
+            owner,
+            "INSERT INTO posts (filename, user_id) VALUES (:blob, :id)",
+            blob=blob,
+            id=user_id,
+        )
+        == CHECK_VIOLATION
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "counter"),
+    [
+        ("users", "follower_count"),
+        ("users", "post_count"),
+        ("posts", "like_count"),
+        ("posts", "comment_count"),
+        ("hashtags", "post_count"),
+    ],
+)
+def test_counters_cannot_go_negative(
+    owner: pg8000.native.Connection, table: str, counter: str
+) -> None:
+    _insert_post(owner, _insert_user(owner, "counter.owner"))
+    owner.run("INSERT INTO hashtags (name) VALUES ('tag')")
+
+    # Table and column come from the parameter list above, not from input.
+    assert _sqlstate(owner, f"UPDATE {table} SET {counter} = {counter} - 1") == CHECK_VIOLATION
+
+
+def test_a_user_cannot_follow_themselves(owner: pg8000.native.Connection) -> None:
+    user_id = _insert_user(owner, "narcissus")
+    other_id = _insert_user(owner, "echo")
+
+    owner.run(
+        "INSERT INTO follows (follower_id, followee_id) VALUES (:a, :b)", a=other_id, b=user_id
+    )
+    assert (
+        _sqlstate(
+            owner, "INSERT INTO follows (follower_id, followee_id) VALUES (:id, :id)", id=user_id
+        )
+        == CHECK_VIOLATION
+    )
+
+
+def test_notification_types_are_closed(owner: pg8000.native.Connection) -> None:
+    recipient = _insert_user(owner, "recipient")
+    actor = _insert_user(owner, "actor")
+    insert = (
+        "INSERT INTO notifications (external_id, user_id, actor_id, type, entity_id)"
+        " VALUES (:external_id, :recipient, :actor, :type, 'entity')"
+    )
+
+    owner.run(insert, external_id="event-1", recipient=recipient, actor=actor, type="follow")
+    assert (
+        _sqlstate(
+            owner, insert, external_id="event-2", recipient=recipient, actor=actor, type="mention"
+        )
+        == CHECK_VIOLATION
+    )
+
+
+def test_other_closed_vocabularies(owner: pg8000.native.Connection) -> None:
+    user_id = _insert_user(owner, "vocabulary")
+    post_id = _insert_post(owner, user_id)
+
+    assert _sqlstate(owner, "INSERT INTO hashtags (name) VALUES ('Not-A-Tag')") == CHECK_VIOLATION
+    assert (
+        _sqlstate(
+            owner,
+            "INSERT INTO comments (post_id, user_id, body) VALUES (:post, :user, '')",
+            post=post_id,
+            user=user_id,
+        )
+        == CHECK_VIOLATION
+    )
+    assert (
+        _sqlstate(
+            owner,
+            "INSERT INTO recent_searches (user_id, entity_type, reference)"
+            " VALUES (:id, 'tags', 'x')",
+            id=user_id,
+        )
+        == CHECK_VIOLATION
+    )
+    assert (
+        _sqlstate(
+            owner,
+            "INSERT INTO outbox (topic, type, source, subject, partition_key, payload)"
+            " VALUES ('elsewhere', 't', 's', 'x', 'k', '{}')",
+        )
+        == CHECK_VIOLATION
+    )
+
+
+# --- cascades --------------------------------------------------------------------
+
+
+def test_deleting_a_user_cascades(owner: pg8000.native.Connection) -> None:
+    author = _insert_user(owner, "leaving")
+    reader = _insert_user(owner, "staying")
+    post_id = _insert_post(owner, author)
+    owner.run(
+        "INSERT INTO sessions (id, user_id, expires_at)"
+        " VALUES (:id, :user, now() + interval '1 day')",
+        id="f" * 64,
+        user=author,
+    )
+    owner.run(
+        "INSERT INTO likes (post_id, user_id) VALUES (:post, :user)", post=post_id, user=reader
+    )
+    owner.run(
+        "INSERT INTO feed (user_id, post_id, created) VALUES (:user, :post, now())",
+        user=reader,
+        post=post_id,
+    )
+
+    owner.run("DELETE FROM users WHERE id = :id", id=author)
+
+    for table in ("sessions", "posts", "likes", "feed"):
+        assert owner.run(f"SELECT count(*) FROM {table}") == [[0]], table
+    assert owner.run("SELECT count(*) FROM users") == [[1]]
+
+
+# --- roles -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def login_as(migrated_database_url: str) -> Iterator[Callable[[str], pg8000.native.Connection]]:
+    """Connect as a new login user who is a member of the given role."""
+    created: list[str] = []
+    connections: list[pg8000.native.Connection] = []
+
+    def login(role: str) -> pg8000.native.Connection:
+        name = f"phasma_test_{role}_{uuid.uuid4().hex[:12]}"
+        password = uuid.uuid4().hex
+        ensure_login_user(migrated_database_url, name, password, role)
+        created.append(name)
+        parts = urlsplit(migrated_database_url)
+        netloc = f"{quote(name)}:{quote(password)}@{parts.hostname}:{parts.port or 5432}"
+        connection = connect(urlunsplit(parts._replace(netloc=netloc)))
+        connections.append(connection)
+        return connection
+
+    yield login
+    for connection in connections:
+        connection.close()
+    with connect(migrated_database_url) as owner_connection:
+        for name in created:
+            owner_connection.run(f'DROP ROLE "{name}"')
+
+
+def test_app_role_reads_and_writes_but_has_no_ddl(
+    login_as: Callable[[str], pg8000.native.Connection],
+) -> None:
+    app = login_as("phasma_app")
+
+    user_id = _insert_user(app, "app.user")
+    _insert_post(app, user_id)
+    assert app.run("UPDATE users SET bio = 'hi' WHERE id = :id RETURNING id", id=user_id)
+    assert app.run("SELECT count(*) FROM posts") == [[1]]
+
+    assert _sqlstate(app, "CREATE TABLE sneaky (id int)") == INSUFFICIENT_PRIVILEGE
+    assert _sqlstate(app, "DROP TABLE audit_log") == INSUFFICIENT_PRIVILEGE
+    assert _sqlstate(app, "SELECT count(*) FROM schema_migrations") == INSUFFICIENT_PRIVILEGE
+
+
+def test_indexer_role_reads_only_what_it_indexes(
+    owner: pg8000.native.Connection,
+    login_as: Callable[[str], pg8000.native.Connection],
+) -> None:
+    _insert_post(owner, _insert_user(owner, "indexed"))
+    indexer = login_as("phasma_indexer")
+
+    for table in ("outbox", "users", "posts", "hashtags", "post_hashtags"):
+        indexer.run(f"SELECT count(*) FROM {table}")
+    assert indexer.run("SELECT count(*) FROM posts") == [[1]]
+
+    for table in TABLES - {"outbox", "users", "posts", "hashtags", "post_hashtags"}:
+        assert _sqlstate(indexer, f"SELECT count(*) FROM {table}") == INSUFFICIENT_PRIVILEGE, table
+    assert _sqlstate(indexer, "UPDATE posts SET description = 'x'") == INSUFFICIENT_PRIVILEGE

@@ -1,0 +1,1 @@
+"""Phasma: the shared package every function imports."""

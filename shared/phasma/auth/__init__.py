@@ -1,0 +1,1 @@
+"""Authentication: password hashing, session tokens and the login throttle."""

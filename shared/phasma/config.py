@@ -1,0 +1,163 @@
+"""Settings: every URL, limit and default in one model, read from the environment.
+
+Fixed product constants (operations.md §6: "not configurable") live in `Limits`;
+everything an operator may tune is a field of `Settings`.
+"""
+
+from __future__ import annotations
+
+import functools
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Limits:
+    """Product rules that are part of the contract, not deployment tuning."""
+
+    SESSION_TTL_SECONDS: Final = 7 * 24 * 3600
+    SESSION_REFRESH_BELOW_SECONDS: Final = SESSION_TTL_SECONDS // 2
+    SESSIONS_PER_USER: Final = 100
+    LOGIN_THROTTLE_IP_LIMIT: Final = 5
+    LOGIN_THROTTLE_EMAIL_LIMIT: Final = 50
+    LOGIN_THROTTLE_WINDOW_SECONDS: Final = 15 * 60
+    JSON_BODY_MAX_BYTES: Final = 100 * 1024
+    NAME_MAX_CHARS: Final = 100
+    EMAIL_MAX_CHARS: Final = 255
+    BIO_MAX_CHARS: Final = 300
+    PASSWORD_MIN_BYTES: Final = 8
+    PASSWORD_MAX_BYTES: Final = 128
+    PAGE_DEFAULT_LIMIT: Final = 10
+    PAGE_MAX_LIMIT: Final = 50
+    CURSOR_MAX_CHARS: Final = 512
+    REQUEST_ID_MAX_CHARS: Final = 64
+    UPLOAD_MAX_BYTES: Final = 1_000_000
+    UPLOAD_MAX_PIXELS: Final = 25_000_000
+    UPLOAD_PENDING_MAX: Final = 20
+    UPLOAD_EXPIRY_SECONDS: Final = 3600
+    CELEBRITY_FOLLOWER_THRESHOLD: Final = 10_000
+    FOLLOW_BACKFILL_POSTS: Final = 50
+    RESERVED_USERNAMES: Final = frozenset({"search", "suggested"})
+
+
+class BucketPolicy(BaseModel):
+    """One token-bucket policy: `burst` tokens, refilled at `rate` tokens per second."""
+
+    burst: int
+    rate: Decimal
+
+
+RATE_LIMIT_DEFAULTS: Final[dict[str, BucketPolicy]] = {
+    "strict": BucketPolicy(burst=5, rate=Decimal("0.2")),
+    "typeahead": BucketPolicy(burst=20, rate=Decimal("5")),
+    "read": BucketPolicy(burst=120, rate=Decimal("2")),
+    "mutation": BucketPolicy(burst=30, rate=Decimal("1")),
+}
+
+
+def _positive_or_none(raw: Any, kind: type[int] | type[Decimal]) -> Any:
+    """Parse an override; the spec says unparseable, zero or negative means "use the default"."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = kind(str(raw).strip())
+    except (ValueError, InvalidOperation):
+        return None
+    return value if value > 0 else None
+
+
+class Settings(BaseSettings):
+    """Deployment settings (operations.md §6). Field names are the environment variables."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    # Identity of the running function (Knative sets these).
+    k_service: str = "phasma"
+    k_revision: str = "local"
+    log_level: str = "info"
+
+    # PostgreSQL
+    database_url: str | None = None
+    postgres_max_conns: int = Field(5, ge=1)
+    postgres_conn_lifetime_minutes: float = 30
+    postgres_conn_idle_seconds: float = 300
+    postgres_retry_max_attempts: int = Field(3, ge=1)
+    postgres_retry_backoff_ms: int = Field(100, ge=0)
+    circuit_failure_threshold: int = Field(5, ge=1)
+    circuit_cooldown_seconds: float = 30
+    ready_timeout_ms: int = 2000
+
+    # Sessions and passwords
+    session_hash_secret: str | None = None
+    session_absolute_ttl_hours: int = Field(720, ge=1)
+    argon_max_concurrency: int = Field(4, ge=1)
+    argon_wait_timeout_seconds: float = 10
+
+    # Cache, rate limiting
+    cache_url: str | None = None
+    cache_password: str | None = None
+    cache_conn_lifetime_minutes: float = 30
+    cache_conn_write_timeout_ms: int = 3000
+    rate_limit_fail_open: bool = False
+    rate_limit_strict_burst: int | None = None
+    rate_limit_strict_rate: Decimal | None = None
+    rate_limit_typeahead_burst: int | None = None
+    rate_limit_typeahead_rate: Decimal | None = None
+    rate_limit_read_burst: int | None = None
+    rate_limit_read_rate: Decimal | None = None
+    rate_limit_mutation_burst: int | None = None
+    rate_limit_mutation_rate: Decimal | None = None
+    trust_proxy: bool = False
+
+    # Object store
+    s3_endpoint: str = "http://storage:8333"
+    s3_bucket: str = "phasma"
+    s3_region: str = "us-east-1"
+    s3_force_path_style: bool = True
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+
+    # Events
+    kafka_brokers: str | None = None
+    kafka_publish_timeout_ms: int = 5000
+
+    @field_validator(
+        "rate_limit_strict_burst",
+        "rate_limit_typeahead_burst",
+        "rate_limit_read_burst",
+        "rate_limit_mutation_burst",
+        mode="before",
+    )
+    @classmethod
+    def _burst_override(cls, raw: Any) -> int | None:
+        return _positive_or_none(raw, int)
+
+    @field_validator(
+        "rate_limit_strict_rate",
+        "rate_limit_typeahead_rate",
+        "rate_limit_read_rate",
+        "rate_limit_mutation_rate",
+        mode="before",
+    )
+    @classmethod
+    def _rate_override(cls, raw: Any) -> Decimal | None:
+        return _positive_or_none(raw, Decimal)
+
+    def rate_limit_policy(self, policy: str) -> BucketPolicy:
+        """The effective bucket for `policy`: environment override, else the spec default."""
+        default = RATE_LIMIT_DEFAULTS[policy]
+        burst = getattr(self, f"rate_limit_{policy}_burst") or default.burst
+        rate = getattr(self, f"rate_limit_{policy}_rate") or default.rate
+        return BucketPolicy(burst=burst, rate=rate)
+
+    @property
+    def session_absolute_ttl_seconds(self) -> int:
+        return self.session_absolute_ttl_hours * 3600
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

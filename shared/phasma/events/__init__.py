@@ -1,0 +1,1 @@
+"""Events: the public catalogue, and the outbox rows written with each change."""

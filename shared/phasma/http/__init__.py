@@ -1,0 +1,1 @@
+"""HTTP plumbing: routing, the request pipeline, errors and responses."""

@@ -1,0 +1,269 @@
+"""The request pipeline every HTTP function runs (api.md §1.1).
+
+exception guard → request id → access log → security headers → origin guard →
+session resolution → rate limit → route match → auth → handler (which checks
+path parameters and parses its body). The first stage that rejects decides.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from werkzeug import Request, Response
+
+from phasma.auth.tokens import is_well_formed, token_key
+from phasma.config import Limits, Settings
+from phasma.db.pool import DatabaseUnavailable
+from phasma.http import metrics, probes
+from phasma.http.bodies import read_json_object
+from phasma.http.context import RequestContext, client_ip, is_secure
+from phasma.http.cookies import COOKIE_NAME, clear_session_cookie, set_session_cookie
+from phasma.http.errors import (
+    Forbidden,
+    HttpError,
+    MethodNotAllowed,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+)
+from phasma.http.responses import error_response
+from phasma.http.routing import Matched, RouteTable
+from phasma.http.routing import MethodNotAllowed as PathKnown
+from phasma.logs import request_id_var
+from phasma.registry import Access, Function, Route
+from phasma.runtime import Runtime
+from phasma.sessions.queries import resolve_session
+
+log = logging.getLogger("phasma.http")
+access_log = logging.getLogger("phasma.access")
+
+Handler = Callable[[RequestContext], Response]
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-XSS-Protection": "0",
+    "Content-Security-Policy": (
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    ),
+}
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def choose_request_id(supplied: str | None) -> str:
+    """The caller's id when non-empty and at most 64 characters, else 32 random hex."""
+    if supplied and len(supplied) <= Limits.REQUEST_ID_MAX_CHARS:
+        return supplied
+    return secrets.token_hex(16)
+
+
+class _SessionState:
+    """What session resolution found: a viewer, nothing, a bad token, or a store error."""
+
+    def __init__(self) -> None:
+        self.cookie_present = False
+        self.token_invalid = False
+        self.store_failed = False
+
+
+class HttpFunction:
+    """One HTTP function: its routes, its runtime, and the pipeline around them."""
+
+    def __init__(self, function: Function, runtime: Runtime) -> None:
+        if not runtime.settings.session_hash_secret:
+            raise RuntimeError("SESSION_HASH_SECRET is required for HTTP functions")
+        self.function = function
+        self.runtime = runtime
+        self.settings: Settings = runtime.settings
+        self.routes: RouteTable[tuple[Route, Handler]] = RouteTable(
+            (route.method, route.path, (route, route.resolve_handler()))
+            for route in function.routes
+        )
+
+    # -- entry points ----------------------------------------------------
+
+    def __call__(self, request: Request) -> Response:
+        """functions-framework entry point: a request in, a response out."""
+        return self.handle(request)
+
+    def wsgi_app(self, environ: dict, start_response: Callable) -> object:
+        """The same function as a plain WSGI application (tests, benchmarks)."""
+        return self.handle(Request(environ))(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        request_id = choose_request_id(request.headers.get("X-Request-ID"))
+        token = request_id_var.set(request_id)
+        try:
+            if request.path in probes.PATHS and request.method in ("GET", "HEAD"):
+                response = probes.answer(request.path, self.runtime)
+                template = request.path
+            else:
+                response, template = self._guarded(request, request_id)
+                self._log_access(request, template, response.status_code, started)
+            for name, value in SECURITY_HEADERS.items():
+                response.headers[name] = value
+            response.headers["X-Request-ID"] = request_id
+            metrics.observe(
+                self.function.name,
+                request.method,
+                template,
+                response.status_code,
+                time.perf_counter() - started,
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+    # -- the pipeline ----------------------------------------------------
+
+    def _guarded(self, request: Request, request_id: str) -> tuple[Response, str]:
+        resolved = self.routes.resolve(request.method, request.path)
+        template = resolved.template if resolved is not None else "unmatched"
+        context = RequestContext(
+            request=request,
+            runtime=self.runtime,
+            request_id=request_id,
+            client_ip=client_ip(request, self.settings.trust_proxy),
+            secure=is_secure(request, self.settings.trust_proxy),
+        )
+        session = _SessionState()
+        try:
+            response = self._run(context, resolved, session)
+        except HttpError as error:
+            response = error_response(error.status, error.message, error.headers)
+        except DatabaseUnavailable as error:
+            log.warning("database unavailable: %s", error)
+            response = error_response(503, ServiceUnavailable.default_message)
+        except Exception:
+            log.exception("unhandled error in %s %s", request.method, template)
+            response = error_response(500, "Internal Server Error")
+        self._session_cookie(context, session, response)
+        return response, template
+
+    def _run(
+        self,
+        context: RequestContext,
+        resolved: Matched[tuple[Route, Handler]] | PathKnown | None,
+        session: _SessionState,
+    ) -> Response:
+        request = context.request
+        if request.method in _UNSAFE_METHODS:
+            self._check_origin(request)
+        self._resolve_session(context, session)
+        route = resolved.target[0] if isinstance(resolved, Matched) else None
+        self._rate_limit(context, route)
+        if resolved is None:
+            raise NotFound()
+        if isinstance(resolved, PathKnown):
+            raise MethodNotAllowed(headers={"Allow": ", ".join(resolved.allowed)})
+        route, handler = resolved.target
+        context.route = route
+        context.params = resolved.params
+        self._check_access(context, route, session)
+        if route.json_body:
+            context.json = read_json_object(request)
+        return handler(context)
+
+    def _check_origin(self, request: Request) -> None:
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return  # server-side callers send none
+        parts = urlsplit(origin)
+        if not parts.scheme or not parts.netloc:
+            raise Forbidden()
+        scheme = "https" if is_secure(request, self.settings.trust_proxy) else "http"
+        expected = f"{scheme}://{request.host}"
+        if f"{parts.scheme}://{parts.netloc}".lower() != expected.lower():
+            raise Forbidden()
+
+    def _resolve_session(self, context: RequestContext, session: _SessionState) -> None:
+        """Never rejects: it records what it found for the rate limiter and the auth stage."""
+        token = context.request.cookies.get(COOKIE_NAME)
+        if token is None or self.runtime.database is None:
+            return
+        session.cookie_present = True
+        if not is_well_formed(token):
+            session.token_invalid = True
+            return
+        key = token_key(token, self.settings.session_hash_secret or "")
+        absolute = self.settings.session_absolute_ttl_seconds
+        try:
+            context.viewer = self.runtime.db.read(
+                lambda executor: resolve_session(executor, key, token, absolute)
+            )
+        except DatabaseUnavailable as error:
+            log.warning("session store unavailable: %s", error)
+            session.store_failed = True
+            return
+        session.token_invalid = context.viewer is None
+
+    def _rate_limit(self, context: RequestContext, route: Route | None) -> None:
+        limiter = self.runtime.rate_limiter
+        if limiter is None:
+            return  # no cache configured: development only
+        if route is not None:
+            policy_name = route.rate_limit_policy
+        else:
+            policy_name = "read" if context.request.method in ("GET", "HEAD") else "mutation"
+        if context.viewer is not None:
+            identity = f"user:{context.viewer.user_public_id}"
+        else:
+            identity = f"ip:{context.client_ip}"
+        decision = limiter.check(
+            policy_name, self.settings.rate_limit_policy(policy_name), identity
+        )
+        if not decision.allowed:
+            if decision.error:
+                raise ServiceUnavailable()
+            raise TooManyRequests(headers={"Retry-After": str(decision.retry_after_seconds)})
+
+    def _check_access(self, context: RequestContext, route: Route, session: _SessionState) -> None:
+        if route.access is Access.PUBLIC:
+            context.viewer = None  # public routes never personalise
+            return
+        if session.store_failed:
+            raise ServiceUnavailable()  # a database failure is never a logout
+        if route.access is Access.REQUIRED and context.viewer is None:
+            raise Unauthorized()
+
+    def _session_cookie(
+        self, context: RequestContext, session: _SessionState, response: Response
+    ) -> None:
+        """Re-issue the cookie of a resolved session; clear a bad one on required routes."""
+        route = context.route
+        if route is None or route.access is Access.PUBLIC:
+            return
+        if COOKIE_NAME in _cookie_names(response):
+            return  # the handler decided (login, logout)
+        if context.viewer is not None:
+            set_session_cookie(response, context.viewer.token, secure=context.secure)
+        elif route.access is Access.REQUIRED and session.token_invalid:
+            clear_session_cookie(response, secure=context.secure)
+
+    def _log_access(self, request: Request, template: str, status: int, started: float) -> None:
+        access_log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            status,
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "route": template,
+                    "path": request.path,
+                    "status": status,
+                    "durationMs": round((time.perf_counter() - started) * 1000, 2),
+                }
+            },
+        )
+
+
+def _cookie_names(response: Response) -> set[str]:
+    return {header.split("=", 1)[0].strip() for header in response.headers.getlist("Set-Cookie")}

@@ -1,0 +1,112 @@
+"""Cursor pagination for every list (api.md §8).
+
+A cursor is the sort key of the last item returned: unpadded base64url of
+`{"created": <RFC 3339>, "id": <positive int>}`. Lists are keyset-ordered by
+`(created DESC, id DESC)` and read strictly after the cursor, so concurrent
+inserts never cause duplicates.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from phasma.config import Limits
+from phasma.http.errors import BadRequest
+from phasma.models import format_timestamp
+
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The keyset position after which the next page starts."""
+
+    created: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = json.dumps({"created": format_timestamp(self.created), "id": self.id})
+        return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode("ascii")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A validated `limit` and optional `cursor`."""
+
+    limit: int
+    cursor: Cursor | None
+
+
+@dataclass(frozen=True)
+class Page(Generic[Item]):
+    items: list[Item]
+    next_cursor: str | None
+
+    def to_json(self, serialise: Callable[[Item], Any]) -> dict[str, Any]:
+        return {"items": [serialise(item) for item in self.items], "nextCursor": self.next_cursor}
+
+
+def parse_limit(query: Mapping[str, str], default: int = Limits.PAGE_DEFAULT_LIMIT) -> int:
+    """`limit`: integer ≥ 1, clamped to 50; any `page` parameter is rejected."""
+    if "page" in query:
+        raise BadRequest("page is not supported; use cursor")
+    raw = query.get("limit")
+    if raw is None:
+        return default
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise BadRequest("limit must be an integer") from None
+    if limit < 1:
+        raise BadRequest("limit must be at least 1")
+    return min(limit, Limits.PAGE_MAX_LIMIT)
+
+
+def decode_cursor(raw: str) -> Cursor:
+    """Parse an opaque cursor; anything malformed is a 400."""
+    invalid = BadRequest("cursor is invalid")
+    if not raw or len(raw) > Limits.CURSOR_MAX_CHARS:
+        raise invalid
+    try:
+        decoded = base64.b64decode(
+            raw + "=" * (-len(raw) % 4), altchars=b"-_", validate=True
+        ).decode("utf-8")
+        value = json.loads(decoded)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid from None
+    if not isinstance(value, dict):
+        raise invalid
+    created, identifier = value.get("created"), value.get("id")
+    if not isinstance(created, str) or type(identifier) is not int or identifier < 1:
+        raise invalid
+    try:
+        timestamp = datetime.fromisoformat(created)
+    except ValueError:
+        raise invalid from None
+    if timestamp.tzinfo is None or "T" not in created:
+        raise invalid  # RFC 3339 needs a date-time with an offset
+    return Cursor(timestamp, identifier)
+
+
+def parse_page_request(query: Mapping[str, str]) -> PageRequest:
+    """`limit` and `cursor` from a list route's query string."""
+    limit = parse_limit(query)
+    raw_cursor = query.get("cursor")
+    return PageRequest(limit, decode_cursor(raw_cursor) if raw_cursor is not None else None)
+
+
+def build_page(
+    rows: Sequence[Item], limit: int, sort_key: Callable[[Item], tuple[datetime, int]]
+) -> Page[Item]:
+    """Trim the `limit + 1` rows a query fetched; the extra row only proves there is more."""
+    if len(rows) <= limit:
+        return Page(list(rows), None)
+    items = list(rows[:limit])
+    created, identifier = sort_key(items[-1])
+    return Page(items, Cursor(created, identifier).encode())

@@ -1,0 +1,89 @@
+"""Token-bucket rate limiting shared by every replica (api.md §6).
+
+Each decision is one server-side Lua script, so concurrent replicas never race:
+the bucket starts full, refills continuously (fractions kept), takes one token
+per request, and expires `burst / rate + 1` seconds after its last use.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import redis
+from prometheus_client import Counter
+
+from phasma.config import BucketPolicy
+
+log = logging.getLogger(__name__)
+
+DECISIONS = Counter(
+    "phasma_rate_limit_decisions_total",
+    "Rate-limit decisions by policy and outcome (allowed, limited, error)",
+    ["policy", "outcome"],
+)
+
+# KEYS[1] bucket key; ARGV: burst, rate (tokens/s). Time comes from the server so
+# replicas with skewed clocks agree. Returns {allowed 0/1, milliseconds until a token}.
+_TOKEN_BUCKET_LUA = """
+local burst = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1])
+local at = tonumber(state[2])
+if tokens == nil or at == nil then
+  tokens = burst
+  at = now
+end
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local allowed = 0
+local wait_ms = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait_ms = math.ceil((1 - tokens) / rate * 1000)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst / rate + 1) * 1000))
+return {allowed, wait_ms}
+"""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one rate-limit check."""
+
+    allowed: bool
+    retry_after_seconds: int = 0
+    error: bool = False
+
+
+class RateLimiter:
+    """Token buckets in the cache; `fail_open` decides what a cache failure means."""
+
+    def __init__(self, cache: redis.Redis, *, fail_open: bool) -> None:
+        self._script = cache.register_script(_TOKEN_BUCKET_LUA)
+        self._fail_open = fail_open
+
+    def check(self, policy_name: str, policy: BucketPolicy, identity: str) -> Decision:
+        """Take one token from `ratelimit:{policy}:{identity}` (identity is `user:…` or `ip:…`)."""
+        key = f"ratelimit:{policy_name}:{identity}"
+        try:
+            allowed, wait_ms = self._script(keys=[key], args=[policy.burst, str(policy.rate)])
+        except redis.RedisError as error:
+            DECISIONS.labels(policy_name, "error").inc()
+            log.warning("rate limiter cache error (%s); failing %s", error, self._mode)
+            return Decision(allowed=self._fail_open, error=True)
+        if allowed:
+            DECISIONS.labels(policy_name, "allowed").inc()
+            return Decision(allowed=True)
+        DECISIONS.labels(policy_name, "limited").inc()
+        return Decision(allowed=False, retry_after_seconds=max(1, math.ceil(int(wait_ms) / 1000)))
+
+    @property
+    def _mode(self) -> str:
+        return "open" if self._fail_open else "closed"

@@ -1,0 +1,1 @@
+"""Sessions: log in, list, revoke, log out, and resolving the cookie on every request."""

@@ -1,0 +1,26 @@
+"""Request and response shapes of the `sessions` function."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from phasma.http.bodies import RequestBody, Text
+from phasma.models import CamelModel, Timestamp
+
+
+class LoginBody(RequestBody):
+    email: Text = ""
+    password: Text = ""
+
+
+class Session(CamelModel):
+    """api.md §9.4."""
+
+    id: UUID
+    created: Timestamp
+    expires_at: Timestamp
+    current: bool
+
+
+class SessionList(CamelModel):
+    sessions: list[Session]

@@ -1,0 +1,152 @@
+"""SQL for sessions (domain.md §2.2, security.md §2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from phasma.config import Limits
+from phasma.db.pool import Executor
+
+# One statement validates the session, re-stamps the sliding expiry only when
+# less than half the window remains, and reads the user: idempotent, so the
+# pool may retry it on a transient failure.
+_RESOLVE = f"""
+WITH current_session AS (
+    SELECT id, user_id, public_id, expires_at
+    FROM sessions
+    WHERE id = :key
+      AND expires_at > now()
+      AND created >= now() - make_interval(secs => :absolute_seconds)
+), refreshed AS (
+    UPDATE sessions
+    SET expires_at = now() + interval '{Limits.SESSION_TTL_SECONDS} seconds'
+    FROM current_session
+    WHERE sessions.id = current_session.id
+      AND current_session.expires_at
+          < now() + interval '{Limits.SESSION_REFRESH_BELOW_SECONDS} seconds'
+    RETURNING sessions.id
+)
+SELECT current_session.user_id, current_session.public_id AS session_public_id,
+       users.public_id AS user_public_id
+FROM current_session JOIN users ON users.id = current_session.user_id
+"""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in user of a request whose session resolved."""
+
+    user_id: int
+    user_public_id: UUID
+    session_key: str
+    session_public_id: UUID
+    token: str
+
+
+def resolve_session(
+    executor: Executor, key: str, token: str, absolute_seconds: int
+) -> Viewer | None:
+    row = executor.fetch_one(_RESOLVE, key=key, absolute_seconds=absolute_seconds)
+    if row is None:
+        return None
+    return Viewer(
+        user_id=row["user_id"],
+        user_public_id=row["user_public_id"],
+        session_key=key,
+        session_public_id=row["session_public_id"],
+        token=token,
+    )
+
+
+def create_session(executor: Executor, user_id: int, key: str, absolute_seconds: int) -> None:
+    """Insert a session under the per-user cap (call inside a transaction).
+
+    The user row lock serialises concurrent logins of one user across replicas;
+    invalid sessions go first, then all but the newest 99 others.
+    """
+    executor.execute("SELECT 1 FROM users WHERE id = :user_id FOR UPDATE", user_id=user_id)
+    executor.execute(
+        """
+        DELETE FROM sessions
+        WHERE user_id = :user_id
+          AND (expires_at <= now() OR created < now() - make_interval(secs => :absolute_seconds))
+        """,
+        user_id=user_id,
+        absolute_seconds=absolute_seconds,
+    )
+    executor.execute(
+        f"""
+        INSERT INTO sessions (id, user_id, expires_at)
+        VALUES (:key, :user_id, now() + interval '{Limits.SESSION_TTL_SECONDS} seconds')
+        """,
+        key=key,
+        user_id=user_id,
+    )
+    executor.execute(
+        """
+        DELETE FROM sessions
+        WHERE user_id = :user_id AND id <> :key AND id NOT IN (
+            SELECT id FROM sessions
+            WHERE user_id = :user_id AND id <> :key
+            ORDER BY created DESC, public_id DESC
+            LIMIT :keep
+        )
+        """,
+        user_id=user_id,
+        key=key,
+        keep=Limits.SESSIONS_PER_USER - 1,
+    )
+
+
+def list_sessions(
+    executor: Executor, user_id: int, current_key: str, absolute_seconds: int
+) -> list[dict[str, Any]]:
+    """The user's valid sessions: current first, then newest."""
+    return executor.fetch_all(
+        """
+        SELECT public_id, created, (id = :current_key) AS current,
+               LEAST(expires_at, created + make_interval(secs => :absolute_seconds)) AS expires_at
+        FROM sessions
+        WHERE user_id = :user_id
+          AND expires_at > now()
+          AND created >= now() - make_interval(secs => :absolute_seconds)
+        ORDER BY (id = :current_key) DESC, created DESC, public_id DESC
+        LIMIT :cap
+        """,
+        user_id=user_id,
+        current_key=current_key,
+        absolute_seconds=absolute_seconds,
+        cap=Limits.SESSIONS_PER_USER,
+    )
+
+
+def delete_session(executor: Executor, key: str) -> None:
+    executor.execute("DELETE FROM sessions WHERE id = :key", key=key)
+
+
+def revoke_session(executor: Executor, user_id: int, public_id: UUID, current_key: str) -> str:
+    """Delete another of the user's sessions: "deleted", "current" or "missing"."""
+    deleted = executor.execute(
+        "DELETE FROM sessions WHERE public_id = :public_id AND user_id = :user_id AND id <> :key",
+        public_id=public_id,
+        user_id=user_id,
+        key=current_key,
+    )
+    if deleted:
+        return "deleted"
+    is_current = executor.fetch_value(
+        "SELECT 1 FROM sessions WHERE public_id = :public_id AND id = :key",
+        public_id=public_id,
+        key=current_key,
+    )
+    return "current" if is_current else "missing"
+
+
+def delete_other_sessions(executor: Executor, user_id: int, keep_key: str) -> None:
+    executor.execute(
+        "DELETE FROM sessions WHERE user_id = :user_id AND id <> :key",
+        user_id=user_id,
+        key=keep_key,
+    )

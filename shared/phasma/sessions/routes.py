@@ -1,0 +1,72 @@
+"""HTTP handlers of the `sessions` function (api.md §11)."""
+
+from __future__ import annotations
+
+from werkzeug import Response
+
+from phasma.auth.tokens import is_well_formed, token_key
+from phasma.http.context import RequestContext
+from phasma.http.cookies import COOKIE_NAME, clear_session_cookie, set_session_cookie
+from phasma.http.errors import BadRequest, Conflict, NotFound
+from phasma.http.responses import json_response, no_content
+from phasma.sessions import actions, queries
+from phasma.sessions.models import LoginBody, Session, SessionList
+
+
+def log_in(context: RequestContext) -> Response:
+    """`POST /sessions`: verify the credentials, set the session cookie."""
+    body = context.body(LoginBody)
+    email = body.email.strip().lower()
+    if not email or not body.password:
+        raise BadRequest("email and password are required")
+    username, token = actions.log_in(context.runtime, email, body.password, context.client_ip)
+    response = json_response({"username": username}, 201)
+    set_session_cookie(response, token, secure=context.secure)
+    return response
+
+
+def list_sessions(context: RequestContext) -> Response:
+    """`GET /sessions`: the caller's live sessions, current first."""
+    viewer = context.signed_in
+    absolute = context.runtime.settings.session_absolute_ttl_seconds
+    rows = context.runtime.db.read(
+        lambda executor: queries.list_sessions(
+            executor, viewer.user_id, viewer.session_key, absolute
+        )
+    )
+    sessions = [
+        Session(
+            id=row["public_id"],
+            created=row["created"],
+            expires_at=row["expires_at"],
+            current=row["current"],
+        )
+        for row in rows
+    ]
+    return json_response(SessionList(sessions=sessions))
+
+
+def log_out(context: RequestContext) -> Response:
+    """`DELETE /sessions`: end the current session if the cookie names one; always 204."""
+    token = context.request.cookies.get(COOKIE_NAME)
+    if is_well_formed(token):
+        key = token_key(token or "", context.runtime.settings.session_hash_secret or "")
+        # Idempotent, so a transient failure may be retried; a lasting one is a 503
+        # and the cookie stays (the session still exists).
+        context.runtime.db.read(lambda executor: queries.delete_session(executor, key))
+    response = no_content()
+    clear_session_cookie(response, secure=context.secure)
+    return response
+
+
+def revoke(context: RequestContext) -> Response:
+    """`DELETE /sessions/{id}`: end another of the caller's sessions."""
+    public_id = context.uuid_param("id")
+    viewer = context.signed_in
+    with context.runtime.db.transaction() as executor:
+        outcome = queries.revoke_session(executor, viewer.user_id, public_id, viewer.session_key)
+    if outcome == "current":
+        raise Conflict("use DELETE /sessions to end the current session")
+    if outcome == "missing":
+        raise NotFound()
+    return no_content()

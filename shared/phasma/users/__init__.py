@@ -1,0 +1,1 @@
+"""Users: registration, profiles, password changes and the public user shape."""

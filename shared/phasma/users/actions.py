@@ -1,0 +1,157 @@
+"""Every write on users, one function each, with its outbox event in the same transaction."""
+
+from __future__ import annotations
+
+from phasma.auth.passwords import PasswordHashing
+from phasma.config import Limits
+from phasma.db.pool import Database, violated_constraint
+from phasma.events.catalogue import UserCreated, UserUpdated
+from phasma.events.outbox import record_event
+from phasma.http.errors import BadRequest, Conflict, NotFound
+from phasma.sessions.queries import Viewer, delete_other_sessions
+from phasma.users import queries
+from phasma.users.models import ProfileFields
+
+SOURCE = "users"
+
+
+def _check_reserved(username: str) -> None:
+    if username in Limits.RESERVED_USERNAMES:
+        raise Conflict("username is not available")
+
+
+def _conflict_for(error: Exception) -> Conflict | None:
+    constraint = violated_constraint(error)
+    if constraint is None:
+        return None
+    if "email" in constraint:
+        return Conflict("email is already registered")
+    return Conflict("username is not available")
+
+
+def register(
+    database: Database, passwords: PasswordHashing, fields: ProfileFields, password: str
+) -> str:
+    """Create the account and its `phasma.user.created` event; returns the username."""
+    _check_reserved(fields.username)
+    password_hash = passwords.hash(password)  # outside the transaction: it is slow
+    try:
+        with database.transaction() as executor:
+            row = executor.fetch_all(
+                """
+                INSERT INTO users (name, username, email, password_hash)
+                VALUES (:name, :username, :email, :password_hash)
+                RETURNING public_id, created
+                """,
+                name=fields.name,
+                username=fields.username,
+                email=fields.email,
+                password_hash=password_hash,
+            )[0]
+            record_event(
+                executor,
+                event_type="phasma.user.created",
+                source_function=SOURCE,
+                subject=str(row["public_id"]),
+                payload=UserCreated(
+                    user_id=row["public_id"],
+                    username=fields.username,
+                    name=fields.name,
+                    bio=None,
+                    avatar=None,
+                    created=row["created"],
+                ),
+            )
+    except Exception as error:
+        conflict = _conflict_for(error)
+        if conflict is None:
+            raise
+        raise conflict from None
+    return fields.username
+
+
+def update_profile(
+    database: Database, viewer: Viewer, fields: ProfileFields, avatar: str | None, bio: str | None
+) -> str | None:
+    """Replace the profile; returns the previous avatar when it changed (its blob may go)."""
+    _check_reserved(fields.username)
+    try:
+        with database.transaction() as executor:
+            current = queries.lock_user(executor, viewer.user_id)
+            if current is None:
+                raise NotFound()
+            if avatar is not None and avatar != current["avatar"]:
+                acceptable = queries.avatar_is_own_post(
+                    executor, viewer.user_id, avatar
+                ) or queries.consume_pending_upload(executor, viewer.user_id, avatar)
+                if not acceptable:
+                    raise BadRequest("avatar is invalid or expired")
+            executor.execute(
+                """
+                UPDATE users SET name = :name, username = :username, email = :email,
+                                 avatar = :avatar, bio = :bio
+                WHERE id = :user_id
+                """,
+                name=fields.name,
+                username=fields.username,
+                email=fields.email,
+                avatar=avatar,
+                bio=bio,
+                user_id=viewer.user_id,
+            )
+            queries.write_audit(executor, viewer.user_id, "profile_updated")
+            previous_username = current["username"]
+            record_event(
+                executor,
+                event_type="phasma.user.updated",
+                source_function=SOURCE,
+                subject=str(current["public_id"]),
+                payload=UserUpdated(
+                    user_id=current["public_id"],
+                    username=fields.username,
+                    previous_username=(
+                        previous_username if previous_username != fields.username else None
+                    ),
+                    name=fields.name,
+                    bio=bio,
+                    avatar=avatar,
+                ),
+            )
+    except Exception as error:
+        conflict = _conflict_for(error)
+        if conflict is None:
+            raise
+        raise conflict from None
+    previous_avatar: str | None = current["avatar"]
+    return previous_avatar if previous_avatar != avatar else None
+
+
+def change_password(
+    database: Database,
+    passwords: PasswordHashing,
+    viewer: Viewer,
+    old_password: str,
+    new_password: str,
+) -> None:
+    """Verify the current password, store the new hash, end every other session."""
+    stored_hash = database.read(lambda executor: queries.password_hash(executor, viewer.user_id))
+    if stored_hash is None:
+        raise NotFound()
+    if not passwords.verify(stored_hash, old_password):
+        raise BadRequest("current password is incorrect")
+    new_hash = passwords.hash(new_password)
+    with database.transaction() as executor:
+        # Matching the hash we verified keeps a concurrent change from being overwritten.
+        changed = executor.execute(
+            """
+            UPDATE users SET password_hash = :new_hash
+            WHERE id = :user_id AND password_hash = :old
+            """,
+            new_hash=new_hash,
+            user_id=viewer.user_id,
+            old=stored_hash,
+        )
+        if not changed:
+            raise Conflict("the password was changed concurrently; try again")
+        delete_other_sessions(executor, viewer.user_id, viewer.session_key)
+        queries.write_audit(executor, viewer.user_id, "password_changed")

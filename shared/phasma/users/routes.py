@@ -1,0 +1,76 @@
+"""HTTP handlers of the `users` function (api.md §10)."""
+
+from __future__ import annotations
+
+from werkzeug import Response
+
+from phasma.config import Limits
+from phasma.http.context import RequestContext
+from phasma.http.errors import BadRequest, NotFound
+from phasma.http.responses import json_response, no_content
+from phasma.users import actions, queries
+from phasma.users.models import (
+    USERNAME_PATTERN,
+    ProfileFields,
+    RegisterBody,
+    UpdateMeBody,
+    validate_new_password,
+)
+
+
+def register(context: RequestContext) -> Response:
+    """`POST /users`: create an account (no session is created)."""
+    body = context.body(RegisterBody)
+    fields = ProfileFields(body.name, body.username, body.email)
+    fields.validate(password=body.password)
+    runtime = context.runtime
+    username = actions.register(runtime.db, runtime.passwords, fields, body.password)
+    return json_response({"username": username}, 201)
+
+
+def get_me(context: RequestContext) -> Response:
+    """`GET /users/me`: the signed-in account, email included."""
+    viewer = context.signed_in
+    user = context.runtime.db.read(
+        lambda executor: queries.user_by_id(executor, viewer.user_id, viewer.user_id)
+    )
+    if user is None:
+        raise NotFound()
+    return json_response(user)
+
+
+def update_me(context: RequestContext) -> Response:
+    """`PUT /users/me`: change the password when `password` is set, else replace the profile."""
+    body = context.body(UpdateMeBody)
+    runtime = context.runtime
+    if body.password:
+        if not body.old_password:
+            raise BadRequest("oldPassword is required")
+        validate_new_password(body.password)
+        actions.change_password(
+            runtime.db, runtime.passwords, context.signed_in, body.old_password, body.password
+        )
+        return no_content()
+    fields = ProfileFields(body.name, body.username, body.email)
+    fields.validate()
+    bio = body.bio.strip()
+    if len(bio) > Limits.BIO_MAX_CHARS:
+        raise BadRequest(f"bio must be at most {Limits.BIO_MAX_CHARS} characters")
+    actions.update_profile(
+        runtime.db, context.signed_in, fields, body.avatar.strip() or None, bio or None
+    )
+    return no_content()
+
+
+def get_user(context: RequestContext) -> Response:
+    """`GET /users/{username}`: a public profile, personalised for a signed-in viewer."""
+    username = context.params["username"].lower()
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise BadRequest("username is not valid")
+    viewer_id = context.viewer.user_id if context.viewer else None
+    user = context.runtime.db.read(
+        lambda executor: queries.user_by_username(executor, username, viewer_id)
+    )
+    if user is None:
+        raise NotFound()
+    return json_response(user)

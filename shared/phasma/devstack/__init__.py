@@ -1,0 +1,1 @@
+"""The local development stack: dependency servers started from PyPI wheels."""

@@ -1,0 +1,127 @@
+"""Every registered HTTP function in its own functions-framework process, as Knative runs them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from phasma.devstack.services import DependencyError, free_port
+from phasma.registry import Function
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
+_STARTUP_TIMEOUT_SECONDS = 30.0
+_STOP_GRACE_SECONDS = 10.0
+
+
+@dataclass
+class FunctionProcess:
+    """One running function: where it listens and where its log goes."""
+
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    started_at: float
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """SIGTERM (gunicorn drains in-flight requests), then SIGKILL after a grace period."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(_STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def launch(
+    name: str, source: Path, environment: Mapping[str, str], log_dir: Path
+) -> FunctionProcess:
+    """Start the function `name` from `source` with functions-framework on a free port.
+
+    Returns at once; `wait_until_healthy` waits for it to serve.
+    """
+    port = free_port()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "functions_framework",
+        "--target",
+        "handle",
+        "--source",
+        str(source),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    env = {**os.environ, **environment, "K_SERVICE": name, "PORT": str(port)}
+    with log_path.open("ab") as log_file:
+        process = subprocess.Popen(
+            command,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPOSITORY_ROOT,
+            start_new_session=True,  # Ctrl-C reaches the launcher, which stops us in order
+        )
+    return FunctionProcess(name, port, process, log_path, time.monotonic())
+
+
+def wait_until_healthy(running: FunctionProcess) -> float:
+    """Block until `GET /health` answers 2xx; returns seconds since the process started."""
+    deadline = running.started_at + _STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if running.process.poll() is not None:
+            raise DependencyError(
+                f"function {running.name} exited with code "
+                f"{running.process.returncode}; see {running.log_path}"
+            )
+        try:
+            with urllib.request.urlopen(f"{running.url}/health", timeout=1) as response:
+                if 200 <= response.status < 300:
+                    return time.monotonic() - running.started_at
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.05)
+    raise DependencyError(
+        f"function {running.name} did not become healthy within "
+        f"{_STARTUP_TIMEOUT_SECONDS:.0f} s; see {running.log_path}"
+    )
+
+
+def start_all(
+    functions: tuple[Function, ...],
+    environment: Mapping[str, str],
+    log_dir: Path,
+    progress: Callable[[str], None],
+) -> list[FunctionProcess]:
+    """Start every function at once, then wait for each; on failure stop them all."""
+    running = [
+        launch(function.name, REPOSITORY_ROOT / function.source, environment, log_dir)
+        for function in functions
+    ]
+    try:
+        for process in running:
+            seconds = wait_until_healthy(process)
+            progress(f"function {process.name:<10} ready on {process.url} ({seconds:.1f} s)")
+    except BaseException:
+        for process in running:
+            process.stop()
+        raise
+    return running

@@ -1,0 +1,216 @@
+"""Fixtures for API tests: every HTTP function hosted in this process behind the gateway.
+
+The functions talk to the real PostgreSQL, Redis, Kafka and S3 of the session's
+stack; only the hosting differs from `./taskw up` (see tests/processes for that).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pg8000.native
+import pytest
+import requests
+from werkzeug.test import Client
+
+from phasma.config import Settings
+from phasma.db.connect import connect
+from phasma.db.migrations import ensure_login_user, migrate
+from phasma.devstack.gateway import Gateway, serve
+from phasma.devstack.services import DependencyUrls
+from phasma.devstack.stack import APP_DATABASE_USER, with_credentials
+from phasma.http.pipeline import HttpFunction
+from phasma.registry import http_functions
+from phasma.runtime import Runtime
+
+# Generous buckets so ordinary tests never trip the limiter; the limiter's own
+# tests build functions with the spec's defaults.
+ROOMY_LIMITS = {
+    f"rate_limit_{policy}_{field}": value
+    for policy in ("strict", "typeahead", "read", "mutation")
+    for field, value in (("burst", 100_000), ("rate", 1000))
+}
+
+
+@dataclass
+class ApiStack:
+    """Where the API listens and how to reach its database as the owner."""
+
+    base_url: str
+    admin_url: str
+    settings: Settings
+    functions: dict[str, HttpFunction]
+
+
+def _fresh_database(owner_url: str, name: str) -> str:
+    admin = connect(owner_url)
+    try:
+        admin.run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.run(f"CREATE DATABASE {name}")
+    finally:
+        admin.close()
+    return owner_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def start_api(settings: Settings) -> tuple[str, Any, dict[str, HttpFunction]]:
+    """Host every HTTP function behind the gateway on a free port: (url, server, functions)."""
+    functions = {
+        function.name: HttpFunction(function, Runtime(function, settings))
+        for function in http_functions()
+    }
+    server = serve(
+        Gateway({name: function.wsgi_app for name, function in functions.items()}),
+        "127.0.0.1",
+        0,
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server, functions
+
+
+def build_settings(app_url: str, dependencies: DependencyUrls, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": app_url,
+        "cache_url": dependencies.cache_url,
+        "kafka_brokers": dependencies.kafka_brokers,
+        "s3_endpoint": dependencies.s3_endpoint,
+        "session_hash_secret": secrets.token_hex(32),
+        "trust_proxy": True,
+        "argon_max_concurrency": 4,
+        **ROOMY_LIMITS,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(scope="session")
+def api_database(dependencies: DependencyUrls) -> tuple[str, str]:
+    """A migrated database for the API tests: (owner URL, app-role URL)."""
+    owner_url = _fresh_database(dependencies.database_url, "phasma_api_tests")
+    migrate(owner_url, progress=lambda line: None)
+    password = secrets.token_hex(16)
+    ensure_login_user(owner_url, APP_DATABASE_USER, password, "phasma_app")
+    return owner_url, with_credentials(owner_url, APP_DATABASE_USER, password)
+
+
+@pytest.fixture(scope="session")
+def api_stack(api_database: tuple[str, str], dependencies: DependencyUrls) -> Iterator[ApiStack]:
+    owner_url, app_url = api_database
+    settings = build_settings(app_url, dependencies)
+    base_url, server, functions = start_api(settings)
+    yield ApiStack(base_url, owner_url, settings, functions)
+    server.shutdown()
+    for function in functions.values():
+        function.runtime.close()
+
+
+class Api:
+    """A browser-like client of the API: its own cookie jar and client IP."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.http = requests.Session()
+        # A distinct client address per client keeps rate-limit and throttle buckets apart.
+        self.ip = f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
+        self.http.headers["X-Forwarded-For"] = self.ip
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.request(method, self.base_url + path, timeout=30, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    @property
+    def session_token(self) -> str | None:
+        return self.http.cookies.get("session")
+
+
+@dataclass
+class Account:
+    """A registered user and a client signed in as them."""
+
+    name: str
+    username: str
+    email: str
+    password: str
+    client: Api
+
+
+def new_identity() -> dict[str, str]:
+    suffix = secrets.token_hex(5)
+    return {
+        "name": f"Test User {suffix}",
+        "username": f"user_{suffix}",
+        "email": f"user_{suffix}@example.com",
+        "password": f"correct horse {suffix}",
+    }
+
+
+@pytest.fixture
+def api(api_stack: ApiStack) -> Api:
+    """An anonymous client."""
+    return Api(api_stack.base_url)
+
+
+@pytest.fixture
+def make_account(api_stack: ApiStack):
+    """Register and log in a fresh user: `make_account()` -> Account."""
+
+    def make() -> Account:
+        identity = new_identity()
+        client = Api(api_stack.base_url)
+        assert client.post("/users", json=identity).status_code == 201
+        login = {"email": identity["email"], "password": identity["password"]}
+        assert client.post("/sessions", json=login).status_code == 201
+        return Account(client=client, **identity)
+
+    return make
+
+
+@pytest.fixture
+def account(make_account) -> Account:
+    return make_account()
+
+
+class Database:
+    """Owner access to the API tests' database, for asserting what was (not) written."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    def rows(self, sql: str, **params: Any) -> list[list[Any]]:
+        connection: pg8000.native.Connection = connect(self._url)
+        try:
+            return connection.run(sql, **params) or []
+        finally:
+            connection.close()
+
+    def value(self, sql: str, **params: Any) -> Any:
+        rows = self.rows(sql, **params)
+        return rows[0][0] if rows else None
+
+    def counts(self, *tables: str) -> dict[str, int]:
+        """Row counts of `tables` (the names are fixed in tests, never user input)."""
+        return {table: self.value(f"SELECT count(*) FROM {table}") for table in tables}
+
+
+def direct(api_stack: ApiStack, function: str) -> Client:
+    """Call one function without the gateway, as the frontend does inside the cluster."""
+    return Client(api_stack.functions[function].wsgi_app)
+
+
+@pytest.fixture
+def database(api_stack: ApiStack) -> Database:
+    return Database(api_stack.admin_url)

@@ -1,0 +1,253 @@
+"""`sessions` function over HTTP against the real stack (api.md §11, security.md §2-§4)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from argon2 import PasswordHasher, Type
+
+from phasma.auth.tokens import token_key
+from tests.api.conftest import Account, Api, ApiStack, Database, direct, new_identity
+
+
+def login(client: Api, account: Account, password: str | None = None):
+    body = {"email": account.email, "password": password or account.password}
+    return client.post("/sessions", json=body)
+
+
+def test_login_sets_a_strict_http_only_cookie_and_stores_only_the_hmac(
+    api: Api, account: Account, api_stack: ApiStack, database: Database
+) -> None:
+    response = login(api, account)
+    assert response.status_code == 201
+    assert response.json() == {"username": account.username}
+    cookie = response.headers["set-cookie"]
+    token = re.match(r"session=([^;]*);", cookie).group(1)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{28}", token)
+    for attribute in ("HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=604800"):
+        assert attribute in cookie
+    assert "Secure" not in cookie  # plain HTTP
+    key = token_key(token, api_stack.settings.session_hash_secret)
+    assert database.value("SELECT count(*) FROM sessions WHERE id = :k", k=key) == 1
+    assert database.value("SELECT count(*) FROM sessions WHERE id = :t", t=token) == 0
+
+
+def test_login_over_https_behind_the_proxy_sets_secure(
+    api_stack: ApiStack, account: Account
+) -> None:
+    # Straight to the function: the gateway, like an ingress, sets X-Forwarded-Proto itself.
+    response = direct(api_stack, "sessions").post(
+        "/sessions",
+        json={"email": account.email, "password": account.password},
+        headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.10"},
+    )
+    assert response.status_code == 201
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_login_normalises_the_email(api: Api, account: Account) -> None:
+    body = {"email": f"  {account.email.upper()} ", "password": account.password}
+    assert api.post("/sessions", json=body).status_code == 201
+
+
+def test_wrong_password_and_unknown_email_look_the_same(api: Api, account: Account) -> None:
+    wrong = login(api, account, "wrong password")
+    unknown = api.post("/sessions", json={"email": "nobody@example.com", "password": "whatever"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+    assert "set-cookie" not in wrong.headers
+
+
+@pytest.mark.parametrize(
+    "body", [{"email": "", "password": "x"}, {"email": "a@b.co", "password": ""}, {}]
+)
+def test_login_requires_email_and_password(
+    api: Api, database: Database, body: dict[str, str]
+) -> None:
+    before = database.counts("sessions")
+    response = api.post("/sessions", json=body)
+    assert response.status_code == 400 and response.json()["message"]
+    assert database.counts("sessions") == before
+
+
+def test_throttle_blocks_an_ip_after_five_failures_even_with_the_right_password(
+    api: Api, account: Account, api_stack: ApiStack
+) -> None:
+    for _ in range(5):
+        assert login(api, account, "wrong password").status_code == 401
+    blocked = login(api, account)
+    assert blocked.status_code == 429
+    assert blocked.json() == login(Api(api_stack.base_url), account, "nope").json()
+    assert "retry-after" not in blocked.headers
+    # Another address is not blocked; its success resets its own counters.
+    assert login(Api(api_stack.base_url), account).status_code == 201
+
+
+def test_successful_login_resets_the_failure_counters(api: Api, account: Account) -> None:
+    for _ in range(4):
+        login(api, account, "wrong password")
+    assert login(api, account).status_code == 201
+    for _ in range(4):
+        assert login(api, account, "wrong password").status_code == 401
+    assert login(api, account).status_code == 201
+
+
+def test_login_rehashes_weaker_hashes(api: Api, account: Account, database: Database) -> None:
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1, type=Type.ID)
+    database.rows(
+        "UPDATE users SET password_hash = :h WHERE username = :u",
+        h=weak.hash(account.password),
+        u=account.username,
+    )
+    assert login(api, account).status_code == 201
+    stored = database.value(
+        "SELECT password_hash FROM users WHERE username = :u", u=account.username
+    )
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_list_sessions_shows_current_first(account: Account, api_stack: ApiStack) -> None:
+    other = Api(api_stack.base_url)
+    assert login(other, account).status_code == 201
+    response = account.client.get("/sessions")
+    assert response.status_code == 200
+    sessions = response.json()["sessions"]
+    assert len(sessions) == 2
+    assert [s["current"] for s in sessions] == [True, False]
+    for session in sessions:
+        assert set(session) == {"id", "created", "expiresAt", "current"}
+        uuid.UUID(session["id"])
+        assert session["expiresAt"] > session["created"]
+
+
+def test_revoke_another_session(account: Account, api_stack: ApiStack) -> None:
+    other = Api(api_stack.base_url)
+    login(other, account)
+    sessions = account.client.get("/sessions").json()["sessions"]
+    other_id = sessions[1]["id"]
+    assert account.client.delete(f"/sessions/{other_id.upper()}").status_code == 204
+    assert other.get("/users/me").status_code == 401
+    assert account.client.delete(f"/sessions/{other_id}").status_code == 404
+
+
+def test_revoking_the_current_session_is_a_conflict(account: Account, database: Database) -> None:
+    current = account.client.get("/sessions").json()["sessions"][0]["id"]
+    before = database.counts("sessions")
+    response = account.client.delete(f"/sessions/{current}")
+    assert response.status_code == 409 and response.json()["message"]
+    assert database.counts("sessions") == before
+
+
+def test_revoking_someone_elses_session_is_not_found(
+    account: Account, make_account, database: Database
+) -> None:
+    other = make_account()
+    foreign = other.client.get("/sessions").json()["sessions"][0]["id"]
+    before = database.counts("sessions")
+    assert account.client.delete(f"/sessions/{foreign}").status_code == 404
+    assert account.client.delete(f"/sessions/{uuid.uuid4()}").status_code == 404
+    bad = account.client.delete("/sessions/not-a-uuid")
+    assert bad.status_code == 400 and bad.json()["message"]
+    assert database.counts("sessions") == before
+    assert other.client.get("/users/me").status_code == 200
+
+
+def test_logout_deletes_the_session_and_clears_the_cookie(
+    account: Account, api_stack: ApiStack, database: Database
+) -> None:
+    token = account.client.session_token
+    key = token_key(token, api_stack.settings.session_hash_secret)
+    response = account.client.delete("/sessions")
+    assert response.status_code == 204
+    assert "Max-Age=0" in response.headers["set-cookie"]
+    assert database.value("SELECT count(*) FROM sessions WHERE id = :k", k=key) == 0
+    stale = Api(api_stack.base_url)
+    assert stale.get("/users/me", cookies={"session": token}).status_code == 401
+
+
+@pytest.mark.parametrize("cookie", [None, "garbage", "x" * 28])
+def test_logout_is_idempotent_without_a_valid_session(api: Api, cookie: str | None) -> None:
+    cookies = {"session": cookie} if cookie else {}
+    response = api.delete("/sessions", cookies=cookies)
+    assert response.status_code == 204
+    assert "Max-Age=0" in response.headers["set-cookie"]
+
+
+@pytest.mark.parametrize("cookie", ["short", "x" * 28, "a+b/" * 7])
+def test_bad_cookie_on_a_required_route_is_401_and_cleared(api: Api, cookie: str) -> None:
+    response = api.get("/users/me", cookies={"session": cookie})
+    assert response.status_code == 401
+    assert "session=;" in response.headers["set-cookie"]
+    assert "Max-Age=0" in response.headers["set-cookie"]
+
+
+def test_missing_cookie_on_a_required_route_is_401_without_clearing(api: Api) -> None:
+    response = api.get("/sessions")
+    assert response.status_code == 401
+    assert "set-cookie" not in response.headers
+
+
+def test_required_routes_reissue_the_cookie(account: Account) -> None:
+    response = account.client.get("/users/me")
+    assert f"session={account.client.session_token}" in response.headers["set-cookie"]
+    assert "Max-Age=604800" in response.headers["set-cookie"]
+
+
+def _session_key(account: Account, api_stack: ApiStack) -> str:
+    return token_key(account.client.session_token, api_stack.settings.session_hash_secret)
+
+
+def test_sliding_expiry_restamps_only_in_the_inner_half(
+    account: Account, api_stack: ApiStack, database: Database
+) -> None:
+    key = _session_key(account, api_stack)
+    database.rows("UPDATE sessions SET expires_at = now() + interval '5 days' WHERE id = :k", k=key)
+    account.client.get("/users/me")
+    outer = database.value("SELECT expires_at - now() FROM sessions WHERE id = :k", k=key)
+    assert outer.days == 4  # outer half: validated, not re-stamped
+    database.rows("UPDATE sessions SET expires_at = now() + interval '1 day' WHERE id = :k", k=key)
+    account.client.get("/users/me")
+    inner = database.value("SELECT expires_at - now() FROM sessions WHERE id = :k", k=key)
+    assert inner.days == 6 and inner.seconds > 23 * 3600  # refreshed to 7 days
+
+
+def test_expired_and_over_age_sessions_are_rejected(
+    account: Account, api_stack: ApiStack, database: Database
+) -> None:
+    key = _session_key(account, api_stack)
+    database.rows("UPDATE sessions SET created = now() - interval '721 hours' WHERE id = :k", k=key)
+    assert account.client.get("/users/me").status_code == 401
+    database.rows(
+        "UPDATE sessions SET created = now(), expires_at = now() - interval '1 second' "
+        "WHERE id = :k",
+        k=key,
+    )
+    assert account.client.get("/users/me").status_code == 401
+
+
+def test_sessions_per_user_are_capped_at_100(
+    api: Api, account: Account, database: Database
+) -> None:
+    user_id = database.value("SELECT id FROM users WHERE username = :u", u=account.username)
+    database.rows(
+        "INSERT INTO sessions (id, user_id, created, expires_at) "
+        "SELECT md5(g::text || :u), :id, now() - g * interval '1 minute', "
+        "now() + interval '7 days' FROM generate_series(1, 120) g",
+        u=account.username,
+        id=user_id,
+    )
+    oldest = database.value(
+        "SELECT public_id FROM sessions WHERE user_id = :id ORDER BY created LIMIT 1", id=user_id
+    )
+    assert login(api, account).status_code == 201
+    assert database.value("SELECT count(*) FROM sessions WHERE user_id = :id", id=user_id) == 100
+    assert database.value("SELECT count(*) FROM sessions WHERE public_id = :p", p=oldest) == 0
+    assert api.get("/users/me").status_code == 200
+    assert len(api.get("/sessions").json()["sessions"]) == 100
+
+
+def test_registration_does_not_log_in(api: Api) -> None:
+    assert api.post("/users", json=new_identity()).status_code == 201
+    assert api.get("/users/me").status_code == 401

@@ -15,11 +15,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 import pg8000.exceptions
 import pg8000.native
+from pg8000.converters import timestamptz_in
 
 from phasma.config import Settings
 from phasma.db.connect import connect
@@ -31,6 +33,7 @@ Result = TypeVar("Result")
 # SQLSTATE classes and codes worth retrying or counting against the breaker:
 # serialization failure, deadlock, admin/crash shutdown, cannot connect now,
 # and every connection exception (class 08).
+TIMESTAMPTZ_OID = 1184
 _TRANSIENT_CODES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03", "53300"})
 
 
@@ -62,29 +65,9 @@ def _is_transient(error: BaseException) -> bool:
     return code is not None and (code in _TRANSIENT_CODES or code.startswith("08"))
 
 
-class Executor:
-    """Runs statements on one connection; rows come back as dicts keyed by column name."""
-
-    def __init__(self, connection: pg8000.native.Connection) -> None:
-        self._connection = connection
-
-    def execute(self, sql: str, **params: Any) -> int:
-        """Run a statement; returns the number of rows it affected."""
-        self._connection.run(sql, **params)
-        return self._connection.row_count
-
-    def fetch_all(self, sql: str, **params: Any) -> list[dict[str, Any]]:
-        rows = self._connection.run(sql, **params) or []
-        names = [column["name"] for column in self._connection.columns or ()]
-        return [dict(zip(names, row, strict=True)) for row in rows]
-
-    def fetch_one(self, sql: str, **params: Any) -> dict[str, Any] | None:
-        rows = self.fetch_all(sql, **params)
-        return rows[0] if rows else None
-
-    def fetch_value(self, sql: str, **params: Any) -> Any:
-        rows = self._connection.run(sql, **params) or []
-        return rows[0][0] if rows else None
+# The SQL in this code base is a fixed set of constants; the cap only guards
+# against a future caller building statements dynamically.
+_PREPARED_STATEMENTS_PER_CONNECTION = 256
 
 
 @dataclass
@@ -93,6 +76,52 @@ class _PooledConnection:
     opened_at: float
     idle_since: float
     broken: bool = False
+    statements: dict[str, pg8000.native.PreparedStatement] = field(default_factory=dict)
+
+    def prepared(self, sql: str) -> pg8000.native.PreparedStatement:
+        statement = self.statements.get(sql)
+        if statement is None:
+            if len(self.statements) >= _PREPARED_STATEMENTS_PER_CONNECTION:
+                for stale in self.statements.values():
+                    stale.close()
+                self.statements.clear()
+            statement = self.connection.prepare(sql)
+            self.statements[sql] = statement
+        return statement
+
+
+class Executor:
+    """Runs statements on one connection; rows come back as dicts keyed by column name.
+
+    Reads go through server-side prepared statements cached per connection:
+    parsing each statement once (in pg8000 and in PostgreSQL) instead of per
+    call roughly halves the cost of a small query. Behind PgBouncer in
+    transaction mode this needs its prepared-statement support
+    (`max_prepared_statements`, PgBouncer 1.21+).
+    """
+
+    def __init__(self, pooled: _PooledConnection) -> None:
+        self._pooled = pooled
+
+    def execute(self, sql: str, **params: Any) -> int:
+        """Run a statement; returns the number of rows it affected."""
+        connection = self._pooled.connection
+        connection.run(sql, **params)
+        return connection.row_count
+
+    def fetch_all(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        statement = self._pooled.prepared(sql)
+        rows = statement.run(**params) or []
+        names = [column["name"] for column in statement.columns or ()]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def fetch_one(self, sql: str, **params: Any) -> dict[str, Any] | None:
+        rows = self.fetch_all(sql, **params)
+        return rows[0] if rows else None
+
+    def fetch_value(self, sql: str, **params: Any) -> Any:
+        rows = self._pooled.prepared(sql).run(**params) or []
+        return rows[0][0] if rows else None
 
 
 class CircuitBreaker:
@@ -152,6 +181,7 @@ class Database:
 
     def _open(self) -> _PooledConnection:
         connection = connect(self._url, application_name=self._application_name)
+        connection.register_in_adapter(TIMESTAMPTZ_OID, _parse_timestamptz)
         now = time.monotonic()
         return _PooledConnection(connection, opened_at=now, idle_since=now)
 
@@ -204,7 +234,7 @@ class Database:
         with self._connection() as pooled:
             try:
                 pooled.connection.run("BEGIN")
-                yield Executor(pooled.connection)
+                yield Executor(pooled)
                 pooled.connection.run("COMMIT")
             except BaseException as error:
                 if not _is_transient(error):
@@ -226,7 +256,7 @@ class Database:
         for attempt in range(1, attempts + 1):
             try:
                 with self._connection() as pooled:
-                    result = work(Executor(pooled.connection))
+                    result = work(Executor(pooled))
             except Exception as error:
                 self._record(error)
                 retry = attempt < attempts and _is_transient(error) and not self.breaker.is_open
@@ -255,6 +285,14 @@ class Database:
     def _record(self, error: BaseException) -> None:
         if _is_transient(error):
             self.breaker.record_failure()
+
+
+def _parse_timestamptz(text: str) -> datetime | str:
+    """PostgreSQL's timestamptz text; `fromisoformat` is ~10x faster than pg8000's strptime."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return timestamptz_in(text)  # infinity and out-of-range values
 
 
 def _translate(error: BaseException) -> BaseException:

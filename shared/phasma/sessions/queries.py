@@ -9,28 +9,23 @@ from uuid import UUID
 from phasma.config import Limits
 from phasma.db.pool import Executor
 
-# One statement validates the session, re-stamps the sliding expiry only when
-# less than half the window remains, and reads the user: idempotent, so the
-# pool may retry it on a transient failure.
-_RESOLVE = f"""
-WITH current_session AS (
-    SELECT id, user_id, public_id, expires_at
-    FROM sessions
-    WHERE id = :key
-      AND expires_at > now()
-      AND created >= now() - make_interval(secs => :absolute_seconds)
-), refreshed AS (
-    UPDATE sessions
-    SET expires_at = now() + interval '{Limits.SESSION_TTL_SECONDS} seconds'
-    FROM current_session
-    WHERE sessions.id = current_session.id
-      AND current_session.expires_at
-          < now() + interval '{Limits.SESSION_REFRESH_BELOW_SECONDS} seconds'
-    RETURNING sessions.id
-)
-SELECT current_session.user_id, current_session.public_id AS session_public_id,
-       users.public_id AS user_public_id
-FROM current_session JOIN users ON users.id = current_session.user_id
+# Validating is a plain read on every request; the sliding expiry needs a write
+# only when less than half the window remains (at most once per 3.5 days).
+_RESOLVE = """
+SELECT sessions.user_id, sessions.public_id AS session_public_id,
+       users.public_id AS user_public_id,
+       sessions.expires_at < now() + make_interval(secs => :refresh_below) AS needs_refresh
+FROM sessions JOIN users ON users.id = sessions.user_id
+WHERE sessions.id = :key
+  AND sessions.expires_at > now()
+  AND sessions.created >= now() - make_interval(secs => :absolute_seconds)
+"""
+# One atomic, idempotent statement (security.md §2), safe to retry.
+_REFRESH = """
+UPDATE sessions SET expires_at = now() + make_interval(secs => :ttl)
+WHERE id = :key
+  AND expires_at > now()
+  AND expires_at < now() + make_interval(secs => :refresh_below)
 """
 
 
@@ -48,9 +43,22 @@ class Viewer:
 def resolve_session(
     executor: Executor, key: str, token: str, absolute_seconds: int
 ) -> Viewer | None:
-    row = executor.fetch_one(_RESOLVE, key=key, absolute_seconds=absolute_seconds)
+    """The viewer of a valid session (re-stamping its sliding expiry when due), else None."""
+    row = executor.fetch_one(
+        _RESOLVE,
+        key=key,
+        absolute_seconds=absolute_seconds,
+        refresh_below=Limits.SESSION_REFRESH_BELOW_SECONDS,
+    )
     if row is None:
         return None
+    if row["needs_refresh"]:
+        executor.execute(
+            _REFRESH,
+            key=key,
+            ttl=Limits.SESSION_TTL_SECONDS,
+            refresh_below=Limits.SESSION_REFRESH_BELOW_SECONDS,
+        )
     return Viewer(
         user_id=row["user_id"],
         user_public_id=row["user_public_id"],

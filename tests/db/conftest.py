@@ -8,6 +8,7 @@ from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
 from phasma.db.connect import connect
 from phasma.db.migrations import migrate
 

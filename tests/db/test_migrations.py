@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import scramp
+
 from phasma.db.connect import connect
 from phasma.db.migrations import (
     ADVISORY_LOCK_KEY,

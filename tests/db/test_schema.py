@@ -9,6 +9,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import pg8000.exceptions
 import pg8000.native
 import pytest
+
 from phasma.db.connect import connect
 from phasma.db.migrations import ensure_login_user
 

@@ -1,0 +1,190 @@
+"""What each function needs from the cluster, and the environment that provides it.
+
+Needs are derived from the registry entry, so a newly registered function gets the
+right variables, Secrets and network access without touching this package. The few
+facts the registry does not carry (who is public, who reads blobs) come from the
+operations and security specs and are named here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from phasma.deploy import secrets
+from phasma.deploy.kubernetes import (
+    CLUSTER_DOMAIN,
+    CONFIG_MAP,
+    USES_BROKER,
+    USES_CACHE,
+    USES_DATABASE,
+    USES_SEARCH,
+    USES_STORAGE,
+    Manifest,
+    config_env,
+    literal_env,
+    metadata,
+    secret_env,
+)
+from phasma.registry import Function
+
+# operations.md §1: only the frontend gets a public route.
+PUBLIC_FUNCTIONS = frozenset({"frontend"})
+# security.md §13: the functions given `storage-secret`.
+OBJECT_STORE_USERS = frozenset({"uploads", "media", "posts", "users", "janitor"})
+# operations.md §6: MEILI_URL and a scoped key, each only its own.
+SEARCH_KEY_OF = {"search": "search-api-key", "search-indexer": "search-indexer-key"}
+SEARCH_VARIABLE_OF = {"search": "MEILI_SEARCH_KEY", "search-indexer": "MEILI_INDEXER_KEY"}
+# security.md §12: the indexer reads through its own, narrower login.
+INDEXER_FUNCTIONS = frozenset({"search-indexer"})
+# operations.md §6: KAFKA_BROKERS goes to mutating functions and the relay.
+RELAY_FUNCTIONS = frozenset({"outbox-relay"})
+
+DATABASE_NAME = "phasma"
+POOLER_HOST = f"pooler.{CLUSTER_DOMAIN}"
+POOLER_PORT = 6432
+POSTGRES_HOST = f"postgres-0.postgres.{CLUSTER_DOMAIN}"
+POSTGRES_PORT = 5432
+# Fully qualified: the KafkaSource and KafkaSink data plane runs in knative-eventing.
+BROKER_ADDRESS = f"broker-0.broker.{CLUSTER_DOMAIN}:9092"
+APP_DATABASE_USER = "phasma_user"
+INDEXER_DATABASE_USER = "phasma_indexer_user"
+OWNER_DATABASE_USER = "postgres"
+
+# The shared ConfigMap: non-secret settings an operator may change in one place.
+CONFIG_VALUES: dict[str, str] = {
+    "LOG_LEVEL": "info",
+    "POSTGRES_MAX_CONNS": "5",
+    "RATE_LIMIT_FAIL_OPEN": "false",
+    "CACHE_URL": f"redis://cache-0.cache.{CLUSTER_DOMAIN}:6379/0",
+    "S3_ENDPOINT": f"http://storage-0.storage.{CLUSTER_DOMAIN}:8333",
+    "S3_BUCKET": "phasma",
+    "S3_REGION": "us-east-1",
+    "S3_FORCE_PATH_STYLE": "true",
+    "KAFKA_BROKERS": BROKER_ADDRESS,
+    "MEILI_URL": f"http://meilisearch-0.meilisearch.{CLUSTER_DOMAIN}:7700",
+}
+
+
+@dataclass(frozen=True)
+class Needs:
+    """The dependencies one function reaches, derived from its registry entry."""
+
+    public: bool
+    database: bool
+    indexer_login: bool
+    sessions_and_cache: bool
+    object_store: bool
+    broker: bool
+    search: bool
+
+
+def is_public(function: Function) -> bool:
+    """Whether the function gets a public route (only the frontend)."""
+    return function.name in PUBLIC_FUNCTIONS
+
+
+def needs_of(function: Function) -> Needs:
+    """What `function` needs, from its kind, routes and the spec's tables."""
+    public = is_public(function)
+    http_backend = function.kind == "http" and not public
+    mutates = any(route.method not in ("GET", "HEAD") for route in function.routes)
+    return Needs(
+        public=public,
+        database=function.uses_database,
+        indexer_login=function.name in INDEXER_FUNCTIONS,
+        sessions_and_cache=http_backend,
+        object_store=function.name in OBJECT_STORE_USERS,
+        broker=(http_backend and mutates) or function.name in RELAY_FUNCTIONS,
+        search=function.name in SEARCH_KEY_OF,
+    )
+
+
+def network_labels(needs: Needs) -> dict[str, str]:
+    """Pod labels the network policies key their egress rules on."""
+    flags = {
+        USES_DATABASE: needs.database,
+        USES_CACHE: needs.sessions_and_cache,
+        USES_STORAGE: needs.object_store,
+        USES_BROKER: needs.broker,
+        USES_SEARCH: needs.search,
+    }
+    return {label: "true" for label, wanted in flags.items() if wanted}
+
+
+def database_url(user: str, password_variable: str, host: str, port: int) -> str:
+    """A DSN whose password is filled in by Kubernetes' `$(VAR)` expansion at start.
+
+    The password variable must come earlier in the same env list. Secret values are
+    hex, so they need no percent-encoding inside the URL.
+    """
+    return (
+        f"postgresql://{user}:$({password_variable})@{host}:{port}/{DATABASE_NAME}?sslmode=require"
+    )
+
+
+def function_environment(function: Function) -> list[dict[str, Any]]:
+    """The env list of a function's container, in dependency order."""
+    needs = needs_of(function)
+    # functions-framework reads these two, so one image serves every function.
+    env = [
+        literal_env("FUNCTION_TARGET", "handle"),
+        literal_env("FUNCTION_SOURCE", function.source),
+        config_env("LOG_LEVEL"),
+    ]
+    if needs.database:
+        if needs.indexer_login:
+            user, variable = INDEXER_DATABASE_USER, "INDEXER_DB_PASSWORD"
+            secret = secrets.INDEXER_DATABASE
+        else:
+            user, variable, secret = APP_DATABASE_USER, "APP_DB_PASSWORD", secrets.APP_DATABASE
+        env += [
+            secret_env(variable, secret.name, secret.keys[0]),
+            literal_env("DATABASE_URL", database_url(user, variable, POOLER_HOST, POOLER_PORT)),
+            config_env("POSTGRES_MAX_CONNS"),
+        ]
+    if needs.sessions_and_cache:
+        env += [
+            secret_env("SESSION_HASH_SECRET", secrets.BACKEND.name, "session-hash-secret"),
+            config_env("CACHE_URL"),
+            secret_env("CACHE_PASSWORD", secrets.CACHE.name, "cache-password"),
+            config_env("RATE_LIMIT_FAIL_OPEN"),
+            # Only the frontend can reach backend functions, and it rewrites the header.
+            literal_env("TRUST_PROXY", "true"),
+        ]
+    if needs.object_store:
+        env += object_store_environment()
+    if needs.broker:
+        env.append(config_env("KAFKA_BROKERS"))
+    if needs.search:
+        env += [
+            config_env("MEILI_URL"),
+            secret_env(
+                SEARCH_VARIABLE_OF[function.name],
+                secrets.SEARCH_KEYS.name,
+                SEARCH_KEY_OF[function.name],
+            ),
+        ]
+    return env
+
+
+def object_store_environment() -> list[dict[str, Any]]:
+    """The S3_* variables, shared by blob-using functions and the setup-storage Job."""
+    return [
+        config_env("S3_ENDPOINT"),
+        config_env("S3_BUCKET"),
+        config_env("S3_REGION"),
+        config_env("S3_FORCE_PATH_STYLE"),
+        secret_env("S3_ACCESS_KEY", secrets.STORAGE.name, "s3-access-key"),
+        secret_env("S3_SECRET_KEY", secrets.STORAGE.name, "s3-secret-key"),
+    ]
+
+
+def config_map() -> Manifest:
+    """The `phasma-config` ConfigMap every workload reads its non-secret settings from."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata(CONFIG_MAP, "config"),
+        "data": dict(CONFIG_VALUES),
+    }

@@ -1,0 +1,172 @@
+"""The rollout Jobs of operations.md §4: migrate, setup-broker, setup-storage.
+
+A Job's pod template is immutable, so each name ends in a checksum of what the Job
+does: an unchanged Job re-applies as a no-op, a changed one (new migrations, new image)
+is a new Job that runs once. Finished Jobs are deleted after a day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from phasma.deploy import secrets
+from phasma.deploy.environment import (
+    OWNER_DATABASE_USER,
+    POSTGRES_HOST,
+    POSTGRES_PORT,
+    database_url,
+    object_store_environment,
+)
+from phasma.deploy.functions import FUNCTION_USER_ID
+from phasma.deploy.kubernetes import (
+    DATABASE_OWNER,
+    ROLE,
+    SECRETS_CHECKSUM,
+    USES_BROKER,
+    USES_STORAGE,
+    Manifest,
+    config_env,
+    digest,
+    labels,
+    literal_env,
+    metadata,
+    resources,
+    restricted_security_context,
+    scratch_volume,
+    secret_env,
+    secrets_checksum,
+)
+
+ONE_DAY_SECONDS = 86_400
+DEADLINE_SECONDS = 300
+BACKOFF_LIMIT = 3
+
+
+def service_account_name(job: str) -> str:
+    """The ServiceAccount of the Job family `job` (stable across checksummed names)."""
+    return f"job-{job}"
+
+
+def container(
+    name: str, image: str, command: list[str], env: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A Job container running the project image with the restricted context."""
+    return {
+        "name": name,
+        "image": image,
+        "command": command,
+        "env": env,
+        "resources": resources("100m", "128Mi", "256Mi", "500m"),
+        "securityContext": restricted_security_context(FUNCTION_USER_ID),
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }
+
+
+def job(
+    family: str,
+    pod_spec_parts: dict[str, Any],
+    network_labels: dict[str, str],
+    extra_inputs: Any = None,
+) -> Manifest:
+    """A Job named `<family>-<checksum>` from its containers and network labels."""
+    pod_spec: dict[str, Any] = {
+        "serviceAccountName": service_account_name(family),
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "restartPolicy": "Never",
+        **pod_spec_parts,
+        "volumes": [scratch_volume("tmp")],
+    }
+    template = {
+        "metadata": {
+            "labels": labels(family, "job", {ROLE: "job", **network_labels}),
+            "annotations": {SECRETS_CHECKSUM: secrets_checksum(pod_spec)},
+        },
+        "spec": pod_spec,
+    }
+    name = f"{family}-{digest({'template': template, 'inputs': extra_inputs}, 10)}"
+    job_metadata = metadata(name, "job", extra_labels={"phasma.dev/job": family})
+    job_metadata["labels"]["app.kubernetes.io/name"] = family
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": job_metadata,
+        "spec": {
+            "backoffLimit": BACKOFF_LIMIT,
+            "activeDeadlineSeconds": DEADLINE_SECONDS,
+            "ttlSecondsAfterFinished": ONE_DAY_SECONDS,
+            "template": template,
+        },
+    }
+
+
+def migrations_checksum(directory: Path) -> str:
+    """Checksum of every file name and byte under `migrations/`."""
+    files = sorted(path for path in directory.iterdir() if path.is_file())
+    return digest([[path.name, hashlib.sha256(path.read_bytes()).hexdigest()] for path in files])
+
+
+def owner_environment() -> list[dict[str, Any]]:
+    """The owner's direct DSN (not through the pooler: migrations hold a session lock)."""
+    return [
+        secret_env("DATABASE_PASSWORD", secrets.DATABASE.name, "database-password"),
+        literal_env(
+            "MIGRATION_DATABASE_URL",
+            database_url(OWNER_DATABASE_USER, "DATABASE_PASSWORD", POSTGRES_HOST, POSTGRES_PORT),
+        ),
+    ]
+
+
+def migrate_job(image: str, migrations_directory: Path) -> Manifest:
+    """Apply pending migrations as the owner, then (re-)password the login users."""
+    migrate = container(
+        "migrate",
+        image,
+        ["python", "-m", "phasma.db.migrations", "migrate"],
+        owner_environment(),
+    )
+    logins = container(
+        "database-logins",
+        image,
+        ["python", "-m", "phasma.deploy.setup", "database-logins"],
+        [
+            *owner_environment(),
+            secret_env("APP_DB_PASSWORD", secrets.APP_DATABASE.name, "app-db-password"),
+            secret_env("INDEXER_DB_PASSWORD", secrets.INDEXER_DATABASE.name, "indexer-db-password"),
+        ],
+    )
+    # Init containers run to completion in order: logins need the roles migrations create.
+    return job(
+        "migrate",
+        {"initContainers": [migrate], "containers": [logins]},
+        {DATABASE_OWNER: "true"},
+        extra_inputs=migrations_checksum(migrations_directory),
+    )
+
+
+def setup_broker_job(image: str) -> Manifest:
+    """Create the topics of operations.md §2.1 (idempotent)."""
+    command = ["python", "-m", "phasma.deploy.setup", "topics"]
+    topics = container("setup-broker", image, command, [config_env("KAFKA_BROKERS")])
+    return job("setup-broker", {"containers": [topics]}, {USES_BROKER: "true"})
+
+
+def setup_storage_job(image: str) -> Manifest:
+    """Create the bucket (idempotent)."""
+    command = ["python", "-m", "phasma.deploy.setup", "bucket"]
+    bucket = container("setup-storage", image, command, object_store_environment())
+    return job("setup-storage", {"containers": [bucket]}, {USES_STORAGE: "true"})
+
+
+JOB_FAMILIES = ("migrate", "setup-broker", "setup-storage")
+
+
+def all_jobs(image: str, migrations_directory: Path) -> list[Manifest]:
+    """Every rollout Job."""
+    return [
+        migrate_job(image, migrations_directory),
+        setup_broker_job(image),
+        setup_storage_job(image),
+    ]

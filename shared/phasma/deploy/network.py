@@ -1,0 +1,185 @@
+"""Network policies of operations.md §3.2: deny by default, then allow each known path.
+
+Every connection needs an egress rule on the client and an ingress rule on the server;
+both are generated from one table (`ACCESS`), keyed on the `phasma.dev/uses-*` pod
+labels that `environment.network_labels` puts on functions and Jobs.
+
+The Knative namespaces are the upstream defaults with the Kourier ingress; a cluster
+using another ingress changes `GATEWAY_NAMESPACE`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from phasma.deploy.kubernetes import (
+    DATABASE_OWNER,
+    EXPOSURE,
+    ROLE,
+    USES_BROKER,
+    USES_CACHE,
+    USES_DATABASE,
+    USES_SEARCH,
+    USES_STORAGE,
+    Manifest,
+    metadata,
+    selector_labels,
+)
+
+KNATIVE_SERVING_NAMESPACE = "knative-serving"
+GATEWAY_NAMESPACE = "kourier-system"
+EVENTING_NAMESPACE = "knative-eventing"
+# queue-proxy: 8012 HTTP/1, 8013 HTTP/2, 8022 admin, 9090 autoscaler and 9091 user metrics.
+QUEUE_PROXY_PORTS = (8012, 8013, 8022, 9090, 9091)
+# What the frontend dials to reach a cluster-local Service: the activator (8012, 8013)
+# or Kourier's internal listeners (8081 HTTP, 8444 HTTPS).
+INTERNAL_GATEWAY_PORTS = (8012, 8013, 8081, 8444)
+
+
+@dataclass(frozen=True)
+class ClientGroup:
+    """Pods allowed to reach one data service, by label."""
+
+    name: str
+    selector: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may reach one data service's port."""
+
+    server: str
+    port: int
+    clients: tuple[ClientGroup, ...]
+    namespaces: tuple[str, ...] = ()
+
+
+ACCESS = (
+    Access("pooler", 6432, (ClientGroup("database-users", {USES_DATABASE: "true"}),)),
+    Access(
+        "postgres",
+        5432,
+        (
+            ClientGroup("pooler", selector_labels("pooler")),
+            ClientGroup("database-owner", {DATABASE_OWNER: "true"}),
+        ),
+    ),
+    Access("cache", 6379, (ClientGroup("cache-users", {USES_CACHE: "true"}),)),
+    Access("storage", 8333, (ClientGroup("storage-users", {USES_STORAGE: "true"}),)),
+    Access("meilisearch", 7700, (ClientGroup("search-users", {USES_SEARCH: "true"}),)),
+    # The KafkaSource dispatcher and KafkaSink receiver live in knative-eventing.
+    Access(
+        "broker",
+        9092,
+        (ClientGroup("broker-users", {USES_BROKER: "true"}),),
+        namespaces=(EVENTING_NAMESPACE,),
+    ),
+)
+
+
+def policy(name: str, spec: dict[str, Any]) -> Manifest:
+    """A NetworkPolicy in the phasma namespace."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata(name, "network-policy"),
+        "spec": spec,
+    }
+
+
+def namespace_peer(namespace: str) -> dict[str, Any]:
+    """A peer matching every pod of `namespace`."""
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
+
+
+def tcp_ports(*ports: int) -> list[dict[str, Any]]:
+    """TCP port entries of a rule."""
+    return [{"protocol": "TCP", "port": port} for port in ports]
+
+
+def baseline() -> list[Manifest]:
+    """Default deny in both directions, and DNS for everyone."""
+    return [
+        policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
+        policy(
+            "allow-dns",
+            {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [
+                            {
+                                **namespace_peer("kube-system"),
+                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                            }
+                        ],
+                        "ports": [
+                            {"protocol": "UDP", "port": 53},
+                            {"protocol": "TCP", "port": 53},
+                        ],
+                    }
+                ],
+            },
+        ),
+    ]
+
+
+def functions() -> list[Manifest]:
+    """Function pods hear only the Knative data plane; the frontend talks only to it."""
+    knative = [namespace_peer(KNATIVE_SERVING_NAMESPACE), namespace_peer(GATEWAY_NAMESPACE)]
+    return [
+        policy(
+            "functions-from-knative",
+            {
+                "podSelector": {"matchLabels": {ROLE: "function"}},
+                "policyTypes": ["Ingress"],
+                "ingress": [{"from": knative, "ports": tcp_ports(*QUEUE_PROXY_PORTS)}],
+            },
+        ),
+        policy(
+            "public-functions-to-internal-gateway",
+            {
+                "podSelector": {"matchLabels": {ROLE: "function", EXPOSURE: "public"}},
+                "policyTypes": ["Egress"],
+                "egress": [{"to": knative, "ports": tcp_ports(*INTERNAL_GATEWAY_PORTS)}],
+            },
+        ),
+    ]
+
+
+def data_services() -> list[Manifest]:
+    """For each data service: ingress from its clients, and each client group's egress."""
+    result = []
+    for access in ACCESS:
+        peers = [{"podSelector": {"matchLabels": group.selector}} for group in access.clients]
+        peers += [namespace_peer(namespace) for namespace in access.namespaces]
+        result.append(
+            policy(
+                f"{access.server}-ingress",
+                {
+                    "podSelector": {"matchLabels": selector_labels(access.server)},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{"from": peers, "ports": tcp_ports(access.port)}],
+                },
+            )
+        )
+        server = {"podSelector": {"matchLabels": selector_labels(access.server)}}
+        result += [
+            policy(
+                f"{group.name}-to-{access.server}",
+                {
+                    "podSelector": {"matchLabels": group.selector},
+                    "policyTypes": ["Egress"],
+                    "egress": [{"to": [server], "ports": tcp_ports(access.port)}],
+                },
+            )
+            for group in access.clients
+        ]
+    return result
+
+
+def all_policies() -> list[Manifest]:
+    """Every NetworkPolicy of the namespace."""
+    return [*baseline(), *functions(), *data_services()]

@@ -1,0 +1,183 @@
+"""`./taskw deploy`: apply the manifests in the rollout order of operations.md §4.
+
+Secrets (created from their templates only when missing) -> storage, cache, search,
+broker (wait Ready) -> PostgreSQL (wait) -> pooler -> Jobs (wait complete) -> backend
+and event functions (wait Ready) -> KafkaSinks, KafkaSources, PingSources -> frontend.
+Everything goes through `kubectl apply`, so applying unchanged manifests is a no-op.
+"""
+
+from __future__ import annotations
+
+import secrets as random
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from phasma.deploy import secrets
+from phasma.deploy.kubernetes import CLUSTER_DOMAIN, NAMESPACE, Manifest
+from phasma.deploy.manifests import ManifestFile, Stage, to_yaml
+
+Runner = Callable[[Sequence[str], str | None], subprocess.CompletedProcess[str]]
+
+# kind -> (kubectl resource name, how to wait for it)
+_WAITS: dict[str, tuple[str, str]] = {
+    "StatefulSet": ("statefulset", "rollout"),
+    "Deployment": ("deployment", "rollout"),
+    "Job": ("job", "condition=complete"),
+    "Service.serving.knative.dev": ("ksvc", "condition=Ready"),
+    "KafkaSink": ("kafkasink", "condition=Ready"),
+    "KafkaSource": ("kafkasource", "condition=Ready"),
+    "PingSource": ("pingsource", "condition=Ready"),
+}
+# Names the self-signed database certificate must be valid for.
+_DATABASE_HOSTS = (f"postgres-0.postgres.{CLUSTER_DOMAIN}", f"pooler.{CLUSTER_DOMAIN}")
+
+
+class DeployError(Exception):
+    """A deploy step failed; the message is the one line to show."""
+
+
+def run_kubectl(
+    arguments: Sequence[str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run kubectl and capture its output (never raises for a non-zero exit)."""
+    return subprocess.run(
+        ["kubectl", *arguments], input=stdin, capture_output=True, text=True, check=False
+    )
+
+
+def preflight(runner: Runner = run_kubectl) -> None:
+    """Fail with one clear line unless kubectl exists and points at a cluster."""
+    if shutil.which("kubectl") is None:
+        raise DeployError("kubectl not found on PATH: install it and select the cluster's context")
+    if runner(["config", "current-context"], None).returncode != 0:
+        raise DeployError(
+            "kubectl has no current context: select the cluster with "
+            "`kubectl config use-context NAME`"
+        )
+
+
+class Rollout:
+    """Applies generated files stage by stage through a kubectl runner."""
+
+    def __init__(
+        self,
+        runner: Runner = run_kubectl,
+        timeout: str = "180s",
+        log: Callable[[str], object] = print,
+    ) -> None:
+        self.runner = runner
+        self.timeout = timeout
+        self.log = log
+
+    def kubectl(self, *arguments: str, stdin: str | None = None) -> str:
+        """Run kubectl, raising DeployError with its last error line on failure."""
+        result = self.runner(list(arguments), stdin)
+        if result.returncode != 0:
+            lines = (result.stderr or result.stdout or "").strip().splitlines()
+            reason = lines[-1] if lines else f"exit status {result.returncode}"
+            raise DeployError(f"kubectl {' '.join(arguments[:3])}: {reason}")
+        return result.stdout
+
+    def deploy(self, files: Sequence[ManifestFile]) -> None:
+        """Apply every file in stage order, waiting for each stage to be ready."""
+        for stage in Stage:
+            stage_files = [file for file in files if file.stage is stage]
+            if stage is Stage.SECRETS:
+                self.ensure_secrets()
+                continue
+            for file in stage_files:
+                if file.path == "kustomization.yaml":
+                    continue
+                self.log(f"apply {file.path}")
+                self.kubectl("apply", "-f", "-", stdin=file.render())
+            for file in stage_files:
+                for document in file.documents:
+                    self.wait(document)
+
+    def wait(self, document: Manifest) -> None:
+        """Wait until `document` is rolled out, complete or Ready, as its kind requires."""
+        kind = document["kind"]
+        if kind == "Service" and document["apiVersion"].startswith("serving.knative.dev"):
+            kind = "Service.serving.knative.dev"
+        if kind not in _WAITS:
+            return
+        resource, how = _WAITS[kind]
+        target = f"{resource}/{document['metadata']['name']}"
+        self.log(f"wait  {target}")
+        if how == "rollout":
+            self.kubectl("-n", NAMESPACE, "rollout", "status", target, f"--timeout={self.timeout}")
+        else:
+            self.kubectl(
+                "-n", NAMESPACE, "wait", f"--for={how}", target, f"--timeout={self.timeout}"
+            )
+
+    def ensure_secrets(self) -> None:
+        """Create each missing Secret from its template; never touch an existing one."""
+        for template in secrets.ALL:
+            exists = self.runner(["-n", NAMESPACE, "get", "secret", template.name], None)
+            if exists.returncode == 0:
+                continue
+            self.log(f"create secret {template.name}")
+            if template.random_values:
+                self.kubectl("create", "-f", "-", stdin=to_yaml(random_secret(template)))
+            else:
+                self.create_self_signed_tls(template)
+
+    def create_self_signed_tls(self, template: secrets.SecretTemplate) -> None:
+        """A self-signed certificate for the database, as in development (security.md §12)."""
+        if shutil.which("openssl") is None:
+            raise DeployError(
+                f"Secret {template.name} is missing and openssl is not available to make one: "
+                f"kubectl -n {NAMESPACE} create secret tls {template.name} --cert=CRT --key=KEY"
+            )
+        with tempfile.TemporaryDirectory() as directory:
+            key, certificate = Path(directory, "tls.key"), Path(directory, "tls.crt")
+            names = ",".join(f"DNS:{host}" for host in _DATABASE_HOSTS)
+            result = subprocess.run(
+                [
+                    "openssl",
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "825",
+                    "-subj",
+                    f"/CN={_DATABASE_HOSTS[0]}",
+                    "-addext",
+                    f"subjectAltName={names}",
+                    "-keyout",
+                    str(key),
+                    "-out",
+                    str(certificate),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if result.returncode != 0:
+                raise DeployError(
+                    f"openssl could not make {template.name}: {result.stderr.strip()}"
+                )
+            self.kubectl(
+                "-n",
+                NAMESPACE,
+                "create",
+                "secret",
+                "tls",
+                template.name,
+                f"--cert={certificate}",
+                f"--key={key}",
+            )
+
+
+def random_secret(template: secrets.SecretTemplate) -> Manifest:
+    """`template` filled with random 32-byte hex values (security.md §13)."""
+    manifest = secrets.template(template)
+    del manifest["metadata"]["annotations"][secrets.TEMPLATE_ANNOTATION]
+    manifest["stringData"] = {key: random.token_hex(32) for key in template.keys}
+    return manifest

@@ -25,6 +25,7 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from botocore.response import StreamingBody
 
 from phasma.config import Settings
+from phasma.failures import DependencyUnavailable
 
 CONNECT_TIMEOUT_SECONDS: Final = 2.0
 READ_TIMEOUT_SECONDS: Final = 10.0
@@ -40,7 +41,7 @@ THUMBNAIL_PREFIX: Final = "thumbnails/"
 _UNREACHABLE: Final = (BotocoreConnectionError, HTTPClientError, IncompleteReadError)
 
 
-class BlobStoreUnavailable(Exception):
+class BlobStoreUnavailable(DependencyUnavailable):
     """The blob store is unreachable, timing out or failing with 5xx (→ 503)."""
 
 

@@ -25,6 +25,7 @@ from pg8000.converters import timestamptz_in
 
 from phasma.config import Settings
 from phasma.db.connect import connect
+from phasma.failures import DependencyUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ TIMESTAMPTZ_OID = 1184
 _TRANSIENT_CODES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03", "53300"})
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(DependencyUnavailable):
     """PostgreSQL is unreachable, failing transiently, or its breaker is open (→ 503)."""
 
 

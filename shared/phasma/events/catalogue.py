@@ -1,7 +1,7 @@
 """The event catalogue (domain.md §5.3-§5.4): a public contract, documented in docs/events.md.
 
 Each payload is a camelCase pydantic model; changes are additive only, and an
-incompatible change gets a new type name.
+incompatible change gets a new type name. Consumers ignore unknown fields.
 """
 
 from __future__ import annotations
@@ -9,12 +9,20 @@ from __future__ import annotations
 from typing import Final, Literal
 from uuid import UUID
 
+from pydantic import ConfigDict
+
 from phasma.models import CamelModel, Timestamp
 
 Topic = Literal["entity-changes", "activity"]
 
 
-class UserCreated(CamelModel):
+class EventPayload(CamelModel):
+    """Base of every payload: readers ignore fields added after they were written."""
+
+    model_config = CamelModel.model_config | ConfigDict(extra="ignore")
+
+
+class UserCreated(EventPayload):
     user_id: UUID
     username: str
     name: str
@@ -23,7 +31,7 @@ class UserCreated(CamelModel):
     created: Timestamp
 
 
-class UserUpdated(CamelModel):
+class UserUpdated(EventPayload):
     user_id: UUID
     username: str
     previous_username: str | None  # set only when the username changed
@@ -32,8 +40,64 @@ class UserUpdated(CamelModel):
     avatar: str | None
 
 
+class PostCreated(EventPayload):
+    post_id: UUID
+    author_id: UUID
+    username: str
+    description: str | None
+    hashtags: list[str]
+    filename: str
+    created: Timestamp
+    author_is_celebrity: bool  # the latch as read in the creating transaction
+
+
+class PostDeleted(EventPayload):
+    post_id: UUID
+    author_id: UUID
+    filename: str
+    comment_ids: list[UUID]  # captured before the cascade removed them
+
+
+class HashtagUpdated(EventPayload):
+    name: str
+    post_count: int  # after the change; 0 = no live posts
+
+
+class PostLikeChanged(EventPayload):
+    """`phasma.post.liked` and `phasma.post.unliked`."""
+
+    post_id: UUID
+    actor_id: UUID  # the liker
+    recipient_id: UUID  # the post's author
+
+
+class CommentChanged(EventPayload):
+    """`phasma.comment.created` and `phasma.comment.deleted`."""
+
+    comment_id: UUID
+    post_id: UUID
+    actor_id: UUID  # who commented, or who deleted it
+    recipient_id: UUID  # the post's author
+
+
+class FollowChanged(EventPayload):
+    """`phasma.user.followed` and `phasma.user.unfollowed`."""
+
+    actor_id: UUID  # the follower
+    recipient_id: UUID  # the followee
+
+
 # type -> (topic, payload model)
-CATALOGUE: Final[dict[str, tuple[Topic, type[CamelModel]]]] = {
+CATALOGUE: Final[dict[str, tuple[Topic, type[EventPayload]]]] = {
     "phasma.user.created": ("entity-changes", UserCreated),
     "phasma.user.updated": ("entity-changes", UserUpdated),
+    "phasma.post.created": ("entity-changes", PostCreated),
+    "phasma.post.deleted": ("entity-changes", PostDeleted),
+    "phasma.hashtag.updated": ("entity-changes", HashtagUpdated),
+    "phasma.post.liked": ("activity", PostLikeChanged),
+    "phasma.post.unliked": ("activity", PostLikeChanged),
+    "phasma.comment.created": ("activity", CommentChanged),
+    "phasma.comment.deleted": ("activity", CommentChanged),
+    "phasma.user.followed": ("activity", FollowChanged),
+    "phasma.user.unfollowed": ("activity", FollowChanged),
 }

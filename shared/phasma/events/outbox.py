@@ -7,8 +7,7 @@ therefore never leaves an event behind, and a committed one never loses it.
 from __future__ import annotations
 
 from phasma.db.pool import Executor
-from phasma.events.catalogue import CATALOGUE
-from phasma.models import CamelModel
+from phasma.events.catalogue import CATALOGUE, EventPayload
 
 
 def record_event(
@@ -17,7 +16,7 @@ def record_event(
     event_type: str,
     source_function: str,
     subject: str,
-    payload: CamelModel,
+    payload: EventPayload,
     partition_key: str | None = None,
 ) -> int:
     """Insert one outbox row; returns its id (the CloudEvent `id`)."""

@@ -18,6 +18,7 @@ from werkzeug import Request, Response
 from phasma.auth.tokens import is_well_formed, token_key
 from phasma.config import Limits, Settings
 from phasma.db.pool import DatabaseUnavailable
+from phasma.failures import DependencyUnavailable
 from phasma.http import metrics, probes
 from phasma.http.bodies import read_json_object
 from phasma.http.context import RequestContext, client_ip, is_secure
@@ -138,8 +139,8 @@ class HttpFunction:
             response = self._run(context, resolved, session)
         except HttpError as error:
             response = error_response(error.status, error.message, error.headers)
-        except DatabaseUnavailable as error:
-            log.warning("database unavailable: %s", error)
+        except DependencyUnavailable as error:
+            log.warning("dependency unavailable: %s", error)
             response = error_response(503, ServiceUnavailable.default_message)
         except Exception:
             log.exception("unhandled error in %s %s", request.method, template)

@@ -1,4 +1,5 @@
 import re
+import threading
 
 import pytest
 from argon2 import PasswordHasher, Type
@@ -52,7 +53,14 @@ def test_weaker_hashes_need_rehash() -> None:
 
 
 def test_hashing_waits_are_bounded() -> None:
-    hashing = PasswordHashing(max_concurrency=1, wait_timeout_seconds=0.01)
-    hashing._slots.acquire()  # another request holds the only slot
-    with pytest.raises(ServiceUnavailable):
-        hashing.hash("pw")
+    hashing = PasswordHashing(max_concurrency=1, wait_timeout_seconds=0.05)
+    release = threading.Event()
+    busy = threading.Thread(target=hashing._bounded, args=(release.wait,))
+    busy.start()  # another request holds the only hashing thread
+    try:
+        with pytest.raises(ServiceUnavailable):
+            hashing.hash("pw")
+    finally:
+        release.set()
+        busy.join()
+    assert hashing.verify(hashing.hash("pw"), "pw")  # the queued hash was dropped, not stuck

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from phasma.auth.passwords import PasswordHashing
 from phasma.config import Limits
 from phasma.db.pool import Database, violated_constraint
@@ -20,13 +23,18 @@ def _check_reserved(username: str) -> None:
         raise Conflict("username is not available")
 
 
-def _conflict_for(error: Exception) -> Conflict | None:
-    constraint = violated_constraint(error)
-    if constraint is None:
-        return None
-    if "email" in constraint:
-        return Conflict("email is already registered")
-    return Conflict("username is not available")
+@contextmanager
+def _unique_fields_as_conflict() -> Iterator[None]:
+    """Answer a unique violation on username or email with 409."""
+    try:
+        yield
+    except Exception as error:
+        constraint = violated_constraint(error)
+        if constraint is None:
+            raise
+        if "email" in constraint:
+            raise Conflict("email is already registered") from None
+        raise Conflict("username is not available") from None
 
 
 def register(
@@ -35,38 +43,32 @@ def register(
     """Create the account and its `phasma.user.created` event; returns the username."""
     _check_reserved(fields.username)
     password_hash = passwords.hash(password)  # outside the transaction: it is slow
-    try:
-        with database.transaction() as executor:
-            row = executor.fetch_all(
-                """
-                INSERT INTO users (name, username, email, password_hash)
-                VALUES (:name, :username, :email, :password_hash)
-                RETURNING public_id, created
-                """,
-                name=fields.name,
+    with _unique_fields_as_conflict(), database.transaction() as executor:
+        row = executor.fetch_all(
+            """
+            INSERT INTO users (name, username, email, password_hash)
+            VALUES (:name, :username, :email, :password_hash)
+            RETURNING public_id, created
+            """,
+            name=fields.name,
+            username=fields.username,
+            email=fields.email,
+            password_hash=password_hash,
+        )[0]
+        record_event(
+            executor,
+            event_type="phasma.user.created",
+            source_function=SOURCE,
+            subject=str(row["public_id"]),
+            payload=UserCreated(
+                user_id=row["public_id"],
                 username=fields.username,
-                email=fields.email,
-                password_hash=password_hash,
-            )[0]
-            record_event(
-                executor,
-                event_type="phasma.user.created",
-                source_function=SOURCE,
-                subject=str(row["public_id"]),
-                payload=UserCreated(
-                    user_id=row["public_id"],
-                    username=fields.username,
-                    name=fields.name,
-                    bio=None,
-                    avatar=None,
-                    created=row["created"],
-                ),
-            )
-    except Exception as error:
-        conflict = _conflict_for(error)
-        if conflict is None:
-            raise
-        raise conflict from None
+                name=fields.name,
+                bio=None,
+                avatar=None,
+                created=row["created"],
+            ),
+        )
     return fields.username
 
 
@@ -75,53 +77,47 @@ def update_profile(
 ) -> str | None:
     """Replace the profile; returns the previous avatar when it changed (its blob may go)."""
     _check_reserved(fields.username)
-    try:
-        with database.transaction() as executor:
-            current = queries.lock_user(executor, viewer.user_id)
-            if current is None:
-                raise NotFound()
-            if avatar is not None and avatar != current["avatar"]:
-                acceptable = queries.avatar_is_own_post(
-                    executor, viewer.user_id, avatar
-                ) or queries.consume_pending_upload(executor, viewer.user_id, avatar)
-                if not acceptable:
-                    raise BadRequest("avatar is invalid or expired")
-            executor.execute(
-                """
-                UPDATE users SET name = :name, username = :username, email = :email,
-                                 avatar = :avatar, bio = :bio
-                WHERE id = :user_id
-                """,
-                name=fields.name,
+    with _unique_fields_as_conflict(), database.transaction() as executor:
+        current = queries.lock_user(executor, viewer.user_id)
+        if current is None:
+            raise NotFound()
+        if avatar is not None and avatar != current["avatar"]:
+            acceptable = queries.avatar_is_own_post(
+                executor, viewer.user_id, avatar
+            ) or queries.consume_pending_upload(executor, viewer.user_id, avatar)
+            if not acceptable:
+                raise BadRequest("avatar is invalid or expired")
+        executor.execute(
+            """
+            UPDATE users SET name = :name, username = :username, email = :email,
+                             avatar = :avatar, bio = :bio
+            WHERE id = :user_id
+            """,
+            name=fields.name,
+            username=fields.username,
+            email=fields.email,
+            avatar=avatar,
+            bio=bio,
+            user_id=viewer.user_id,
+        )
+        queries.write_audit(executor, viewer.user_id, "profile_updated")
+        previous_username = current["username"]
+        record_event(
+            executor,
+            event_type="phasma.user.updated",
+            source_function=SOURCE,
+            subject=str(current["public_id"]),
+            payload=UserUpdated(
+                user_id=current["public_id"],
                 username=fields.username,
-                email=fields.email,
-                avatar=avatar,
-                bio=bio,
-                user_id=viewer.user_id,
-            )
-            queries.write_audit(executor, viewer.user_id, "profile_updated")
-            previous_username = current["username"]
-            record_event(
-                executor,
-                event_type="phasma.user.updated",
-                source_function=SOURCE,
-                subject=str(current["public_id"]),
-                payload=UserUpdated(
-                    user_id=current["public_id"],
-                    username=fields.username,
-                    previous_username=(
-                        previous_username if previous_username != fields.username else None
-                    ),
-                    name=fields.name,
-                    bio=bio,
-                    avatar=avatar,
+                previous_username=(
+                    previous_username if previous_username != fields.username else None
                 ),
-            )
-    except Exception as error:
-        conflict = _conflict_for(error)
-        if conflict is None:
-            raise
-        raise conflict from None
+                name=fields.name,
+                bio=bio,
+                avatar=avatar,
+            ),
+        )
     previous_avatar: str | None = current["avatar"]
     return previous_avatar if previous_avatar != avatar else None
 

@@ -38,6 +38,9 @@ _HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
+# The gateway's own HTTP server always writes Server and Date; passing the
+# function's on as well would send each twice.
+_REPLACED_BY_GATEWAY = frozenset({"server", "date"})
 _CHUNK = 64 * 1024
 
 
@@ -140,7 +143,7 @@ class HttpUpstream:
         response_headers = [
             (name, value)
             for name, value in upstream.getheaders()
-            if name.lower() not in _HOP_BY_HOP
+            if name.lower() not in _HOP_BY_HOP and name.lower() not in _REPLACED_BY_GATEWAY
         ]
         start_response(f"{upstream.status} {upstream.reason}", response_headers)
         return self._stream(upstream)

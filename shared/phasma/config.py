@@ -39,7 +39,22 @@ class Limits:
     UPLOAD_EXPIRY_SECONDS: Final = 3600
     CELEBRITY_FOLLOWER_THRESHOLD: Final = 10_000
     FOLLOW_BACKFILL_POSTS: Final = 50
+    FEED_LIVE_WINDOW_DAYS: Final = 90
+    FEED_FANOUT_BATCH_ROWS: Final = 5000
+    DESCRIPTION_MAX_CHARS: Final = 1000
+    ALT_TEXT_MAX_CHARS: Final = 1000
+    HASHTAG_MAX_CHARS: Final = 50
+    HASHTAGS_PER_POST: Final = 20
+    COMMENT_MAX_CHARS: Final = 400
+    POPULAR_POSTS_MAX: Final = 20
+    POPULAR_WINDOW_DAYS: Final = 7
+    SUGGESTED_USERS_MAX: Final = 5
     RESERVED_USERNAMES: Final = frozenset({"search", "suggested"})
+    SEARCH_QUERY_MAX_CHARS: Final = 50
+    SEARCH_DEFAULT_LIMIT: Final = 20
+    TYPEAHEAD_MAX_RESULTS: Final = 10
+    RECENT_SEARCHES_MAX: Final = 10
+    SEARCH_ENGINE_TIMEOUT_SECONDS: Final = 5
 
 
 class BucketPolicy(BaseModel):
@@ -95,6 +110,10 @@ class Settings(BaseSettings):
     argon_max_concurrency: int = Field(4, ge=1)
     argon_wait_timeout_seconds: float = 10
 
+    # Uploads: concurrent image decodes per process (operations.md §1: hard limit 2)
+    upload_max_concurrency: int = Field(2, ge=1)
+    upload_wait_timeout_seconds: float = 10
+
     # Cache, rate limiting
     cache_url: str | None = None
     cache_password: str | None = None
@@ -121,7 +140,30 @@ class Settings(BaseSettings):
 
     # Events
     kafka_brokers: str | None = None
-    kafka_publish_timeout_ms: int = 5000
+    kafka_publish_timeout_ms: int = Field(5000, ge=1)
+
+    # Search (unset MEILI_URL = PostgreSQL search); functions hold scoped keys only
+    meili_url: str | None = None
+    meili_search_key: str | None = None
+    meili_indexer_key: str | None = None
+    meili_master_key: str | None = None  # the setup command only, never a function
+    outbox_relay_batch_size: int = Field(100, ge=1)
+    outbox_relay_min_age_seconds: float = Field(10, ge=0)
+    outbox_relay_time_budget_seconds: float = Field(50, gt=0)
+    outbox_retention_days: int = Field(7, ge=1)
+    background_pipeline_stale_seconds: float = Field(120, gt=0)
+    pipeline_error_window_seconds: float = Field(30, gt=0)
+
+    # Frontend (frontend.md §2, operations.md §6)
+    backend_url: str | None = None  # one base for every function (the dev gateway)
+    backend_url_template: str = "http://{name}.phasma.svc.cluster.local"
+    backend_timeout_seconds: float = Field(10, gt=0)
+    public_origin: str = "http://127.0.0.1:8080"
+    cookie_secure: bool = True
+    body_size_limit: str = Field("1100K", pattern=r"^\s*\d+\s*[KkMm]?\s*$")
+    address_header: str = "x-forwarded-for"
+    xff_depth: int = Field(1, ge=1)
+    protocol_header: str = "x-forwarded-proto"
 
     @field_validator(
         "rate_limit_strict_burst",
@@ -155,6 +197,13 @@ class Settings(BaseSettings):
     @property
     def session_absolute_ttl_seconds(self) -> int:
         return self.session_absolute_ttl_hours * 3600
+
+    @property
+    def body_size_limit_bytes(self) -> int:
+        """`BODY_SIZE_LIMIT` in bytes: a plain number, or with a K (KiB) or M (MiB) suffix."""
+        text = self.body_size_limit.strip().upper()
+        multiplier = {"K": 1024, "M": 1024 * 1024}.get(text[-1], 1)
+        return int(text.rstrip("KM").strip()) * multiplier
 
 
 @functools.cache

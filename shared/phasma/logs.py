@@ -6,6 +6,7 @@ import contextvars
 import json
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -46,3 +47,25 @@ def configure_logging(service: str, level: str) -> None:
     handler.setFormatter(JsonFormatter(service))
     root.handlers = [handler]
     root.setLevel(level.upper())
+
+
+_access_log = logging.getLogger("phasma.access")
+
+
+def log_access(method: str, path: str, route: str, status: int, started: float) -> None:
+    """The one access-log line of a request (api.md §1.1); `started` is a perf_counter()."""
+    _access_log.info(
+        "%s %s %s",
+        method,
+        path,
+        status,
+        extra={
+            "fields": {
+                "method": method,
+                "route": route,
+                "path": path,
+                "status": status,
+                "durationMs": round((time.perf_counter() - started) * 1000, 2),
+            }
+        },
+    )

@@ -4,6 +4,8 @@ A cursor is the sort key of the last item returned: unpadded base64url of
 `{"created": <RFC 3339>, "id": <positive int>}`. Lists are keyset-ordered by
 `(created DESC, id DESC)` and read strictly after the cursor, so concurrent
 inserts never cause duplicates.
+
+Search pages by offsets instead (api.md §8.1): the codecs at the end of this module.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from phasma.config import Limits
 from phasma.http.errors import BadRequest
@@ -110,3 +113,72 @@ def build_page(
     items = list(rows[:limit])
     created, identifier = sort_key(items[-1])
     return Page(items, Cursor(created, identifier).encode())
+
+
+# -- search offset cursors (api.md §8.1) -------------------------------------------------
+
+# Offsets beyond this are refused rather than handed to a backend as an absurd OFFSET.
+OFFSET_MAX: Final = 2**31 - 1
+
+
+def encode_offset(offset: int) -> str:
+    """A single-type search cursor: standard base64, with padding, of the decimal offset."""
+    return base64.b64encode(str(offset).encode("ascii")).decode("ascii")
+
+
+def decode_offset(raw: str) -> int:
+    """The offset of a single-type search cursor; anything else is a 400."""
+    text = _standard_base64_text(raw)
+    if not _DECIMAL.fullmatch(text):
+        raise BadRequest("cursor is invalid")
+    return _bounded_offset(int(text))
+
+
+@dataclass(frozen=True)
+class SearchOffsets:
+    """Per-type offsets of a blended (`type=all`) search cursor: `{"u": …, "p": …, "h": …}`."""
+
+    users: int = 0
+    posts: int = 0
+    hashtags: int = 0
+
+    def encode(self) -> str:
+        raw = json.dumps(
+            {"u": self.users, "p": self.posts, "h": self.hashtags}, separators=(",", ":")
+        )
+        return base64.b64encode(raw.encode("ascii")).decode("ascii")
+
+
+def decode_search_offsets(raw: str) -> SearchOffsets:
+    """The offsets of a blended search cursor; anything but that exact JSON is a 400."""
+    invalid = BadRequest("cursor is invalid")
+    try:
+        value = json.loads(_standard_base64_text(raw))
+    except ValueError:
+        raise invalid from None
+    if not isinstance(value, dict) or set(value) != {"u", "p", "h"}:
+        raise invalid
+    offsets = [value["u"], value["p"], value["h"]]
+    # `type(...) is int` keeps booleans (an int subclass) out.
+    if any(type(offset) is not int or offset < 0 for offset in offsets):
+        raise invalid
+    users, posts, hashtags = (_bounded_offset(offset) for offset in offsets)
+    return SearchOffsets(users=users, posts=posts, hashtags=hashtags)
+
+
+_DECIMAL = re.compile(r"[0-9]{1,10}")
+
+
+def _standard_base64_text(raw: str) -> str:
+    if not raw or len(raw) > Limits.CURSOR_MAX_CHARS:
+        raise BadRequest("cursor is invalid")
+    try:
+        return base64.b64decode(raw, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadRequest("cursor is invalid") from None
+
+
+def _bounded_offset(offset: int) -> int:
+    if offset > OFFSET_MAX:
+        raise BadRequest("cursor is invalid")
+    return offset

@@ -26,6 +26,12 @@ class Access(enum.Enum):
 RateLimitPolicy = Literal["strict", "typeahead", "read", "mutation"]
 
 
+def resolve(reference: str) -> Callable[..., Any]:
+    """The callable a `"module:function"` reference names (imported on demand)."""
+    module_name, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
 @dataclass(frozen=True)
 class Route:
     """One HTTP route: `METHOD /template/{param}` handled by `module:function`."""
@@ -35,7 +41,7 @@ class Route:
     handler: str
     access: Access = Access.REQUIRED
     policy: RateLimitPolicy | None = None  # None: "read" for GET/HEAD, else "mutation"
-    json_body: bool = False  # parse a JSON object body (api.md §7)
+    json_body: bool = False  # takes a JSON object, read by RequestContext.body (api.md §7)
 
     @property
     def rate_limit_policy(self) -> RateLimitPolicy:
@@ -48,8 +54,7 @@ class Route:
         return tuple(self.path.strip("/").split("/"))
 
     def resolve_handler(self) -> Callable[..., Any]:
-        module_name, _, attribute = self.handler.partition(":")
-        return getattr(importlib.import_module(module_name), attribute)
+        return resolve(self.handler)
 
 
 @dataclass(frozen=True)
@@ -68,22 +73,53 @@ class Scaling:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """A PingSource (operations.md §2.3): `payload` posted to the function on `cron` (UTC).
+
+    The local dispatcher pings once at start, then every `local_every_seconds`.
+    """
+
+    source_name: str
+    cron: str
+    payload: str
+    local_every_seconds: float
+
+
+@dataclass(frozen=True)
 class Function:
     """One independently deployed function."""
 
     name: str
-    kind: Literal["http", "event"]
+    # "frontend": the public site; it serves pages, never API routes, so the gateway skips it.
+    kind: Literal["http", "event", "frontend"]
     summary: str
     scaling: Scaling
     routes: tuple[Route, ...] = ()
     topics: tuple[str, ...] = field(default=())
     uses_database: bool = True
+    uses_blob_store: bool = False  # reads, writes or deletes images in S3
+    # `/ready` checks the bucket: only where requests cannot be served without it
+    # (api.md §17: uploads, media); best-effort deleters stay ready during an S3 outage.
+    blob_store_readiness: bool = False
     hashes_passwords: bool = False  # computes the Argon2 decoy hash at start-up
+    # Request threads per process (functions-framework's THREADS); None keeps its default,
+    # four per core. An open Server-Sent Events stream holds one thread for its lifetime.
+    request_threads: int | None = None
+    # Event functions: "module:function" receiving every delivered CloudEvent
+    # (phasma.events.worker), and the PingSource that triggers scheduled ones.
+    event_handler: str | None = None
+    schedule: Schedule | None = None
 
     @property
     def source(self) -> str:
         """Path of the function's entry module, relative to the repository root."""
         return f"functions/{self.name}/main.py"
+
+    def resolve_event_handler(self) -> Callable[..., Any]:
+        """The event handler this function's registry entry names."""
+        if self.event_handler is None:
+            raise LookupError(f"function {self.name} has no event handler")
+        return resolve(self.event_handler)
 
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -92,6 +128,7 @@ FUNCTIONS: tuple[Function, ...] = (
         kind="http",
         summary="Registration, profiles and the signed-in account",
         hashes_passwords=True,
+        uses_blob_store=True,  # deletes a replaced avatar's blob
         scaling=Scaling(1, 6, 30, None, "100m", "1", "192Mi", "384Mi", 30),
         routes=(
             Route(
@@ -104,6 +141,7 @@ FUNCTIONS: tuple[Function, ...] = (
             ),
             Route("GET", "/users/me", "phasma.users.routes:get_me"),
             Route("PUT", "/users/me", "phasma.users.routes:update_me", json_body=True),
+            Route("GET", "/users/suggested", "phasma.users.routes:suggested_users"),
             Route(
                 "GET",
                 "/users/{username}",
@@ -137,6 +175,198 @@ FUNCTIONS: tuple[Function, ...] = (
             Route("DELETE", "/sessions/{id}", "phasma.sessions.routes:revoke"),
         ),
     ),
+    Function(
+        name="frontend",
+        kind="frontend",
+        summary="The server-rendered site: pages, forms, the image proxy; the only public entry",
+        uses_database=False,
+        # Never cold; two replicas keep its disruption budget satisfiable (operations.md §1).
+        scaling=Scaling(2, 10, 50, None, "250m", "1", "256Mi", "512Mi", 60),
+        # Every open page relays its notification stream on one thread, beside the requests.
+        request_threads=64,
+    ),
+    Function(
+        name="uploads",
+        kind="http",
+        summary="Validate, re-encode and store an image as a pending upload",
+        uses_blob_store=True,
+        blob_store_readiness=True,
+        # Hard limit 2: each decode may hold a 25 MP frame (~100 MB of pixels).
+        scaling=Scaling(0, 4, 2, 2, "1", "2", "512Mi", "1Gi", 60),
+        routes=(Route("POST", "/uploads", "phasma.uploads.routes:upload", policy="strict"),),
+    ),
+    Function(
+        name="media",
+        kind="http",
+        summary="Stream stored images with immutable caching",
+        uses_database=False,
+        uses_blob_store=True,
+        blob_store_readiness=True,
+        scaling=Scaling(1, 8, 100, None, "100m", "500m", "128Mi", "256Mi", 60),
+        routes=(
+            Route(
+                "GET",
+                "/uploads/{filename}",
+                "phasma.media.routes:serve",
+                access=Access.PUBLIC,
+            ),
+        ),
+    ),
+    Function(
+        name="follows",
+        kind="http",
+        summary="Follow and unfollow users; follower and following lists",
+        scaling=Scaling(0, 4, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
+        routes=(
+            Route("POST", "/users/{username}/follow", "phasma.follows.routes:follow"),
+            Route("DELETE", "/users/{username}/follow", "phasma.follows.routes:unfollow"),
+            Route("GET", "/users/{username}/followers", "phasma.follows.routes:followers"),
+            Route("GET", "/users/{username}/following", "phasma.follows.routes:following"),
+        ),
+    ),
+    Function(
+        name="posts",
+        kind="http",
+        summary="Create and delete posts with their hashtags; post pages, profiles, popular",
+        uses_blob_store=True,  # deletes a deleted post's image and thumbnail
+        scaling=Scaling(1, 6, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
+        routes=(
+            Route("POST", "/posts", "phasma.posts.routes:create_post", json_body=True),
+            Route("GET", "/posts/popular", "phasma.posts.routes:popular_posts"),
+            Route("GET", "/posts/{id}", "phasma.posts.routes:get_post", access=Access.OPTIONAL),
+            Route("DELETE", "/posts/{id}", "phasma.posts.routes:delete_post"),
+            Route(
+                "GET",
+                "/users/{username}/posts",
+                "phasma.posts.routes:list_user_posts",
+                access=Access.OPTIONAL,
+            ),
+        ),
+    ),
+    Function(
+        name="likes",
+        kind="http",
+        summary="Like and unlike posts; the posts a user liked",
+        scaling=Scaling(0, 4, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
+        routes=(
+            Route("POST", "/posts/{id}/likes", "phasma.likes.routes:like"),
+            Route("DELETE", "/posts/{id}/likes", "phasma.likes.routes:unlike"),
+            Route("GET", "/users/{username}/likes", "phasma.likes.routes:list_liked"),
+        ),
+    ),
+    Function(
+        name="comments",
+        kind="http",
+        summary="Comment on posts, list comments, delete them",
+        scaling=Scaling(0, 4, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
+        routes=(
+            Route("GET", "/posts/{id}/comments", "phasma.comments.routes:list_comments"),
+            Route(
+                "POST",
+                "/posts/{id}/comments",
+                "phasma.comments.routes:create_comment",
+                json_body=True,
+            ),
+            Route(
+                "DELETE",
+                "/posts/{id}/comments/{commentId}",
+                "phasma.comments.routes:delete_comment",
+            ),
+        ),
+    ),
+    Function(
+        name="feed",
+        kind="http",
+        summary="The home feed: materialised rows plus own and celebrity posts read live",
+        # The hottest read (the home page): never cold.
+        scaling=Scaling(2, 10, 40, None, "250m", "1", "128Mi", "256Mi", 30),
+        routes=(Route("GET", "/feed", "phasma.feed.routes:feed"),),
+    ),
+    Function(
+        name="notifications",
+        kind="http",
+        summary="Notifications: list, unread count, mark read, live stream",
+        scaling=Scaling(1, 6, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
+        # Up to the scaling target of open streams, plus threads for the short requests.
+        request_threads=64,
+        routes=(
+            Route("GET", "/notifications", "phasma.notifications.routes:list_notifications"),
+            Route("GET", "/notifications/unread-count", "phasma.notifications.routes:unread_count"),
+            Route(
+                "GET",
+                "/notifications/stream",
+                "phasma.notifications.routes:notification_stream",
+            ),
+            Route("PUT", "/notifications/read", "phasma.notifications.routes:mark_all_read"),
+            Route("PUT", "/notifications/{id}/read", "phasma.notifications.routes:mark_read"),
+        ),
+    ),
+    Function(
+        name="search",
+        kind="http",
+        summary="Search users, posts and hashtags; typeahead; recent searches",
+        scaling=Scaling(1, 6, 50, None, "100m", "500m", "128Mi", "256Mi", 15),
+        routes=(
+            Route("GET", "/search", "phasma.search.routes:search", policy="typeahead"),
+            Route("GET", "/users/search", "phasma.search.routes:search_users", policy="typeahead"),
+            Route(
+                "GET",
+                "/hashtags/search",
+                "phasma.search.routes:search_hashtags",
+                policy="typeahead",
+            ),
+            Route("GET", "/search/recent", "phasma.search.routes:list_recent"),
+            Route("POST", "/search/recent", "phasma.search.routes:record_recent", json_body=True),
+            Route("DELETE", "/search/recent", "phasma.search.routes:clear_recent"),
+            Route("DELETE", "/search/recent/{id}", "phasma.search.routes:delete_recent"),
+        ),
+    ),
+    Function(
+        name="notifications-worker",
+        kind="event",
+        summary="Create and delete notifications from likes, comments, follows, post deletions",
+        scaling=Scaling(1, 4, 10, None, "100m", "500m", "128Mi", "256Mi", 60),
+        topics=("entity-changes", "activity"),
+        event_handler="phasma.notifications.worker:handle",
+    ),
+    Function(
+        name="feed-worker",
+        kind="event",
+        summary="Fan-out on write, follow backfill and unfollow prune of the feed",
+        scaling=Scaling(1, 4, 10, None, "250m", "1", "128Mi", "256Mi", 120),
+        topics=("entity-changes", "activity"),
+        event_handler="phasma.feed.worker:handle",
+    ),
+    Function(
+        name="search-indexer",
+        kind="event",
+        summary="Keep the Meilisearch indexes current (acknowledges everything without MEILI_URL)",
+        scaling=Scaling(0, 2, 10, None, "100m", "500m", "128Mi", "256Mi", 60),
+        topics=("entity-changes",),
+        event_handler="phasma.search.indexer:handle",
+    ),
+    Function(
+        name="outbox-relay",
+        kind="event",
+        summary="Publish the outbox rows the writing functions did not",
+        # One sweep at a time; row locks would make overlap safe anyway.
+        scaling=Scaling(0, 1, 1, 1, "100m", "500m", "128Mi", "256Mi", 60),
+        event_handler="phasma.events.relay:handle",
+        schedule=Schedule(
+            "outbox-relay-sweep", "* * * * *", '{"task":"outbox-sweep"}', local_every_seconds=3
+        ),
+    ),
+    Function(
+        name="janitor",
+        kind="event",
+        summary="Expired sessions and uploads, old outbox rows, follower counts",
+        uses_blob_store=True,  # deletes expired uploads' blobs
+        scaling=Scaling(0, 1, 1, 1, "100m", "500m", "128Mi", "256Mi", 300),
+        event_handler="phasma.janitor.tasks:handle",
+        schedule=Schedule(
+            "janitor-hourly", "17 * * * *", '{"task":"all"}', local_every_seconds=3600
+        ),
+    ),
 )
 
 _BY_NAME = {function.name: function for function in FUNCTIONS}
@@ -149,3 +379,8 @@ def get_function(name: str) -> Function:
 
 def http_functions() -> tuple[Function, ...]:
     return tuple(function for function in FUNCTIONS if function.kind == "http")
+
+
+def event_functions() -> tuple[Function, ...]:
+    """Functions fed CloudEvents by a KafkaSource or a PingSource."""
+    return tuple(function for function in FUNCTIONS if function.kind == "event")

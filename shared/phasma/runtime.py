@@ -1,4 +1,4 @@
-"""Per-process dependencies of a function: settings, database pool, cache, hashing.
+"""Per-process dependencies of a function: settings, database pool, cache, blobs, hashing.
 
 Created once when the function process starts; every request shares them.
 Nothing here keeps state that matters for correctness across requests.
@@ -7,16 +7,23 @@ Nothing here keeps state that matters for correctness across requests.
 from __future__ import annotations
 
 import functools
+import threading
+from typing import TYPE_CHECKING
 
 import redis
 
 from phasma.auth.passwords import PasswordHashing
 from phasma.auth.throttle import LoginThrottle
 from phasma.cache import connect_cache
+from phasma.concurrency import ConcurrencyLimit
 from phasma.config import Settings
 from phasma.db.pool import Database
 from phasma.ratelimit import RateLimiter
 from phasma.registry import Function
+
+if TYPE_CHECKING:
+    from phasma.blobs import BlobStore
+    from phasma.search.backend import SearchBackend
 
 
 class Runtime:
@@ -35,6 +42,13 @@ class Runtime:
             else None
         )
         self.login_throttle = LoginThrottle(self.cache)
+        self._blob_store: BlobStore | None = None
+        self._blob_store_lock = threading.Lock()
+        # Bounds concurrent image decodes in this process (security.md §8). Cheap to build
+        # (threads start on first use), and built eagerly so racing first users share it.
+        self.image_decoding = ConcurrencyLimit(
+            settings.upload_max_concurrency, settings.upload_wait_timeout_seconds, "decode"
+        )
         if function.hashes_passwords:
             # The decoy hash is computed at start-up (operations.md §5), not on the first login.
             _ = self.passwords
@@ -52,8 +66,33 @@ class Runtime:
             raise RuntimeError(f"function {self.function.name} does not use the database")
         return self.database
 
+    @property
+    def blob_store(self) -> BlobStore:
+        """The S3 blob store, created on first use (only functions declared `uses_blob_store`)."""
+        if not self.function.uses_blob_store:
+            raise RuntimeError(f"function {self.function.name} does not use the blob store")
+        with self._blob_store_lock:
+            if self._blob_store is None:
+                # Imported here: boto3 takes ~0.1 s to import and its client another ~0.1 s,
+                # a cold-start cost only blob users should pay (operations.md §5).
+                from phasma.blobs import BlobStore
+
+                self._blob_store = BlobStore(self.settings)
+            return self._blob_store
+
+    @functools.cached_property
+    def search(self) -> SearchBackend:
+        """The search engine: Meilisearch when `MEILI_URL` is set, else PostgreSQL."""
+        # Imported here: only the search function pays for loading the search slice.
+        from phasma.search.backend import create_backend
+
+        return create_backend(self.settings, self.db)
+
     def close(self) -> None:
         if self.database is not None:
             self.database.close()
         if self.cache is not None:
             self.cache.close()
+        self.image_decoding.close()
+        if "passwords" in self.__dict__:  # only when it was ever built (cached_property)
+            self.passwords.close()

@@ -6,25 +6,30 @@ stack; only the hosting differs from `./taskw up` (see tests/processes for that)
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pg8000.native
 import pytest
 import requests
-from werkzeug.test import Client
+from cloudevents.http import CloudEvent
+from werkzeug.test import Client, TestResponse
 
 from phasma.config import Settings
 from phasma.db.connect import connect
 from phasma.db.migrations import ensure_login_user, migrate
 from phasma.devstack.gateway import Gateway, serve
-from phasma.devstack.services import DependencyUrls
-from phasma.devstack.stack import APP_DATABASE_USER, with_credentials
+from phasma.devstack.services import DependencyUrls, create_bucket, create_topics
+from phasma.devstack.stack import APP_DATABASE_USER, TOPICS, with_credentials
+from phasma.events.cloudevents import to_http
+from phasma.events.worker import EventFunction
 from phasma.http.pipeline import HttpFunction
-from phasma.registry import http_functions
+from phasma.registry import get_function, http_functions
 from phasma.runtime import Runtime
 
 # Generous buckets so ordinary tests never trip the limiter; the limiter's own
@@ -34,6 +39,7 @@ ROOMY_LIMITS = {
     for policy in ("strict", "typeahead", "read", "mutation")
     for field, value in (("burst", 100_000), ("rate", 1000))
 }
+API_TESTS_BUCKET = "phasma-api-tests"
 
 
 @dataclass
@@ -77,6 +83,10 @@ def build_settings(app_url: str, dependencies: DependencyUrls, **overrides: Any)
         "cache_url": dependencies.cache_url,
         "kafka_brokers": dependencies.kafka_brokers,
         "s3_endpoint": dependencies.s3_endpoint,
+        "s3_bucket": API_TESTS_BUCKET,
+        # The local SeaweedFS accepts any key; an S3 named by the environment needs its own.
+        "s3_access_key": os.environ.get("S3_ACCESS_KEY", "phasma-tests"),
+        "s3_secret_key": os.environ.get("S3_SECRET_KEY", "phasma-tests"),
         "session_hash_secret": secrets.token_hex(32),
         "trust_proxy": True,
         "argon_max_concurrency": 4,
@@ -86,10 +96,9 @@ def build_settings(app_url: str, dependencies: DependencyUrls, **overrides: Any)
     return Settings(_env_file=None, **values)
 
 
-@pytest.fixture(scope="session")
-def api_database(dependencies: DependencyUrls) -> tuple[str, str]:
-    """A migrated database for the API tests: (owner URL, app-role URL)."""
-    owner_url = _fresh_database(dependencies.database_url, "phasma_api_tests")
+def migrated_database(dependencies: DependencyUrls, name: str) -> tuple[str, str]:
+    """A new, migrated database called `name`: (owner URL, app-role URL)."""
+    owner_url = _fresh_database(dependencies.database_url, name)
     migrate(owner_url, progress=lambda line: None)
     password = secrets.token_hex(16)
     ensure_login_user(owner_url, APP_DATABASE_USER, password, "phasma_app")
@@ -97,9 +106,24 @@ def api_database(dependencies: DependencyUrls) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="session")
+def api_database(dependencies: DependencyUrls) -> tuple[str, str]:
+    """A migrated database for the API tests: (owner URL, app-role URL)."""
+    return migrated_database(dependencies, "phasma_api_tests")
+
+
+@pytest.fixture(scope="session")
 def api_stack(api_database: tuple[str, str], dependencies: DependencyUrls) -> Iterator[ApiStack]:
     owner_url, app_url = api_database
     settings = build_settings(app_url, dependencies)
+    create_bucket(
+        settings.s3_endpoint,
+        settings.s3_bucket,
+        settings.s3_access_key or "",
+        settings.s3_secret_key or "",
+        settings.s3_region,
+    )
+    # Mutations publish their events after commit; topics are never auto-created.
+    create_topics(dependencies.kafka_brokers, TOPICS)
     base_url, server, functions = start_api(settings)
     yield ApiStack(base_url, owner_url, settings, functions)
     server.shutdown()
@@ -214,3 +238,87 @@ def direct(api_stack: ApiStack, function: str) -> Client:
 @pytest.fixture
 def database(api_stack: ApiStack) -> Database:
     return Database(api_stack.admin_url)
+
+
+@pytest.fixture(scope="session")
+def event_function(api_database: tuple[str, str], dependencies: DependencyUrls):
+    """Host a registered event function on the API tests' database: `event_function(name)`.
+
+    Keyword arguments override settings (e.g. `kafka_brokers`); each distinct call
+    builds its own runtime, closed when the session ends.
+    """
+    built: dict[tuple[str, tuple[tuple[str, Any], ...]], EventFunction] = {}
+
+    def build(name: str, **overrides: Any) -> EventFunction:
+        key = (name, tuple(sorted(overrides.items())))
+        if key not in built:
+            settings = build_settings(api_database[1], dependencies, **overrides)
+            function = get_function(name)
+            built[key] = EventFunction(function, Runtime(function, settings))
+        return built[key]
+
+    yield build
+    for function in built.values():
+        function.runtime.close()
+
+
+def deliver(function: EventFunction, event: CloudEvent) -> TestResponse:
+    """POST `event` to `function` in HTTP binary mode, exactly as a KafkaSource delivers it."""
+    headers, body = to_http(event)
+    return Client(function.wsgi_app).post("/", headers=headers, data=body)
+
+
+@pytest.fixture
+def stack_with(api_database: tuple[str, str], dependencies: DependencyUrls):
+    """Start a separate API with specific settings: `stack_with(**settings)` -> base URL."""
+    servers: list[Any] = []
+
+    def start(**overrides: Any) -> str:
+        _, app_url = api_database
+        settings = build_settings(app_url, dependencies, **overrides)
+        base_url, server, functions = start_api(settings)
+        servers.append((server, functions))
+        return base_url
+
+    yield start
+    for server, functions in servers:
+        server.shutdown()
+        for function in functions.values():
+            function.runtime.close()
+
+
+class Bucket:
+    """Direct access to the API tests' bucket, for asserting which blobs exist."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.name = settings.s3_bucket
+        self._client = boto3.session.Session().client(
+            "s3",
+            endpoint_url=settings.s3_endpoint,
+            region_name=settings.s3_region,
+            aws_access_key_id=settings.s3_access_key,
+            aws_secret_access_key=settings.s3_secret_key,
+        )
+
+    def keys(self) -> set[str]:
+        """Every key in the bucket (originals and `thumbnails/...`)."""
+        keys: set[str] = set()
+        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.name):
+            keys.update(item["Key"] for item in page.get("Contents", []))
+        return keys
+
+    def get(self, key: str) -> bytes | None:
+        """The stored bytes under `key`, or None when there is no such object."""
+        try:
+            response = self._client.get_object(Bucket=self.name, Key=key)
+        except self._client.exceptions.NoSuchKey:
+            return None
+        return response["Body"].read()
+
+    def put(self, key: str, data: bytes, content_type: str = "image/jpeg") -> None:
+        self._client.put_object(Bucket=self.name, Key=key, Body=data, ContentType=content_type)
+
+
+@pytest.fixture(scope="session")
+def bucket(api_stack: ApiStack) -> Bucket:
+    return Bucket(api_stack.settings)

@@ -35,7 +35,7 @@ from phasma.deploy import environment, eventing, images, manifests, network, sec
 from phasma.deploy.kafkasink import KafkaSink
 from phasma.deploy.kafkasource import KafkaSource
 from phasma.deploy.kubernetes import secrets_checksum
-from phasma.registry import FUNCTIONS, Function, Route, Scaling
+from phasma.registry import FUNCTIONS, Function, Scaling, get_function
 
 # The oldest Kubernetes minor the manifests must work on (Knative 1.17 supports 1.30+).
 KUBERNETES_VERSION = "1.30"
@@ -45,37 +45,12 @@ KNATIVE_GROUPS = ("serving.knative.dev/", "sources.knative.dev/", "eventing.knat
 # schedule, public and object-store paths of the generator.
 LIGHT = Scaling(1, 4, 10, None, "100m", "500m", "128Mi", "256Mi", 60)
 FUTURE_FUNCTIONS = (
-    Function("feed-worker", "event", "fan-out", LIGHT, topics=("entity-changes", "activity")),
-    Function("search-indexer", "event", "indexing", LIGHT, topics=("entity-changes",)),
-    Function(
-        "outbox-relay", "event", "sweeps", Scaling(0, 1, 1, 1, "100m", "500m", "128Mi", "256Mi", 60)
-    ),
-    Function(
-        "janitor",
-        "event",
-        "housekeeping",
-        Scaling(0, 1, 1, 1, "100m", "500m", "128Mi", "256Mi", 300),
-    ),
     Function(
         "frontend",
         "http",
         "pages",
         Scaling(2, 10, 50, None, "250m", "1", "256Mi", "512Mi", 60),
         uses_database=False,
-    ),
-    Function(
-        "uploads",
-        "http",
-        "uploads",
-        Scaling(0, 4, 2, 2, "1", "2", "512Mi", "1Gi", 60),
-        routes=(Route("POST", "/uploads", "phasma.uploads.routes:upload"),),
-    ),
-    Function(
-        "search",
-        "http",
-        "search",
-        LIGHT,
-        routes=(Route("GET", "/search", "phasma.search.routes:search"),),
     ),
 )
 EVERY_FUNCTION = (*FUNCTIONS, *FUTURE_FUNCTIONS)
@@ -186,7 +161,7 @@ def test_eventing_objects_match_their_models(complete: list[dict[str, Any]]) -> 
     eventing_documents = [d for d in complete if kind_of(d) in models]
     assert Counter(kind_of(d) for d in eventing_documents) == {
         "PingSource.sources.knative.dev": 2,
-        "KafkaSource.sources.knative.dev": 2,
+        "KafkaSource.sources.knative.dev": 3,
         "KafkaSink.eventing.knative.dev": 1,
     }
     for document in eventing_documents:
@@ -194,7 +169,7 @@ def test_eventing_objects_match_their_models(complete: list[dict[str, Any]]) -> 
 
 
 def test_the_kafka_models_reject_unknown_and_invalid_fields() -> None:
-    source = eventing.kafka_source(FUTURE_FUNCTIONS[0])
+    source = eventing.kafka_source(get_function("search-indexer"))
     KafkaSource.model_validate(source)
     for *parents, field, value in (
         ("spec", "consumerGroupId", "x"),
@@ -274,8 +249,10 @@ def test_ping_sources_exist_only_for_registered_targets(complete: list[dict[str,
     assert json.loads(pings["outbox-relay-sweep"]["data"]) == {"task": "outbox-sweep"}
     assert pings["janitor-hourly"]["schedule"] == "17 * * * *"
     assert json.loads(pings["janitor-hourly"]["data"]) == {"task": "all"}
-    assert eventing.ping_sources(FUNCTIONS) == []
-    assert eventing.kafka_sinks(FUNCTIONS) == []
+    assert pings["janitor-hourly"]["sink"]["ref"]["name"] == "janitor"
+    not_events = [function for function in FUNCTIONS if function.kind != "event"]
+    assert eventing.ping_sources(not_events) == []
+    assert eventing.kafka_sinks(not_events) == []
 
 
 def test_scaling_follows_the_registry(complete: list[dict[str, Any]]) -> None:
@@ -349,17 +326,28 @@ REQUIRED_IN_CLUSTER = {
     "S3_ACCESS_KEY": lambda needs: needs.object_store,
     "S3_SECRET_KEY": lambda needs: needs.object_store,
     "KAFKA_BROKERS": lambda needs: needs.broker,
+    "MEILI_URL": lambda needs: needs.search,
+    "PUBLIC_ORIGIN": lambda needs: needs.public,  # the default is the local stack's
+}
+# security.md §11: each search function gets only its own scoped key; the master key
+# belongs to the setup command and reaches no function.
+SEARCH_KEY_OWNERS = {
+    "MEILI_SEARCH_KEY": "search",
+    "MEILI_INDEXER_KEY": "search-indexer",
+    "MEILI_MASTER_KEY": None,
 }
 # Unset means "use the spec default", which is what the cluster wants.
 OPTIONAL_OVERRIDES = {
     name.upper() for name in Settings.model_fields if name.startswith("rate_limit_")
 } - {"RATE_LIMIT_FAIL_OPEN"}
+# The local gateway only: in the cluster the frontend uses BACKEND_URL_TEMPLATE.
+OPTIONAL_OVERRIDES.add("BACKEND_URL")
 
 
 def test_every_setting_without_a_cluster_default_is_covered() -> None:
     for name, field in Settings.model_fields.items():
         variable = name.upper()
-        if field.default is None and variable not in OPTIONAL_OVERRIDES:
+        if field.default is None and variable not in OPTIONAL_OVERRIDES | set(SEARCH_KEY_OWNERS):
             assert variable in REQUIRED_IN_CLUSTER, f"{variable}: who needs it in the cluster?"
 
 
@@ -370,6 +358,8 @@ def test_functions_get_every_variable_they_need(complete: list[dict[str, Any]]) 
         env = container_env(services[function.name])
         for variable, needed in REQUIRED_IN_CLUSTER.items():
             assert (variable in env) == needed(needs), f"{function.name}: {variable}"
+        for variable, owner in SEARCH_KEY_OWNERS.items():
+            assert (variable in env) == (function.name == owner), f"{function.name}: {variable}"
     # Spot checks against the spec's tables.
     assert environment.needs_of(FUNCTIONS[0]).object_store  # users stores avatars
     frontend = container_env(services["frontend"])

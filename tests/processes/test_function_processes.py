@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from PIL import Image
 
 from phasma.db.connect import connect
+from phasma.devstack.eventing import dispatcher_for
 from phasma.devstack.gateway import Gateway, HttpUpstream, serve
 from phasma.devstack.processes import FunctionProcess, start_all
 from phasma.devstack.services import DependencyUrls
 from phasma.devstack.stack import prepare
-from phasma.registry import http_functions
+from phasma.registry import event_functions, http_functions
 
 pytestmark = pytest.mark.processes
+# What `./taskw up` launches: every HTTP and event function.
+LAUNCHED = (*http_functions(), *event_functions())
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +43,16 @@ def processes(
     state_dir: Path = tmp_path_factory.mktemp("process-stack")
     lines: list[str] = []
     environment = prepare(urls, state_dir, {}, lines.append)
-    running = start_all(http_functions(), environment, state_dir / "logs", lines.append)
+    running = start_all(LAUNCHED, environment, state_dir / "logs", lines.append)
+    dispatcher = dispatcher_for(
+        urls.kafka_brokers, event_functions(), {p.name: p.url for p in running}, lines.append
+    )
+    dispatcher.start()
     server = serve(Gateway({p.name: HttpUpstream(p.url) for p in running}), "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}", running
     server.shutdown()
+    dispatcher.stop()
     for process in running:
         process.stop()
         assert process.process.returncode is not None
@@ -51,7 +62,7 @@ def test_every_registered_function_runs_in_its_own_process(
     processes: tuple[str, list[FunctionProcess]],
 ) -> None:
     _, running = processes
-    assert {p.name for p in running} == {f.name for f in http_functions()}
+    assert {p.name for p in running} == {f.name for f in LAUNCHED}
     assert len({p.process.pid for p in running}) == len(running)
     for process in running:
         assert process.process.poll() is None
@@ -91,3 +102,97 @@ def test_gateway_answers_unknown_paths_and_forwards_405(
     wrong_method = requests.patch(f"{base_url}/sessions", timeout=5)
     assert wrong_method.status_code == 405
     assert wrong_method.headers["allow"] == "DELETE, GET, HEAD, POST"
+
+
+def test_upload_then_stream_it_back_through_the_gateway(
+    processes: tuple[str, list[FunctionProcess]],
+) -> None:
+    """gunicorn in front of `uploads` and `media`: multipart in, streamed JPEG out."""
+    base_url, _ = processes
+    client = requests.Session()
+    identity = {
+        "name": "Image Tester",
+        "username": "image_tester",
+        "email": "images@example.com",
+        "password": "a long password",
+    }
+    client.post(f"{base_url}/users", json=identity, timeout=10)
+    login = {"email": identity["email"], "password": identity["password"]}
+    assert client.post(f"{base_url}/sessions", json=login, timeout=10).status_code == 201
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 600), (200, 30, 30)).save(buffer, "PNG")
+    files = {"image": ("red.png", buffer.getvalue(), "image/png")}
+    created = client.post(f"{base_url}/uploads", files=files, timeout=30)
+    assert created.status_code == 201
+    filename = created.json()["filename"]
+    image = requests.get(f"{base_url}/uploads/{filename}", timeout=10)
+    assert image.status_code == 200
+    assert image.headers["Content-Type"] == "image/jpeg"
+    assert int(image.headers["Content-Length"]) == len(image.content)
+    assert image.content.startswith(b"\xff\xd8\xff")
+    thumbnail = requests.get(f"{base_url}/uploads/{filename}?variant=thumbnail", timeout=10)
+    assert thumbnail.headers["ETag"] == f'"{filename}-thumbnail"'
+    cached = requests.get(
+        f"{base_url}/uploads/{filename}", headers={"If-None-Match": f'"{filename}"'}, timeout=10
+    )
+    assert cached.status_code == 304
+    head = requests.head(f"{base_url}/uploads/{filename}", timeout=10)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["Content-Length"] == image.headers["Content-Length"]
+
+
+def test_gateway_sends_each_server_header_once(
+    processes: tuple[str, list[FunctionProcess]],
+) -> None:
+    base_url, _ = processes
+    raw = requests.get(f"{base_url}/users/me", timeout=5).raw.headers
+    assert len(raw.getlist("Date")) == 1
+    assert len(raw.getlist("Server")) == 1
+
+
+def test_the_notification_stream_flows_through_the_gateway_as_it_is_written(
+    processes: tuple[str, list[FunctionProcess]],
+) -> None:
+    # The stream stays open for 25 s; its first events must not wait for it to end.
+    base_url, _ = processes
+    client = requests.Session()
+    # A client address of its own: the other tests here spent the strict bucket of ours.
+    client.headers["X-Forwarded-For"] = "198.51.100.23"
+    identity = {
+        "name": "Stream Tester",
+        "username": "stream_tester",
+        "email": "stream@example.com",
+        "password": "a long password",
+    }
+    assert client.post(f"{base_url}/users", json=identity, timeout=10).status_code == 201
+    login = {"email": identity["email"], "password": identity["password"]}
+    assert client.post(f"{base_url}/sessions", json=login, timeout=10).status_code == 201
+    with client.get(f"{base_url}/notifications/stream", stream=True, timeout=(5, 10)) as stream:
+        assert stream.status_code == 200
+        lines = stream.iter_lines(chunk_size=None, decode_unicode=True)
+        assert [next(lines) for _ in range(5)] == [
+            "retry: 1000",
+            "",
+            "event: unread-count",
+            'data: {"count": 0}',
+            "",
+        ]
+
+
+def test_the_local_eventing_pings_the_scheduled_functions(
+    processes: tuple[str, list[FunctionProcess]],
+) -> None:
+    """The dispatcher plays the PingSources: the relay and the janitor ran in their processes."""
+    _, running = processes
+    urls = {process.name: process.url for process in running}
+    deadline = time.monotonic() + 30
+    for name in ("outbox-relay", "janitor"):
+        while True:
+            response = requests.get(f"{urls[name]}/health/background", timeout=5)
+            assert response.status_code == 200
+            pipeline = next(p for p in response.json()["pipelines"] if p["name"] == name)
+            if pipeline["processed"] >= 1:
+                break
+            assert time.monotonic() < deadline, f"{name} was never pinged: {pipeline}"
+            time.sleep(0.2)
+        assert pipeline["errorCount"] == 0 and not pipeline["unhealthy"]

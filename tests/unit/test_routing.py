@@ -53,13 +53,19 @@ def test_registry_routes_are_unique_and_default_to_session_required() -> None:
             seen.add((route.method, route.path))
             assert callable(route.resolve_handler())
     public = {(r.method, r.path) for f in FUNCTIONS for r in f.routes if r.access is Access.PUBLIC}
-    assert public == {("POST", "/users"), ("POST", "/sessions"), ("DELETE", "/sessions")}
+    assert public == {
+        ("POST", "/users"),
+        ("POST", "/sessions"),
+        ("DELETE", "/sessions"),
+        ("GET", "/uploads/{filename}"),
+    }
 
 
 def test_rate_limit_policies_follow_the_spec() -> None:
     policies = {(r.method, r.path): r.rate_limit_policy for f in FUNCTIONS for r in f.routes}
     assert policies[("POST", "/users")] == "strict"
     assert policies[("POST", "/sessions")] == "strict"
+    assert policies[("POST", "/uploads")] == "strict"
     assert policies[("GET", "/users/me")] == "read"
     assert policies[("PUT", "/users/me")] == "mutation"
     assert policies[("DELETE", "/sessions/{id}")] == "mutation"

@@ -54,13 +54,20 @@ def test_weaker_hashes_need_rehash() -> None:
 
 def test_hashing_waits_are_bounded() -> None:
     hashing = PasswordHashing(max_concurrency=1, wait_timeout_seconds=0.05)
-    release = threading.Event()
-    busy = threading.Thread(target=hashing._bounded, args=(release.wait,))
+    started, release = threading.Event(), threading.Event()
+
+    def occupy() -> None:
+        started.set()
+        release.wait()
+
+    busy = threading.Thread(target=hashing._limit.run, args=(occupy,))
     busy.start()  # another request holds the only hashing thread
+    assert started.wait(5)
     try:
         with pytest.raises(ServiceUnavailable):
             hashing.hash("pw")
     finally:
         release.set()
         busy.join()
-    assert hashing.verify(hashing.hash("pw"), "pw")  # the queued hash was dropped, not stuck
+    assert hashing.verify(hashing.hash("pw"), "pw")  # only the wait is bounded, not the work
+    hashing.close()

@@ -30,6 +30,7 @@ from phasma.failures import DependencyUnavailable
 log = logging.getLogger(__name__)
 
 Result = TypeVar("Result")
+CommitCallback = Callable[[], object]
 
 # SQLSTATE classes and codes worth retrying or counting against the breaker:
 # serialization failure, deadlock, admin/crash shutdown, cannot connect now,
@@ -101,8 +102,31 @@ class Executor:
     (`max_prepared_statements`, PgBouncer 1.21+).
     """
 
-    def __init__(self, pooled: _PooledConnection) -> None:
+    def __init__(
+        self,
+        pooled: _PooledConnection,
+        database: Database,
+        commit_callbacks: list[CommitCallback] | None = None,
+    ) -> None:
         self._pooled = pooled
+        self.database = database  # the pool the connection came from
+        self._commit_callbacks = commit_callbacks
+
+    def after_commit(self, callback: CommitCallback) -> None:
+        """Run `callback` once this transaction has committed (never after a rollback).
+
+        Callbacks run in registration order after the connection went back to the
+        pool, so they may use the database themselves. The commit already happened
+        when they run: their failures are logged, never raised to the caller.
+        """
+        if self._commit_callbacks is None:
+            raise RuntimeError("after_commit needs a transaction (database.transaction())")
+        self._commit_callbacks.append(callback)
+
+    @property
+    def commit_callbacks(self) -> tuple[CommitCallback, ...]:
+        """The callbacks registered so far in this transaction (for batching by their owner)."""
+        return tuple(self._commit_callbacks or ())
 
     def execute(self, sql: str, **params: Any) -> int:
         """Run a statement; returns the number of rows it affected."""
@@ -169,7 +193,7 @@ class Database:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set")
         self._url = settings.database_url
-        self._settings = settings
+        self.settings = settings
         self._application_name = application_name or settings.k_service
         self._idle: list[_PooledConnection] = []
         self._lock = threading.Lock()
@@ -188,8 +212,8 @@ class Database:
 
     def _take_idle(self) -> _PooledConnection | None:
         now = time.monotonic()
-        lifetime = self._settings.postgres_conn_lifetime_minutes * 60
-        idle_limit = self._settings.postgres_conn_idle_seconds
+        lifetime = self.settings.postgres_conn_lifetime_minutes * 60
+        idle_limit = self.settings.postgres_conn_idle_seconds
         with self._lock:
             while self._idle:
                 pooled = self._idle.pop()
@@ -202,7 +226,7 @@ class Database:
     def _connection(self) -> Iterator[_PooledConnection]:
         """Lend a connection; it returns to the pool unless `broken` was set or I/O failed."""
         self.breaker.check()
-        if not self._slots.acquire(timeout=self._settings.ready_timeout_ms / 1000 * 5):
+        if not self._slots.acquire(timeout=self.settings.ready_timeout_ms / 1000 * 5):
             raise DatabaseUnavailable("no database connection free")
         pooled: _PooledConnection | None = None
         try:
@@ -231,11 +255,15 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Executor]:
-        """One transaction; commits on success, rolls back on any exception. Never retried."""
+        """One transaction; commits on success, rolls back on any exception. Never retried.
+
+        Callbacks registered with `executor.after_commit` run after the commit.
+        """
+        commit_callbacks: list[CommitCallback] = []
         with self._connection() as pooled:
             try:
                 pooled.connection.run("BEGIN")
-                yield Executor(pooled)
+                yield Executor(pooled, self, commit_callbacks)
                 pooled.connection.run("COMMIT")
             except BaseException as error:
                 if not _is_transient(error):
@@ -246,18 +274,23 @@ class Database:
                     raise
                 raise translated from error
         self.breaker.record_success()
+        for callback in commit_callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("an after-commit callback failed")
 
     def read(self, work: Callable[[Executor], Result]) -> Result:
         """Run `work` outside a transaction, retrying transient failures with backoff.
 
         Only for reads and idempotent statements: `work` may run more than once.
         """
-        attempts = self._settings.postgres_retry_max_attempts
-        backoff = self._settings.postgres_retry_backoff_ms / 1000
+        attempts = self.settings.postgres_retry_max_attempts
+        backoff = self.settings.postgres_retry_backoff_ms / 1000
         for attempt in range(1, attempts + 1):
             try:
                 with self._connection() as pooled:
-                    result = work(Executor(pooled))
+                    result = work(Executor(pooled, self))
             except Exception as error:
                 self._record(error)
                 retry = attempt < attempts and _is_transient(error) and not self.breaker.is_open

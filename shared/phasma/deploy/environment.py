@@ -63,6 +63,8 @@ CONFIG_VALUES: dict[str, str] = {
     "S3_FORCE_PATH_STYLE": "true",
     "KAFKA_BROKERS": BROKER_ADDRESS,
     "MEILI_URL": f"http://meilisearch-0.meilisearch.{CLUSTER_DOMAIN}:7700",
+    # The site's public origin (CSRF checks, HSTS): set it to the installation's domain.
+    "PUBLIC_ORIGIN": "https://phasma.example.com",
 }
 
 
@@ -132,6 +134,8 @@ def function_environment(function: Function) -> list[dict[str, Any]]:
         literal_env("FUNCTION_SOURCE", function.source),
         config_env("LOG_LEVEL"),
     ]
+    if function.request_threads is not None:
+        env.append(literal_env("THREADS", str(function.request_threads)))
     if needs.database:
         if needs.indexer_login:
             user, variable = INDEXER_DATABASE_USER, "INDEXER_DB_PASSWORD"
@@ -152,6 +156,9 @@ def function_environment(function: Function) -> list[dict[str, Any]]:
             # Only the frontend can reach backend functions, and it rewrites the header.
             literal_env("TRUST_PROXY", "true"),
         ]
+    if needs.public:
+        # The frontend reaches functions at BACKEND_URL_TEMPLATE's cluster-local default.
+        env.append(config_env("PUBLIC_ORIGIN"))
     if needs.object_store:
         env += object_store_environment()
     if needs.broker:

@@ -1,42 +1,26 @@
 """Knative Eventing objects: KafkaSources, the dead-letter KafkaSink, PingSources (§2).
 
 Each event function with topics gets its own KafkaSource (its own consumer group);
-scheduled functions get their PingSource. Objects are emitted only for functions that
-are registered, so the manifests never point at a Service that does not exist.
+each function with a `schedule` in the registry gets its PingSource. Objects are
+emitted only for registered functions, so the manifests never point at a Service that
+does not exist.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from phasma.deploy.environment import BROKER_ADDRESS
 from phasma.deploy.kubernetes import Manifest, metadata
 from phasma.devstack.stack import TOPICS
-from phasma.registry import Function
+from phasma.registry import Function, Schedule
 
 DEAD_LETTER_SINK = "dead-letter"
 DEAD_LETTER_TOPIC = "dead-letter"
 # ~8.5 minutes of retries before dead-lettering: enough to ride out a dependency restart.
 RETRIES = 10
 BACKOFF_DELAY = "PT0.5S"
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """A PingSource: a cron schedule (UTC) posting `payload` to a function."""
-
-    name: str
-    function: str
-    cron: str
-    payload: str
-
-
-SCHEDULES = (
-    Schedule("outbox-relay-sweep", "outbox-relay", "* * * * *", '{"task":"outbox-sweep"}'),
-    Schedule("janitor-hourly", "janitor", "17 * * * *", '{"task":"all"}'),
-)
 
 
 def service_reference(name: str) -> dict[str, Any]:
@@ -103,18 +87,18 @@ def dead_letter_sink() -> Manifest:
     }
 
 
-def ping_source(schedule: Schedule) -> Manifest:
-    """The PingSource of `schedule`."""
+def ping_source(function: Function, schedule: Schedule) -> Manifest:
+    """The PingSource posting `schedule`'s payload to `function`."""
     return {
         "apiVersion": "sources.knative.dev/v1",
         "kind": "PingSource",
-        "metadata": metadata(schedule.name, "event-source"),
+        "metadata": metadata(schedule.source_name, "event-source"),
         "spec": {
             "schedule": schedule.cron,
             "timezone": "UTC",
             "contentType": "application/json",
             "data": schedule.payload,
-            "sink": service_reference(schedule.function),
+            "sink": service_reference(function.name),
         },
     }
 
@@ -130,9 +114,12 @@ def kafka_sinks(functions: Sequence[Function]) -> list[Manifest]:
 
 
 def ping_sources(functions: Sequence[Function]) -> list[Manifest]:
-    """The PingSources whose target function is registered."""
-    registered = {function.name for function in functions}
-    return [ping_source(schedule) for schedule in SCHEDULES if schedule.function in registered]
+    """One PingSource per function with a schedule in the registry."""
+    return [
+        ping_source(function, function.schedule)
+        for function in functions
+        if function.schedule is not None
+    ]
 
 
 def event_consumer(function: Function) -> bool:

@@ -1,16 +1,19 @@
 """`./taskw up`: the whole product on the embedded local stack.
 
     python -m phasma.devstack up [--port 8081]
+    python -m phasma.devstack events-tail [--from-beginning]
 
 Starts the dependency servers (unless named in the environment), applies
 migrations, creates the bucket and topics, starts every registered function in
-its own functions-framework process and the API gateway. Ctrl-C stops
-everything it started, and nothing else.
+its own functions-framework process, the local eventing (KafkaSources and
+PingSources) and the API gateway. Ctrl-C stops everything it started, and
+nothing else. `events-tail` prints the events flowing through that stack.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -19,43 +22,87 @@ import time
 from pathlib import Path
 
 from phasma.db.migrations import MigrationError
+from phasma.devstack.eventing import DEAD_LETTER_TOPIC, Dispatcher, dispatcher_for, tail
 from phasma.devstack.gateway import Gateway, HttpUpstream, serve
-from phasma.devstack.processes import REPOSITORY_ROOT, FunctionProcess, start_all
+from phasma.devstack.processes import (
+    REPOSITORY_ROOT,
+    FunctionProcess,
+    start_all,
+    start_frontend,
+)
 from phasma.devstack.services import Dependencies, DependencyError
 from phasma.devstack.stack import prepare
-from phasma.registry import http_functions
+from phasma.registry import event_functions, http_functions
+
+# Where `up` leaves the broker address for `events-tail`.
+BROKERS_FILE = "kafka-brokers"
+TAIL_TOPICS = ("entity-changes", "activity", DEAD_LETTER_TOPIC)
 
 
 def progress(line: str) -> None:
     print(f"phasma: {line}", flush=True)
 
 
+def _state_dir() -> Path:
+    return Path(os.environ.get("PHASMA_STATE_DIR", REPOSITORY_ROOT / ".phasma"))
+
+
 def up(port: int) -> None:
-    state_dir = Path(os.environ.get("PHASMA_STATE_DIR", REPOSITORY_ROOT / ".phasma"))
+    state_dir = _state_dir()
     started = time.monotonic()
     progress(f"starting the local stack (state in {state_dir})")
+    # Library logs (kafka-python reconnecting, deliveries retried) go to a file, not the terminal.
+    (state_dir / "logs").mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=state_dir / "logs" / "devstack.log",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     processes: list[FunctionProcess] = []
+    dispatcher: Dispatcher | None = None
     with Dependencies(state_dir, os.environ, progress) as dependencies:
         urls = dependencies.start()
         environment = prepare(urls, state_dir, os.environ, progress)
         try:
-            processes = start_all(http_functions(), environment, state_dir / "logs", progress)
+            processes = start_all(
+                (*http_functions(), *event_functions()),
+                environment,
+                state_dir / "logs",
+                progress,
+            )
+            dispatcher = dispatcher_for(
+                urls.kafka_brokers,
+                event_functions(),
+                {process.name: process.url for process in processes},
+                progress,
+            )
+            dispatcher.start()
+            (state_dir / BROKERS_FILE).write_text(urls.kafka_brokers)
             gateway = serve(
                 Gateway({p.name: HttpUpstream(p.url) for p in processes}),
                 "127.0.0.1",
                 port,
             )
             threading.Thread(target=gateway.serve_forever, daemon=True).start()
+            site_port = int(os.environ.get("FRONTEND_PORT", 8080))
+            processes.append(
+                start_frontend(f"http://127.0.0.1:{port}", site_port, state_dir / "logs", progress)
+            )
             progress(f"ready in {time.monotonic() - started:.1f} s")
+            progress(f"site         http://127.0.0.1:{site_port}")
             progress(f"API gateway  http://127.0.0.1:{port}  (try /users/me or POST /users)")
             progress(f"logs         {state_dir / 'logs'}")
+            progress("events       ./taskw events:tail")
             progress("press Ctrl-C to stop")
             _watch(processes, stop)
             gateway.shutdown()
         finally:
             progress("stopping")
+            if dispatcher is not None:
+                dispatcher.stop()
+                (state_dir / BROKERS_FILE).unlink(missing_ok=True)
             for process in processes:
                 process.stop()
     progress("stopped")
@@ -77,13 +124,41 @@ def _watch(processes: list[FunctionProcess], stop: threading.Event) -> None:
         pass
 
 
+def events_tail(from_beginning: bool) -> None:
+    """Print the events on the local broker (KAFKA_BROKERS, else the one `up` started)."""
+    brokers = os.environ.get("KAFKA_BROKERS")
+    brokers_file = _state_dir() / BROKERS_FILE
+    if not brokers and brokers_file.exists():
+        brokers = brokers_file.read_text().strip()
+    if not brokers:
+        raise DependencyError("no broker: start the stack with ./taskw up, or set KAFKA_BROKERS")
+    progress(f"events on {brokers} ({', '.join(TAIL_TOPICS)}); Ctrl-C to stop")
+    logging.basicConfig(level=logging.CRITICAL)  # kafka-python's reconnect noise
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    tail(
+        brokers,
+        TAIL_TOPICS,
+        from_beginning=from_beginning,
+        out=lambda line: print(line, flush=True),
+        stopping=stopping,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m phasma.devstack")
     commands = parser.add_subparsers(dest="command", required=True)
     up_command = commands.add_parser("up", help="run the whole product locally")
     up_command.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", 8081)))
+    tail_command = commands.add_parser("events-tail", help="print live events of the local stack")
+    tail_command.add_argument(
+        "--from-beginning", action="store_true", help="start with the oldest retained event"
+    )
     arguments = parser.parse_args()
     try:
+        if arguments.command == "events-tail":
+            events_tail(arguments.from_beginning)
+            return
         up(arguments.port)
     except (DependencyError, MigrationError) as error:
         print(f"phasma: error: {error}", file=sys.stderr)

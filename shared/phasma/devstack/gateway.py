@@ -150,7 +150,9 @@ class HttpUpstream:
 
     def _stream(self, upstream: http.client.HTTPResponse) -> Iterator[bytes]:
         try:
-            while chunk := upstream.read(_CHUNK):
+            # read1: whatever has arrived, up to a chunk. read() would wait for a full
+            # chunk, holding back a Server-Sent Events stream until it ends.
+            while chunk := upstream.read1(_CHUNK):
                 yield chunk
         finally:
             upstream.close()

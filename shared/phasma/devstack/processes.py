@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from phasma.devstack.services import DependencyError, free_port
-from phasma.registry import Function
+from phasma.registry import Function, get_function
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
 _STARTUP_TIMEOUT_SECONDS = 30.0
@@ -48,13 +48,18 @@ class FunctionProcess:
 
 
 def launch(
-    name: str, source: Path, environment: Mapping[str, str], log_dir: Path
+    name: str,
+    source: Path,
+    environment: Mapping[str, str],
+    log_dir: Path,
+    port: int | None = None,
 ) -> FunctionProcess:
-    """Start the function `name` from `source` with functions-framework on a free port.
+    """Start the function `name` from `source` with functions-framework on `port` (or a
+    free one).
 
     Returns at once; `wait_until_healthy` waits for it to serve.
     """
-    port = free_port()
+    port = port or free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     command = [
@@ -105,6 +110,11 @@ def wait_until_healthy(running: FunctionProcess) -> float:
     )
 
 
+def _threads(function: Function) -> dict[str, str]:
+    """functions-framework's THREADS for a function that sets its own, as in the cluster."""
+    return {} if function.request_threads is None else {"THREADS": str(function.request_threads)}
+
+
 def start_all(
     functions: tuple[Function, ...],
     environment: Mapping[str, str],
@@ -113,15 +123,42 @@ def start_all(
 ) -> list[FunctionProcess]:
     """Start every function at once, then wait for each; on failure stop them all."""
     running = [
-        launch(function.name, REPOSITORY_ROOT / function.source, environment, log_dir)
+        launch(
+            function.name,
+            REPOSITORY_ROOT / function.source,
+            {**environment, **_threads(function)},
+            log_dir,
+        )
         for function in functions
     ]
     try:
         for process in running:
             seconds = wait_until_healthy(process)
-            progress(f"function {process.name:<10} ready on {process.url} ({seconds:.1f} s)")
+            progress(f"function {process.name:<20} ready on {process.url} ({seconds:.1f} s)")
     except BaseException:
         for process in running:
             process.stop()
         raise
     return running
+
+
+def start_frontend(
+    backend_url: str, port: int, log_dir: Path, progress: Callable[[str], None]
+) -> FunctionProcess:
+    """The `frontend` function on `port`, calling the backend functions through
+    `backend_url` (the gateway), over plain HTTP on this machine."""
+    frontend = get_function("frontend")
+    environment = {
+        "BACKEND_URL": backend_url,
+        "PUBLIC_ORIGIN": f"http://127.0.0.1:{port}",
+        "COOKIE_SECURE": "false",
+        **_threads(frontend),
+    }
+    process = launch(frontend.name, REPOSITORY_ROOT / frontend.source, environment, log_dir, port)
+    try:
+        seconds = wait_until_healthy(process)
+    except BaseException:
+        process.stop()
+        raise
+    progress(f"function {process.name:<20} ready on {process.url} ({seconds:.1f} s)")
+    return process

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StrictStr,
+    ValidationError,
+)
 from werkzeug import Request
 
 from phasma.config import Limits
@@ -18,8 +25,14 @@ def _none_as_empty(value: Any) -> Any:
     return "" if value is None else value
 
 
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")  # PostgreSQL text cannot hold one
+    return value
+
+
 # A string field: missing or null counts as "", any other non-string is a 400.
-Text = Annotated[StrictStr, BeforeValidator(_none_as_empty)]
+Text = Annotated[StrictStr, BeforeValidator(_none_as_empty), AfterValidator(_no_nul)]
 
 
 class RequestBody(BaseModel):
@@ -56,5 +69,8 @@ def parse_body(model: type[Body], data: dict[str, Any]) -> Body:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        field = ".".join(str(part) for part in error.errors()[0]["loc"]) or "body"
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        if first["type"] == "value_error":
+            raise BadRequest(f"{field} {first['ctx']['error']}") from None
         raise BadRequest(f"{field} has the wrong type") from None

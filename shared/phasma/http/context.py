@@ -10,7 +10,7 @@ from typing import Any
 
 from werkzeug import Request
 
-from phasma.http.bodies import Body, parse_body
+from phasma.http.bodies import Body, parse_body, read_json_object
 from phasma.http.errors import BadRequest, Unauthorized
 from phasma.registry import Route
 from phasma.runtime import Runtime
@@ -33,11 +33,19 @@ class RequestContext:
     route: Route | None = None
     params: dict[str, str] = field(default_factory=dict)
     viewer: Viewer | None = None
-    json: dict[str, Any] = field(default_factory=dict)
+    _json: dict[str, Any] | None = field(default=None, repr=False)
 
     def body(self, model: type[Body]) -> Body:
-        """The JSON body validated against `model` (400 on a wrong field type)."""
-        return parse_body(model, self.json)
+        """The JSON body validated against `model` (415/413/400 per api.md §7).
+
+        Read on first use, so a handler checks its path parameters first, as the
+        processing order of api.md §1.1 requires.
+        """
+        if self.route is None or not self.route.json_body:
+            raise RuntimeError("only routes registered with json_body=True read a JSON body")
+        if self._json is None:
+            self._json = read_json_object(self.request)
+        return parse_body(model, self._json)
 
     def uuid_param(self, name: str) -> uuid.UUID:
         """A UUID path parameter, matched case-insensitively; anything else is a 400."""

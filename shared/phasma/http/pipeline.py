@@ -20,7 +20,6 @@ from phasma.config import Limits, Settings
 from phasma.db.pool import DatabaseUnavailable
 from phasma.failures import DependencyUnavailable
 from phasma.http import metrics, probes
-from phasma.http.bodies import read_json_object
 from phasma.http.context import RequestContext, client_ip, is_secure
 from phasma.http.cookies import COOKIE_NAME, clear_session_cookie, set_session_cookie
 from phasma.http.errors import (
@@ -35,13 +34,12 @@ from phasma.http.errors import (
 from phasma.http.responses import error_response
 from phasma.http.routing import Matched, RouteTable
 from phasma.http.routing import MethodNotAllowed as PathKnown
-from phasma.logs import request_id_var
+from phasma.logs import log_access, request_id_var
 from phasma.registry import Access, Function, Route
 from phasma.runtime import Runtime
 from phasma.sessions.queries import resolve_session
 
 log = logging.getLogger("phasma.http")
-access_log = logging.getLogger("phasma.access")
 
 Handler = Callable[[RequestContext], Response]
 
@@ -107,7 +105,7 @@ class HttpFunction:
                 template = request.path
             else:
                 response, template = self._guarded(request, request_id)
-                self._log_access(request, template, response.status_code, started)
+                log_access(request.method, request.path, template, response.status_code, started)
             for name, value in SECURITY_HEADERS.items():
                 response.headers[name] = value
             response.headers["X-Request-ID"] = request_id
@@ -168,8 +166,6 @@ class HttpFunction:
         context.route = route
         context.params = resolved.params
         self._check_access(context, route, session)
-        if route.json_body:
-            context.json = read_json_object(request)
         return handler(context)
 
     def _check_origin(self, request: Request) -> None:
@@ -247,23 +243,6 @@ class HttpFunction:
             set_session_cookie(response, context.viewer.token, secure=context.secure)
         elif route.access is Access.REQUIRED and session.token_invalid:
             clear_session_cookie(response, secure=context.secure)
-
-    def _log_access(self, request: Request, template: str, status: int, started: float) -> None:
-        access_log.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            status,
-            extra={
-                "fields": {
-                    "method": request.method,
-                    "route": template,
-                    "path": request.path,
-                    "status": status,
-                    "durationMs": round((time.perf_counter() - started) * 1000, 2),
-                }
-            },
-        )
 
 
 def _cookie_names(response: Response) -> set[str]:

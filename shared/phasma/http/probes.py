@@ -41,6 +41,14 @@ def readiness_checks(runtime: Runtime) -> dict[str, Callable[[], object]]:
     # The cache matters only while the limiter fails closed (api.md §17).
     if runtime.cache is not None and not runtime.settings.rate_limit_fail_open:
         checks["cache"] = runtime.cache.ping
+    if runtime.function.blob_store_readiness:
+        # A lambda, so that building the client on first use also counts against the budget.
+        checks["blob_store"] = lambda: runtime.blob_store.check()
+    # operations.md §6: Meilisearch gates only the indexer; search answers 503 per request.
+    if runtime.function.name == "search-indexer" and runtime.settings.meili_url:
+        from phasma.search.indexer import engine_health  # only the indexer loads the client
+
+        checks["search"] = lambda: engine_health(runtime.settings)
     return checks
 
 

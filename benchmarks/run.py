@@ -17,8 +17,6 @@ hello-world function under the same server configuration, and measures:
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import statistics
 import sys
 import tempfile
@@ -26,11 +24,11 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
+from benchmarks.harness import HELLO_SOURCE, UNLIMITED, Target, call, compare_with_hello
 from phasma.devstack.processes import (
     REPOSITORY_ROOT,
     launch,
@@ -40,72 +38,6 @@ from phasma.devstack.processes import (
 from phasma.devstack.services import Dependencies
 from phasma.devstack.stack import prepare
 from phasma.registry import http_functions
-
-HELLO_SOURCE = Path(__file__).parent / "hello" / "main.py"
-# The limiter stays on (its Lua script is part of every request's cost); its
-# buckets are just big enough never to refuse a benchmark request.
-UNLIMITED = {
-    f"RATE_LIMIT_{policy}_{field}": "1000000000"
-    for policy in ("STRICT", "TYPEAHEAD", "READ", "MUTATION")
-    for field in ("BURST", "RATE")
-}
-
-
-@dataclass
-class LoadResult:
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-
-
-def load(port: int, path: str, headers: dict[str, str], seconds: float, threads: int) -> LoadResult:
-    """Closed-loop load: `threads` keep-alive connections issuing GETs for `seconds`."""
-    latencies: list[list[float]] = [[] for _ in range(threads)]
-    errors = [0] * threads
-    deadline = time.perf_counter() + seconds
-
-    def worker(index: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            connection.request("GET", path, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            latencies[index].append(time.perf_counter() - started)
-            if response.status != 200:
-                errors[index] += 1
-        connection.close()
-
-    workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    started = time.perf_counter()
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    samples = sorted(sample for per_thread in latencies for sample in per_thread)
-    return LoadResult(
-        requests_per_second=len(samples) / elapsed,
-        p50_ms=samples[len(samples) // 2] * 1000,
-        p99_ms=samples[int(len(samples) * 0.99)] * 1000,
-        errors=sum(errors),
-    )
-
-
-def call(
-    port: int, method: str, path: str, body: dict | None = None, cookie: str = ""
-) -> tuple[int, str]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Content-Type": "application/json", "X-Forwarded-For": "198.51.100.7"}
-    if cookie:
-        headers["Cookie"] = cookie
-    connection.request(method, path, body=json.dumps(body) if body else None, headers=headers)
-    response = connection.getresponse()
-    response.read()
-    set_cookie = response.getheader("Set-Cookie") or ""
-    connection.close()
-    return response.status, set_cookie.split(";", 1)[0]
 
 
 def bench_reads(ports: dict[str, int], seconds: float, threads: int, rounds: int) -> None:
@@ -124,36 +56,13 @@ def bench_reads(ports: dict[str, int], seconds: float, threads: int, rounds: int
         {"email": identity["email"], "password": identity["password"]},
     )
     assert status == 201, status
-    targets: dict[str, tuple[int, str, dict[str, str]]] = {
+    targets: dict[str, Target] = {
         "hello": (hello, "/", {}),
         "GET /users/{username}": (users, "/users/bench_reader", {}),
         "GET /users/me": (users, "/users/me", {"Cookie": cookie}),
     }
-    results: dict[str, list[LoadResult]] = {name: [] for name in targets}
-    load(hello, "/", {}, 1.0, threads)  # warm-up
-    for round_number in range(rounds):
-        for name, (port, path, headers) in targets.items():
-            results[name].append(load(port, path, headers, seconds, threads))
-        print(f"  round {round_number + 1}/{rounds} done", flush=True)
-    median = {name: _median_result(values) for name, values in results.items()}
-    print(f"\nreads ({threads} connections, {rounds} rounds x {seconds:.0f} s, medians)")
-    print(f"  {'target':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'vs hello':>10}")
-    for name, result in median.items():
-        ratio = result.requests_per_second / median["hello"].requests_per_second
-        print(
-            f"  {name:<24}{result.requests_per_second:>10.0f}{result.p50_ms:>10.2f}"
-            f"{result.p99_ms:>10.2f}{result.errors:>8}{ratio:>9.0%}"
-        )
+    compare_with_hello(targets, seconds, threads, rounds)
     print("  targets: GET /users/{username} >= 50 % of hello, GET /users/me >= 40 %")
-
-
-def _median_result(values: list[LoadResult]) -> LoadResult:
-    return LoadResult(
-        requests_per_second=statistics.median(v.requests_per_second for v in values),
-        p50_ms=statistics.median(v.p50_ms for v in values),
-        p99_ms=statistics.median(v.p99_ms for v in values),
-        errors=sum(v.errors for v in values),
-    )
 
 
 def bench_startup(environment: dict[str, str], log_dir: Path, repeats: int) -> None:

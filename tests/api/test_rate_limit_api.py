@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import redis
@@ -12,27 +11,7 @@ import redis
 from phasma.config import BucketPolicy
 from phasma.devstack.services import DependencyUrls, free_port
 from phasma.ratelimit import RateLimiter
-from tests.api.conftest import Api, Database, build_settings, new_identity, start_api
-
-
-@pytest.fixture
-def stack_with(api_database: tuple[str, str], dependencies: DependencyUrls):
-    """Start a separate API with specific settings: `stack_with(**settings)` -> base URL."""
-    servers: list[Any] = []
-
-    def start(**overrides: Any) -> str:
-        _, app_url = api_database
-        settings = build_settings(app_url, dependencies, **overrides)
-        base_url, server, functions = start_api(settings)
-        servers.append((server, functions))
-        return base_url
-
-    yield start
-    for server, functions in servers:
-        server.shutdown()
-        for function in functions.values():
-            function.runtime.close()
-
+from tests.api.conftest import Api, Database, new_identity
 
 DEFAULT_LIMITS = {
     f"rate_limit_{policy}_{field}": None

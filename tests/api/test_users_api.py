@@ -64,6 +64,7 @@ def _bad(identity: dict[str, str], **changes: object) -> dict[str, object]:
         {"name": 5},
         {"password": ["list"]},
         {"name": None},
+        {"name": "nul\x00byte"},  # PostgreSQL text cannot hold NUL: a 400, never a 500
     ],
 )
 def test_register_rejects_bad_input_and_writes_nothing(

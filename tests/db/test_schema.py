@@ -90,6 +90,12 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
     assert definitions == {
         ("users", "(id) WHERE is_celebrity"),
         ("users", "(avatar) WHERE (avatar IS NOT NULL)"),
+        # Beyond §1.2 (migration 0009): serves GET /users/suggested in order.
+        (
+            "users",
+            '(follower_count DESC, post_count DESC, username COLLATE "C")'
+            " WHERE ((follower_count > 0) OR (post_count > 0))",
+        ),
         ("sessions", "(user_id, created DESC)"),
         ("sessions", "(expires_at)"),
         ("uploads", "(user_id, created)"),
@@ -124,11 +130,8 @@ def test_search_indexes_use_trigrams_and_full_text(owner: pg8000.native.Connecti
         ("users", "(username gin_trgm_ops)"),
         ("users", "(name gin_trgm_ops)"),
         ("hashtags", "(name gin_trgm_ops)"),
-        (
-            "posts",
-            "(to_tsvector('simple'::regconfig,"
-            " (COALESCE(description, ''::character varying))::text))",
-        ),
+        # to_tsvector('simple', coalesce(description, '')), stored by migration 0010.
+        ("posts", "(search_vector)"),
     }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from phasma.auth.passwords import PasswordHashing
 from phasma.config import Limits
@@ -15,7 +17,12 @@ from phasma.sessions.queries import Viewer, delete_other_sessions
 from phasma.users import queries
 from phasma.users.models import ProfileFields
 
+if TYPE_CHECKING:
+    from phasma.blobs import BlobStore
+
 SOURCE = "users"
+
+log = logging.getLogger(__name__)
 
 
 def _check_reserved(username: str) -> None:
@@ -151,3 +158,20 @@ def change_password(
             raise Conflict("the password was changed concurrently; try again")
         delete_other_sessions(executor, viewer.user_id, viewer.session_key)
         queries.write_audit(executor, viewer.user_id, "password_changed")
+
+
+def delete_replaced_avatar(database: Database, blob_store: BlobStore, filename: str) -> None:
+    """After a profile update committed: delete the old avatar's blob and thumbnail unless a
+    post or a user still references it (domain.md §2.1). Best effort: failures are logged.
+    """
+    # Imported here, not at the top: it pulls in boto3 (~0.1 s), which `users` should load
+    # only once an avatar is replaced, not at every cold start (docs/performance.md).
+    from phasma.blobs import thumbnail_key
+
+    try:
+        if database.read(lambda executor: queries.blob_is_referenced(executor, filename)):
+            return
+        blob_store.delete_many([filename, thumbnail_key(filename)])
+    except Exception:
+        # The profile change stands; the worst case is an orphaned object costing storage.
+        log.warning("could not delete replaced avatar %s", filename, exc_info=True)

@@ -51,6 +51,12 @@ class User(CamelModel):
     created: Timestamp
 
 
+class UserList(CamelModel):
+    """`{"items": [User, ...]}` without a cursor (`GET /users/suggested`)."""
+
+    items: list[User]
+
+
 class ProfileFields:
     """Normalised, validated profile fields shared by registration and profile updates."""
 

@@ -8,17 +8,21 @@ from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.users.models import User
 
+# The select list of the User shape (api.md §9.1) over `users u`, for every slice that
+# returns users: select it with a `:viewer_id` parameter and pass each row to `to_user`.
 # Likes given and accounts followed are live counts (domain.md §2.7); the viewer
-# decides `isFollowing` and whether `email` is shown.
-_USER_COLUMNS = """
+# decides `isFollowing` and whether `email` is shown. `is_following` is a scalar
+# subquery, not EXISTS, for the reason given at `posts.queries.POST_COLUMNS`: one
+# primary-key probe per listed user under any plan.
+USER_COLUMNS = """
     u.id, u.public_id, u.name, u.username, u.email, u.avatar, u.bio,
     u.post_count, u.follower_count, u.created,
     (SELECT count(*) FROM likes WHERE likes.user_id = u.id) AS likes_given,
     (SELECT count(*) FROM follows WHERE follows.follower_id = u.id) AS following_count,
-    EXISTS (
-        SELECT 1 FROM follows
+    COALESCE((
+        SELECT true FROM follows
         WHERE follows.follower_id = CAST(:viewer_id AS bigint) AND follows.followee_id = u.id
-    ) AS is_following
+    ), false) AS is_following
 """
 
 
@@ -42,7 +46,7 @@ def to_user(row: dict[str, Any], viewer_id: int | None) -> User:
 
 def user_by_id(executor: Executor, user_id: int, viewer_id: int | None) -> User | None:
     row = executor.fetch_one(
-        f"SELECT {_USER_COLUMNS} FROM users u WHERE u.id = :user_id",
+        f"SELECT {USER_COLUMNS} FROM users u WHERE u.id = :user_id",
         user_id=user_id,
         viewer_id=viewer_id,
     )
@@ -51,11 +55,34 @@ def user_by_id(executor: Executor, user_id: int, viewer_id: int | None) -> User 
 
 def user_by_username(executor: Executor, username: str, viewer_id: int | None) -> User | None:
     row = executor.fetch_one(
-        f"SELECT {_USER_COLUMNS} FROM users u WHERE u.username = :username",
+        f"SELECT {USER_COLUMNS} FROM users u WHERE u.username = :username",
         username=username,
         viewer_id=viewer_id,
     )
     return to_user(row, viewer_id) if row else None
+
+
+def suggested_users(executor: Executor, viewer_id: int) -> list[User]:
+    """Up to 5 accounts worth following (domain.md §2.7), most followed first."""
+    # The viewer and everyone they follow are excluded, so every entry shows `email`
+    # as "" and `isFollowing` as false, as the contract requires. Usernames tie-break
+    # in code-point order whatever the database's default collation.
+    rows = executor.fetch_all(
+        f"""
+        SELECT {USER_COLUMNS} FROM users u
+        WHERE u.id <> :viewer_id
+          AND (u.follower_count > 0 OR u.post_count > 0)
+          AND NOT EXISTS (
+              SELECT 1 FROM follows
+              WHERE follows.follower_id = :viewer_id AND follows.followee_id = u.id
+          )
+        ORDER BY u.follower_count DESC, u.post_count DESC, u.username COLLATE "C" ASC
+        LIMIT :limit
+        """,
+        viewer_id=viewer_id,
+        limit=Limits.SUGGESTED_USERS_MAX,
+    )
+    return [to_user(row, viewer_id) for row in rows]
 
 
 def credentials_by_email(executor: Executor, email: str) -> dict[str, Any] | None:
@@ -107,4 +134,17 @@ def write_audit(executor: Executor, user_id: int, action: str) -> None:
         "INSERT INTO audit_log (user_id, action) VALUES (:user_id, :action)",
         user_id=user_id,
         action=action,
+    )
+
+
+def blob_is_referenced(executor: Executor, filename: str) -> bool:
+    """Whether a post's `filename` or any user's `avatar` is `filename` (both indexed)."""
+    return bool(
+        executor.fetch_value(
+            """
+            SELECT EXISTS (SELECT 1 FROM posts WHERE filename = :filename)
+                OR EXISTS (SELECT 1 FROM users WHERE avatar = :filename)
+            """,
+            filename=filename,
+        )
     )

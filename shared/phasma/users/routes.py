@@ -14,6 +14,7 @@ from phasma.users.models import (
     ProfileFields,
     RegisterBody,
     UpdateMeBody,
+    UserList,
     validate_new_password,
 )
 
@@ -56,9 +57,11 @@ def update_me(context: RequestContext) -> Response:
     bio = body.bio.strip()
     if len(bio) > Limits.BIO_MAX_CHARS:
         raise BadRequest(f"bio must be at most {Limits.BIO_MAX_CHARS} characters")
-    actions.update_profile(
+    replaced_avatar = actions.update_profile(
         runtime.db, context.signed_in, fields, body.avatar.strip() or None, bio or None
     )
+    if replaced_avatar is not None:
+        actions.delete_replaced_avatar(runtime.db, runtime.blob_store, replaced_avatar)
     return no_content()
 
 
@@ -74,3 +77,12 @@ def get_user(context: RequestContext) -> Response:
     if user is None:
         raise NotFound()
     return json_response(user)
+
+
+def suggested_users(context: RequestContext) -> Response:
+    """`GET /users/suggested`: up to 5 accounts the viewer does not follow yet."""
+    viewer = context.signed_in
+    users = context.runtime.db.read(
+        lambda executor: queries.suggested_users(executor, viewer.user_id)
+    )
+    return json_response(UserList(items=users))

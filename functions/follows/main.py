@@ -1,0 +1,5 @@
+"""The `follows` function: follow, unfollow, follower and following lists."""
+
+from phasma.http.function import http_function
+
+handle = http_function("follows")

@@ -1,0 +1,1 @@
+"""Follows: follow and unfollow, follower and following lists (api.md §12)."""

@@ -1,0 +1,13 @@
+"""Response shapes of the follows function."""
+
+from __future__ import annotations
+
+from phasma.models import CamelModel
+from phasma.users.models import User
+
+
+class UserPage(CamelModel):
+    """A cursor page of users (api.md §8): `{"items": [...], "nextCursor": ...}`."""
+
+    items: list[User]
+    next_cursor: str | None

@@ -1,0 +1,1 @@
+"""Likes: idempotent like and unlike, and the posts a user liked."""

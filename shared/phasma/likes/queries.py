@@ -1,0 +1,56 @@
+"""SQL for likes: the like rows and the liked-posts list (newest like first)."""
+
+from __future__ import annotations
+
+from phasma.db.pool import Executor
+from phasma.pagination import Page, PageRequest
+from phasma.posts.models import Post
+from phasma.posts.queries import POST_COLUMNS, cursor_params, post_page
+
+_LIKED = f"""
+    SELECT {POST_COLUMNS}, l.created AS liked_at
+    FROM likes l JOIN posts p ON p.id = l.post_id JOIN users u ON u.id = p.user_id
+    WHERE l.user_id = :owner_id {{after}}
+    ORDER BY l.created DESC, l.post_id DESC
+    LIMIT :limit
+"""
+LIKED_FIRST_PAGE = _LIKED.format(after="")
+# Keyset on the like's (created, post_id): the order of likes_user_id_created_post_id_idx.
+LIKED_NEXT_PAGE = _LIKED.format(
+    after="""
+    AND (l.created, l.post_id)
+        < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
+    """
+)
+
+
+def insert_like(executor: Executor, post_id: int, user_id: int) -> bool:
+    """Like the post; False when the user already liked it (a no-op)."""
+    return bool(
+        executor.execute(
+            """
+            INSERT INTO likes (post_id, user_id) VALUES (:post_id, :user_id)
+            ON CONFLICT (post_id, user_id) DO NOTHING
+            """,
+            post_id=post_id,
+            user_id=user_id,
+        )
+    )
+
+
+def delete_like(executor: Executor, post_id: int, user_id: int) -> bool:
+    """Remove the like; False when there was none (a no-op)."""
+    return bool(
+        executor.execute(
+            "DELETE FROM likes WHERE post_id = :post_id AND user_id = :user_id",
+            post_id=post_id,
+            user_id=user_id,
+        )
+    )
+
+
+def liked_posts(executor: Executor, owner_id: int, viewer_id: int, page: PageRequest) -> Page[Post]:
+    """One page of the posts `owner_id` liked, by like time, newest first."""
+    sql = LIKED_FIRST_PAGE if page.cursor is None else LIKED_NEXT_PAGE
+    rows = executor.fetch_all(sql, owner_id=owner_id, viewer_id=viewer_id, **cursor_params(page))
+    return post_page(rows, page, sort_time="liked_at")

@@ -1,0 +1,47 @@
+"""HTTP handlers of the `likes` function (api.md §14.2)."""
+
+from __future__ import annotations
+
+from werkzeug import Response
+
+from phasma.db.pool import Executor
+from phasma.http.context import RequestContext
+from phasma.http.errors import NotFound
+from phasma.http.responses import json_response, no_content
+from phasma.likes import actions, queries
+from phasma.pagination import Page, parse_page_request
+from phasma.posts.models import Post, post_json
+from phasma.posts.queries import user_id_by_username
+from phasma.users.models import USERNAME_PATTERN
+
+
+def like(context: RequestContext) -> Response:
+    """`POST /posts/{id}/likes`: like the post (idempotent)."""
+    actions.like(context.runtime.db, context.signed_in, context.uuid_param("id"))
+    return no_content()
+
+
+def unlike(context: RequestContext) -> Response:
+    """`DELETE /posts/{id}/likes`: remove the caller's like (idempotent)."""
+    actions.unlike(context.runtime.db, context.signed_in, context.uuid_param("id"))
+    return no_content()
+
+
+def list_liked(context: RequestContext) -> Response:
+    """`GET /users/{username}/likes`: a cursor page of the posts the user liked."""
+    page_request = parse_page_request(context.request.args)
+    username = context.params["username"].lower()
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise NotFound()  # a name that cannot be a username belongs to nobody
+    viewer_id = context.signed_in.user_id
+
+    def read(executor: Executor) -> Page[Post] | None:
+        owner_id = user_id_by_username(executor, username)
+        if owner_id is None:
+            return None
+        return queries.liked_posts(executor, owner_id, viewer_id, page_request)
+
+    page = context.runtime.db.read(read)
+    if page is None:
+        raise NotFound()
+    return json_response(page.to_json(post_json))

@@ -1,0 +1,1 @@
+"""Media: streaming stored images to browsers and caches."""

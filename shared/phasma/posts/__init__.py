@@ -1,0 +1,1 @@
+"""Posts: create and delete with their hashtags, single posts, profile grids, popular posts."""

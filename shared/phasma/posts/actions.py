@@ -1,0 +1,107 @@
+"""Every write on posts, one function each, with its outbox events in the same transaction."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from phasma.db.pool import Database, Executor
+from phasma.events.catalogue import HashtagUpdated, PostCreated, PostDeleted
+from phasma.events.outbox import record_event
+from phasma.http.errors import BadRequest, Forbidden, NotFound
+from phasma.posts import queries
+from phasma.sessions.queries import Viewer
+from phasma.text import extract_hashtags
+
+SOURCE = "posts"
+
+
+def create_post(
+    database: Database,
+    viewer: Viewer,
+    filename: str,
+    description: str | None,
+    alt_text: str | None,
+) -> UUID:
+    """Consume the caller's pending upload into a new post with its hashtags; its public id.
+
+    Events: `phasma.post.created`, then one `phasma.hashtag.updated` per tag in
+    extraction order. 400 when `filename` is not a pending, unexpired upload of the caller.
+    """
+    hashtags = extract_hashtags(description or "")
+    with database.transaction() as executor:
+        author = queries.count_new_post(executor, viewer.user_id)
+        image = queries.consume_upload(executor, viewer.user_id, filename)
+        if image is None:
+            raise BadRequest("upload is invalid or expired")
+        post = queries.insert_post(executor, viewer.user_id, filename, description, alt_text, image)
+        record_event(
+            executor,
+            event_type="phasma.post.created",
+            source_function=SOURCE,
+            subject=str(post["public_id"]),
+            payload=PostCreated(
+                post_id=post["public_id"],
+                author_id=author["public_id"],
+                username=author["username"],
+                description=description,
+                hashtags=hashtags,
+                filename=filename,
+                created=post["created"],
+                author_is_celebrity=author["is_celebrity"],
+            ),
+        )
+        counts = queries.add_hashtags(executor, post["id"], hashtags)
+        for name in hashtags:
+            _record_hashtag(executor, name, counts[name])
+    return post["public_id"]
+
+
+def delete_post(database: Database, viewer: Viewer, public_id: UUID) -> str:
+    """Delete the caller's post and everything hanging off it; returns its blob's filename.
+
+    404 when the post does not exist, 403 when it is someone else's. Events:
+    `phasma.post.deleted` (with the comment ids the cascade removes), then one
+    `phasma.hashtag.updated` per tag the post carried. The caller deletes the blob
+    after this returns, that is after commit.
+    """
+    with database.transaction() as executor:
+        post = queries.lock_post(executor, public_id)
+        if post is None:
+            raise NotFound()
+        if post["user_id"] != viewer.user_id:
+            raise Forbidden()
+        hashtag_ids = queries.hashtag_ids_of(executor, post["id"])
+        comment_ids = queries.comment_ids_of(executor, post["id"])
+        # Still matched on the owner, not only on the check above (security.md §7).
+        if not queries.delete_own_post(executor, public_id, viewer.user_id):
+            raise NotFound()
+        queries.clear_avatars(executor, post["filename"])
+        # The author's row before the hashtag rows: the order post creation locks them in.
+        queries.count_deleted_post(executor, viewer.user_id)
+        record_event(
+            executor,
+            event_type="phasma.post.deleted",
+            source_function=SOURCE,
+            subject=str(public_id),
+            payload=PostDeleted(
+                post_id=public_id,
+                author_id=viewer.user_public_id,
+                filename=post["filename"],
+                comment_ids=comment_ids,
+            ),
+        )
+        updated = queries.remove_hashtags(executor, hashtag_ids)
+        for row in sorted(updated, key=lambda row: row["name"]):
+            _record_hashtag(executor, row["name"], row["post_count"])
+    filename: str = post["filename"]
+    return filename
+
+
+def _record_hashtag(executor: Executor, name: str, post_count: int) -> None:
+    record_event(
+        executor,
+        event_type="phasma.hashtag.updated",
+        source_function=SOURCE,
+        subject=name,
+        payload=HashtagUpdated(name=name, post_count=post_count),
+    )

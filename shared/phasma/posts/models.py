@@ -1,0 +1,69 @@
+"""Request bodies, the Post response shape and the post field rules (domain.md §2.4)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from phasma.config import Limits
+from phasma.http.bodies import RequestBody, Text
+from phasma.http.errors import BadRequest
+from phasma.models import CamelModel, Timestamp
+
+# Upload filenames are 32 lowercase hex; anything else cannot be a pending upload.
+FILENAME_PATTERN = re.compile(r"[0-9a-f]{32}")
+
+
+class CreatePostBody(RequestBody):
+    filename: Text = ""
+    description: Text = ""
+    alt_text: Text = Field("", alias="altText")
+
+
+class Post(CamelModel):
+    """api.md §9.2, plus `width`, `height`, `blurhash` and `altText` (docs/api.md additions)."""
+
+    public_id: UUID
+    username: str
+    name: str
+    avatar: str | None
+    filename: str
+    description: str | None
+    likes: int
+    liked: bool
+    comments: int
+    created: Timestamp
+    width: int | None
+    height: int | None
+    blurhash: str | None
+    alt_text: str | None
+
+
+class PostList(CamelModel):
+    """`GET /posts/popular`: a bare list in an envelope, no cursor."""
+
+    items: list[Post]
+
+
+def post_json(post: Post) -> dict[str, Any]:
+    """A Post as the JSON object of a list page."""
+    return post.model_dump(mode="json", by_alias=True)
+
+
+def check_user_text(text: str, field: str, max_chars: int) -> None:
+    """At most `max_chars` code points (`Text` fields already refuse NUL characters)."""
+    if len(text) > max_chars:
+        raise BadRequest(f"{field} must be at most {max_chars} characters")
+
+
+def check_alt_text(alt_text: str) -> None:
+    """The trimmed alternative text: at most 1000 characters (an empty one is stored as null)."""
+    check_user_text(alt_text, "altText", Limits.ALT_TEXT_MAX_CHARS)
+
+
+def check_description(description: str) -> None:
+    """The trimmed description: at most 1000 characters (an empty one is stored as null)."""
+    check_user_text(description, "description", Limits.DESCRIPTION_MAX_CHARS)

@@ -1,0 +1,298 @@
+"""SQL for posts: the Post shape, lists by keyset, and the writes of create and delete."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from phasma.config import Limits
+from phasma.db.pool import Executor
+from phasma.pagination import Page, PageRequest, build_page
+from phasma.posts.models import Post
+
+# Every Post read selects these from `posts p JOIN users u` (the author's current
+# profile); `liked` is false for an anonymous viewer (a NULL id matches no like).
+# `liked` is a scalar subquery, not EXISTS: a generic plan may turn EXISTS into a
+# hashed subplan that reads every like of the viewer once per page (10 ms at
+# 100,000 likes), where this stays one primary-key probe per listed post.
+POST_COLUMNS = """
+    p.id, p.public_id, p.filename, p.description, p.like_count, p.comment_count,
+    p.created, p.width, p.height, p.blurhash, p.alt_text, u.username, u.name, u.avatar,
+    COALESCE((
+        SELECT true FROM likes
+        WHERE likes.post_id = p.id AND likes.user_id = CAST(:viewer_id AS bigint)
+    ), false) AS liked
+"""
+POSTS_WITH_AUTHORS = "posts p JOIN users u ON u.id = p.user_id"
+
+# Keyset continuation: strictly after the cursor in (created DESC, id DESC) order.
+# Lists pick the statement with or without it, so each stays one prepared plan.
+_AFTER_POST_CURSOR = """
+    AND (p.created, p.id) < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
+"""
+_BY_AUTHOR = f"""
+    SELECT {POST_COLUMNS} FROM {POSTS_WITH_AUTHORS}
+    WHERE p.user_id = :author_id {{after}}
+    ORDER BY p.created DESC, p.id DESC
+    LIMIT :limit
+"""
+BY_AUTHOR_FIRST_PAGE = _BY_AUTHOR.format(after="")
+BY_AUTHOR_NEXT_PAGE = _BY_AUTHOR.format(after=_AFTER_POST_CURSOR)
+BY_PUBLIC_ID = f"SELECT {POST_COLUMNS} FROM {POSTS_WITH_AUTHORS} WHERE p.public_id = :public_id"
+POPULAR = f"""
+    SELECT {POST_COLUMNS} FROM {POSTS_WITH_AUTHORS}
+    WHERE p.created > now() - make_interval(days => :days) AND p.like_count >= 1
+    ORDER BY p.like_count DESC, p.created DESC, p.id DESC
+    LIMIT :limit
+"""
+
+
+def to_post(row: dict[str, Any]) -> Post:
+    """The API shape of a row selected with POST_COLUMNS."""
+    return Post(
+        public_id=row["public_id"],
+        username=row["username"],
+        name=row["name"],
+        avatar=row["avatar"],
+        filename=row["filename"],
+        description=row["description"],
+        likes=row["like_count"],
+        liked=row["liked"],
+        comments=row["comment_count"],
+        created=row["created"],
+        width=row["width"],
+        height=row["height"],
+        blurhash=row["blurhash"],
+        alt_text=row["alt_text"],
+    )
+
+
+def cursor_params(page: PageRequest) -> dict[str, Any]:
+    """The `:limit` (one extra row proves a next page) and cursor parameters of a list."""
+    params: dict[str, Any] = {"limit": page.limit + 1}
+    if page.cursor is not None:
+        params["cursor_created"] = page.cursor.created
+        params["cursor_id"] = page.cursor.id
+    return params
+
+
+def post_page(
+    rows: list[dict[str, Any]], page: PageRequest, sort_time: str = "created"
+) -> Page[Post]:
+    """Posts of a list page; the cursor is `(<sort_time>, id)` of the last row."""
+    trimmed = build_page(rows, page.limit, lambda row: (row[sort_time], row["id"]))
+    return Page([to_post(row) for row in trimmed.items], trimmed.next_cursor)
+
+
+def user_id_by_username(executor: Executor, username: str) -> int | None:
+    return executor.fetch_value(
+        "SELECT id FROM users WHERE username = :username", username=username
+    )
+
+
+def post_by_public_id(executor: Executor, public_id: UUID, viewer_id: int | None) -> Post | None:
+    row = executor.fetch_one(BY_PUBLIC_ID, public_id=public_id, viewer_id=viewer_id)
+    return to_post(row) if row else None
+
+
+def posts_by_author(
+    executor: Executor, author_id: int, viewer_id: int | None, page: PageRequest
+) -> Page[Post]:
+    """One page of the author's posts, newest first."""
+    sql = BY_AUTHOR_FIRST_PAGE if page.cursor is None else BY_AUTHOR_NEXT_PAGE
+    rows = executor.fetch_all(sql, author_id=author_id, viewer_id=viewer_id, **cursor_params(page))
+    return post_page(rows, page)
+
+
+def popular_posts(executor: Executor, viewer_id: int | None) -> list[Post]:
+    rows = executor.fetch_all(
+        POPULAR,
+        viewer_id=viewer_id,
+        days=Limits.POPULAR_WINDOW_DAYS,
+        limit=Limits.POPULAR_POSTS_MAX,
+    )
+    return [to_post(row) for row in rows]
+
+
+# -- writes ---------------------------------------------------------------
+
+
+def count_new_post(executor: Executor, user_id: int) -> dict[str, Any]:
+    """`post_count + 1` on the author; reads back what the event needs.
+
+    Called first: locking the author's row before the upload row is the order a
+    profile update (which may consume the same upload as an avatar) locks them in.
+    """
+    rows = executor.fetch_all(
+        """
+        UPDATE users SET post_count = post_count + 1 WHERE id = :user_id
+        RETURNING public_id, username, is_celebrity
+        """,
+        user_id=user_id,
+    )
+    return rows[0]
+
+
+def consume_upload(executor: Executor, user_id: int, filename: str) -> dict[str, Any] | None:
+    """Delete the caller's unexpired pending upload; its image facts, or None when none."""
+    return executor.fetch_one(
+        """
+        DELETE FROM uploads
+        WHERE filename = :filename AND user_id = :user_id
+          AND created > now() - make_interval(secs => :expiry)
+        RETURNING width, height, blurhash
+        """,
+        filename=filename,
+        user_id=user_id,
+        expiry=Limits.UPLOAD_EXPIRY_SECONDS,
+    )
+
+
+def insert_post(
+    executor: Executor,
+    user_id: int,
+    filename: str,
+    description: str | None,
+    alt_text: str | None,
+    image: dict[str, Any],
+) -> dict[str, Any]:
+    rows = executor.fetch_all(
+        """
+        INSERT INTO posts (user_id, filename, description, alt_text, width, height, blurhash)
+        VALUES (:user_id, :filename, :description, :alt_text, :width, :height, :blurhash)
+        RETURNING id, public_id, created
+        """,
+        user_id=user_id,
+        filename=filename,
+        description=description,
+        alt_text=alt_text,
+        width=image["width"],
+        height=image["height"],
+        blurhash=image["blurhash"],
+    )
+    return rows[0]
+
+
+def add_hashtags(executor: Executor, post_id: int, names: list[str]) -> dict[str, int]:
+    """Create or count up each tag and link it to the post; returns name -> new post count.
+
+    Rows are upserted in name order, so two posts sharing tags lock them in the
+    same order and never deadlock.
+    """
+    if not names:
+        return {}
+    rows = executor.fetch_all(
+        """
+        INSERT INTO hashtags (name, post_count)
+        SELECT name, 1 FROM unnest(CAST(:names AS varchar[])) AS name ORDER BY name
+        ON CONFLICT (name) DO UPDATE SET post_count = hashtags.post_count + 1
+        RETURNING id, name, post_count
+        """,
+        names=names,
+    )
+    executor.execute(
+        """
+        INSERT INTO post_hashtags (post_id, hashtag_id)
+        SELECT :post_id, unnest(CAST(:hashtag_ids AS bigint[]))
+        """,
+        post_id=post_id,
+        hashtag_ids=[row["id"] for row in rows],
+    )
+    return {row["name"]: row["post_count"] for row in rows}
+
+
+def lock_post_for_activity(executor: Executor, public_id: UUID) -> dict[str, Any] | None:
+    """The post a like or comment changes, with its author's public id, or None.
+
+    The lock a counter update needs, taken up front: the post cannot be deleted
+    under us, and a post deletion (post row, then its cascades) never waits on a
+    like or comment that in turn waits on the post row.
+    """
+    return executor.fetch_one(
+        """
+        SELECT p.id, p.user_id, u.public_id AS author_public_id
+        FROM posts p JOIN users u ON u.id = p.user_id
+        WHERE p.public_id = :public_id
+        FOR NO KEY UPDATE OF p
+        """,
+        public_id=public_id,
+    )
+
+
+def count_likes(executor: Executor, post_id: int, change: int) -> None:
+    """Add `change` (+1 or -1) to the post's like counter, never below 0."""
+    executor.execute(
+        "UPDATE posts SET like_count = GREATEST(like_count + :change, 0) WHERE id = :post_id",
+        change=change,
+        post_id=post_id,
+    )
+
+
+def count_comments(executor: Executor, post_id: int, change: int) -> None:
+    """Add `change` (+1 or -1) to the post's comment counter, never below 0."""
+    executor.execute(
+        "UPDATE posts SET comment_count = GREATEST(comment_count + :change, 0) WHERE id = :post_id",
+        change=change,
+        post_id=post_id,
+    )
+
+
+def lock_post(executor: Executor, public_id: UUID) -> dict[str, Any] | None:
+    """The post row, locked against concurrent likes, comments and deletes."""
+    return executor.fetch_one(
+        "SELECT id, user_id, filename FROM posts WHERE public_id = :public_id FOR UPDATE",
+        public_id=public_id,
+    )
+
+
+def hashtag_ids_of(executor: Executor, post_id: int) -> list[int]:
+    rows = executor.fetch_all(
+        "SELECT hashtag_id FROM post_hashtags WHERE post_id = :post_id", post_id=post_id
+    )
+    return [row["hashtag_id"] for row in rows]
+
+
+def comment_ids_of(executor: Executor, post_id: int) -> list[UUID]:
+    rows = executor.fetch_all(
+        "SELECT public_id FROM comments WHERE post_id = :post_id ORDER BY created, id",
+        post_id=post_id,
+    )
+    return [row["public_id"] for row in rows]
+
+
+def delete_own_post(executor: Executor, public_id: UUID, user_id: int) -> int:
+    """Delete the post (likes, comments, hashtag links and feed rows cascade); rows deleted."""
+    return executor.execute(
+        "DELETE FROM posts WHERE public_id = :public_id AND user_id = :user_id",
+        public_id=public_id,
+        user_id=user_id,
+    )
+
+
+def clear_avatars(executor: Executor, filename: str) -> None:
+    executor.execute("UPDATE users SET avatar = NULL WHERE avatar = :filename", filename=filename)
+
+
+def count_deleted_post(executor: Executor, user_id: int) -> None:
+    executor.execute(
+        "UPDATE users SET post_count = GREATEST(post_count - 1, 0) WHERE id = :user_id",
+        user_id=user_id,
+    )
+
+
+def remove_hashtags(executor: Executor, hashtag_ids: list[int]) -> list[dict[str, Any]]:
+    """Count each tag down (floor 0), locking in name order; returns name and new count."""
+    if not hashtag_ids:
+        return []
+    return executor.fetch_all(
+        """
+        UPDATE hashtags SET post_count = GREATEST(hashtags.post_count - 1, 0)
+        FROM (
+            SELECT id FROM hashtags WHERE id = ANY(CAST(:hashtag_ids AS bigint[]))
+            ORDER BY name FOR UPDATE
+        ) AS locked
+        WHERE hashtags.id = locked.id
+        RETURNING hashtags.name, hashtags.post_count
+        """,
+        hashtag_ids=hashtag_ids,
+    )

@@ -1,0 +1,107 @@
+"""HTTP handlers of the `posts` function (api.md §14.1)."""
+
+from __future__ import annotations
+
+import logging
+
+from werkzeug import Response
+
+from phasma.db.pool import Executor
+from phasma.http.context import RequestContext
+from phasma.http.errors import BadRequest, NotFound
+from phasma.http.responses import json_response, no_content
+from phasma.pagination import Page, parse_page_request
+from phasma.posts import actions, queries
+from phasma.posts.models import (
+    FILENAME_PATTERN,
+    CreatePostBody,
+    Post,
+    PostList,
+    check_alt_text,
+    check_description,
+    post_json,
+)
+from phasma.runtime import Runtime
+from phasma.users.models import USERNAME_PATTERN
+
+log = logging.getLogger(__name__)
+
+
+def create_post(context: RequestContext) -> Response:
+    """`POST /posts`: publish one of the caller's pending uploads."""
+    body = context.body(CreatePostBody)
+    filename = body.filename.strip()
+    if not filename:
+        raise BadRequest("filename is required")
+    description = body.description.strip()
+    check_description(description)
+    alt_text = body.alt_text.strip()
+    check_alt_text(alt_text)
+    if not FILENAME_PATTERN.fullmatch(filename):
+        raise BadRequest("upload is invalid or expired")  # cannot be any upload at all
+    public_id = actions.create_post(
+        context.runtime.db, context.signed_in, filename, description or None, alt_text or None
+    )
+    return json_response({"publicId": str(public_id)}, 201)
+
+
+def get_post(context: RequestContext) -> Response:
+    """`GET /posts/{id}`: one post; `liked` is the signed-in viewer's, else false."""
+    public_id = context.uuid_param("id")
+    viewer_id = context.viewer.user_id if context.viewer else None
+    post = context.runtime.db.read(
+        lambda executor: queries.post_by_public_id(executor, public_id, viewer_id)
+    )
+    if post is None:
+        raise NotFound()
+    return json_response(post)
+
+
+def delete_post(context: RequestContext) -> Response:
+    """`DELETE /posts/{id}`: the author deletes a post; its blobs go after commit."""
+    public_id = context.uuid_param("id")
+    filename = actions.delete_post(context.runtime.db, context.signed_in, public_id)
+    _delete_blobs(context.runtime, filename)
+    return no_content()
+
+
+def list_user_posts(context: RequestContext) -> Response:
+    """`GET /users/{username}/posts`: a cursor page of the user's posts, newest first."""
+    page_request = parse_page_request(context.request.args)
+    username = context.params["username"].lower()
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise NotFound()  # a name that cannot be a username belongs to nobody
+    viewer_id = context.viewer.user_id if context.viewer else None
+
+    def read(executor: Executor) -> Page[Post] | None:
+        author_id = queries.user_id_by_username(executor, username)
+        if author_id is None:
+            return None
+        return queries.posts_by_author(executor, author_id, viewer_id, page_request)
+
+    page = context.runtime.db.read(read)
+    if page is None:
+        raise NotFound()
+    return json_response(page.to_json(post_json))
+
+
+def popular_posts(context: RequestContext) -> Response:
+    """`GET /posts/popular`: at most 20 liked posts of the last 7 days, most liked first."""
+    viewer_id = context.signed_in.user_id
+    posts = context.runtime.db.read(lambda executor: queries.popular_posts(executor, viewer_id))
+    return json_response(PostList(items=posts))
+
+
+def _delete_blobs(runtime: Runtime, filename: str) -> None:
+    """Best effort: the post is already gone, so a failure here is logged, never answered.
+
+    An object left behind is unreachable (no post or avatar names it any more).
+    """
+    # Imported here, as the runtime builds the store on first use: boto3 takes ~0.1 s
+    # to import, a cold-start cost the post reads should not pay (operations.md §5).
+    from phasma.blobs import thumbnail_key
+
+    try:
+        runtime.blob_store.delete_many([filename, thumbnail_key(filename)])
+    except Exception:
+        log.warning("could not delete the blobs of %s", filename, exc_info=True)

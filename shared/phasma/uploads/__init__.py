@@ -1,0 +1,1 @@
+"""Uploads: the bounded multipart read, re-encoding and pending-upload bookkeeping."""

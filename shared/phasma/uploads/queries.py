@@ -1,0 +1,52 @@
+"""SQL for pending uploads (domain.md §2.3)."""
+
+from __future__ import annotations
+
+from phasma.config import Limits
+from phasma.db.pool import Executor
+from phasma.images import ProcessedImage
+
+# Usable for one hour after `created`; the same boundary as consuming one (users, posts).
+_EXPIRED = f"created <= now() - interval '{Limits.UPLOAD_EXPIRY_SECONDS} seconds'"
+
+
+def lock_user(executor: Executor, user_id: int) -> bool:
+    """Serialise the user's uploads on their row; False when the account is gone."""
+    return bool(
+        executor.fetch_value("SELECT 1 FROM users WHERE id = :user_id FOR UPDATE", user_id=user_id)
+    )
+
+
+def delete_expired(executor: Executor, user_id: int) -> list[str]:
+    """Remove the user's expired pending uploads; returns their filenames (blobs to delete)."""
+    rows = executor.fetch_all(
+        f"DELETE FROM uploads WHERE user_id = :user_id AND {_EXPIRED} RETURNING filename",
+        user_id=user_id,
+    )
+    return [row["filename"] for row in rows]
+
+
+def count_pending(executor: Executor, user_id: int) -> int:
+    return int(
+        executor.fetch_value(
+            "SELECT count(*) FROM uploads WHERE user_id = :user_id", user_id=user_id
+        )
+    )
+
+
+def insert(executor: Executor, filename: str, user_id: int, image: ProcessedImage) -> None:
+    executor.execute(
+        """
+        INSERT INTO uploads (filename, user_id, width, height, blurhash)
+        VALUES (:filename, :user_id, :width, :height, :blurhash)
+        """,
+        filename=filename,
+        user_id=user_id,
+        width=image.width,
+        height=image.height,
+        blurhash=image.blurhash,
+    )
+
+
+def delete(executor: Executor, filename: str) -> None:
+    executor.execute("DELETE FROM uploads WHERE filename = :filename", filename=filename)

@@ -1,0 +1,1 @@
+"""The scheduled janitor: expired sessions and uploads, old outbox rows, follower counts."""

@@ -1,0 +1,226 @@
+"""The janitor's tasks against real PostgreSQL and S3, and its advisory-lock skip."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from phasma.blobs import thumbnail_key
+from phasma.db.connect import connect
+from phasma.devstack.eventing import ping_event
+from phasma.devstack.services import free_port
+from phasma.events.worker import OUTCOME_HEADER, EventFunction
+from phasma.janitor.tasks import TaskResult, run
+from tests.api.conftest import Bucket, Database, deliver
+
+
+def task(name: str):
+    return ping_event("janitor-hourly", f'{{"task":"{name}"}}')
+
+
+@pytest.fixture
+def janitor(host: Callable[..., EventFunction]) -> EventFunction:
+    return host("janitor")
+
+
+def insert_user(database: Database, username: str | None = None) -> int:
+    username = username or f"janitor_{secrets.token_hex(5)}"
+    return database.value(
+        """
+        INSERT INTO users (name, username, email, password_hash)
+        VALUES ('Janitor Test', :username, :email, 'x')
+        RETURNING id
+        """,
+        username=username,
+        email=f"{username}@example.com",
+    )
+
+
+def insert_session(database: Database, user_id: int, *, age: str, expires_in: str) -> str:
+    key = secrets.token_hex(32)
+    database.rows(
+        """
+        INSERT INTO sessions (id, user_id, created, expires_at)
+        VALUES (:key, :user_id, now() - CAST(:age AS interval), now() + CAST(:expires AS interval))
+        """,
+        key=key,
+        user_id=user_id,
+        age=age,
+        expires=expires_in,
+    )
+    return key
+
+
+def existing(database: Database, table: str, column: str, values: list[str]) -> set[str]:
+    rows = database.rows(
+        f"SELECT {column} FROM {table} WHERE {column} = ANY(:values)", values=values
+    )
+    return {row[0] for row in rows}
+
+
+def test_expired_sessions_go_by_either_expiry(janitor: EventFunction, database: Database) -> None:
+    user = insert_user(database)
+    valid = insert_session(database, user, age="1 day", expires_in="6 days")
+    slid_out = insert_session(database, user, age="10 days", expires_in="-1 minute")
+    too_old = insert_session(database, user, age="31 days", expires_in="6 days")
+
+    response = deliver(janitor, task("expired-sessions"))
+
+    assert response.status_code == 204
+    assert response.headers[OUTCOME_HEADER] == "applied"
+    assert existing(database, "sessions", "id", [valid, slid_out, too_old]) == {valid}
+
+
+def test_published_outbox_rows_go_after_the_retention(
+    janitor: EventFunction, database: Database
+) -> None:
+    ids = [
+        database.value(
+            """
+            INSERT INTO outbox (topic, type, source, subject, partition_key, payload, created,
+                                published_at)
+            VALUES ('activity', 'phasma.post.liked', '/phasma/likes', 's', 's', '{}',
+                    now() - CAST(:age AS interval),
+                    CASE WHEN :published THEN now() - CAST(:age AS interval) END)
+            RETURNING id
+            """,
+            age=age,
+            published=published,
+        )
+        for age, published in (("8 days", True), ("6 days", True), ("8 days", False))
+    ]
+    assert deliver(janitor, task("outbox-retention")).status_code == 204
+    remaining = {
+        row[0] for row in database.rows("SELECT id FROM outbox WHERE id = ANY(:ids)", ids=ids)
+    }
+    # The old published row goes; a recent one and an unpublished one stay.
+    assert remaining == {ids[1], ids[2]}
+
+
+def test_expired_uploads_go_with_their_blobs(
+    janitor: EventFunction, database: Database, bucket: Bucket
+) -> None:
+    user = insert_user(database)
+    expired, blobless, fresh = (secrets.token_hex(16) for _ in range(3))
+    for filename, age in ((expired, "61 minutes"), (blobless, "2 hours"), (fresh, "59 minutes")):
+        database.rows(
+            """
+            INSERT INTO uploads (filename, user_id, created)
+            VALUES (:filename, :user_id, now() - CAST(:age AS interval))
+            """,
+            filename=filename,
+            user_id=user,
+            age=age,
+        )
+    for filename in (expired, fresh):
+        bucket.put(filename, b"jpeg bytes")
+        bucket.put(thumbnail_key(filename), b"thumbnail bytes")
+
+    assert deliver(janitor, task("expired-uploads")).status_code == 204
+
+    # A blob already missing counts as deleted: its row goes too.
+    assert existing(database, "uploads", "filename", [expired, blobless, fresh]) == {fresh}
+    keys = bucket.keys()
+    assert expired not in keys and thumbnail_key(expired) not in keys
+    assert fresh in keys and thumbnail_key(fresh) in keys
+
+
+def test_an_unreachable_blob_store_keeps_the_expired_uploads(
+    host: Callable[..., EventFunction], database: Database
+) -> None:
+    user = insert_user(database)
+    filename = secrets.token_hex(16)
+    database.rows(
+        """
+        INSERT INTO uploads (filename, user_id, created)
+        VALUES (:filename, :user_id, now() - interval '2 hours')
+        """,
+        filename=filename,
+        user_id=user,
+    )
+    janitor = host("janitor", s3_endpoint=f"http://127.0.0.1:{free_port()}")
+    response = deliver(janitor, task("expired-uploads"))
+    assert response.status_code == 503
+    assert response.get_json() == {"message": "Service unavailable"}
+    assert existing(database, "uploads", "filename", [filename]) == {filename}
+    database.rows("DELETE FROM uploads WHERE filename = :filename", filename=filename)
+
+
+def test_follower_counts_are_recounted_and_the_celebrity_latch_never_resets(
+    janitor: EventFunction, database: Database
+) -> None:
+    star, ordinary = insert_user(database), insert_user(database)
+    database.rows(
+        """
+        WITH fans AS (
+            INSERT INTO users (name, username, email, password_hash)
+            SELECT 'Fan', name, name || '@example.com', 'x'
+            FROM generate_series(1, 10001) AS n, concat('fan_', CAST(:tag AS text), '_', n) AS name
+            RETURNING id
+        )
+        INSERT INTO follows (follower_id, followee_id) SELECT id, :star FROM fans
+        """,
+        tag=secrets.token_hex(3),
+        star=star,
+    )
+    database.rows(
+        "INSERT INTO follows (follower_id, followee_id) VALUES (:star, :ordinary)",
+        star=star,
+        ordinary=ordinary,
+    )
+    database.rows("UPDATE users SET follower_count = 7 WHERE id = ANY(:ids)", ids=[star, ordinary])
+
+    def counts() -> dict[int, tuple[int, bool]]:
+        rows = database.rows(
+            "SELECT id, follower_count, is_celebrity FROM users WHERE id = ANY(:ids)",
+            ids=[star, ordinary],
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    assert deliver(janitor, task("follower-counts")).status_code == 204
+    assert counts() == {star: (10_001, True), ordinary: (1, False)}
+
+    database.rows(
+        """
+        DELETE FROM follows WHERE followee_id = :star
+          AND follower_id IN (SELECT follower_id FROM follows WHERE followee_id = :star LIMIT 5)
+        """,
+        star=star,
+    )
+    assert deliver(janitor, task("follower-counts")).status_code == 204
+    assert counts()[star] == (9_996, True)
+
+
+@pytest.fixture
+def sessions_lock_held(events_database: tuple[str, str]) -> Iterator[None]:
+    """Another run holding the expired-sessions task's lock."""
+    connection = connect(events_database[0])
+    connection.run("BEGIN")
+    connection.run(
+        "SELECT pg_advisory_xact_lock(hashtextextended('phasma.janitor.' || :task, 0))",
+        task="expired-sessions",
+    )
+    yield
+    connection.run("ROLLBACK")
+    connection.close()
+
+
+def test_a_task_another_run_holds_is_skipped(
+    janitor: EventFunction, database: Database, sessions_lock_held: None
+) -> None:
+    user = insert_user(database)
+    expired = insert_session(database, user, age="10 days", expires_in="-1 day")
+
+    results = {result.task: result for result in run(janitor.runtime, "all")}
+
+    assert results["expired-sessions"] == TaskResult("expired-sessions", 0, skipped=True)
+    assert not any(result.skipped for name, result in results.items() if name != "expired-sessions")
+    assert existing(database, "sessions", "id", [expired]) == {expired}
+
+
+def test_an_unknown_task_is_skipped(janitor: EventFunction) -> None:
+    response = deliver(janitor, task("defragment"))
+    assert response.status_code == 204
+    assert response.headers[OUTCOME_HEADER] == "skipped"

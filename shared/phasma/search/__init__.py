@@ -1,0 +1,1 @@
+"""Search: users, posts and hashtags on PostgreSQL or Meilisearch; typeahead; recent searches."""

@@ -1,0 +1,155 @@
+"""Search on Meilisearch (api.md §13.1, domain.md §6.2), with the search-only scoped key.
+
+Every value travels as a structured field of the request (`q`, `offset`, `limit`,
+`sort`); the only filter string is built by `hashtag_filter_expression` from a
+validated tag. A failure or a 5 s timeout is `SearchUnavailable` (→ 503); results
+are never mixed with PostgreSQL's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import meilisearch
+from meilisearch.errors import MeilisearchError
+
+from phasma.config import Limits
+from phasma.db.pool import Database
+from phasma.search.backend import BlendedHits, SearchUnavailable
+from phasma.search.documents import HASHTAGS, POSTS, USERS, hashtag_filter_expression
+from phasma.search.models import HashtagHit, PostHit, UserHit
+from phasma.search.query import PostQuery, SearchType
+
+log = logging.getLogger(__name__)
+
+_LIKES = """
+SELECT public_id, like_count FROM posts WHERE public_id = ANY(CAST(:ids AS uuid[]))
+"""
+
+
+def connect(url: str, key: str) -> meilisearch.Client:
+    """A client that gives up after the contract's 5 s."""
+    return meilisearch.Client(url, key, timeout=Limits.SEARCH_ENGINE_TIMEOUT_SECONDS)
+
+
+@contextmanager
+def engine_failures() -> Iterator[None]:
+    """Turn any client error (unreachable, timeout, API error) into `SearchUnavailable`."""
+    try:
+        yield
+    except MeilisearchError as error:
+        raise SearchUnavailable(f"meilisearch: {error}") from error
+
+
+def users_query(text: str, offset: int, limit: int) -> dict[str, Any]:
+    return {"indexUid": USERS.uid, "q": text, "offset": offset, "limit": limit}
+
+
+def hashtags_query(text: str, offset: int, limit: int) -> dict[str, Any]:
+    return {"indexUid": HASHTAGS.uid, "q": text, "offset": offset, "limit": limit}
+
+
+def posts_query(query: PostQuery, offset: int, limit: int) -> dict[str, Any]:
+    """A tag filter, newest first, with an empty text query; else a ranked text query."""
+    if query.tag is not None:
+        return {
+            "indexUid": POSTS.uid,
+            "q": "",
+            "filter": hashtag_filter_expression(query.tag),
+            "sort": ["created:desc"],
+            "offset": offset,
+            "limit": limit,
+        }
+    return {"indexUid": POSTS.uid, "q": query.text, "offset": offset, "limit": limit}
+
+
+def user_hit(document: Mapping[str, Any]) -> UserHit:
+    return UserHit(
+        username=document["username"], name=document["name"], avatar=document.get("avatar")
+    )
+
+
+def hashtag_hit(document: Mapping[str, Any]) -> HashtagHit:
+    return HashtagHit(name=document["name"], post_count=document["postCount"])
+
+
+def post_hit(document: Mapping[str, Any], likes: Mapping[str, int]) -> PostHit:
+    return PostHit(
+        id=document["postId"],
+        username=document["username"],
+        description=document.get("description") or "",
+        filename=document["filename"],
+        likes=likes.get(document["postId"], 0),
+    )
+
+
+class MeilisearchSearch:
+    """The Meilisearch backend; `likes` come from PostgreSQL at response time."""
+
+    def __init__(self, url: str, key: str, database: Database) -> None:
+        self._client = connect(url, key)
+        self._database = database
+
+    def users(self, text: str, offset: int, limit: int) -> list[UserHit]:
+        # An empty query would be Meilisearch's "placeholder search": every document.
+        if not text:
+            return []
+        [hits] = self._search([users_query(text, offset, limit)])
+        return [user_hit(hit) for hit in hits]
+
+    def hashtags(self, text: str, offset: int, limit: int) -> list[HashtagHit]:
+        if not text:
+            return []
+        [hits] = self._search([hashtags_query(text, offset, limit)])
+        return [hashtag_hit(hit) for hit in hits]
+
+    def posts(self, query: PostQuery, offset: int, limit: int) -> list[PostHit]:
+        if query.tag is None and not query.text:
+            return []
+        [hits] = self._search([posts_query(query, offset, limit)])
+        return self._with_likes(hits)
+
+    def blended(
+        self, text: str, posts: PostQuery, slices: Mapping[SearchType, tuple[int, int]]
+    ) -> BlendedHits:
+        # One multi-search request asks the three indexes side by side.
+        queries: list[dict[str, Any]] = []
+        kinds: list[SearchType] = []
+        if text:
+            queries += [
+                users_query(text, *slices["users"]),
+                hashtags_query(text, *slices["hashtags"]),
+            ]
+            kinds += ["users", "hashtags"]
+        if posts.tag is not None or posts.text:
+            queries.append(posts_query(posts, *slices["posts"]))
+            kinds.append("posts")
+        found = dict(zip(kinds, self._search(queries), strict=True)) if queries else {}
+        return BlendedHits(
+            users=[user_hit(hit) for hit in found.get("users", [])],
+            posts=self._with_likes(found.get("posts", [])),
+            hashtags=[hashtag_hit(hit) for hit in found.get("hashtags", [])],
+        )
+
+    def _search(self, queries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        with engine_failures():
+            response = self._client.multi_search(queries)
+        return [result["hits"] for result in response["results"]]
+
+    def _with_likes(self, hits: list[dict[str, Any]]) -> list[PostHit]:
+        likes = self._likes([hit["postId"] for hit in hits])
+        return [post_hit(hit, likes) for hit in hits]
+
+    def _likes(self, post_ids: list[str]) -> dict[str, int]:
+        """Current like counts by post id; a failed lookup shows 0 rather than failing search."""
+        if not post_ids:
+            return {}
+        try:
+            rows = self._database.read(lambda executor: executor.fetch_all(_LIKES, ids=post_ids))
+        except Exception:
+            log.warning("like counts unavailable; showing 0", exc_info=True)
+            return {}
+        return {str(row["public_id"]): row["like_count"] for row in rows}

@@ -1,0 +1,238 @@
+"""The frontend's request pipeline and its functions-framework entry point.
+
+request id → probes and static assets → route match (404/405) → origin guard
+(403) → sign-in guard (303 /login or 401) → handler → error pages → session cookie
+relay → security headers with a fresh CSP nonce.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from prometheus_client import generate_latest
+from werkzeug import Request, Response
+
+from phasma.config import Settings, get_settings
+from phasma.frontend.assets import AssetCatalogue, frontend_directory
+from phasma.frontend.backend import Backend, BackendClient, BackendUnavailable
+from phasma.frontend.context import Context, PageError, RequestTooLarge, SignInRequired
+from phasma.frontend.cookies import (
+    SESSION_COOKIE,
+    delete_session,
+    set_session,
+    well_formed_token,
+)
+from phasma.frontend.messages import SERVER_ERROR, status_message
+from phasma.frontend.rendering import build_environment
+from phasma.frontend.routes import ROUTES, Access, PageRoute
+from phasma.frontend.security import (
+    UNSAFE_METHODS,
+    apply_security_headers,
+    client_address,
+    is_https,
+    new_nonce,
+    same_origin_request,
+)
+from phasma.http import metrics
+from phasma.http.probes import METRICS_CONTENT_TYPE
+from phasma.http.routing import Matched, MethodNotAllowed, RouteTable
+from phasma.logs import configure_logging, log_access, request_id_var
+
+log = logging.getLogger("phasma.frontend")
+
+FUNCTION_NAME = "frontend"
+_PROBES = frozenset({"/health", "/ready", "/metrics"})
+_ERROR_HEADINGS = {404: "Page not found", 403: "Access denied"}
+
+
+class Frontend:
+    """The site: one instance per process, shared by every request."""
+
+    def __init__(
+        self, settings: Settings, backend: Backend | None = None, directory: Path | None = None
+    ) -> None:
+        folder = directory or frontend_directory()
+        self.settings = settings
+        self.assets = AssetCatalogue(folder / "static")
+        self.environment = build_environment(folder / "templates", self.assets)
+        self.backend = backend or Backend(settings)
+        self.routes: RouteTable[PageRoute] = RouteTable(
+            (route.method, route.path, route) for route in ROUTES
+        )
+
+    # -- entry points ----------------------------------------------------
+
+    def __call__(self, request: Request) -> Response:
+        return self.handle(request)
+
+    def wsgi_app(self, environ: dict, start_response: Callable) -> object:
+        """The same site as a plain WSGI application (tests, local serving)."""
+        return self.handle(Request(environ))(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        """One browser request in, one response out."""
+        started = time.perf_counter()
+        request_id = secrets.token_hex(16)
+        token = request_id_var.set(request_id)
+        nonce = new_nonce()
+        try:
+            template = "unmatched"
+            if request.path in _PROBES and request.method in ("GET", "HEAD"):
+                response, template = self._probe(request.path), request.path
+            elif request.path.startswith("/assets/") and request.method in ("GET", "HEAD"):
+                response = self.assets.serve(request) or _plain(404, "Not found.")
+                template = "/assets/{name}"
+            else:
+                response, template = self._page(request, request_id, nonce)
+                log_access(request.method, request.path, template, response.status_code, started)
+            apply_security_headers(response, nonce, self.settings)
+            response.headers["X-Request-ID"] = request_id
+            response.headers.setdefault("Cache-Control", "no-store")
+            metrics.observe(
+                FUNCTION_NAME,
+                request.method,
+                template,
+                response.status_code,
+                time.perf_counter() - started,
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+    # -- the pipeline ----------------------------------------------------
+
+    def _page(self, request: Request, request_id: str, nonce: str) -> tuple[Response, str]:
+        request.max_content_length = self.settings.body_size_limit_bytes
+        resolved = self.routes.resolve(request.method, request.path)
+        template = resolved.template if resolved is not None else "unmatched"
+        context = Context(
+            request=request,
+            settings=self.settings,
+            api=BackendClient(
+                self.backend,
+                request_id=request_id,
+                client_ip=client_address(request, self.settings),
+                session_token=well_formed_token(request.cookies.get(SESSION_COOKIE)),
+            ),
+            environment=self.environment,
+            request_id=request_id,
+            nonce=nonce,
+            secure=is_https(request, self.settings),
+        )
+        try:
+            response = self._run(context, resolved)
+        except SignInRequired:
+            response = self._sign_in(context)
+        except RequestTooLarge:
+            response = self._error(context, 413, "The request is too large.")
+        except PageError as error:
+            response = self._error(context, error.status, error.message)
+        except BackendUnavailable:
+            response = self._error(context, 503, status_message(503))
+        except Exception:
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            response = self._error(context, 500, "Internal error")
+        self._relay_session(context, response)
+        return response, template
+
+    def _run(
+        self, context: Context, resolved: Matched[PageRoute] | MethodNotAllowed | None
+    ) -> Response:
+        request = context.request
+        if resolved is None:
+            raise PageError(404)
+        if isinstance(resolved, MethodNotAllowed):
+            response = self._error(context, 405, "That method is not allowed here.")
+            response.headers["Allow"] = ", ".join(resolved.allowed)
+            return response
+        route = resolved.target
+        context.params = resolved.params
+        if request.method in UNSAFE_METHODS and not same_origin_request(
+            request, self.settings.public_origin
+        ):
+            raise PageError(403)
+        if route.access is not Access.PUBLIC and not context.has_session:
+            raise SignInRequired()
+        if request.method in ("GET", "HEAD"):
+            # The navbar's data loads while the handler makes its own calls.
+            context.start_shell()
+        return route.handler(context)
+
+    def _sign_in(self, context: Context) -> Response:
+        """No valid session: a fetch gets `401`, a page or form goes to `/login`."""
+        if context.is_fragment or context.request.path in ("/suggest", "/notifications/stream"):
+            return Response(status=401)
+        if context.wants_json:
+            return context.json({"ok": False, "redirect": "/login"}, 401)
+        return context.redirect("/login")
+
+    def _error(self, context: Context, status: int, message: str) -> Response:
+        """The error page (frontend.md §2.4), or its JSON / bare form for fetches."""
+        if context.is_fragment:
+            return Response(status=status)
+        if context.wants_json:
+            return context.json({"ok": False, "error": message}, status)
+        heading = _ERROR_HEADINGS.get(status, "Something went wrong")
+        try:
+            return context.render(
+                "error.html",
+                title=str(status),
+                status=status,
+                code=status,
+                heading=heading,
+                message=message,
+            )
+        except Exception:
+            log.exception("the error page failed to render")
+            return Response(SERVER_ERROR, status=status, content_type="text/plain; charset=utf-8")
+
+    def _relay_session(self, context: Context, response: Response) -> None:
+        """Re-emit a refreshed session cookie, or delete ours when a backend cleared it
+        (a handler that set the cookie itself, login or logout, has the last word)."""
+        if any(
+            header.startswith(f"{SESSION_COOKIE}=")
+            for header in response.headers.getlist("Set-Cookie")
+        ):
+            return
+        cookie = context.api.session_cookie
+        secure = self.settings.cookie_secure
+        if cookie is None:
+            if context.request.cookies.get(SESSION_COOKIE) and not context.has_session:
+                delete_session(response, secure=secure)  # a malformed cookie is no session
+            return
+        if cookie.cleared:
+            if context.request.cookies.get(SESSION_COOKIE) is not None:
+                delete_session(response, secure=secure)
+        elif cookie.valid and cookie.value == context.api.session_token:
+            set_session(response, cookie, secure=secure)
+
+    def _probe(self, path: str) -> Response:
+        if path == "/health":
+            return _plain(200, "ok")
+        if path == "/metrics":
+            return Response(generate_latest(), content_type=METRICS_CONTENT_TYPE)
+        # Ready whenever it serves: the frontend holds no dependency of its own.
+        response = Response(status=204)
+        del response.headers["Content-Type"]
+        return response
+
+
+def _plain(status: int, text: str) -> Response:
+    return Response(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+def frontend_function() -> Callable[[Request], Response]:
+    """The frontend for this process, as functions-framework's `handle` target."""
+    settings = get_settings()
+    configure_logging(FUNCTION_NAME, settings.log_level)
+    frontend = Frontend(settings)
+
+    def handle(request: Request) -> Response:
+        return frontend.handle(request)
+
+    handle.__doc__ = "The `frontend` function: the server-rendered site."
+    return handle

@@ -1,0 +1,110 @@
+"""The browser's cookies on the frontend origin: `session` (relayed) and `theme`.
+
+The backend sets `session` on its own answers (login, every refresh, a clear);
+the frontend re-emits what it saw on its own origin (frontend.md §2.2): always
+`HttpOnly`, `SameSite=Strict`, `Path=/`, `Secure` unless `COOKIE_SECURE=false`,
+with the backend's `Max-Age`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from werkzeug import Response
+
+SESSION_COOKIE = "session"
+THEME_COOKIE = "theme"
+THEMES = ("light", "dark", "system")
+THEME_MAX_AGE_SECONDS = 31_536_000
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{28}")
+_MAX_AGE = re.compile(r"-?\d+")
+
+
+@dataclass(frozen=True)
+class SessionCookie:
+    """What one backend `Set-Cookie: session=...` said."""
+
+    value: str
+    max_age: int | None  # None when absent or not an integer
+
+    @property
+    def cleared(self) -> bool:
+        """The backend ended the session (empty value or `Max-Age` of zero or less)."""
+        return self.value == "" or (self.max_age is not None and self.max_age <= 0)
+
+    @property
+    def valid(self) -> bool:
+        """A well-formed token with a positive integer `Max-Age`: safe to re-emit."""
+        return (
+            TOKEN_SHAPE.fullmatch(self.value) is not None
+            and self.max_age is not None
+            and self.max_age > 0
+        )
+
+
+def parse_set_cookie(header: str) -> tuple[str, str, dict[str, str]]:
+    """`name`, `value` and lowercased attributes of one `Set-Cookie` header."""
+    first, *attributes = header.split(";")
+    name, _, value = first.partition("=")
+    parsed: dict[str, str] = {}
+    for attribute in attributes:
+        key, _, attribute_value = attribute.partition("=")
+        parsed[key.strip().lower()] = attribute_value.strip()
+    return name.strip(), value.strip().strip('"'), parsed
+
+
+def read_session_cookie(headers: Iterable[str]) -> SessionCookie | None:
+    """The last `session` cookie among `Set-Cookie` headers, or None when there is none."""
+    found: SessionCookie | None = None
+    for header in headers:
+        name, value, attributes = parse_set_cookie(header)
+        if name != SESSION_COOKIE:
+            continue
+        raw_max_age = attributes.get("max-age", "")
+        max_age = int(raw_max_age) if _MAX_AGE.fullmatch(raw_max_age) else None
+        found = SessionCookie(value, max_age)
+    return found
+
+
+def well_formed_token(value: str | None) -> str | None:
+    """The browser's session token when it has the token shape, else None."""
+    return value if value is not None and TOKEN_SHAPE.fullmatch(value) else None
+
+
+def set_session(response: Response, cookie: SessionCookie, *, secure: bool) -> None:
+    """Re-emit a valid backend session cookie on the frontend origin."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie.value,
+        max_age=cookie.max_age,
+        path="/",
+        httponly=True,
+        secure=secure,
+        samesite="Strict",
+    )
+
+
+def delete_session(response: Response, *, secure: bool) -> None:
+    """Remove the frontend's session cookie."""
+    response.set_cookie(
+        SESSION_COOKIE, "", max_age=0, path="/", httponly=True, secure=secure, samesite="Strict"
+    )
+
+
+def theme_of(value: str | None) -> str:
+    """The theme a cookie value names; anything unknown is `system`."""
+    return value if value in THEMES else "system"
+
+
+def set_theme(response: Response, theme: str, *, secure: bool) -> None:
+    """The `theme` cookie of frontend.md §3.3 (readable by scripts, so not HttpOnly)."""
+    response.set_cookie(
+        THEME_COOKIE,
+        theme_of(theme),
+        max_age=THEME_MAX_AGE_SECONDS,
+        path="/",
+        secure=secure,
+        samesite="Lax",
+    )

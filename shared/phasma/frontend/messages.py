@@ -1,0 +1,33 @@
+"""What the frontend says about a backend status (frontend.md §2.3).
+
+Backend error bodies are never shown: the status alone picks the copy.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+STATUS_MESSAGES: Final = {
+    400: "The request could not be completed.",
+    401: "Please sign in to continue.",
+    403: "You do not have permission to do that.",
+    404: "Not found.",
+    409: "That change conflicts with the current state.",
+    429: "Too many requests. Please try again later.",
+    503: "The service is temporarily unavailable. Please try again later.",
+}
+SERVER_ERROR: Final = "Something went wrong. Please try again."
+LOAD_MORE_FAILED: Final = "Could not load more items. Please try again."
+SESSION_NOT_ESTABLISHED: Final = "Could not establish a session. Please try again."
+
+
+def status_message(status: int) -> str:
+    """The copy for a failed backend call with `status`."""
+    if status in STATUS_MESSAGES:
+        return STATUS_MESSAGES[status]
+    return SERVER_ERROR if status >= 500 else STATUS_MESSAGES[400]
+
+
+def load_more_message(status: int) -> str:
+    """The copy above a failed "Load More": sign-in and rate limits as usual, else generic."""
+    return STATUS_MESSAGES[status] if status in (401, 429) else LOAD_MORE_FAILED

@@ -1,0 +1,57 @@
+"""The image proxy `GET /uploads/{key}` (frontend.md §9): bytes streamed, never buffered."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from werkzeug import Response
+
+from phasma.frontend.backend import BackendUnavailable
+from phasma.frontend.context import Context
+
+FILENAME = re.compile(r"[0-9a-f]{32}")
+VARIANTS = frozenset({"thumbnail"})
+RELAYED_HEADERS = ("Content-Type", "Content-Length", "ETag", "Last-Modified", "Cache-Control")
+TEXT = "text/plain; charset=utf-8"
+
+
+def image(context: Context) -> Response:
+    """Relay `GET /uploads/{key}[?variant=thumbnail]` from `media`, `304` included."""
+    key = context.params["key"]
+    variant = context.request.args.get("variant")
+    if not FILENAME.fullmatch(key) or (variant is not None and variant not in VARIANTS):
+        return Response("Not found.", status=404, content_type=TEXT)
+    headers = {}
+    if_none_match = context.request.headers.get("If-None-Match")
+    if if_none_match:
+        headers["If-None-Match"] = if_none_match
+    try:
+        upstream = context.api.stream(
+            context.request.method,
+            f"/uploads/{key}",
+            query={"variant": variant},
+            headers=headers,
+            anonymous=True,
+        )
+    except BackendUnavailable:
+        return Response("Image unavailable", status=502, content_type=TEXT)
+    if upstream.status == 404:
+        upstream.close()
+        return Response("Not found.", status=404, content_type=TEXT)
+    if upstream.status not in (200, 304):
+        upstream.close()
+        return Response("Image unavailable", status=502, content_type=TEXT)
+    if upstream.status == 304 or context.request.method == "HEAD":
+        body: Iterable[bytes] = ()
+        upstream.close()
+    else:
+        body = upstream.chunks()
+    response = Response(body, status=upstream.status, direct_passthrough=True)
+    del response.headers["Content-Type"]
+    for name in RELAYED_HEADERS:
+        value = upstream.headers.get(name)
+        if value is not None:
+            response.headers[name] = value
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response

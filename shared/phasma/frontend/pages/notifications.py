@@ -1,0 +1,114 @@
+"""Notifications, marking them read, and the live stream behind the navbar dot (§7.7)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from werkzeug import Response
+
+from phasma.frontend.backend import BackendResponse, StreamedResponse, api_path
+from phasma.frontend.context import Context, PageError, SignInRequired
+from phasma.frontend.pages import UUID_SHAPE, cursor_param, page_of
+
+MARK_READ_MAX_IDS = 100
+# One relayed stream holds a server thread, so it ends before the platform's request
+# timeout (60 s) and the browser's EventSource reconnects on its own.
+STREAM_SECONDS = 50
+
+
+def notifications(context: Context) -> Response:
+    """`GET /notifications`: the caller's notifications, newest first."""
+    response = context.expect(context.api.get("/notifications", cursor=cursor_param(context)))
+    items, next_cursor = page_of(response)
+    if context.is_fragment:
+        return context.render_fragment(
+            "fragments/notifications.html", next_cursor, notifications=items
+        )
+    return context.render(
+        "notifications.html",
+        title="Notifications",
+        notifications=items,
+        unread_ids=[item["id"] for item in items if not item.get("read") and "id" in item],
+        next_cursor=next_cursor,
+        more_url="/notifications",
+    )
+
+
+def mark_read(context: Context) -> Response:
+    """`POST /notifications/read`: `{ids}` (JSON) or the visible ids (form, no JS).
+
+    At most 100 ids; each is `PUT /notifications/{id}/read`, and a single failure is
+    ignored. The answer carries the new unread count for the navbar dot."""
+    ids = _submitted_ids(context)
+    calls = [
+        (lambda id_=id_: context.api.call("PUT", api_path("/notifications/{}/read", id_)))
+        for id_ in ids
+    ]
+    results = context.api.gather(*calls) if calls else []
+    if any(result.status == 401 for result in results):
+        raise SignInRequired()
+    if not context.wants_json:
+        return context.redirect(context.next_path("/notifications"))
+    return context.json({"ok": True, "unread": _unread_count(context)})
+
+
+def stream(context: Context) -> Response:
+    """`GET /notifications/stream`: the backend's event stream, relayed to the browser."""
+    if not context.has_session:
+        raise SignInRequired()
+    headers = {"Accept": "text/event-stream"}
+    last_event_id = context.request.headers.get("Last-Event-ID")
+    if last_event_id:
+        headers["Last-Event-ID"] = last_event_id[:64]  # resume after a reconnect
+    upstream = context.api.stream(
+        "GET", "/notifications/stream", headers=headers, read_timeout=STREAM_SECONDS
+    )
+    if upstream.status == 401:
+        upstream.close()
+        raise SignInRequired()
+    if upstream.status != 200:
+        upstream.close()
+        # 204 tells EventSource not to reconnect: there is no stream to follow.
+        return Response(status=204)
+    response = Response(_relay(upstream), content_type="text/event-stream; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _relay(upstream: StreamedResponse) -> Iterator[bytes]:
+    deadline = time.monotonic() + STREAM_SECONDS
+    chunks = upstream.chunks(size=1)
+    pending = bytearray()
+    try:
+        for chunk in chunks:
+            pending += chunk
+            # Events end with a blank line; forward whole events so none arrives torn.
+            if pending.endswith(b"\n\n"):
+                yield bytes(pending)
+                pending.clear()
+            if time.monotonic() >= deadline:
+                break
+    finally:
+        upstream.close()
+
+
+def _submitted_ids(context: Context) -> list[str]:
+    if context.request.mimetype == "application/json":
+        body: Any = context.json_body()
+        raw = body.get("ids") if isinstance(body, dict) else None
+        if not isinstance(raw, list):
+            raise PageError(400)
+    else:
+        raw = context.form().getlist("ids")
+    ids = [value for value in raw if isinstance(value, str)][:MARK_READ_MAX_IDS]
+    return [value.lower() for value in ids if UUID_SHAPE.fullmatch(value)]
+
+
+def _unread_count(context: Context) -> int:
+    response: BackendResponse = context.api.get("/notifications/unread-count")
+    body = response.json() if response.ok else None
+    count = body.get("count") if isinstance(body, dict) else None
+    return count if isinstance(count, int) else 0

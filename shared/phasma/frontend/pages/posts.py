@@ -1,0 +1,165 @@
+"""The post page, likes, comments and deleting a post (frontend.md §7.3, §7.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug import Response
+
+from phasma.frontend.backend import BackendResponse, api_path
+from phasma.frontend.context import Context, PageError, SignInRequired
+from phasma.frontend.messages import status_message
+from phasma.frontend.pages import cursor_param, page_of, submit, uuid_param
+from phasma.frontend.rendering import title_snippet
+
+COMMENT_MAX_CHARS = 400
+COMMENT_LENGTH_MESSAGE = "Comment must be 1\u2013400 characters."  # an en dash
+POST_NOT_FOUND = "Post not found"
+
+
+def post_page(context: Context) -> Response:
+    """`GET /posts/{id}`: the post, and its comments for a signed-in visitor."""
+    post_id = uuid_param(context, "post_id")
+    if context.is_fragment:
+        return _comments_fragment(context, post_id)
+    return _render_post(context, post_id)
+
+
+def like(context: Context) -> Response:
+    """`POST /posts/{id}/like`."""
+    return _set_like(context, "POST")
+
+
+def unlike(context: Context) -> Response:
+    """`POST /posts/{id}/unlike`."""
+    return _set_like(context, "DELETE")
+
+
+def add_comment(context: Context) -> Response:
+    """`POST /posts/{id}/comments`: the trimmed body, 1 to 400 characters."""
+    post_id = uuid_param(context, "post_id")
+    body = context.field("body").strip()
+    if not 1 <= len(body) <= COMMENT_MAX_CHARS:
+        return _comment_failed(context, post_id, body, COMMENT_LENGTH_MESSAGE, 400)
+    response = context.api.call(
+        "POST", api_path("/posts/{}/comments", post_id), json_body={"body": body}
+    )
+    if response.status == 401:
+        raise SignInRequired()
+    comment = response.json()
+    if response.status != 201 or not isinstance(comment, dict):
+        return _comment_failed(
+            context, post_id, body, status_message(response.status), response.status
+        )
+    location = f"/posts/{post_id}#comments"
+    if context.wants_json:
+        html = context.render_partial(
+            "partials/comment.html", comment=comment, post_id=post_id, post_owner=None
+        )
+        return context.json({"ok": True, "html": html})
+    return context.redirect(location)
+
+
+def delete_comment(context: Context) -> Response:
+    """`POST /posts/{id}/comments/{cid}/delete` (no confirmation)."""
+    post_id = uuid_param(context, "post_id")
+    comment_id = uuid_param(context, "comment_id")
+    path = api_path("/posts/{}/comments/{}", post_id, comment_id)
+    return submit(context, "DELETE", path, context.next_path(f"/posts/{post_id}#comments"))
+
+
+def confirm_delete(context: Context) -> Response:
+    """`GET /posts/{id}/delete`: the confirmation page a visitor without JS gets."""
+    post_id = uuid_param(context, "post_id")
+    post = _post(context, post_id)
+    viewer = context.require_viewer()
+    if post.get("username") != viewer.get("username"):
+        raise PageError(403)
+    return context.render("post_delete.html", title="Delete post", post=post)
+
+
+def delete_post(context: Context) -> Response:
+    """`POST /posts/{id}/delete`: then back to the feed."""
+    post_id = uuid_param(context, "post_id")
+    return submit(context, "DELETE", api_path("/posts/{}", post_id), "/feed", redirect="/feed")
+
+
+def _set_like(context: Context, method: str) -> Response:
+    post_id = uuid_param(context, "post_id")
+    location = context.next_path(f"/posts/{post_id}")
+    path = api_path("/posts/{}/likes", post_id)
+    return submit(context, method, path, location, liked=method == "POST")
+
+
+def _post(context: Context, post_id: str) -> dict[str, Any]:
+    return _post_from(context, context.api.get(api_path("/posts/{}", post_id)))
+
+
+def _post_from(context: Context, response: BackendResponse) -> dict[str, Any]:
+    if response.status in (400, 404):
+        raise PageError(404, POST_NOT_FOUND)
+    post = context.expect(response).json()
+    if not isinstance(post, dict):
+        raise PageError(502)
+    return post
+
+
+def _render_post(
+    context: Context,
+    post_id: str,
+    *,
+    comment_error: str | None = None,
+    comment_body: str = "",
+    status: int = 200,
+) -> Response:
+    post_call = context.api.backend.submit(lambda: context.api.get(api_path("/posts/{}", post_id)))
+    comments: list[dict[str, Any]] = []
+    next_cursor: str | None = None
+    comments_failed = False
+    if context.has_session:
+        response = context.api.get(
+            api_path("/posts/{}/comments", post_id), cursor=cursor_param(context)
+        )
+        if response.ok:
+            comments, next_cursor = page_of(response)
+        elif response.status != 401:
+            comments_failed = True
+    post = _post_from(context, post_call.result())
+    return context.render(
+        "post.html",
+        title=title_snippet(post.get("description"), "Post"),
+        status=status,
+        post=post,
+        comments=comments,
+        next_cursor=next_cursor,
+        more_url=f"/posts/{post_id}",
+        comments_failed=comments_failed,
+        comment_error=comment_error,
+        comment_body=comment_body,
+    )
+
+
+def _comments_fragment(context: Context, post_id: str) -> Response:
+    if not context.has_session:
+        raise SignInRequired()
+    post_call = context.api.backend.submit(lambda: context.api.get(api_path("/posts/{}", post_id)))
+    response = context.expect(
+        context.api.get(api_path("/posts/{}/comments", post_id), cursor=cursor_param(context))
+    )
+    comments, next_cursor = page_of(response)
+    post = _post_from(context, post_call.result())
+    return context.render_fragment(
+        "fragments/comments.html",
+        next_cursor,
+        comments=comments,
+        post_id=post_id,
+        post_owner=post.get("username"),
+    )
+
+
+def _comment_failed(
+    context: Context, post_id: str, body: str, message: str, status: int
+) -> Response:
+    if context.wants_json:
+        return context.failed(message, status)
+    return _render_post(context, post_id, comment_error=message, comment_body=body, status=status)

@@ -1,0 +1,116 @@
+"""Profile pages: posts, likes, followers, following; follow and unfollow (frontend.md §7.5)."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+from werkzeug import Response
+
+from phasma.frontend.backend import BackendResponse, api_path
+from phasma.frontend.context import Context, PageError, SignInRequired
+from phasma.frontend.pages import cursor_param, page_of, submit, username_param
+from phasma.frontend.rendering import profile_url
+
+CONNECTION_MODES = ("followers", "following")
+USER_NOT_FOUND = "User not found"
+
+
+def posts(context: Context) -> Response:
+    """`GET /@{u}`: the header and the user's posts grid (public)."""
+    return _grid(context, "posts", "/users/{}/posts", public=True)
+
+
+def likes(context: Context) -> Response:
+    """`GET /@{u}/likes`: posts the user liked (signed in, any viewer)."""
+    return _grid(context, "likes", "/users/{}/likes", public=False)
+
+
+def connections(context: Context) -> Response:
+    """`GET /@{u}/followers` and `/@{u}/following`."""
+    mode = context.params["mode"]
+    if mode not in CONNECTION_MODES:
+        raise PageError(404)
+    username = username_param(context)
+    if not context.has_session:
+        raise SignInRequired()
+    user_call, list_response = _user_and_list(context, username, "/users/{}/" + mode)
+    people, next_cursor = page_of(context.expect(list_response))
+    if context.is_fragment:
+        return context.render_fragment("fragments/connections.html", next_cursor, people=people)
+    user = _user(context, user_call.result())
+    label = "Followers for" if mode == "followers" else "Following by"
+    return context.render(
+        "connections.html",
+        title=f"{label} @{user['username']}",
+        user=user,
+        section=mode,
+        people=people,
+        next_cursor=next_cursor,
+        more_url=profile_url(username, mode),
+    )
+
+
+def follow(context: Context) -> Response:
+    """`POST /@{u}/follow`."""
+    return _set_follow(context, "POST")
+
+
+def unfollow(context: Context) -> Response:
+    """`POST /@{u}/unfollow`."""
+    return _set_follow(context, "DELETE")
+
+
+def _set_follow(context: Context, method: str) -> Response:
+    username = username_param(context)
+    location = context.next_path(profile_url(username))
+    path = api_path("/users/{}/follow", username)
+    return submit(context, method, path, location, following=method == "POST")
+
+
+def _grid(context: Context, section: str, list_path: str, *, public: bool) -> Response:
+    username = username_param(context)
+    if not public and not context.has_session:
+        raise SignInRequired()
+    user_call, list_response = _user_and_list(context, username, list_path)
+    if list_response.status in (400, 404):
+        raise PageError(404, USER_NOT_FOUND)
+    grid, next_cursor = page_of(context.expect(list_response))
+    if context.is_fragment:
+        return context.render_fragment("fragments/thumbnails.html", next_cursor, posts=grid)
+    user = _user(context, user_call.result())
+    title = f"@{user['username']}" if section == "posts" else f"Liked posts by @{user['username']}"
+    return context.render(
+        "profile.html",
+        title=title,
+        user=user,
+        section=section,
+        posts=grid,
+        next_cursor=next_cursor,
+        more_url=profile_url(username, "" if section == "posts" else section),
+    )
+
+
+def _user_and_list(
+    context: Context, username: str, list_path: str
+) -> tuple[Future[BackendResponse], BackendResponse]:
+    """The profile call (in the background) and the list call, side by side; a "Load More"
+    fragment needs no profile, so it only gets the list."""
+    if context.is_fragment:
+        user_call: Future[BackendResponse] = Future()
+        user_call.set_result(BackendResponse(200, {}, b"{}"))
+    else:
+        user_call = context.api.backend.submit(
+            lambda: context.api.get(api_path("/users/{}", username))
+        )
+    list_response = context.api.get(api_path(list_path, username), cursor=cursor_param(context))
+    return user_call, list_response
+
+
+def _user(context: Context, response: BackendResponse) -> dict[str, Any]:
+    if response.status in (400, 404):
+        raise PageError(404, USER_NOT_FOUND)
+    user = context.expect(response).json()
+    if not isinstance(user, dict) or not isinstance(user.get("username"), str):
+        raise PageError(502)
+    return user

@@ -1,0 +1,101 @@
+"""Every page and form endpoint of the site (frontend.md §4), with who may use it.
+
+These are the frontend's own routes, not API routes: the API gateway never sees
+them, and the function registry lists the frontend without routes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from werkzeug import Response
+
+from phasma.frontend.context import Context
+from phasma.frontend.pages import (
+    auth,
+    feed,
+    media,
+    notifications,
+    posts,
+    profiles,
+    search,
+    settings,
+    upload,
+)
+
+
+class Access(enum.Enum):
+    """Who may use a route (frontend.md §2.4)."""
+
+    PUBLIC = "public"  # anyone; a session only personalises
+    PAGE = "page"  # signed in; otherwise 303 /login
+    ENDPOINT = "endpoint"  # signed in; a fetch without a session gets a bare 401
+
+
+@dataclass(frozen=True)
+class PageRoute:
+    """One frontend route: `METHOD /template` handled by `handler`."""
+
+    method: str
+    path: str
+    handler: Callable[[Context], Response]
+    access: Access = Access.PAGE
+
+
+def _home(context: Context) -> Response:
+    return context.redirect("/feed")
+
+
+ROUTES: tuple[PageRoute, ...] = (
+    PageRoute("GET", "/", _home, Access.PUBLIC),
+    PageRoute("GET", "/login", auth.login_page, Access.PUBLIC),
+    PageRoute("POST", "/login", auth.log_in, Access.PUBLIC),
+    PageRoute("GET", "/register", auth.register_page, Access.PUBLIC),
+    PageRoute("POST", "/register", auth.register, Access.PUBLIC),
+    PageRoute("POST", "/logout", auth.log_out, Access.PUBLIC),
+    PageRoute("GET", "/feed", feed.feed),
+    PageRoute("GET", "/posts/{post_id}", posts.post_page, Access.PUBLIC),
+    PageRoute("POST", "/posts/{post_id}/like", posts.like, Access.ENDPOINT),
+    PageRoute("POST", "/posts/{post_id}/unlike", posts.unlike, Access.ENDPOINT),
+    PageRoute("POST", "/posts/{post_id}/comments", posts.add_comment, Access.ENDPOINT),
+    PageRoute(
+        "POST",
+        "/posts/{post_id}/comments/{comment_id}/delete",
+        posts.delete_comment,
+        Access.ENDPOINT,
+    ),
+    PageRoute("GET", "/posts/{post_id}/delete", posts.confirm_delete),
+    PageRoute("POST", "/posts/{post_id}/delete", posts.delete_post, Access.ENDPOINT),
+    PageRoute("GET", "/{handle}", profiles.posts, Access.PUBLIC),
+    PageRoute("GET", "/{handle}/likes", profiles.likes),
+    # Checks the mode (404) before the session, so it is public here.
+    PageRoute("GET", "/{handle}/{mode}", profiles.connections, Access.PUBLIC),
+    PageRoute("POST", "/{handle}/follow", profiles.follow, Access.ENDPOINT),
+    PageRoute("POST", "/{handle}/unfollow", profiles.unfollow, Access.ENDPOINT),
+    PageRoute("GET", "/search", search.search),
+    PageRoute("GET", "/suggest", search.suggest, Access.ENDPOINT),
+    PageRoute("POST", "/search/recent", search.record_recent, Access.ENDPOINT),
+    PageRoute("POST", "/search/recent/{recent_id}/delete", search.delete_recent, Access.ENDPOINT),
+    PageRoute("POST", "/search/recent/clear", search.clear_recent, Access.ENDPOINT),
+    PageRoute("GET", "/notifications", notifications.notifications),
+    PageRoute("POST", "/notifications/read", notifications.mark_read, Access.ENDPOINT),
+    PageRoute("GET", "/notifications/stream", notifications.stream, Access.ENDPOINT),
+    PageRoute("GET", "/upload", upload.upload_page),
+    PageRoute("POST", "/upload", upload.create_post, Access.ENDPOINT),
+    PageRoute("GET", "/settings", settings.settings_page),
+    PageRoute("POST", "/settings/theme", settings.choose_theme, Access.PUBLIC),
+    PageRoute("GET", "/settings/profile", settings.profile_page),
+    PageRoute("POST", "/settings/profile", settings.save_profile, Access.ENDPOINT),
+    PageRoute("GET", "/settings/password", settings.password_page),
+    PageRoute("POST", "/settings/password", settings.change_password, Access.ENDPOINT),
+    PageRoute("GET", "/settings/sessions", settings.sessions_page),
+    PageRoute(
+        "POST",
+        "/settings/sessions/{session_id}/revoke",
+        settings.revoke_session,
+        Access.ENDPOINT,
+    ),
+    PageRoute("GET", "/uploads/{key}", media.image, Access.PUBLIC),
+)

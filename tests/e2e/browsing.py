@@ -1,0 +1,227 @@
+"""Helpers for the end-to-end tests: the browser, accessibility checks, screenshots, seeding.
+
+Chromium is Debian's (`/usr/bin/chromium`), driven by Playwright with
+`executable_path`; Playwright never downloads a browser here. axe-core comes
+from the npm registry into a cache folder outside the repository.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import secrets
+import shutil
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from PIL import Image, ImageDraw, ImageFilter
+from playwright.sync_api import Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+AXE_VERSION = "4.14.1"
+AXE_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "phasma-e2e"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+# Impacts that fail a page; "minor" and "moderate" findings are reported, not fatal.
+BLOCKING_IMPACTS = ("serious", "critical")
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def ensure_chromium() -> None:
+    """Install Debian's `chromium` when it is missing (needs root and apt)."""
+    if CHROMIUM.exists():
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise RuntimeError("Debian's chromium is missing: apt-get install -y chromium")
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=environment)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=environment)
+
+
+def axe_source() -> str:
+    """`axe.min.js` of the pinned axe-core, packed from the npm registry once per machine."""
+    target = AXE_CACHE / f"axe-core-{AXE_VERSION}.min.js"
+    if not target.exists():
+        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+        packed = (
+            subprocess.run(
+                ["npm", "pack", f"axe-core@{AXE_VERSION}", "--pack-destination", str(AXE_CACHE)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        with tarfile.open(AXE_CACHE / packed) as archive:
+            member = archive.extractfile("package/axe.min.js")
+            assert member is not None
+            target.write_bytes(member.read())
+        (AXE_CACHE / packed).unlink()
+    return target.read_text()
+
+
+def accessibility_violations(page: Page, source: str) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now.
+
+    The script is evaluated through the DevTools protocol, which the page's CSP does
+    not govern, so the site's own policy stays exactly as served.
+    """
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(source)
+    results = page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+            return result.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+            }));
+        }""",
+        WCAG_TAGS,
+    )
+    return [violation for violation in results if violation["impact"] in BLOCKING_IMPACTS]
+
+
+def assert_accessible(page: Page, source: str) -> None:
+    violations = accessibility_violations(page, source)
+    assert violations == [], f"{page.url}: {violations}"
+
+
+def load_images(page: Page) -> None:
+    """Load every lazy image now, so a full-page screenshot shows them all."""
+    page.evaluate(
+        """async () => {
+            const images = Array.from(document.images);
+            images.forEach((image) => { image.loading = "eager"; });
+            await Promise.all(images.map((image) => image.complete ? null
+                : new Promise((done) => { image.onload = image.onerror = done; })));
+        }"""
+    )
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save the page in light and dark under tests/artifacts/ (the OS preference decides,
+    as the default theme is `system`)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    load_images(page)
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        page.wait_for_timeout(150)  # let transitions settle
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{scheme}.png"), full_page=True)
+    page.emulate_media(color_scheme="light")
+    page.wait_for_timeout(400)  # colour transitions end before anything measures contrast
+
+
+def photo(width: int = 2400, height: int = 1800, seed: int | None = None) -> bytes:
+    """A landscape-like JPEG: a sky gradient, a sun, layered hills and film grain. At the
+    default size it is a few MB, so the browser has real resizing to do."""
+    generator = random.Random(seed)
+    palettes = [
+        ((255, 183, 94), (255, 94, 98), (74, 40, 99)),
+        ((137, 207, 240), (64, 120, 200), (24, 52, 88)),
+        ((255, 222, 173), (240, 128, 128), (60, 60, 110)),
+        ((180, 236, 220), (70, 160, 150), (20, 70, 70)),
+    ]
+    top, middle, ground = palettes[generator.randrange(len(palettes))]
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    for y in range(height):
+        share = y / height
+        colour = tuple(int(a + (b - a) * share) for a, b in zip(top, middle, strict=True))
+        draw.line([(0, y), (width, y)], fill=colour)
+    sun_x, sun_y = generator.uniform(0.2, 0.8) * width, generator.uniform(0.25, 0.45) * height
+    radius = min(width, height) * generator.uniform(0.07, 0.12)
+    draw.ellipse(
+        [sun_x - radius, sun_y - radius, sun_x + radius, sun_y + radius], fill=(255, 244, 214)
+    )
+    for layer in range(3):
+        base = height * (0.55 + 0.12 * layer)
+        shade = tuple(int(c * (1 - 0.18 * (2 - layer))) for c in ground)
+        points = [(0, height)]
+        for step in range(9):
+            points.append((width * step / 8, base - generator.uniform(0, height * 0.12)))
+        points.append((width, height))
+        draw.polygon(points, fill=shade)
+    image = image.filter(ImageFilter.GaussianBlur(radius=max(1, width // 400)))
+    grain = Image.effect_noise((width, height), 40).convert("RGB")
+    image = Image.blend(image, grain, 0.08)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=95)
+    return buffer.getvalue()
+
+
+def small_photo(seed: int | None = None) -> bytes:
+    """A JPEG well under the 1 MB limit (for the no-JavaScript path and API seeding)."""
+    return photo(900, 900, seed)
+
+
+@dataclass
+class Member:
+    """A registered account, with an API session on the gateway for quick seeding."""
+
+    name: str
+    username: str
+    email: str
+    password: str
+    api: requests.Session
+    gateway: str
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.api.request(method, self.gateway + path, timeout=30, **kwargs)
+
+    def post_photo(self, description: str, seed: int | None = None) -> str:
+        """Upload a photo and post it; the new post's public id."""
+        upload = self.call(
+            "POST", "/uploads", files={"image": ("photo.jpg", small_photo(seed), "image/jpeg")}
+        )
+        assert upload.status_code == 201, upload.text
+        created = self.call(
+            "POST",
+            "/posts",
+            json={"filename": upload.json()["filename"], "description": description},
+        )
+        assert created.status_code == 201, created.text
+        return str(created.json()["publicId"])
+
+
+def new_identity(prefix: str = "user") -> dict[str, str]:
+    suffix = secrets.token_hex(4)
+    return {
+        "name": f"{prefix.title()} {suffix}",
+        "username": f"{prefix}_{suffix}",
+        "email": f"{prefix}_{suffix}@example.com",
+        "password": f"correct horse {suffix}",
+    }
+
+
+def seed_member(gateway: str, prefix: str = "user", name: str | None = None) -> Member:
+    """Register and log in an account through the API (faster than the browser)."""
+    identity = new_identity(prefix)
+    if name:
+        identity["name"] = name
+    api = requests.Session()
+    assert api.post(f"{gateway}/users", json=identity, timeout=30).status_code == 201
+    login = {"email": identity["email"], "password": identity["password"]}
+    assert api.post(f"{gateway}/sessions", json=login, timeout=30).status_code == 201
+    return Member(api=api, gateway=gateway, **identity)
+
+
+def sign_in(page: Page, member: Member) -> None:
+    """Log in through the login form."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(member.email)
+    page.get_by_label("Password", exact=True).fill(member.password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/feed")

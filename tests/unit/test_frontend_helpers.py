@@ -1,0 +1,137 @@
+"""Pure helpers of the frontend: rich text, times and plurals, cookies, safe redirects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from phasma.config import Settings
+from phasma.frontend.cookies import read_session_cookie, theme_of, well_formed_token
+from phasma.frontend.formatting import counted, plural, relative_time, session_time
+from phasma.frontend.messages import load_more_message, status_message
+from phasma.frontend.richtext import rich_text
+from phasma.frontend.security import client_address, origin_of, safe_next
+
+TOKEN = "abcdefghijklmnopqrstuvwxyz_-"
+
+
+def test_rich_text_links_mentions_hashtags_and_urls() -> None:
+    html = str(rich_text("Hi @Alice.B and #Beach_Day see https://x.example/p?q=1 ok"))
+    assert '<a class="rich-link" href="/@alice.b">@Alice.B</a>' in html
+    assert '<a class="rich-link" href="/search?q=%23beach_day">#Beach_Day</a>' in html
+    assert 'href="https://x.example/p?q=1" target="_blank" rel="noopener noreferrer"' in html
+    assert html.startswith("Hi ") and html.endswith(" ok")
+
+
+def test_rich_text_escapes_and_keeps_line_breaks() -> None:
+    html = str(rich_text('<b>"x"</b> & @ab\nnext line'))
+    assert html == "&lt;b&gt;&#34;x&#34;&lt;/b&gt; &amp; @ab<br>next line"  # @ab is too short
+    assert str(rich_text("http://a.example/<script>")) == (
+        '<a class="rich-url" href="http://a.example/&lt;script&gt;" target="_blank"'
+        ' rel="noopener noreferrer">http://a.example/&lt;script&gt;</a>'
+    )
+    assert str(rich_text(None)) == ""
+    long_tag = "#" + "a" * 60
+    assert f'href="/search?q=%23{"a" * 50}"' in str(rich_text(long_tag))
+
+
+def test_plurals_and_counts() -> None:
+    assert (plural(1, "like"), plural(0, "like"), plural(2, "comment")) == (
+        "like",
+        "likes",
+        "comments",
+    )
+    assert (counted(1, "follower"), counted(3, "following")) == ("1 follower", "3 following")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "long", "compact"),
+    [
+        (2, "now", "now"),
+        (16 * 60, "16 minutes ago", "16m ago"),
+        (3600, "1 hour ago", "1h ago"),
+        (86400 + 5, "yesterday", "1d ago"),
+        (3 * 86400, "3 days ago", "3d ago"),
+        (15 * 86400, "2 weeks ago", "2w ago"),
+        (400 * 86400, "1 year ago", "1y ago"),
+    ],
+)
+def test_relative_time(seconds: int, long: str, compact: str) -> None:
+    moment = (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+    assert relative_time(moment) == long
+    assert relative_time(moment, compact=True) == compact
+
+
+def test_session_time_and_unreadable_times() -> None:
+    assert session_time("2026-06-22T12:00:00Z") == "Jun 22, 2026, 12:00 PM UTC"
+    assert session_time("2026-01-05T00:07:00.123456Z") == "Jan 5, 2026, 12:07 AM UTC"
+    assert relative_time("not a time") == "" and session_time(None) == ""
+
+
+def test_status_copy() -> None:
+    assert status_message(404) == "Not found."
+    assert status_message(502) == "Something went wrong. Please try again."
+    assert status_message(418) == "The request could not be completed."
+    assert load_more_message(429) == "Too many requests. Please try again later."
+    assert load_more_message(500) == "Could not load more items. Please try again."
+
+
+def test_session_cookie_reading() -> None:
+    cookie = read_session_cookie(
+        ["theme=dark; Path=/", f"session={TOKEN}; Expires=Wed, 01 Jul 2026; Max-Age=604800"]
+    )
+    assert cookie is not None and cookie.valid and not cookie.cleared
+    cleared = read_session_cookie(["session=; Max-Age=0; Path=/"])
+    assert cleared is not None and cleared.cleared and not cleared.valid
+    assert read_session_cookie(["theme=dark"]) is None
+    for bad in ("session=short; Max-Age=10", f"session={TOKEN}", f"session={TOKEN}; Max-Age=x"):
+        found = read_session_cookie([bad])
+        assert found is not None and not found.valid
+    assert well_formed_token(TOKEN) == TOKEN
+    assert well_formed_token(TOKEN[:-1] + "=") is None and well_formed_token(None) is None
+    assert (theme_of("dark"), theme_of("neon"), theme_of(None)) == ("dark", "system", "system")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("/settings", "/settings"),
+        ("/feed#post-1", "/feed#post-1"),
+        ("//evil.example", "/feed"),
+        ("https://evil.example/", "/feed"),
+        ("/\\evil.example", "/feed"),
+        ("feed", "/feed"),
+        ("/x\r\nSet-Cookie: a=b", "/feed"),
+        (None, "/feed"),
+    ],
+)
+def test_safe_next(value: str | None, expected: str) -> None:
+    assert safe_next(value, "/feed") == expected
+
+
+def test_client_address_takes_the_configured_entry_from_the_right() -> None:
+    def request(forwarded: str | None) -> Request:
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        builder = EnvironBuilder(headers=headers, environ_base={"REMOTE_ADDR": "10.1.1.1"})
+        return Request(builder.get_environ())
+
+    one = Settings(_env_file=None)
+    two = Settings(_env_file=None, xff_depth=2)
+    assert client_address(request("1.1.1.1, 2.2.2.2"), one) == "2.2.2.2"
+    assert client_address(request("1.1.1.1, 2.2.2.2"), two) == "1.1.1.1"
+    assert client_address(request("2.2.2.2"), two) == "10.1.1.1"
+    assert client_address(request("not-an-ip"), one) == "10.1.1.1"
+    assert client_address(request(None), one) == "10.1.1.1"
+
+
+def test_origins_and_body_limit() -> None:
+    assert origin_of("HTTPS://Site.Example:8443/path") == "https://site.example:8443"
+    assert origin_of("null") == ""
+    assert Settings(_env_file=None).body_size_limit_bytes == 1100 * 1024
+    assert Settings(_env_file=None, body_size_limit="2M").body_size_limit_bytes == 2 * 1024**2
+    assert Settings(_env_file=None, body_size_limit="5000").body_size_limit_bytes == 5000
+    with pytest.raises(ValueError):
+        Settings(_env_file=None, body_size_limit="lots")

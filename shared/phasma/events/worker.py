@@ -32,16 +32,17 @@ from prometheus_client import Counter
 from pydantic import BaseModel, ValidationError
 from werkzeug import Request, Response
 
-from phasma.config import Settings, get_settings
+from phasma.config import Settings
 from phasma.events import pipelines
 from phasma.events.catalogue import CATALOGUE
 from phasma.events.cloudevents import UndecodableEvent, from_http_request
 from phasma.failures import DependencyUnavailable
 from phasma.http import metrics, probes
+from phasma.http.function import Target, as_target, start_process
 from phasma.http.pipeline import SECURITY_HEADERS
 from phasma.http.responses import error_response, json_response, no_content
-from phasma.logs import configure_logging, request_id_var
-from phasma.registry import Function, get_function
+from phasma.logs import request_id_var
+from phasma.registry import Function
 from phasma.runtime import Runtime
 
 log = logging.getLogger("phasma.events")
@@ -203,19 +204,11 @@ def _outcome(outcome: Outcome, event_type: str) -> Response:
     return response
 
 
-def event_function(name: str) -> Callable[[Request], Response]:
+def event_function(name: str) -> Target:
     """The registered event function `name`, wired to this process's runtime.
 
     functions-framework serves it with signature type `http` (the default): event
     functions answer probes too, which a `cloudevent` signature could not.
     """
-    settings = get_settings()
-    configure_logging(name, settings.log_level)
-    function = get_function(name)
-    entry = EventFunction(function, Runtime(function, settings))
-
-    def handle(request: Request) -> Response:
-        return entry.handle(request)
-
-    handle.__doc__ = f"The `{name}` event function: {function.summary}."
-    return handle
+    function, runtime = start_process(name)
+    return as_target(name, function.summary, EventFunction(function, runtime))

@@ -38,6 +38,7 @@ from phasma.frontend.security import (
     same_origin_request,
 )
 from phasma.http import metrics
+from phasma.http.function import Target, as_target
 from phasma.http.probes import METRICS_CONTENT_TYPE
 from phasma.http.routing import Matched, MethodNotAllowed, RouteTable
 from phasma.logs import configure_logging, log_access, request_id_var
@@ -225,14 +226,8 @@ def _plain(status: int, text: str) -> Response:
     return Response(text, status=status, content_type="text/plain; charset=utf-8")
 
 
-def frontend_function() -> Callable[[Request], Response]:
+def frontend_function() -> Target:
     """The frontend for this process, as functions-framework's `handle` target."""
     settings = get_settings()
     configure_logging(FUNCTION_NAME, settings.log_level)
-    frontend = Frontend(settings)
-
-    def handle(request: Request) -> Response:
-        return frontend.handle(request)
-
-    handle.__doc__ = "The `frontend` function: the server-rendered site."
-    return handle
+    return as_target(FUNCTION_NAME, "the server-rendered site", Frontend(settings))

@@ -1,31 +1,44 @@
-"""Entry point a function's `main.py` calls: build the named function for this process."""
+"""Entry points a function's `main.py` calls: build the named function for this process."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from werkzeug import Request, Response
 
 from phasma.config import get_settings
 from phasma.http.pipeline import HttpFunction
 from phasma.logs import configure_logging
-from phasma.registry import get_function
+from phasma.registry import Function, get_function
 from phasma.runtime import Runtime
 
+Target = Callable[[Request], Response]
 
-def http_function(name: str) -> Callable[[Request], Response]:
-    """The registered HTTP function `name`, wired to this process's runtime.
 
-    functions-framework accepts only a plain function as its target, so the
-    pipeline object is wrapped in one.
-    """
+class RequestHandler(Protocol):
+    def handle(self, request: Request) -> Response: ...
+
+
+def as_target(name: str, summary: str, handler: RequestHandler) -> Target:
+    """`handler` wrapped in the plain function functions-framework requires as its target."""
+
+    def handle(request: Request) -> Response:
+        return handler.handle(request)
+
+    handle.__doc__ = f"The `{name}` function: {summary}."
+    return handle
+
+
+def start_process(name: str) -> tuple[Function, Runtime]:
+    """Configure logging and build the runtime of the registered function `name`."""
     settings = get_settings()
     configure_logging(name, settings.log_level)
     function = get_function(name)
-    pipeline = HttpFunction(function, Runtime(function, settings))
+    return function, Runtime(function, settings)
 
-    def handle(request: Request) -> Response:
-        return pipeline.handle(request)
 
-    handle.__doc__ = f"The `{name}` function: {function.summary}."
-    return handle
+def http_function(name: str) -> Target:
+    """The registered HTTP function `name`, wired to this process's runtime."""
+    function, runtime = start_process(name)
+    return as_target(name, function.summary, HttpFunction(function, runtime))

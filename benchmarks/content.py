@@ -33,12 +33,13 @@ from benchmarks.harness import (
     HELLO_SOURCE,
     UNLIMITED,
     Target,
-    call,
     compare_with_hello,
+    launch_functions,
+    sign_in,
     timed_get,
 )
 from phasma.db.connect import connect
-from phasma.devstack.processes import REPOSITORY_ROOT, FunctionProcess, launch, wait_until_healthy
+from phasma.devstack.processes import launch, wait_until_healthy
 from phasma.devstack.services import Dependencies
 from phasma.devstack.stack import prepare
 
@@ -166,25 +167,14 @@ def main() -> None:
         with Dependencies(state_dir, {}, progress) as dependencies:
             urls = dependencies.start()
             environment = {**prepare(urls, state_dir, {}, progress), **UNLIMITED}
-            running: dict[str, FunctionProcess] = {
-                name: launch(
-                    name,
-                    REPOSITORY_ROOT / f"functions/{name}/main.py",
-                    environment,
-                    state_dir / "logs",
-                )
-                for name in ("users", "sessions", "posts")
-            }
+            running = launch_functions(
+                ("users", "sessions", "posts"), environment, state_dir / "logs"
+            )
             running["hello"] = launch("hello", HELLO_SOURCE, environment, state_dir / "logs")
             try:
-                for process in running.values():
-                    wait_until_healthy(process)
+                wait_until_healthy(running["hello"])
                 ports = {name: process.port for name, process in running.items()}
-                status, _ = call(ports["users"], "POST", "/users", AUTHOR)
-                assert status == 201, status
-                login = {"email": AUTHOR["email"], "password": AUTHOR["password"]}
-                status, cookie = call(ports["sessions"], "POST", "/sessions", login)
-                assert status == 201, status
+                cookie = sign_in(ports["users"], ports["sessions"], AUTHOR)
                 started = time.perf_counter()
                 public_id = seed(urls.database_url, arguments.posts)
                 seconds = time.perf_counter() - started

@@ -25,9 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.run import UNLIMITED, call
+from benchmarks.harness import UNLIMITED, launch_functions, sign_in
 from phasma.db.connect import connect
-from phasma.devstack.processes import REPOSITORY_ROOT, launch, wait_until_healthy
 from phasma.devstack.services import Dependencies
 from phasma.devstack.stack import prepare
 from phasma.pagination import Cursor
@@ -122,22 +121,11 @@ def main() -> None:
             seconds = time.perf_counter() - started
             print(f"  seeded {arguments.users} users and follows in {seconds:.1f} s")
             cursor = deep_cursor(urls.database_url, arguments.users // 2)
-            running = {
-                name: launch(
-                    name,
-                    REPOSITORY_ROOT / f"functions/{name}/main.py",
-                    environment,
-                    state_dir / "logs",
-                )
-                for name in ("users", "sessions", "follows")
-            }
+            running = launch_functions(
+                ("users", "sessions", "follows"), environment, state_dir / "logs"
+            )
             try:
-                for process in running.values():
-                    wait_until_healthy(process)
-                call(running["users"].port, "POST", "/users", VIEWER)
-                login = {"email": VIEWER["email"], "password": VIEWER["password"]}
-                status, cookie = call(running["sessions"].port, "POST", "/sessions", login)
-                assert status == 201, status
+                cookie = sign_in(running["users"].port, running["sessions"].port, VIEWER)
                 measure(running["users"].port, running["follows"].port, cookie, cursor, arguments)
             finally:
                 for process in running.values():

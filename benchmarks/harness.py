@@ -11,8 +11,16 @@ import json
 import statistics
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from phasma.devstack.processes import (
+    REPOSITORY_ROOT,
+    FunctionProcess,
+    launch,
+    wait_until_healthy,
+)
 
 HELLO_SOURCE = Path(__file__).parent / "hello" / "main.py"
 # The limiter stays on (its Lua script is part of every request's cost); its
@@ -132,3 +140,30 @@ def timed_get(connection: http.client.HTTPConnection, path: str, headers: dict[s
     if response.status != 200:
         raise RuntimeError(f"GET {path}: {response.status}")
     return elapsed * 1000
+
+
+def launch_functions(
+    names: Iterable[str], environment: Mapping[str, str], log_dir: Path
+) -> dict[str, FunctionProcess]:
+    """Start the registered functions `names`, each in its own process, and wait for them."""
+    running = {
+        name: launch(name, REPOSITORY_ROOT / f"functions/{name}/main.py", environment, log_dir)
+        for name in names
+    }
+    try:
+        for process in running.values():
+            wait_until_healthy(process)
+    except BaseException:
+        for process in running.values():
+            process.stop()
+        raise
+    return running
+
+
+def sign_in(users_port: int, sessions_port: int, identity: Mapping[str, str]) -> str:
+    """Register `identity` (an existing account is fine) and log in; the session cookie."""
+    call(users_port, "POST", "/users", dict(identity))
+    login = {"email": identity["email"], "password": identity["password"]}
+    status, cookie = call(sessions_port, "POST", "/sessions", login)
+    assert status == 201, status
+    return cookie

@@ -27,9 +27,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from benchmarks.harness import UNLIMITED, call, timed_get
+from benchmarks.harness import UNLIMITED, launch_functions, sign_in, timed_get
 from phasma.db.connect import connect
-from phasma.devstack.processes import REPOSITORY_ROOT, launch, wait_until_healthy
 from phasma.devstack.services import Dependencies
 from phasma.devstack.stack import prepare
 
@@ -235,22 +234,11 @@ def main() -> None:
             print(
                 f"  seeded {arguments.users} users and {arguments.posts} posts in {seconds:.1f} s"
             )
-            running = {
-                name: launch(
-                    name,
-                    REPOSITORY_ROOT / f"functions/{name}/main.py",
-                    environment,
-                    state_dir / "logs",
-                )
-                for name in ("users", "sessions", "search")
-            }
+            running = launch_functions(
+                ("users", "sessions", "search"), environment, state_dir / "logs"
+            )
             try:
-                for process in running.values():
-                    wait_until_healthy(process)
-                call(running["users"].port, "POST", "/users", VIEWER)
-                login = {"email": VIEWER["email"], "password": VIEWER["password"]}
-                status, cookie = call(running["sessions"].port, "POST", "/sessions", login)
-                assert status == 201, status
+                cookie = sign_in(running["users"].port, running["sessions"].port, VIEWER)
                 load_before = os.getloadavg()[0]
                 samples = measure(running["search"].port, cookie, arguments.rounds)
             finally:

@@ -4,7 +4,6 @@ import io
 import struct
 import warnings
 import zipfile
-import zlib
 
 import blurhash
 import pytest
@@ -21,24 +20,23 @@ from phasma.images import (
     process_upload,
     sniff_format,
 )
+from tests.api.sample_images import (
+    BLUE,
+    RED,
+    WHITE,
+    assert_clean_jpeg,
+    encode,
+    opened,
+    png_header_only,
+)
 
-RED = (255, 0, 0)
-BLUE = (0, 0, 255)
 GREEN = (0, 160, 0)
-WHITE = (255, 255, 255)
 TRANSPARENT = (0, 0, 0, 0)
 # Segments a metadata-free baseline JPEG may contain: APP0 (JFIF), DQT, SOF0, DHT, DRI, SOS.
-CLEAN_JPEG_MARKERS = {0xE0, 0xDB, 0xC0, 0xC4, 0xDD, 0xDA}
 MEGABYTE = 1_000_000
 
 
 # --- building inputs -------------------------------------------------------------------
-
-
-def encode(image: Image.Image, image_format: str, **params: object) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, image_format, **params)
-    return buffer.getvalue()
 
 
 def halves(mode: str, size: tuple[int, int], left: object, right: object) -> Image.Image:
@@ -53,53 +51,7 @@ def noise(size: tuple[int, int], sigma: float) -> Image.Image:
     return Image.merge("RGB", [Image.effect_noise(size, sigma) for _ in range(3)])
 
 
-def png_chunk(kind: bytes, body: bytes) -> bytes:
-    checksum = zlib.crc32(kind + body)
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", checksum)
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose IHDR claims width x height RGB pixels, with one tiny IDAT and IEND."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", zlib.compress(b"\x00" * 16))
-        + png_chunk(b"IEND", b"")
-    )
-
-
 # --- reading outputs -------------------------------------------------------------------
-
-
-def opened(jpeg: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(jpeg))
-    image.load()
-    assert image.format == "JPEG"
-    return image
-
-
-def jpeg_markers(jpeg: bytes) -> list[int]:
-    """The marker of every segment from SOI up to and including SOS."""
-    assert jpeg[:2] == b"\xff\xd8"
-    markers, position = [], 2
-    while True:
-        assert jpeg[position] == 0xFF
-        marker = jpeg[position + 1]
-        markers.append(marker)
-        if marker == 0xDA:
-            return markers
-        (length,) = struct.unpack(">H", jpeg[position + 2 : position + 4])
-        position += 2 + length
-
-
-def assert_clean_jpeg(jpeg: bytes) -> None:
-    """No metadata segment (APPn but JFIF, COM) and nothing after the end-of-image marker."""
-    assert set(jpeg_markers(jpeg)) <= CLEAN_JPEG_MARKERS
-    assert jpeg.endswith(b"\xff\xd9")
-    image = opened(jpeg)
-    assert not image.getexif()
-    assert not {"exif", "icc_profile", "comment", "xmp"} & set(image.info)
 
 
 def assert_close(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 8) -> None:

@@ -67,9 +67,6 @@ class Frontend:
 
     # -- entry points ----------------------------------------------------
 
-    def __call__(self, request: Request) -> Response:
-        return self.handle(request)
-
     def wsgi_app(self, environ: dict, start_response: Callable) -> object:
         """The same site as a plain WSGI application (tests, local serving)."""
         return self.handle(Request(environ))(environ, start_response)

@@ -87,10 +87,6 @@ class HttpFunction:
 
     # -- entry points ----------------------------------------------------
 
-    def __call__(self, request: Request) -> Response:
-        """functions-framework entry point: a request in, a response out."""
-        return self.handle(request)
-
     def wsgi_app(self, environ: dict, start_response: Callable) -> object:
         """The same function as a plain WSGI application (tests, benchmarks)."""
         return self.handle(Request(environ))(environ, start_response)

@@ -11,6 +11,7 @@ from phasma.http.errors import BadRequest, Forbidden, NotFound
 from phasma.posts import queries
 from phasma.sessions.queries import Viewer
 from phasma.text import extract_hashtags
+from phasma.uploads import queries as upload_queries
 
 SOURCE = "posts"
 
@@ -30,7 +31,7 @@ def create_post(
     hashtags = extract_hashtags(description or "")
     with database.transaction() as executor:
         author = queries.count_new_post(executor, viewer.user_id)
-        image = queries.consume_upload(executor, viewer.user_id, filename)
+        image = upload_queries.consume(executor, viewer.user_id, filename)
         if image is None:
             raise BadRequest("upload is invalid or expired")
         post = queries.insert_post(executor, viewer.user_id, filename, description, alt_text, image)

@@ -133,21 +133,6 @@ def count_new_post(executor: Executor, user_id: int) -> dict[str, Any]:
     return rows[0]
 
 
-def consume_upload(executor: Executor, user_id: int, filename: str) -> dict[str, Any] | None:
-    """Delete the caller's unexpired pending upload; its image facts, or None when none."""
-    return executor.fetch_one(
-        """
-        DELETE FROM uploads
-        WHERE filename = :filename AND user_id = :user_id
-          AND created > now() - make_interval(secs => :expiry)
-        RETURNING width, height, blurhash
-        """,
-        filename=filename,
-        user_id=user_id,
-        expiry=Limits.UPLOAD_EXPIRY_SECONDS,
-    )
-
-
 def insert_post(
     executor: Executor,
     user_id: int,

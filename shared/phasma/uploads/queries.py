@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from phasma.config import Limits
 from phasma.db.pool import Executor
-from phasma.images import ProcessedImage
+
+if TYPE_CHECKING:  # users and posts import this module; they must not load Pillow
+    from phasma.images import ProcessedImage
 
 # Usable for one hour after `created`; the same boundary as consuming one (users, posts).
 _EXPIRED = f"created <= now() - interval '{Limits.UPLOAD_EXPIRY_SECONDS} seconds'"
@@ -50,3 +54,21 @@ def insert(executor: Executor, filename: str, user_id: int, image: ProcessedImag
 
 def delete(executor: Executor, filename: str) -> None:
     executor.execute("DELETE FROM uploads WHERE filename = :filename", filename=filename)
+
+
+def consume(executor: Executor, user_id: int, filename: str) -> dict[str, Any] | None:
+    """Delete the user's unexpired pending upload `filename` (a post or an avatar uses it).
+
+    Returns its image facts (width, height, blurhash), or None when there is no such upload.
+    """
+    return executor.fetch_one(
+        """
+        DELETE FROM uploads
+        WHERE filename = :filename AND user_id = :user_id
+          AND created > now() - make_interval(secs => :expiry)
+        RETURNING width, height, blurhash
+        """,
+        filename=filename,
+        user_id=user_id,
+        expiry=Limits.UPLOAD_EXPIRY_SECONDS,
+    )

@@ -14,6 +14,7 @@ from phasma.events.catalogue import UserCreated, UserUpdated
 from phasma.events.outbox import record_event
 from phasma.http.errors import BadRequest, Conflict, NotFound
 from phasma.sessions.queries import Viewer, delete_other_sessions
+from phasma.uploads import queries as upload_queries
 from phasma.users import queries
 from phasma.users.models import ProfileFields
 
@@ -89,9 +90,10 @@ def update_profile(
         if current is None:
             raise NotFound()
         if avatar is not None and avatar != current["avatar"]:
-            acceptable = queries.avatar_is_own_post(
-                executor, viewer.user_id, avatar
-            ) or queries.consume_pending_upload(executor, viewer.user_id, avatar)
+            acceptable = (
+                queries.avatar_is_own_post(executor, viewer.user_id, avatar)
+                or upload_queries.consume(executor, viewer.user_id, avatar) is not None
+            )
             if not acceptable:
                 raise BadRequest("avatar is invalid or expired")
         executor.execute(

@@ -114,21 +114,6 @@ def avatar_is_own_post(executor: Executor, user_id: int, filename: str) -> bool:
     )
 
 
-def consume_pending_upload(executor: Executor, user_id: int, filename: str) -> bool:
-    """Delete the user's unexpired pending upload `filename`; False when there is none."""
-    return bool(
-        executor.execute(
-            f"""
-            DELETE FROM uploads
-            WHERE filename = :filename AND user_id = :user_id
-              AND created > now() - interval '{Limits.UPLOAD_EXPIRY_SECONDS} seconds'
-            """,
-            filename=filename,
-            user_id=user_id,
-        )
-    )
-
-
 def write_audit(executor: Executor, user_id: int, action: str) -> None:
     executor.execute(
         "INSERT INTO audit_log (user_id, action) VALUES (:user_id, :action)",

@@ -1,4 +1,4 @@
-"""Hashtags and mentions in user text (domain.md §2.4, frontend.md §6).
+"""Usernames, hashtags and mentions in user text (domain.md §2.1, §2.4, frontend.md §6).
 
 Pure functions, no I/O: `POST /posts` stores what `extract_hashtags` finds, and
 the frontend links what `find_mentions` finds. Character classes are spelled out
@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 from phasma.config import Limits
 
+# A username, matched whole (`fullmatch`); mentions are the same characters after `@`.
+USERNAME_PATTERN = re.compile(r"[a-z0-9._]{3,30}")
 # No word boundary: `a#b` yields `b`, `##x` yields `x`; a longer run yields its first 50.
 HASHTAG_PATTERN = re.compile(rf"#([A-Za-z0-9_]{{1,{Limits.HASHTAG_MAX_CHARS}}})")
 MENTION_PATTERN = re.compile(r"@([A-Za-z0-9._]{3,30})")

@@ -14,15 +14,12 @@ from phasma.http.context import RequestContext
 from phasma.http.errors import BadRequest, NotFound
 from phasma.http.responses import json_response, no_content
 from phasma.pagination import build_page, parse_page_request
-from phasma.users.models import USERNAME_PATTERN
 from phasma.users.queries import to_user
 
 
 def _target_username(context: RequestContext) -> str:
     """The lowercased `{username}` of a follow route; a name no account can have is a 400."""
-    username = context.params["username"].lower()
-    if not USERNAME_PATTERN.fullmatch(username):
-        raise BadRequest("username is not valid")
+    username = context.username_param(invalid=BadRequest)
     return username
 
 

@@ -11,10 +11,11 @@ from typing import Any
 from werkzeug import Request
 
 from phasma.http.bodies import Body, parse_body, read_json_object
-from phasma.http.errors import BadRequest, Unauthorized
+from phasma.http.errors import BadRequest, HttpError, Unauthorized
 from phasma.registry import Route
 from phasma.runtime import Runtime
 from phasma.sessions.queries import Viewer
+from phasma.text import USERNAME_PATTERN
 
 _UUID_SHAPE = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
@@ -53,6 +54,22 @@ class RequestContext:
         if not _UUID_SHAPE.fullmatch(value):
             raise BadRequest(f"{name} must be a UUID")
         return uuid.UUID(value)
+
+    def username_param(self, *, invalid: type[HttpError]) -> str:
+        """The lowercased `{username}`; a value that cannot be a username raises `invalid`.
+
+        Routes differ by the contract: a profile rejects it (400), a list treats it as a
+        user that does not exist (404).
+        """
+        username = self.params["username"].lower()
+        if not USERNAME_PATTERN.fullmatch(username):
+            raise invalid("username is not valid" if invalid is BadRequest else None)
+        return username
+
+    @property
+    def viewer_id(self) -> int | None:
+        """The signed-in user's internal id, or None for an anonymous request."""
+        return self.viewer.user_id if self.viewer else None
 
     @property
     def signed_in(self) -> Viewer:

@@ -12,7 +12,6 @@ from phasma.likes import actions, queries
 from phasma.pagination import Page, parse_page_request
 from phasma.posts.models import Post, post_json
 from phasma.posts.queries import user_id_by_username
-from phasma.users.models import USERNAME_PATTERN
 
 
 def like(context: RequestContext) -> Response:
@@ -30,9 +29,7 @@ def unlike(context: RequestContext) -> Response:
 def list_liked(context: RequestContext) -> Response:
     """`GET /users/{username}/likes`: a cursor page of the posts the user liked."""
     page_request = parse_page_request(context.request.args)
-    username = context.params["username"].lower()
-    if not USERNAME_PATTERN.fullmatch(username):
-        raise NotFound()  # a name that cannot be a username belongs to nobody
+    username = context.username_param(invalid=NotFound)
     viewer_id = context.signed_in.user_id
 
     def read(executor: Executor) -> Page[Post] | None:

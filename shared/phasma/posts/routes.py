@@ -22,7 +22,6 @@ from phasma.posts.models import (
     post_json,
 )
 from phasma.runtime import Runtime
-from phasma.users.models import USERNAME_PATTERN
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ def create_post(context: RequestContext) -> Response:
 def get_post(context: RequestContext) -> Response:
     """`GET /posts/{id}`: one post; `liked` is the signed-in viewer's, else false."""
     public_id = context.uuid_param("id")
-    viewer_id = context.viewer.user_id if context.viewer else None
+    viewer_id = context.viewer_id
     post = context.runtime.db.read(
         lambda executor: queries.post_by_public_id(executor, public_id, viewer_id)
     )
@@ -68,10 +67,8 @@ def delete_post(context: RequestContext) -> Response:
 def list_user_posts(context: RequestContext) -> Response:
     """`GET /users/{username}/posts`: a cursor page of the user's posts, newest first."""
     page_request = parse_page_request(context.request.args)
-    username = context.params["username"].lower()
-    if not USERNAME_PATTERN.fullmatch(username):
-        raise NotFound()  # a name that cannot be a username belongs to nobody
-    viewer_id = context.viewer.user_id if context.viewer else None
+    username = context.username_param(invalid=NotFound)
+    viewer_id = context.viewer_id
 
     def read(executor: Executor) -> Page[Post] | None:
         author_id = queries.user_id_by_username(executor, username)

@@ -11,7 +11,7 @@ from phasma.http.bodies import RequestBody, Text
 from phasma.http.errors import BadRequest
 from phasma.models import CamelModel
 from phasma.search.query import SearchType
-from phasma.users.models import USERNAME_PATTERN
+from phasma.text import USERNAME_PATTERN
 
 RecentType = Literal["users", "hashtags", "posts"]
 _RECENT_TYPES: Final[dict[str, RecentType]] = {

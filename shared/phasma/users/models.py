@@ -11,8 +11,8 @@ from phasma.config import Limits
 from phasma.http.bodies import RequestBody, Text
 from phasma.http.errors import BadRequest
 from phasma.models import CamelModel, Timestamp
+from phasma.text import USERNAME_PATTERN
 
-USERNAME_PATTERN = re.compile(r"[a-z0-9._]{3,30}")
 # `\s` is ASCII whitespace in the spec, hence re.ASCII.
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+", re.ASCII)
 

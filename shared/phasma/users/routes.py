@@ -10,7 +10,6 @@ from phasma.http.errors import BadRequest, NotFound
 from phasma.http.responses import json_response, no_content
 from phasma.users import actions, queries
 from phasma.users.models import (
-    USERNAME_PATTERN,
     ProfileFields,
     RegisterBody,
     UpdateMeBody,
@@ -67,10 +66,8 @@ def update_me(context: RequestContext) -> Response:
 
 def get_user(context: RequestContext) -> Response:
     """`GET /users/{username}`: a public profile, personalised for a signed-in viewer."""
-    username = context.params["username"].lower()
-    if not USERNAME_PATTERN.fullmatch(username):
-        raise BadRequest("username is not valid")
-    viewer_id = context.viewer.user_id if context.viewer else None
+    username = context.username_param(invalid=BadRequest)
+    viewer_id = context.viewer_id
     user = context.runtime.db.read(
         lambda executor: queries.user_by_username(executor, username, viewer_id)
     )

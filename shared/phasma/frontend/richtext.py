@@ -12,11 +12,13 @@ from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
-# Both letter cases are spelled out rather than using IGNORECASE, which would also let
-# the Kelvin sign and the long s match (they case-fold to ASCII letters).
+from phasma.text import HASHTAG_PATTERN, MENTION_PATTERN
+
+# The mention and hashtag rules are the server's (phasma.text), so a link here is
+# exactly what the backend counts as a mention or stores as a hashtag.
 _TOKENS = re.compile(
-    r"(?P<mention>@[A-Za-z0-9._]{3,30})"
-    r"|(?P<hashtag>#[A-Za-z0-9_]{1,50})"
+    rf"(?P<mention>{MENTION_PATTERN.pattern})"
+    rf"|(?P<hashtag>{HASHTAG_PATTERN.pattern})"
     r"|(?P<url>https?://\S+)"
 )
 

@@ -30,7 +30,7 @@ from phasma.devstack.processes import (
     start_all,
     start_frontend,
 )
-from phasma.devstack.services import Dependencies, DependencyError
+from phasma.devstack.services import Dependencies, DependencyError, port_or_free
 from phasma.devstack.stack import prepare
 from phasma.registry import event_functions, http_functions
 
@@ -50,6 +50,11 @@ def _state_dir() -> Path:
 def up(port: int) -> None:
     state_dir = _state_dir()
     started = time.monotonic()
+    site_port = int(os.environ.get("FRONTEND_PORT", 8080))
+    # Checked before anything starts: finding a busy port after sixteen functions are
+    # up would mean a long start and a long stop for nothing.
+    port_or_free("gateway (GATEWAY_PORT or --port)", port)
+    port_or_free("site (FRONTEND_PORT)", site_port)
     progress(f"starting the local stack (state in {state_dir})")
     # Library logs (kafka-python reconnecting, deliveries retried) go to a file, not the terminal.
     (state_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -86,7 +91,6 @@ def up(port: int) -> None:
                 port,
             )
             threading.Thread(target=gateway.serve_forever, daemon=True).start()
-            site_port = int(os.environ.get("FRONTEND_PORT", 8080))
             processes.append(
                 start_frontend(f"http://127.0.0.1:{port}", site_port, state_dir / "logs", progress)
             )

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from phasma.devstack.services import DependencyError, free_port
+from phasma.devstack.services import DependencyError, free_port, spawn
 from phasma.registry import Function, get_function
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
@@ -77,14 +77,9 @@ def launch(
     ]
     env = {**os.environ, **environment, "K_SERVICE": name, "PORT": str(port)}
     with log_path.open("ab") as log_file:
-        process = subprocess.Popen(
-            command,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=REPOSITORY_ROOT,
-            start_new_session=True,  # Ctrl-C reaches the launcher, which stops us in order
-        )
+        # Own session (Ctrl-C reaches the launcher, which stops us in order) and SIGTERM
+        # when the launcher dies, so a launcher killed hard leaves no function behind.
+        process = spawn(name, command, log_file, signal.SIGTERM, cwd=REPOSITORY_ROOT, env=env)
     return FunctionProcess(name, port, process, log_path, time.monotonic())
 
 

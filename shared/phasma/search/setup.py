@@ -1,14 +1,23 @@
 """One-shot Meilisearch provisioning (security.md §11): indexes, settings, scoped keys.
 
-    MEILI_URL=… MEILI_MASTER_KEY=… python -m phasma.search.setup [--output env|secret]
+    MEILI_URL=… MEILI_MASTER_KEY=… python -m phasma.search.setup [--output env|secret|kubernetes]
 
 Creates the `users`, `posts` and `hashtags` indexes with their primary keys when
 missing, applies their settings (idempotent: the same body every time), then creates
 two keys valid for one year on those indexes: `search` only for the search function,
-`documents.add` + `documents.delete` for the indexer. It prints them as environment
-lines (`env`, the default) or as the `search-keys` Secret for `kubectl apply -f -`
-(`secret`). Functions never see the master key; it is read here and nowhere else.
-Each run creates new keys: rotation is rerun, roll both functions, delete the old keys.
+`documents.add` + `documents.delete` for the indexer. Where the keys go:
+
+- `env` (the default): printed as `MEILI_SEARCH_KEY=…` / `MEILI_INDEXER_KEY=…` lines;
+- `secret`: printed as the `search-keys` Secret (JSON) for `kubectl apply -f -`;
+- `kubernetes`: written into the `search-keys` Secret of the pod's own namespace
+  through the Kubernetes API with the pod's service-account token (the setup-search
+  Job). The Secret must already exist (`./taskw deploy` creates it from its template)
+  and the account may only read and patch it, so this is checked before any key is
+  created; nothing secret is printed, and the Secret's
+  `phasma.dev/keys-created-at` annotation records when the keys were made.
+
+Functions never see the master key; it is read here and nowhere else. Each run
+creates new keys: rotation is rerun, roll both functions, delete the old keys.
 Nothing here runs on a function's cold start.
 """
 
@@ -24,6 +33,7 @@ from typing import Any
 
 import meilisearch
 
+from phasma.deploy.in_cluster import SecretWriter, read_service_account
 from phasma.search.documents import INDEX_UIDS, INDEXES
 from phasma.search.meilisearch_backend import connect
 
@@ -38,6 +48,9 @@ KEY_ACTIONS: Mapping[str, tuple[str, ...]] = {
 SECRET_NAME = "search-keys"
 SECRET_KEY_OF = {"search": "search-api-key", "search-indexer": "search-indexer-key"}
 VARIABLE_OF = {"search": "MEILI_SEARCH_KEY", "search-indexer": "MEILI_INDEXER_KEY"}
+# When the keys now in the Secret were created: older keys in Meilisearch are stale.
+CREATED_ANNOTATION = "phasma.dev/keys-created-at"
+OUTPUTS = ("env", "secret", "kubernetes")
 
 
 class SetupError(Exception):
@@ -46,16 +59,25 @@ class SetupError(Exception):
 
 def key_requests(now: datetime) -> dict[str, dict[str, Any]]:
     """The body of each scoped key to create, by the function that will hold it."""
-    expires = (now.astimezone(UTC) + KEY_LIFETIME).replace(microsecond=0)
     return {
         function: {
             "description": f"phasma {function}: {', '.join(actions)}",
             "actions": list(actions),
             "indexes": list(INDEX_UIDS),
-            "expiresAt": expires.isoformat().replace("+00:00", "Z"),
+            "expiresAt": timestamp(now + KEY_LIFETIME),
         }
         for function, actions in KEY_ACTIONS.items()
     }
+
+
+def timestamp(moment: datetime) -> str:
+    """`2026-06-22T12:00:00Z`: UTC to the second, as Meilisearch and Kubernetes write it."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def secret_values(keys: Mapping[str, str]) -> dict[str, str]:
+    """The created keys under their `search-keys` Secret key names."""
+    return {SECRET_KEY_OF[function]: key for function, key in keys.items()}
 
 
 def render(keys: Mapping[str, str], output: str) -> str:
@@ -67,7 +89,7 @@ def render(keys: Mapping[str, str], output: str) -> str:
         "kind": "Secret",
         "metadata": {"name": SECRET_NAME, "namespace": "phasma"},
         "type": "Opaque",
-        "stringData": {SECRET_KEY_OF[function]: key for function, key in keys.items()},
+        "stringData": secret_values(keys),
     }
     return json.dumps(secret, indent=2) + "\n"
 
@@ -98,18 +120,32 @@ def main(arguments: Sequence[str] | None = None, environ: Mapping[str, str] = os
         prog="python -m phasma.search.setup",
         description="Create the Meilisearch indexes, apply their settings, create scoped keys.",
     )
-    parser.add_argument("--output", choices=("env", "secret"), default="env")
+    parser.add_argument(
+        "--output",
+        choices=OUTPUTS,
+        default="env",
+        help="print env lines or the Secret, or write the Secret through the Kubernetes API",
+    )
     options = parser.parse_args(arguments)
     url, master_key = environ.get("MEILI_URL", ""), environ.get("MEILI_MASTER_KEY", "")
     if not url or not master_key:
         print("search setup needs MEILI_URL and MEILI_MASTER_KEY", file=sys.stderr)
         return 2
+    now = datetime.now(UTC)
     try:
-        keys = provision(connect(url, master_key), datetime.now(UTC))
+        if options.output != "kubernetes":
+            sys.stdout.write(render(provision(connect(url, master_key), now), options.output))
+            return 0
+        # Checked first: keys created for a Secret that cannot be written would be orphans.
+        writer = SecretWriter(read_service_account(), SECRET_NAME)
+        writer.check_access()
+        keys = provision(connect(url, master_key), now)
+        writer.write(secret_values(keys), {CREATED_ANNOTATION: timestamp(now)})
     except Exception as error:  # a Job's log should end in one line saying why
         print(f"search setup failed: {error}", file=sys.stderr)
         return 1
-    sys.stdout.write(render(keys, options.output))
+    written = ", ".join(secret_values(keys))
+    print(f"search setup: wrote {written} to Secret {writer.account.namespace}/{SECRET_NAME}")
     return 0
 
 

@@ -116,7 +116,22 @@ def test_core_kinds_match_the_kubernetes_schemas(
         for d in request.getfixturevalue(registry)
         if not d["apiVersion"].startswith((*KNATIVE_GROUPS, "kustomize"))
     ]
-    assert {d["kind"] for d in core} >= {"StatefulSet", "Deployment", "Job", "NetworkPolicy"}
+    assert {d["kind"] for d in core} >= {
+        "StatefulSet",
+        "Deployment",
+        "Job",
+        "NetworkPolicy",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+    }
+    assert {d["metadata"]["labels"]["phasma.dev/job"] for d in core if d["kind"] == "Job"} == {
+        "migrate",
+        "setup-broker",
+        "setup-storage",
+        "setup-search",
+        "search-reindex",
+    }
     for document in core:
         kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
 
@@ -478,8 +493,10 @@ def test_every_dependency_label_has_an_egress_policy(complete: list[dict[str, An
         for d in complete
         if d["kind"] == "NetworkPolicy" and d["spec"]["policyTypes"] == ["Egress"]
     ]
-    for service in knative_services(complete).values():
-        labels = service["spec"]["template"]["metadata"]["labels"]
+    workloads = [*knative_services(complete).values()]
+    workloads += [d for d in complete if d["kind"] == "Job"]
+    for workload in workloads:
+        labels = workload["spec"]["template"]["metadata"]["labels"]
         for label in (key for key in labels if key.startswith("phasma.dev/uses-")):
             assert {label: "true"} in egress_selectors, label
     servers = {access.server for access in network.ACCESS}

@@ -80,6 +80,10 @@ def test_rollout_follows_the_operations_order() -> None:
     assert first("wait statefulset/postgres") < first("Deployment/pooler")
     assert first("wait deployment/pooler") < first("Job/migrate-")
     assert first("wait job/migrate-") < first("Service/users")
+    # The backfill reads with the key setup-search writes, as the login migrate makes.
+    assert first("wait job/setup-search-") < first("apply Job/search-reindex-")
+    assert first("wait job/migrate-") < first("apply Job/search-reindex-")
+    assert first("wait job/search-reindex-") < first("Service/users")
     assert first("wait ksvc/feed-worker") < first("KafkaSink/dead-letter")
     assert first("wait kafkasource/feed-worker") < first("Service/frontend")
     assert steps[-1] == "wait ksvc/frontend"

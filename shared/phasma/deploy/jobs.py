@@ -1,8 +1,14 @@
-"""The rollout Jobs of operations.md §4: migrate, setup-broker, setup-storage.
+"""The rollout Jobs of operations.md §4, from migrate to search-reindex.
 
 A Job's pod template is immutable, so each name ends in a checksum of what the Job
 does: an unchanged Job re-applies as a no-op, a changed one (new migrations, new image)
-is a new Job that runs once. Finished Jobs are deleted after a day.
+is a new Job that runs once. Finished Jobs are deleted after a day, except the two
+search Jobs: setup-search creates new keys on every run and search-reindex reads the
+whole database, so they are kept and re-applying them stays a no-op until their
+template changes or the operator deletes them to run them again.
+
+Only setup-search gets a service-account token: it writes the keys it creates into
+`search-keys`, and its Role allows exactly that one Secret (`setup_search_access`).
 """
 
 from __future__ import annotations
@@ -18,13 +24,19 @@ from phasma.deploy.environment import (
     POSTGRES_PORT,
     database_url,
     object_store_environment,
+    pooled_database_environment,
+    scoped_search_environment,
 )
 from phasma.deploy.functions import FUNCTION_USER_ID
 from phasma.deploy.kubernetes import (
     DATABASE_OWNER,
+    NAMESPACE,
     ROLE,
     SECRETS_CHECKSUM,
     USES_BROKER,
+    USES_DATABASE,
+    USES_KUBERNETES_API,
+    USES_SEARCH,
     USES_STORAGE,
     Manifest,
     config_env,
@@ -41,7 +53,10 @@ from phasma.deploy.kubernetes import (
 
 ONE_DAY_SECONDS = 86_400
 DEADLINE_SECONDS = 300
+# A backfill reads every user, post and hashtag: a large database outlasts five minutes.
+REINDEX_DEADLINE_SECONDS = 3600
 BACKOFF_LIMIT = 3
+SETUP_SEARCH = "setup-search"
 
 
 def service_account_name(job: str) -> str:
@@ -69,11 +84,19 @@ def job(
     pod_spec_parts: dict[str, Any],
     network_labels: dict[str, str],
     extra_inputs: Any = None,
+    *,
+    api_token: bool = False,
+    keep_finished: bool = False,
+    deadline_seconds: int = DEADLINE_SECONDS,
 ) -> Manifest:
-    """A Job named `<family>-<checksum>` from its containers and network labels."""
+    """A Job named `<family>-<checksum>` from its containers and network labels.
+
+    `api_token` mounts the ServiceAccount's token (setup-search only); `keep_finished`
+    leaves out the one-day TTL so that re-applying the Job never runs it again.
+    """
     pod_spec: dict[str, Any] = {
         "serviceAccountName": service_account_name(family),
-        "automountServiceAccountToken": False,
+        "automountServiceAccountToken": api_token,
         "enableServiceLinks": False,
         "restartPolicy": "Never",
         **pod_spec_parts,
@@ -89,16 +112,17 @@ def job(
     name = f"{family}-{digest({'template': template, 'inputs': extra_inputs}, 10)}"
     job_metadata = metadata(name, "job", extra_labels={"phasma.dev/job": family})
     job_metadata["labels"]["app.kubernetes.io/name"] = family
+    spec: dict[str, Any] = {
+        "backoffLimit": BACKOFF_LIMIT,
+        "activeDeadlineSeconds": deadline_seconds,
+    }
+    if not keep_finished:
+        spec["ttlSecondsAfterFinished"] = ONE_DAY_SECONDS
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": job_metadata,
-        "spec": {
-            "backoffLimit": BACKOFF_LIMIT,
-            "activeDeadlineSeconds": DEADLINE_SECONDS,
-            "ttlSecondsAfterFinished": ONE_DAY_SECONDS,
-            "template": template,
-        },
+        "spec": {**spec, "template": template},
     }
 
 
@@ -160,7 +184,75 @@ def setup_storage_job(image: str) -> Manifest:
     return job("setup-storage", {"containers": [bucket]}, {USES_STORAGE: "true"})
 
 
-JOB_FAMILIES = ("migrate", "setup-broker", "setup-storage")
+def setup_search_job(image: str) -> Manifest:
+    """Index settings and scoped keys (security.md §11), written into `search-keys`.
+
+    The only workload given the master key, and the only pod with an API token.
+    """
+    command = ["python", "-m", "phasma.search.setup", "--output", "kubernetes"]
+    environment = [
+        config_env("MEILI_URL"),
+        secret_env("MEILI_MASTER_KEY", secrets.SEARCH_MASTER.name, "search-master-key"),
+    ]
+    return job(
+        SETUP_SEARCH,
+        {"containers": [container(SETUP_SEARCH, image, command, environment)]},
+        {USES_SEARCH: "true", USES_KUBERNETES_API: "true"},
+        api_token=True,
+        keep_finished=True,
+    )
+
+
+def search_reindex_job(image: str) -> Manifest:
+    """Backfill Meilisearch from PostgreSQL as the indexer: its login and its key."""
+    command = ["python", "-m", "phasma.search.reindex"]
+    environment = [
+        *pooled_database_environment(indexer_login=True),
+        *scoped_search_environment("search-indexer"),
+    ]
+    return job(
+        "search-reindex",
+        {"containers": [container("search-reindex", image, command, environment)]},
+        {USES_DATABASE: "true", USES_SEARCH: "true"},
+        keep_finished=True,
+        deadline_seconds=REINDEX_DEADLINE_SECONDS,
+    )
+
+
+def setup_search_access() -> list[Manifest]:
+    """The Role and RoleBinding letting setup-search read and patch `search-keys` only.
+
+    `create` cannot be limited to a name, so the Job never creates the Secret:
+    `./taskw deploy` makes it from its template before any Job runs.
+    """
+    name = service_account_name(SETUP_SEARCH)
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": metadata(name, "job"),
+        "rules": [
+            {
+                "apiGroups": [""],
+                "resources": ["secrets"],
+                "resourceNames": [secrets.SEARCH_KEYS.name],
+                "verbs": ["get", "patch"],
+            }
+        ],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": metadata(name, "job"),
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": NAMESPACE}],
+    }
+    return [role, binding]
+
+
+JOB_FAMILIES = ("migrate", "setup-broker", "setup-storage", SETUP_SEARCH, "search-reindex")
+# Jobs that need another Job's result run in a later rollout stage: the backfill reads
+# as the login migrate creates, with the key setup-search writes.
+DEPENDENT_JOBS = frozenset({"search-reindex"})
 
 
 def all_jobs(image: str, migrations_directory: Path) -> list[Manifest]:
@@ -169,4 +261,6 @@ def all_jobs(image: str, migrations_directory: Path) -> list[Manifest]:
         migrate_job(image, migrations_directory),
         setup_broker_job(image),
         setup_storage_job(image),
+        setup_search_job(image),
+        search_reindex_job(image),
     ]

@@ -41,15 +41,16 @@ SECRET_HEADER = (
 class Stage(enum.IntEnum):
     """Rollout order of operations.md §4."""
 
-    FOUNDATION = 0  # namespace, accounts, config, network policies, disruption budgets
+    FOUNDATION = 0  # namespace, accounts and roles, config, network policies, budgets
     SECRETS = 1
     DATASTORES = 2  # storage, cache, search, broker
     DATABASE = 3
     POOLER = 4
     JOBS = 5
-    FUNCTIONS = 6  # backend and event functions
-    EVENTING = 7  # KafkaSinks, KafkaSources, PingSources
-    PUBLIC = 8  # the frontend
+    DEPENDENT_JOBS = 6  # Jobs that need another Job's result: search-reindex
+    FUNCTIONS = 7  # backend and event functions
+    EVENTING = 8  # KafkaSinks, KafkaSources, PingSources
+    PUBLIC = 9  # the frontend
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ def build(
         ManifestFile("namespace.yaml", Stage.FOUNDATION, (namespace(),)),
         ManifestFile("config.yaml", Stage.FOUNDATION, (config_map(),)),
         ManifestFile("service-accounts.yaml", Stage.FOUNDATION, tuple(service_accounts(functions))),
+        ManifestFile("roles.yaml", Stage.FOUNDATION, tuple(jobs.setup_search_access())),
         ManifestFile("network-policies.yaml", Stage.FOUNDATION, tuple(network.all_policies())),
         ManifestFile(
             "disruption-budgets.yaml", Stage.FOUNDATION, tuple(disruption_budgets(functions))
@@ -172,10 +174,7 @@ def build(
         for store in datastores.ALL
     ]
     files.append(ManifestFile("pooler.yaml", Stage.POOLER, tuple(pooler.manifests())))
-    files += [
-        ManifestFile(f"jobs/{job['metadata']['labels']['phasma.dev/job']}.yaml", Stage.JOBS, (job,))
-        for job in jobs.all_jobs(image, migrations_directory)
-    ]
+    files += [job_file(job) for job in jobs.all_jobs(image, migrations_directory)]
     files += [
         ManifestFile(
             f"functions/{function.name}.yaml",
@@ -197,6 +196,13 @@ def build(
     ]
     files.sort(key=lambda file: file.stage)
     return [*files, kustomization(files)]
+
+
+def job_file(job: Manifest) -> ManifestFile:
+    """A Job's file, in the later Job stage when it needs another Job's result."""
+    family = job["metadata"]["labels"]["phasma.dev/job"]
+    stage = Stage.DEPENDENT_JOBS if family in jobs.DEPENDENT_JOBS else Stage.JOBS
+    return ManifestFile(f"jobs/{family}.yaml", stage, (job,))
 
 
 def kustomization(files: Sequence[ManifestFile]) -> ManifestFile:

@@ -6,6 +6,9 @@ labels that `environment.network_labels` puts on functions and Jobs.
 
 The Knative namespaces are the upstream defaults with the Kourier ingress; a cluster
 using another ingress changes `GATEWAY_NAMESPACE`.
+
+The API server is no pod, so the one client allowed to reach it (setup-search, label
+`phasma.dev/uses-kubernetes-api`) gets egress by address and port instead.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from phasma.deploy.kubernetes import (
     USES_BROKER,
     USES_CACHE,
     USES_DATABASE,
+    USES_KUBERNETES_API,
     USES_SEARCH,
     USES_STORAGE,
     Manifest,
@@ -35,6 +39,12 @@ QUEUE_PROXY_PORTS = (8012, 8013, 8022, 9090, 9091)
 # What the frontend dials to reach a cluster-local Service: the activator (8012, 8013)
 # or Kourier's internal listeners (8081 HTTP, 8444 HTTPS).
 INTERNAL_GATEWAY_PORTS = (8012, 8013, 8081, 8444)
+# NetworkPolicy sees the API server's endpoint after the `kubernetes` Service is
+# translated, so the rule names its real port: 6443 (kubeadm, kind, k3s) or 443
+# (most managed clusters). Its address differs per cluster: narrow the CIDR to what
+# `kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes` shows.
+KUBERNETES_API_PORTS = (443, 6443)
+KUBERNETES_API_CIDR = "0.0.0.0/0"
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,25 @@ def functions() -> list[Manifest]:
     ]
 
 
+def kubernetes_api() -> list[Manifest]:
+    """Egress to the API server for pods labelled as its clients (setup-search only)."""
+    return [
+        policy(
+            "kubernetes-api-users-to-kubernetes-api",
+            {
+                "podSelector": {"matchLabels": {USES_KUBERNETES_API: "true"}},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [{"ipBlock": {"cidr": KUBERNETES_API_CIDR}}],
+                        "ports": tcp_ports(*KUBERNETES_API_PORTS),
+                    }
+                ],
+            },
+        )
+    ]
+
+
 def data_services() -> list[Manifest]:
     """For each data service: ingress from its clients, and each client group's egress."""
     result = []
@@ -182,4 +211,4 @@ def data_services() -> list[Manifest]:
 
 def all_policies() -> list[Manifest]:
     """Every NetworkPolicy of the namespace."""
-    return [*baseline(), *functions(), *data_services()]
+    return [*baseline(), *functions(), *kubernetes_api(), *data_services()]

@@ -1,8 +1,9 @@
 """`./taskw deploy`: apply the manifests in the rollout order of operations.md §4.
 
 Secrets (created from their templates only when missing) -> storage, cache, search,
-broker (wait Ready) -> PostgreSQL (wait) -> pooler -> Jobs (wait complete) -> backend
-and event functions (wait Ready) -> KafkaSinks, KafkaSources, PingSources -> frontend.
+broker (wait Ready) -> PostgreSQL (wait) -> pooler -> Jobs (wait complete) -> the Jobs
+that need their results, i.e. search-reindex (wait complete) -> backend and event
+functions (wait Ready) -> KafkaSinks, KafkaSources, PingSources -> frontend.
 Everything goes through `kubectl apply`, so applying unchanged manifests is a no-op.
 """
 

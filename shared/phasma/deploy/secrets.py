@@ -36,7 +36,9 @@ APP_DATABASE = SecretTemplate(
     "app-db-secret", ("app-db-password",), "migrate Job, pooler, functions that use the database"
 )
 INDEXER_DATABASE = SecretTemplate(
-    "indexer-db-secret", ("indexer-db-password",), "migrate Job, pooler, search-indexer"
+    "indexer-db-secret",
+    ("indexer-db-password",),
+    "migrate Job, pooler, search-indexer, search-reindex Job",
 )
 BACKEND = SecretTemplate(
     "backend-secret", ("session-hash-secret",), "HTTP backend functions that resolve sessions"
@@ -47,11 +49,14 @@ STORAGE = SecretTemplate(
     ("s3-access-key", "s3-secret-key"),
     "SeaweedFS, setup-storage Job, functions that use the object store",
 )
-SEARCH_MASTER = SecretTemplate("search-secret", ("search-master-key",), "Meilisearch")
+SEARCH_MASTER = SecretTemplate(
+    "search-secret", ("search-master-key",), "Meilisearch, setup-search Job"
+)
 SEARCH_KEYS = SecretTemplate(
     "search-keys",
     ("search-api-key", "search-indexer-key"),
-    "search (api key), search-indexer (indexer key); rewritten by the search key setup",
+    "search (api key), search-indexer and search-reindex Job (indexer key); "
+    "written by the setup-search Job",
 )
 DATABASE_TLS = SecretTemplate(
     "database-tls", ("tls.crt", "tls.key"), "PostgreSQL, pooler", type="kubernetes.io/tls"

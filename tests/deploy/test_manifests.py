@@ -515,6 +515,13 @@ def test_jobs_are_named_by_what_they_do(tmp_path: Path) -> None:
     assert name(before, "jobs/migrate.yaml").startswith("migrate-")
 
 
+def test_job_pods_carry_their_family_label(committed: list[dict[str, Any]]) -> None:
+    # `kubectl logs -l phasma.dev/job=migrate` selects pods; Job labels are not copied.
+    for job in (d for d in committed if d["kind"] == "Job"):
+        family = job["metadata"]["labels"]["phasma.dev/job"]
+        assert job["spec"]["template"]["metadata"]["labels"]["phasma.dev/job"] == family
+
+
 @pytest.mark.skipif(
     shutil.which("kubectl") is None, reason="kubectl (with kustomize) not installed"
 )

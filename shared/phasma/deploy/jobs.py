@@ -57,6 +57,9 @@ DEADLINE_SECONDS = 300
 REINDEX_DEADLINE_SECONDS = 3600
 BACKOFF_LIMIT = 3
 SETUP_SEARCH = "setup-search"
+# On the Job and on its pods: Kubernetes copies no Job label to the pods it starts,
+# and `kubectl logs -l` selects pods.
+FAMILY_LABEL = "phasma.dev/job"
 
 
 def service_account_name(job: str) -> str:
@@ -104,13 +107,13 @@ def job(
     }
     template = {
         "metadata": {
-            "labels": labels(family, "job", {ROLE: "job", **network_labels}),
+            "labels": labels(family, "job", {ROLE: "job", FAMILY_LABEL: family, **network_labels}),
             "annotations": {SECRETS_CHECKSUM: secrets_checksum(pod_spec)},
         },
         "spec": pod_spec,
     }
     name = f"{family}-{digest({'template': template, 'inputs': extra_inputs}, 10)}"
-    job_metadata = metadata(name, "job", extra_labels={"phasma.dev/job": family})
+    job_metadata = metadata(name, "job", extra_labels={FAMILY_LABEL: family})
     job_metadata["labels"]["app.kubernetes.io/name"] = family
     spec: dict[str, Any] = {
         "backoffLimit": BACKOFF_LIMIT,

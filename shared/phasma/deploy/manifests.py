@@ -200,7 +200,7 @@ def build(
 
 def job_file(job: Manifest) -> ManifestFile:
     """A Job's file, in the later Job stage when it needs another Job's result."""
-    family = job["metadata"]["labels"]["phasma.dev/job"]
+    family = job["metadata"]["labels"][jobs.FAMILY_LABEL]
     stage = Stage.DEPENDENT_JOBS if family in jobs.DEPENDENT_JOBS else Stage.JOBS
     return ManifestFile(f"jobs/{family}.yaml", stage, (job,))
 

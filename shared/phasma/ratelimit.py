@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import redis
 from prometheus_client import Counter
 
+from phasma.cache import ScriptRunner
 from phasma.config import BucketPolicy
 
 log = logging.getLogger(__name__)
@@ -65,15 +66,17 @@ class Decision:
 class RateLimiter:
     """Token buckets in the cache; `fail_open` decides what a cache failure means."""
 
-    def __init__(self, cache: redis.Redis, *, fail_open: bool) -> None:
-        self._script = cache.register_script(_TOKEN_BUCKET_LUA)
+    def __init__(
+        self, cache: redis.Redis, *, fail_open: bool, connection_lifetime_seconds: float = 3600.0
+    ) -> None:
+        self._script = ScriptRunner(cache, _TOKEN_BUCKET_LUA, connection_lifetime_seconds)
         self._fail_open = fail_open
 
     def check(self, policy_name: str, policy: BucketPolicy, identity: str) -> Decision:
         """Take one token from `ratelimit:{policy}:{identity}` (identity is `user:…` or `ip:…`)."""
         key = f"ratelimit:{policy_name}:{identity}"
         try:
-            allowed, wait_ms = self._script(keys=[key], args=[policy.burst, str(policy.rate)])
+            allowed, wait_ms = self._script([key], [policy.burst, str(policy.rate)])
         except redis.RedisError as error:
             DECISIONS.labels(policy_name, "error").inc()
             log.warning("rate limiter cache error (%s); failing %s", error, self._mode)
@@ -87,3 +90,6 @@ class RateLimiter:
     @property
     def _mode(self) -> str:
         return "open" if self._fail_open else "closed"
+
+    def close(self) -> None:
+        self._script.close()

@@ -37,7 +37,11 @@ class Runtime:
         )
         self.cache: redis.Redis | None = connect_cache(settings)
         self.rate_limiter: RateLimiter | None = (
-            RateLimiter(self.cache, fail_open=settings.rate_limit_fail_open)
+            RateLimiter(
+                self.cache,
+                fail_open=settings.rate_limit_fail_open,
+                connection_lifetime_seconds=settings.cache_conn_lifetime_minutes * 60,
+            )
             if self.cache is not None
             else None
         )
@@ -91,6 +95,8 @@ class Runtime:
     def close(self) -> None:
         if self.database is not None:
             self.database.close()
+        if self.rate_limiter is not None:
+            self.rate_limiter.close()
         if self.cache is not None:
             self.cache.close()
         self.image_decoding.close()

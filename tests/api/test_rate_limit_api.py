@@ -10,7 +10,7 @@ import redis
 
 from phasma.config import BucketPolicy
 from phasma.devstack.services import DependencyUrls, free_port
-from phasma.ratelimit import RateLimiter
+from phasma.ratelimit import Decision, RateLimiter
 from tests.api.conftest import Api, Database, new_identity
 
 DEFAULT_LIMITS = {
@@ -106,3 +106,57 @@ def test_bucket_state_expires_after_burst_over_rate_plus_one_second(cache: redis
     assert limiter.check("read", BucketPolicy(burst=4, rate=2), identity).allowed
     ttl_ms = cache.pttl(f"ratelimit:read:{identity}")
     assert 2000 < ttl_ms <= 3000
+
+
+def test_the_limiter_reloads_its_script_after_the_cache_forgets_it(cache: redis.Redis) -> None:
+    limiter = RateLimiter(cache, fail_open=False)
+    identity = f"ip:flush-{time.monotonic_ns()}"
+    assert limiter.check("read", BucketPolicy(burst=2, rate=0.01), identity).allowed
+    cache.script_flush()  # as after a cache restart: EVALSHA answers NOSCRIPT
+    assert limiter.check("read", BucketPolicy(burst=2, rate=0.01), identity).allowed
+    refused = limiter.check("read", BucketPolicy(burst=2, rate=0.01), identity)
+    assert not refused.allowed and not refused.error  # the same bucket, not a new one
+    limiter.close()
+
+
+def _connection_ids(cache: redis.Redis) -> set[str]:
+    return {client["id"] for client in cache.client_list()}
+
+
+def test_a_connection_the_cache_dropped_is_replaced_without_failing_the_request(
+    cache: redis.Redis,
+) -> None:
+    limiter = RateLimiter(cache, fail_open=False)
+    identity = f"ip:kill-{time.monotonic_ns()}"
+    policy = BucketPolicy(burst=100, rate=1)
+    before = _connection_ids(cache)
+    assert limiter.check("read", policy, identity).allowed
+    own = _connection_ids(cache) - before
+    assert len(own) == 1, "the limiter keeps its connection open between requests"
+    cache.client_kill_filter(_id=own.pop())
+    # The idle connection meets the closed socket; one retry on a new one answers.
+    assert limiter.check("read", policy, identity) == Decision(allowed=True)
+    assert len(_connection_ids(cache) - before) == 1
+    limiter.close()
+
+
+def test_an_unreachable_cache_is_an_error_decision_and_keeps_no_connection() -> None:
+    client = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_timeout=1)
+    limiter = RateLimiter(client, fail_open=False)
+    decision = limiter.check("read", BucketPolicy(burst=1, rate=1), "ip:nowhere")
+    assert decision == Decision(allowed=False, error=True)
+    assert limiter.check("read", BucketPolicy(burst=1, rate=1), "ip:nowhere").error
+
+
+def test_limiter_connections_are_redialled_after_their_lifetime(cache: redis.Redis) -> None:
+    limiter = RateLimiter(cache, fail_open=False, connection_lifetime_seconds=0)
+    identity = f"ip:lifetime-{time.monotonic_ns()}"
+    policy = BucketPolicy(burst=100, rate=1)
+    before = _connection_ids(cache)
+    seen: list[set[str]] = []
+    for _ in range(3):
+        assert limiter.check("read", policy, identity).allowed
+        seen.append(_connection_ids(cache) - before)
+    assert all(len(open_now) == 1 for open_now in seen)  # the expired one was closed
+    assert len(set.union(*seen)) == 3  # and each call dialled a new one
+    limiter.close()

@@ -43,6 +43,13 @@ def configure_logging(service: str, level: str) -> None:
     root = logging.getLogger()
     if any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
         return
+    # Our lines carry none of the caller's file and line, thread or process: skip
+    # collecting them (the logging HOWTO's "Optimization"), a third of the cost of
+    # the access line every request writes.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))
     root.handlers = [handler]

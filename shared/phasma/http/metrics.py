@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from prometheus_client import Counter, Gauge, Histogram
 
 REQUESTS = Counter(
@@ -22,7 +24,18 @@ DEPENDENCY_UP = Gauge(
 )
 
 
+@functools.lru_cache(maxsize=1024)
+def _series(function: str, method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    # `labels()` validates and looks up under a lock on every call; the label sets are
+    # few (route templates x statuses), so each pair of series is looked up once.
+    return (
+        REQUESTS.labels(function, method, route, str(status)),
+        DURATION.labels(function, method, route),
+    )
+
+
 def observe(function: str, method: str, route: str, status: int, seconds: float) -> None:
     """Count one request under its route template (never the raw path)."""
-    REQUESTS.labels(function, method, route, str(status)).inc()
-    DURATION.labels(function, method, route).observe(seconds)
+    requests, duration = _series(function, method, route, status)
+    requests.inc()
+    duration.observe(seconds)

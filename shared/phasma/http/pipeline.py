@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from werkzeug import Request, Response
 
 from phasma.auth.tokens import is_well_formed, token_key
-from phasma.config import Limits, Settings
+from phasma.config import RATE_LIMIT_DEFAULTS, Limits, Settings
 from phasma.db.pool import DatabaseUnavailable
 from phasma.failures import DependencyUnavailable
 from phasma.http import metrics, probes
@@ -80,6 +80,10 @@ class HttpFunction:
         self.function = function
         self.runtime = runtime
         self.settings: Settings = runtime.settings
+        # Settings never change in a running process: build each bucket policy once.
+        self.bucket_policies = {
+            name: self.settings.rate_limit_policy(name) for name in RATE_LIMIT_DEFAULTS
+        }
         self.routes: RouteTable[tuple[Route, Handler]] = RouteTable(
             (route.method, route.path, (route, route.resolve_handler()))
             for route in function.routes
@@ -209,9 +213,7 @@ class HttpFunction:
             identity = f"user:{context.viewer.user_public_id}"
         else:
             identity = f"ip:{context.client_ip}"
-        decision = limiter.check(
-            policy_name, self.settings.rate_limit_policy(policy_name), identity
-        )
+        decision = limiter.check(policy_name, self.bucket_policies[policy_name], identity)
         if not decision.allowed:
             if decision.error:
                 raise ServiceUnavailable()

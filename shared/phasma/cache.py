@@ -78,9 +78,10 @@ class ScriptRunner:
             connection.disconnect()
             if not reused:
                 raise
-            # An idle connection the server closed (a restart, an idle timeout): one
-            # retry on a fresh one, as redis-py's client would, so a cache restart
-            # does not fail one request per pooled connection.
+            # An idle connection the server closed (a restart, an idle timeout): try
+            # the next one, as redis-py's client retries, so a cache restart does not
+            # fail one request per pooled connection. Each stale one is dropped, so
+            # at worst this ends on a newly dialled connection, which never retries.
             return self._command(*command)
         except BaseException:
             connection.disconnect()

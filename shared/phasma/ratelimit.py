@@ -67,7 +67,7 @@ class RateLimiter:
     """Token buckets in the cache; `fail_open` decides what a cache failure means."""
 
     def __init__(
-        self, cache: redis.Redis, *, fail_open: bool, connection_lifetime_seconds: float = 3600.0
+        self, cache: redis.Redis, *, fail_open: bool, connection_lifetime_seconds: float
     ) -> None:
         self._script = ScriptRunner(cache, _TOKEN_BUCKET_LUA, connection_lifetime_seconds)
         self._fail_open = fail_open

@@ -101,7 +101,7 @@ def cache(dependencies: DependencyUrls) -> Iterator[redis.Redis]:
 
 
 def test_bucket_state_expires_after_burst_over_rate_plus_one_second(cache: redis.Redis) -> None:
-    limiter = RateLimiter(cache, fail_open=False)
+    limiter = RateLimiter(cache, fail_open=False, connection_lifetime_seconds=60)
     identity = f"ip:test-{time.monotonic_ns()}"
     assert limiter.check("read", BucketPolicy(burst=4, rate=2), identity).allowed
     ttl_ms = cache.pttl(f"ratelimit:read:{identity}")
@@ -109,7 +109,7 @@ def test_bucket_state_expires_after_burst_over_rate_plus_one_second(cache: redis
 
 
 def test_the_limiter_reloads_its_script_after_the_cache_forgets_it(cache: redis.Redis) -> None:
-    limiter = RateLimiter(cache, fail_open=False)
+    limiter = RateLimiter(cache, fail_open=False, connection_lifetime_seconds=60)
     identity = f"ip:flush-{time.monotonic_ns()}"
     assert limiter.check("read", BucketPolicy(burst=2, rate=0.01), identity).allowed
     cache.script_flush()  # as after a cache restart: EVALSHA answers NOSCRIPT
@@ -126,7 +126,7 @@ def _connection_ids(cache: redis.Redis) -> set[str]:
 def test_a_connection_the_cache_dropped_is_replaced_without_failing_the_request(
     cache: redis.Redis,
 ) -> None:
-    limiter = RateLimiter(cache, fail_open=False)
+    limiter = RateLimiter(cache, fail_open=False, connection_lifetime_seconds=60)
     identity = f"ip:kill-{time.monotonic_ns()}"
     policy = BucketPolicy(burst=100, rate=1)
     before = _connection_ids(cache)
@@ -142,7 +142,7 @@ def test_a_connection_the_cache_dropped_is_replaced_without_failing_the_request(
 
 def test_an_unreachable_cache_is_an_error_decision_and_keeps_no_connection() -> None:
     client = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_timeout=1)
-    limiter = RateLimiter(client, fail_open=False)
+    limiter = RateLimiter(client, fail_open=False, connection_lifetime_seconds=60)
     decision = limiter.check("read", BucketPolicy(burst=1, rate=1), "ip:nowhere")
     assert decision == Decision(allowed=False, error=True)
     assert limiter.check("read", BucketPolicy(burst=1, rate=1), "ip:nowhere").error

@@ -14,7 +14,6 @@ import json
 import re
 import shutil
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from phasma.deploy.in_cluster import (
     ServiceAccount,
     read_service_account,
 )
+from phasma.deploy.rollout import self_signed_certificate
 from phasma.search import setup
 
 pytestmark = pytest.mark.skipif(
@@ -93,28 +93,7 @@ NOT_FOUND = status(404, "NotFound", 'secrets "search-keys" not found')
 def self_signed(directory: Path, name: str) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and its key, made with openssl."""
     certificate, key = directory / f"{name}.crt", directory / f"{name}.key"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(certificate),
-        ],
-        capture_output=True,
-        check=True,
-    )
+    self_signed_certificate(certificate, key, "127.0.0.1", "IP:127.0.0.1", days=1)
     return certificate, key
 
 

@@ -137,33 +137,10 @@ class Rollout:
         with tempfile.TemporaryDirectory() as directory:
             key, certificate = Path(directory, "tls.key"), Path(directory, "tls.crt")
             names = ",".join(f"DNS:{host}" for host in _DATABASE_HOSTS)
-            result = subprocess.run(
-                [
-                    "openssl",
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "rsa:2048",
-                    "-nodes",
-                    "-days",
-                    "825",
-                    "-subj",
-                    f"/CN={_DATABASE_HOSTS[0]}",
-                    "-addext",
-                    f"subjectAltName={names}",
-                    "-keyout",
-                    str(key),
-                    "-out",
-                    str(certificate),
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if result.returncode != 0:
-                raise DeployError(
-                    f"openssl could not make {template.name}: {result.stderr.strip()}"
-                )
+            try:
+                self_signed_certificate(certificate, key, _DATABASE_HOSTS[0], names, days=825)
+            except DeployError as error:
+                raise DeployError(f"openssl could not make {template.name}: {error}") from None
             self.kubectl(
                 "-n",
                 NAMESPACE,
@@ -182,3 +159,37 @@ def random_secret(template: secrets.SecretTemplate) -> Manifest:
     del manifest["metadata"]["annotations"][secrets.TEMPLATE_ANNOTATION]
     manifest["stringData"] = {key: random.token_hex(32) for key in template.keys}
     return manifest
+
+
+def self_signed_certificate(
+    certificate: Path, key: Path, common_name: str, alternative_names: str, *, days: int
+) -> None:
+    """Write a self-signed RSA certificate and its key with openssl (DeployError on failure).
+
+    `alternative_names` is openssl's subjectAltName list, e.g. `DNS:postgres,IP:127.0.0.1`.
+    """
+    result = subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            str(days),
+            "-subj",
+            f"/CN={common_name}",
+            "-addext",
+            f"subjectAltName={alternative_names}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(certificate),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise DeployError(result.stderr.strip())

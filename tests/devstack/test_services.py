@@ -99,13 +99,17 @@ def test_kafka_create_topics_is_idempotent_and_a_record_round_trips(
     dependencies: DependencyUrls,
 ) -> None:
     topic, other = f"devstack-{uuid.uuid4().hex}", f"devstack-{uuid.uuid4().hex}"
-    create_topics(dependencies.kafka_brokers, {topic: 2})
-    create_topics(dependencies.kafka_brokers, {topic: 2, other: 1})
+    first = create_topics(dependencies.kafka_brokers, {topic: 2})
+    second = create_topics(dependencies.kafka_brokers, {topic: 2, other: 1})
+    assert set(second) == {topic, other}
+    assert second[topic] == first[topic]  # the same topic, not created again
+    assert second[other] not in (None, first[topic])
     admin = KafkaAdminClient(bootstrap_servers=dependencies.kafka_brokers)
     try:
-        assert {topic, other} <= set(admin.list_topics())
+        described = {t["name"]: t for t in admin.describe_topics([topic, other])}
     finally:
         admin.close()
+    assert [len(described[name]["partitions"]) for name in (topic, other)] == [2, 1]
 
     producer = KafkaProducer(bootstrap_servers=dependencies.kafka_brokers)
     try:

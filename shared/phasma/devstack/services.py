@@ -33,7 +33,7 @@ import sysconfig
 import time
 import urllib.request
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -128,26 +128,41 @@ def start_s3(state_dir: Path, port: int | None = None) -> RunningService:
     return _start_alone(_launch_s3(state_dir, port))
 
 
-def create_topics(brokers: str, topics: Mapping[str, int]) -> None:
-    """Create the topics (name -> partitions) that do not exist yet; existing ones stay as is."""
+def create_topics(brokers: str, topics: Mapping[str, int]) -> dict[str, str | None]:
+    """Create the topics (name -> partitions) that do not exist yet; returns each one's id.
+
+    Existing topics stay as they are. A topic deleted and created again under the same
+    name gets a new id (None from a broker that predates topic ids), so callers can
+    tell a recreated topic from the one they knew.
+    """
     admin = KafkaAdminClient(bootstrap_servers=brokers, client_id="phasma-devstack")
     try:
-        existing = set(admin.list_topics())
+        described = _describe_topics(admin, topics)
         missing = {
             name: {"num_partitions": partitions, "replication_factor": 1}
             for name, partitions in topics.items()
-            if name not in existing
+            if name not in described
         }
         if not missing:
-            return
+            return described
         result = admin.create_topics(missing, raise_errors=False)
+        for topic in result["topics"]:
+            if topic["error_code"] not in (0, TopicAlreadyExistsError.errno):
+                raise DependencyError(
+                    f"kafka: could not create topic {topic['name']}: {topic['error_message']}"
+                )
+        return _describe_topics(admin, topics)
     finally:
         admin.close()
-    for topic in result["topics"]:
-        if topic["error_code"] not in (0, TopicAlreadyExistsError.errno):
-            raise DependencyError(
-                f"kafka: could not create topic {topic['name']}: {topic['error_message']}"
-            )
+
+
+def _describe_topics(admin: KafkaAdminClient, names: Iterable[str]) -> dict[str, str | None]:
+    """The id of each named topic that exists (describing never creates one)."""
+    return {
+        topic["name"]: str(topic["topic_id"]) if topic["topic_id"] else None
+        for topic in admin.describe_topics(list(names))
+        if topic["error_code"] == 0
+    }
 
 
 def create_bucket(

@@ -12,7 +12,8 @@ binary-mode CloudEvent, with the semantics of operations.md §2.2:
 
 Per scheduled function, a ping posts its registry payload once at start, then every
 `Schedule.local_every_seconds`. Tansu keeps topics in memory only, so a keeper
-recreates missing topics every few seconds; consumers ride out the broker restart.
+recreates missing topics every few seconds, and each consumer of a recreated topic
+reads it again from the beginning: its position in the old log means nothing in the new.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ PARTITION_BUFFER = 500
 POLL_SECONDS = 0.2
 # Leaving the group must not hold up a stop while the broker is gone.
 CLOSE_TIMEOUT_MS = 2000
+# kafka-python sends the poll interval as JoinGroup's rebalance timeout, and a Tansu
+# restarted empty under a member holds that member's JoinGroup for all of it: this
+# floor bounds the stall (at 300 s deliveries stopped for five minutes).
+MIN_POLL_INTERVAL_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -179,7 +184,22 @@ class KafkaSourceLoop(threading.Thread):
         self._stopping = stopping
         self._delivery = _Delivery(subscription.url, subscription.timeout_seconds)
         self._partitions: dict[TopicPartition, _Partition] = {}
+        self._recreated_topics: set[str] = set()  # written by the keeper, read by this loop
+        self._recreated_lock = threading.Lock()
         self.joined = threading.Event()  # set once the group assigned partitions
+
+    def topics_recreated(self, topics: Iterable[str]) -> None:
+        """Read these topics again from their beginning (called from the keeper's thread).
+
+        A recreated topic's log starts again at offset 0, but the consumer's position in
+        the old one may equal the new log's end offset, which the broker accepts, and
+        kafka-python keeps a position through a rebalance: the new records would be
+        skipped. Every record in the new log came after the recreation, so the beginning
+        is the right place; the group keeps its member (Tansu's coordinator stalls when a
+        member leaves during a rebalance).
+        """
+        with self._recreated_lock:
+            self._recreated_topics.update(topics)
 
     def run(self) -> None:
         while not self._stopping.is_set():
@@ -208,8 +228,11 @@ class KafkaSourceLoop(threading.Thread):
             heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
             metadata_max_age_ms=METADATA_MAX_AGE_MS,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-            # A delivery may take as long as the worker's own timeout.
-            max_poll_interval_ms=int(max(self.subscription.timeout_seconds * 2, 300) * 1000),
+            # A drain pass starts deliveries for one worker timeout, and the last may
+            # take another: polls come at most two timeouts apart.
+            max_poll_interval_ms=int(
+                max(self.subscription.timeout_seconds * 2, MIN_POLL_INTERVAL_SECONDS) * 1000
+            ),
         )
         consumer.subscribe(list(self.subscription.topics), listener=_Forget(self))
         return consumer
@@ -221,6 +244,7 @@ class KafkaSourceLoop(threading.Thread):
 
     def _consume(self, consumer: KafkaConsumer) -> None:
         while not self._stopping.is_set():
+            self._rewind_recreated(consumer)
             fetched = consumer.poll(timeout_ms=int(self._poll_seconds() * 1000))
             if consumer.assignment():
                 self.joined.set()
@@ -230,8 +254,9 @@ class KafkaSourceLoop(threading.Thread):
                 if len(state.records) >= PARTITION_BUFFER:
                     consumer.pause(partition)
             offsets = {}
+            drain_until = time.monotonic() + self.subscription.timeout_seconds
             for partition, state in list(self._partitions.items()):
-                offset = self._drain(partition, state)
+                offset = self._drain(partition, state, drain_until)
                 if offset is not None:
                     offsets[partition] = OffsetAndMetadata(offset, "", -1)
                 if partition in consumer.paused() and len(state.records) < PARTITION_BUFFER // 2:
@@ -239,17 +264,35 @@ class KafkaSourceLoop(threading.Thread):
             if offsets:
                 consumer.commit(offsets)
 
+    def _rewind_recreated(self, consumer: KafkaConsumer) -> None:
+        """Seek the partitions of recreated topics to their beginning, once assigned."""
+        with self._recreated_lock:
+            if not self._recreated_topics:
+                return
+            partitions = [p for p in consumer.assignment() if p.topic in self._recreated_topics]
+            # Mid-rebalance nothing is assigned yet: try again after the next poll.
+            self._recreated_topics.difference_update(p.topic for p in partitions)
+        if partitions:
+            log.info("%s: topic recreated, reading from the beginning: %s", self.name, partitions)
+            self.forget(partitions)  # buffered records came from the old log
+            consumer.resume(*partitions)  # paused for a full buffer that is gone now
+            consumer.seek_to_beginning(*partitions)
+
     def _poll_seconds(self) -> float:
         """Poll no longer than until the next retry is due."""
         now = time.monotonic()
         due = [state.next_attempt_at - now for state in self._partitions.values() if state.records]
-        return min([POLL_SECONDS, *due]) if due else POLL_SECONDS
+        return max(0.0, min([POLL_SECONDS, *due])) if due else POLL_SECONDS
 
-    def _drain(self, partition: TopicPartition, state: _Partition) -> int | None:
-        """Deliver the partition's records in order; the offset to commit, if any moved on."""
+    def _drain(self, partition: TopicPartition, state: _Partition, until: float) -> int | None:
+        """Deliver the partition's records in order; the offset to commit, if any moved on.
+
+        No delivery starts after `until`, so the consumer polls (and stays in its group)
+        however slow the worker; the rest wait in the buffer for the next pass.
+        """
         committed: int | None = None
         while state.records and time.monotonic() >= state.next_attempt_at:
-            if self._stopping.is_set():
+            if self._stopping.is_set() or time.monotonic() >= until:
                 break
             record = state.records[0]
             status = self._delivery.post(record_event(record))
@@ -360,15 +403,28 @@ class Dispatcher:
             producer.close(timeout=5)
 
     def _keep_topics(self) -> None:
-        """Recreate topics a broker restart wiped (Tansu keeps them in memory only)."""
+        """Recreate topics a broker restart wiped (Tansu keeps them in memory only).
+
+        Whoever recreated a topic (this keeper, or Tansu itself on the first produce to a
+        missing topic), its consumers read it from the beginning once its id changes.
+        """
         healthy = True
+        known_ids: dict[str, str | None] = {}
         first_broker = self.brokers.split(",")[0]
         host, _, port = first_broker.rpartition(":")
         while not self._stopping.is_set():
             try:
                 # A plain connect first: an admin client waits long for a broker that is down.
                 socket.create_connection((host, int(port)), timeout=1).close()
-                create_topics(self.brokers, self.topics)
+                topic_ids = create_topics(self.brokers, self.topics)
+                recreated = {
+                    name
+                    for name, topic_id in topic_ids.items()
+                    if name in known_ids and known_ids[name] != topic_id
+                }
+                if recreated:
+                    self._rewind_consumers_of(recreated)
+                known_ids = topic_ids
                 if not healthy:
                     self._report("eventing: broker reachable again, topics in place")
                 healthy = True
@@ -377,6 +433,15 @@ class Dispatcher:
                     self._report(f"eventing: broker unreachable ({error}); retrying")
                 healthy = False
             self._stopping.wait(TOPIC_CHECK_SECONDS)
+
+    def _rewind_consumers_of(self, recreated: set[str]) -> None:
+        names = ", ".join(sorted(recreated))
+        self._report(
+            f"eventing: topics recreated, their consumers read them from the start: {names}"
+        )
+        for source in self.sources:
+            if recreated.intersection(source.subscription.topics):
+                source.topics_recreated(recreated)
 
     def _dead_letter(self, record: Any, destination: str, status: int) -> bool:
         """Publish the undeliverable record to the dead-letter topic, as KafkaSink would.

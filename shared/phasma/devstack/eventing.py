@@ -405,7 +405,7 @@ class Dispatcher:
     def _keep_topics(self) -> None:
         """Recreate topics a broker restart wiped (Tansu keeps them in memory only).
 
-        Whoever recreated a topic (this keeper, or Tansu itself on the first produce to a
+        Whoever recreated a topic (this keeper, or Tansu itself when a client first touches a
         missing topic), its consumers read it from the beginning once its id changes.
         """
         healthy = True

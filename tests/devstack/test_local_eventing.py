@@ -94,6 +94,23 @@ def dispatchers() -> Iterator[list[Dispatcher]]:
         dispatcher.stop()
 
 
+def subscribed_dispatcher(
+    brokers: str,
+    names: dict[str, str],
+    worker: Worker,
+    dispatchers: list[Dispatcher],
+    timeout_seconds: int = 5,
+    **options: Any,
+) -> Dispatcher:
+    """A dispatcher with one KafkaSource from this test's topic to `worker` (not started)."""
+    subscription = Subscription(
+        "test-worker", names["group"], (names["topic"],), worker.url, timeout_seconds
+    )
+    dispatcher = Dispatcher(brokers, [subscription], **options)
+    dispatchers.append(dispatcher)
+    return dispatcher
+
+
 def row(topic: str, event_id: int, key: str) -> OutboxRow:
     return OutboxRow(
         event_id, topic, "phasma.post.liked", "/phasma/likes", key, key, {"n": event_id},
@@ -137,15 +154,16 @@ def test_a_poison_record_is_dead_lettered_and_the_partition_moves_on(
     worker = Worker(lambda event_id, attempt: 503 if event_id == "2" else 204)
     workers.append(worker)
     reports: list[str] = []
-    dispatcher = Dispatcher(
+    dispatcher = subscribed_dispatcher(
         brokers,
-        [Subscription("test-worker", names["group"], (names["topic"],), worker.url, 5)],
+        names,
+        worker,
+        dispatchers,
         retry=QUICK_RETRIES,
         dead_letter_topic=names["dead_letter"],
         topics={names["topic"]: 1, names["dead_letter"]: 1},
         report=reports.append,
     )
-    dispatchers.append(dispatcher)
     dead_letters = TopicReader(brokers, [names["dead_letter"]])
     produce(brokers, [row(names["topic"], n, "post-1") for n in (1, 2, 3)])
 
@@ -180,13 +198,14 @@ def test_failed_deliveries_are_retried_while_other_partitions_go_on(
         lambda event_id, attempt: answers.get(attempt, 204) if event_id == "10" else 204
     )
     workers.append(worker)
-    dispatcher = Dispatcher(
+    dispatcher = subscribed_dispatcher(
         brokers,
-        [Subscription("test-worker", names["group"], (names["topic"],), worker.url, 5)],
+        names,
+        worker,
+        dispatchers,
         retry=RetryPolicy(retries=10, backoff_seconds=0.3),
         topics={names["topic"]: 2},
     )
-    dispatchers.append(dispatcher)
     produce(brokers, [row(names["topic"], 10, "post-a")], partition=0)
     produce(brokers, [row(names["topic"], 11, "post-b")], partition=1)
 
@@ -218,12 +237,14 @@ def test_a_worker_slower_than_the_drain_pass_still_gets_every_record_once_in_ord
 
     worker = Worker(slow)
     workers.append(worker)
-    dispatcher = Dispatcher(
+    dispatcher = subscribed_dispatcher(
         brokers,
-        [Subscription("test-worker", names["group"], (names["topic"],), worker.url, 1)],
+        names,
+        worker,
+        dispatchers,
+        timeout_seconds=1,
         topics={names["topic"]: 1},
     )
-    dispatchers.append(dispatcher)
     produce(brokers, [row(names["topic"], n, "post-1") for n in range(1, 9)])
 
     dispatcher.start()
@@ -261,13 +282,14 @@ def test_deliveries_resume_after_the_broker_restarts_empty(
     try:
         worker = Worker(lambda event_id, attempt: 204)
         workers.append(worker)
-        dispatcher = Dispatcher(
+        dispatcher = subscribed_dispatcher(
             broker.url,
-            [Subscription("test-worker", names["group"], (names["topic"],), worker.url, 5)],
+            names,
+            worker,
+            dispatchers,
             topics={names["topic"]: 1},  # the keeper creates it
             report=reports.append,
         )
-        dispatchers.append(dispatcher)
         dispatcher.start()
         worker.wait_for(lambda: dispatcher.wait_until_joined(0.1))
         produce(broker.url, [row(names["topic"], 1, "post-1")])

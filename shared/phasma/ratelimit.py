@@ -7,6 +7,7 @@ per request, and expires `burst / rate + 1` seconds after its last use.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from dataclasses import dataclass
@@ -24,6 +25,14 @@ DECISIONS = Counter(
     "Rate-limit decisions by policy and outcome (allowed, limited, error)",
     ["policy", "outcome"],
 )
+
+
+@functools.lru_cache(maxsize=64)
+def _decision_series(policy_name: str, outcome: str) -> Counter:
+    # Looked up once per (policy, outcome), as `http.metrics` does for its series:
+    # `labels()` validates and locks on every call.
+    return DECISIONS.labels(policy_name, outcome)
+
 
 # KEYS[1] bucket key; ARGV: burst, rate (tokens/s). Time comes from the server so
 # replicas with skewed clocks agree. Returns {allowed 0/1, milliseconds until a token}.
@@ -78,13 +87,13 @@ class RateLimiter:
         try:
             allowed, wait_ms = self._script([key], [policy.burst, str(policy.rate)])
         except redis.RedisError as error:
-            DECISIONS.labels(policy_name, "error").inc()
+            _decision_series(policy_name, "error").inc()
             log.warning("rate limiter cache error (%s); failing %s", error, self._mode)
             return Decision(allowed=self._fail_open, error=True)
         if allowed:
-            DECISIONS.labels(policy_name, "allowed").inc()
+            _decision_series(policy_name, "allowed").inc()
             return Decision(allowed=True)
-        DECISIONS.labels(policy_name, "limited").inc()
+        _decision_series(policy_name, "limited").inc()
         return Decision(allowed=False, retry_after_seconds=max(1, math.ceil(int(wait_ms) / 1000)))
 
     @property

@@ -28,6 +28,7 @@ from phasma.db.connect import connect as connect_database
 from phasma.db.migrations import ensure_login_user, migrate
 from phasma.devstack.services import DependencyUrls
 from phasma.devstack.stack import APP_DATABASE_USER, with_credentials
+from phasma.search.backend import SearchUnavailable
 from phasma.search.documents import INDEXES
 from phasma.search.indexer import IndexWriter
 from phasma.search.meilisearch_backend import connect
@@ -187,6 +188,14 @@ def test_each_key_can_do_only_its_own_job(live: Live) -> None:
     assert refused.value.status_code == 403
     with pytest.raises(MeilisearchApiError):
         indexer.get_keys()
+
+
+def test_a_missing_or_wrong_key_names_the_variable_to_fix(live: Live) -> None:
+    document = {"userId": "x", "username": "x", "name": "x"}
+    with pytest.raises(SearchUnavailable, match="MEILI_INDEXER_KEY is unset"):
+        IndexWriter(connect(MEILI_URL, "")).upsert("users", [document])
+    with pytest.raises(SearchUnavailable, match="MEILI_INDEXER_KEY was refused"):
+        IndexWriter(connect(MEILI_URL, live.keys["search"])).upsert("users", [document])
 
 
 # --- the same scenarios as on PostgreSQL ------------------------------------------------

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import meilisearch
 import pytest
+import requests
+from meilisearch.errors import MeilisearchApiError
 
 from phasma.config import Limits
 from phasma.search.backend import SearchUnavailable
@@ -265,6 +267,36 @@ def test_a_timeout_is_search_unavailable(silent_server: int) -> None:
     client = meilisearch.Client(f"http://127.0.0.1:{silent_server}", "key", timeout=0.2)
     with pytest.raises(SearchUnavailable, match="meilisearch"), engine_failures():
         client.multi_search([users_query("ann", 0, 1)])
+
+
+def api_error(status: int, code: str) -> MeilisearchApiError:
+    """The error the client raises for an HTTP answer of `status` with Meilisearch's body."""
+    answer = requests.Response()
+    answer.status_code = status
+    answer._content = json.dumps(
+        {"message": "refused", "code": code, "type": "auth", "link": "https://docs"}
+    ).encode()
+    return MeilisearchApiError("refused", answer)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "problem"),
+    [(401, "missing_authorization_header", "is unset"), (403, "invalid_api_key", "was refused")],
+)
+def test_a_refused_key_names_the_variable_to_set(status: int, code: str, problem: str) -> None:
+    with pytest.raises(SearchUnavailable) as refused, engine_failures("MEILI_SEARCH_KEY"):
+        raise api_error(status, code)
+    assert str(refused.value) == (
+        f"meilisearch: MEILI_SEARCH_KEY {problem} ({code}); "
+        "`python -m phasma.search.setup` creates the scoped keys"
+    )
+
+
+def test_other_api_errors_keep_the_engine_message() -> None:
+    with pytest.raises(SearchUnavailable) as failed, engine_failures("MEILI_SEARCH_KEY"):
+        raise api_error(400, "invalid_search_filter")
+    assert "MEILI_SEARCH_KEY" not in str(failed.value)
+    assert "invalid_search_filter" in str(failed.value)
 
 
 # --- setup and re-index -----------------------------------------------------------------

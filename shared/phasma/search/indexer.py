@@ -43,11 +43,11 @@ class IndexWriter:
         """Add or replace documents by primary key (Meilisearch applies tasks in order)."""
         if not documents:
             return
-        with engine_failures():
+        with engine_failures("MEILI_INDEXER_KEY"):
             self._client.index(index).add_documents(documents)
 
     def delete(self, index: str, document_id: str) -> None:
-        with engine_failures():
+        with engine_failures("MEILI_INDEXER_KEY"):
             self._client.index(index).delete_document(document_id)
 
 

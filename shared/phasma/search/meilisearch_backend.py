@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import meilisearch
-from meilisearch.errors import MeilisearchError
+from meilisearch.errors import MeilisearchApiError, MeilisearchError
 
 from phasma.config import Limits
 from phasma.db.pool import Database
@@ -35,11 +35,28 @@ def connect(url: str, key: str) -> meilisearch.Client:
     return meilisearch.Client(url, key, timeout=Limits.SEARCH_ENGINE_TIMEOUT_SECONDS)
 
 
+# Meilisearch's answer to a request without a key (401) or with one it does not
+# accept for the action (403).
+_KEY_REFUSED_STATUSES = frozenset({401, 403})
+
+
 @contextmanager
-def engine_failures() -> Iterator[None]:
-    """Turn any client error (unreachable, timeout, API error) into `SearchUnavailable`."""
+def engine_failures(key_variable: str | None = None) -> Iterator[None]:
+    """Turn any client error (unreachable, timeout, API error) into `SearchUnavailable`.
+
+    `key_variable` names the setting the client's key came from, so a refused key
+    says which variable to fix instead of surfacing as a bare API error.
+    """
     try:
         yield
+    except MeilisearchApiError as error:
+        if key_variable is not None and error.status_code in _KEY_REFUSED_STATUSES:
+            problem = "is unset" if error.status_code == 401 else "was refused"
+            raise SearchUnavailable(
+                f"meilisearch: {key_variable} {problem} ({error.code}); "
+                "`python -m phasma.search.setup` creates the scoped keys"
+            ) from error
+        raise SearchUnavailable(f"meilisearch: {error}") from error
     except MeilisearchError as error:
         raise SearchUnavailable(f"meilisearch: {error}") from error
 
@@ -135,7 +152,7 @@ class MeilisearchSearch:
         )
 
     def _search(self, queries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-        with engine_failures():
+        with engine_failures("MEILI_SEARCH_KEY"):
             response = self._client.multi_search(queries)
         return [result["hits"] for result in response["results"]]
 

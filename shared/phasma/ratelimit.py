@@ -36,7 +36,7 @@ def _decision_series(policy_name: str, outcome: str) -> Counter:
 
 # KEYS[1] bucket key; ARGV: burst, rate (tokens/s). Time comes from the server so
 # replicas with skewed clocks agree. Returns {allowed 0/1, milliseconds until a token}.
-_TOKEN_BUCKET_LUA = """
+TOKEN_BUCKET_LUA = """
 local burst = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local now_parts = redis.call('TIME')
@@ -78,7 +78,7 @@ class RateLimiter:
     def __init__(
         self, cache: redis.Redis, *, fail_open: bool, connection_lifetime_seconds: float
     ) -> None:
-        self._script = ScriptRunner(cache, _TOKEN_BUCKET_LUA, connection_lifetime_seconds)
+        self._script = ScriptRunner(cache, TOKEN_BUCKET_LUA, connection_lifetime_seconds)
         self._fail_open = fail_open
 
     def check(self, policy_name: str, policy: BucketPolicy, identity: str) -> Decision:

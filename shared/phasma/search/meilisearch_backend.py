@@ -49,16 +49,23 @@ def engine_failures(key_variable: str | None = None) -> Iterator[None]:
     """
     try:
         yield
-    except MeilisearchApiError as error:
-        if key_variable is not None and error.status_code in _KEY_REFUSED_STATUSES:
-            problem = "is unset" if error.status_code == 401 else "was refused"
-            raise SearchUnavailable(
-                f"meilisearch: {key_variable} {problem} ({error.code}); "
-                "`python -m phasma.search.setup` creates the scoped keys"
-            ) from error
-        raise SearchUnavailable(f"meilisearch: {error}") from error
     except MeilisearchError as error:
-        raise SearchUnavailable(f"meilisearch: {error}") from error
+        raise SearchUnavailable(failure_message(error, key_variable)) from error
+
+
+def failure_message(error: MeilisearchError, key_variable: str | None) -> str:
+    """What the log says of a failed call: the key's variable when the key was refused."""
+    if (
+        key_variable is None
+        or not isinstance(error, MeilisearchApiError)
+        or error.status_code not in _KEY_REFUSED_STATUSES
+    ):
+        return f"meilisearch: {error}"
+    problem = "is unset" if error.status_code == 401 else "was refused"
+    return (
+        f"meilisearch: {key_variable} {problem} ({error.code}); "
+        "`python -m phasma.search.setup` creates the scoped keys"
+    )
 
 
 def users_query(text: str, offset: int, limit: int) -> dict[str, Any]:

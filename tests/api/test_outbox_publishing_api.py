@@ -48,7 +48,7 @@ def test_a_mutation_publishes_its_event_right_after_commit(
     row_id, subject, published_at = user_created_row(database, identity["username"])
     assert published_at is not None  # set before the response went out
     assert publish_outcomes("published") == published_before + 1
-    record = reader.with_ids([row_id])[str(row_id)][0]
+    record = reader.with_ids([row_id], subject)[str(row_id)][0]
     reader.close()
     assert record.topic == "entity-changes"
     assert record.key == subject.encode()
@@ -104,7 +104,7 @@ def test_a_broker_outage_delays_events_without_failing_or_losing_them(
 
     assert response.status_code == 204
     assert response.headers[OUTCOME_HEADER] == "applied"
-    record = reader.with_ids([row_id])[str(row_id)][0]
+    record = reader.with_ids([row_id], subject)[str(row_id)][0]
     reader.close()
     assert header(record, "ce_type") == "phasma.user.created"
     assert record.key == subject.encode()

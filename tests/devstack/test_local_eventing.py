@@ -174,7 +174,7 @@ def test_a_poison_record_is_dead_lettered_and_the_partition_moves_on(
     assert worker.statuses("2") == [503] * (1 + QUICK_RETRIES.retries)
     order = [event_id for event_id, _, _ in worker.deliveries]
     assert order == ["1", "2", "2", "2", "2", "3"]  # the poison record held its partition
-    dead = dead_letters.with_ids(["2"])["2"]
+    dead = dead_letters.with_ids(["2"], "post-1")["2"]
     dead_letters.close()
     assert len(dead) == 1
     assert dead[0].key == b"post-1" and dead[0].value == b'{"n":2}'

@@ -37,20 +37,29 @@ class TopicReader:
             self._consumer.position(partition)  # fix "the end" now, not at the first poll
         self.records: list[Any] = []
 
-    def with_ids(self, ids: Sequence[int | str], timeout: float = 20.0) -> dict[str, list[Any]]:
-        """Records by CloudEvent id, polling until each of `ids` arrived (or the timeout)."""
+    def with_ids(
+        self, ids: Sequence[int | str], key: str, timeout: float = 20.0
+    ) -> dict[str, list[Any]]:
+        """Records keyed `key` by CloudEvent id, polling until each of `ids` arrived or timeout.
+
+        An event's id is its outbox row id, unique within one database only. Every test
+        database counts from 1 and their relays share the broker, so the same id can
+        arrive from another database; the partition key tells the records apart.
+        """
         wanted = {str(event_id) for event_id in ids}
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not wanted <= self.by_id().keys():
+        while time.monotonic() < deadline and not wanted <= self.by_id(key).keys():
             for records in self._consumer.poll(timeout_ms=200).values():
                 self.records.extend(records)
-        found = self.by_id()
+        found = self.by_id(key)
         return {event_id: found[event_id] for event_id in wanted if event_id in found}
 
-    def by_id(self) -> dict[str, list[Any]]:
+    def by_id(self, key: str) -> dict[str, list[Any]]:
+        """Every record read so far with partition key `key`, by CloudEvent id."""
         found: dict[str, list[Any]] = {}
         for record in self.records:
-            found.setdefault(header(record, "ce_id") or "", []).append(record)
+            if record.key == key.encode():
+                found.setdefault(header(record, "ce_id") or "", []).append(record)
         return found
 
     def drain(self, seconds: float) -> None:

@@ -51,7 +51,7 @@ def test_a_transaction_publishes_its_rows_in_one_batch_after_commit(
         assert published(database, ids) == {}  # not even visible before the commit
 
     assert published(database, ids) == dict.fromkeys(ids, True)
-    records = reader.with_ids(ids)
+    records = reader.with_ids(ids, str(recipient))
     reader.close()
     offsets = [records[str(event_id)][0].offset for event_id in ids]
     assert offsets == sorted(offsets)  # one key: in the order they were recorded
@@ -62,13 +62,14 @@ def test_a_rolled_back_transaction_publishes_nothing(
 ) -> None:
     reader = TopicReader(events_settings.kafka_brokers or "")
     recorded: list[int] = []
+    recipient = uuid.uuid4()
     with pytest.raises(RuntimeError), pool.transaction() as executor:
-        recorded.append(follow(executor, uuid.uuid4(), uuid.uuid4()))
+        recorded.append(follow(executor, uuid.uuid4(), recipient))
         raise RuntimeError("the change fails after its event was recorded")
     reader.drain(0.5)
     reader.close()
     assert published(database, recorded) == {}
-    assert str(recorded[0]) not in reader.by_id()
+    assert str(recorded[0]) not in reader.by_id(str(recipient))
 
 
 def test_without_brokers_rows_wait_for_the_relay(

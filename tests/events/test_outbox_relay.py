@@ -82,7 +82,7 @@ def test_a_sweep_publishes_due_rows_in_batches_and_leaves_young_ones(
     assert relayed_total() - before == 25
     assert unpublished(database, due) == set()
     assert unpublished(database, young) == set(young)
-    records = reader.with_ids(due)
+    records = reader.with_ids(due, "relay-batches")
     assert sorted(int(event_id) for event_id in records) == due
     assert all(len(copies) == 1 for copies in records.values())
     # One key, one partition: the records follow the rows' order.
@@ -106,7 +106,7 @@ def test_the_ping_runs_a_sweep_and_reports_on_metrics_and_background_health(
 
     assert response.status_code == 204
     assert response.headers[OUTCOME_HEADER] == "applied"
-    assert len(reader.with_ids(due)) == 3
+    assert len(reader.with_ids(due, "relay-ping")) == 3
     assert REGISTRY.get_sample_value("phasma_outbox_unpublished") == 1
     age = REGISTRY.get_sample_value("phasma_outbox_oldest_unpublished_age_seconds")
     assert age is not None and 0 <= age < 30
@@ -144,9 +144,9 @@ def test_concurrent_sweeps_publish_every_row_exactly_once(
 
     assert sum(result.published for result in results) == 200
     assert unpublished(database, ids) == set()
-    records = reader.with_ids(ids)
+    records = reader.with_ids(ids, "relay-concurrent")
     reader.drain(1.0)
-    copies = {event_id: len(found) for event_id, found in reader.by_id().items()}
+    copies = {event_id: len(found) for event_id, found in reader.by_id("relay-concurrent").items()}
     assert len(records) == 200
     assert {copies[str(event_id)] for event_id in ids} == {1}
 

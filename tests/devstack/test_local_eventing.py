@@ -99,14 +99,20 @@ def subscribed_dispatcher(
     names: dict[str, str],
     worker: Worker,
     dispatchers: list[Dispatcher],
+    topics: dict[str, int],
     timeout_seconds: int = 5,
     **options: Any,
 ) -> Dispatcher:
-    """A dispatcher with one KafkaSource from this test's topic to `worker` (not started)."""
+    """A dispatcher with one KafkaSource from this test's topic to `worker` (not started).
+
+    Its keeper keeps `topics` (name -> partitions); they are created first, as setup
+    creates them before `./taskw up` starts the local eventing.
+    """
+    create_topics(brokers, topics)
     subscription = Subscription(
         "test-worker", names["group"], (names["topic"],), worker.url, timeout_seconds
     )
-    dispatcher = Dispatcher(brokers, [subscription], **options)
+    dispatcher = Dispatcher(brokers, [subscription], topics=topics, **options)
     dispatchers.append(dispatcher)
     return dispatcher
 
@@ -150,7 +156,6 @@ def test_a_poison_record_is_dead_lettered_and_the_partition_moves_on(
     dispatchers: list[Dispatcher],
 ) -> None:
     brokers = dependencies.kafka_brokers
-    create_topics(brokers, {names["topic"]: 1, names["dead_letter"]: 1})
     worker = Worker(lambda event_id, attempt: 503 if event_id == "2" else 204)
     workers.append(worker)
     reports: list[str] = []
@@ -192,7 +197,6 @@ def test_failed_deliveries_are_retried_while_other_partitions_go_on(
     dispatchers: list[Dispatcher],
 ) -> None:
     brokers = dependencies.kafka_brokers
-    create_topics(brokers, {names["topic"]: 2})
     answers = {1: 500, 2: 503}  # a flaky worker: two failures, then success
     worker = Worker(
         lambda event_id, attempt: answers.get(attempt, 204) if event_id == "10" else 204
@@ -229,7 +233,6 @@ def test_a_worker_slower_than_the_drain_pass_still_gets_every_record_once_in_ord
     dispatchers: list[Dispatcher],
 ) -> None:
     brokers = dependencies.kafka_brokers
-    create_topics(brokers, {names["topic"]: 1})
 
     def slow(event_id: str, attempt: int) -> int:
         time.sleep(0.4)  # a pass starts deliveries for 1 s: about three per pass
@@ -287,7 +290,7 @@ def test_deliveries_resume_after_the_broker_restarts_empty(
             names,
             worker,
             dispatchers,
-            topics={names["topic"]: 1},  # the keeper creates it
+            topics={names["topic"]: 1},
             report=reports.append,
         )
         dispatcher.start()

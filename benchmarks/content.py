@@ -24,24 +24,20 @@ import http.client
 import json
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 from urllib.parse import quote
 
 from benchmarks.harness import (
     HELLO_SOURCE,
-    UNLIMITED,
     Target,
     compare_with_hello,
+    embedded_stack,
     launch_functions,
     sign_in,
     timed_get,
 )
 from phasma.db.connect import connect
 from phasma.devstack.processes import launch, wait_until_healthy
-from phasma.devstack.services import Dependencies
-from phasma.devstack.stack import prepare
 
 AUTHOR = {
     "name": "Bench Author",
@@ -161,29 +157,22 @@ def main() -> None:
     if arguments.posts < DEEP_PAGE * max(PAGE_SIZES):
         parser.error(f"--posts must be at least {DEEP_PAGE * max(PAGE_SIZES)} for page 100")
 
-    with tempfile.TemporaryDirectory(prefix="phasma-bench-content-") as directory:
-        state_dir = Path(directory)
-        progress = lambda line: print(f"  {line}", flush=True)  # noqa: E731
-        with Dependencies(state_dir, {}, progress) as dependencies:
-            urls = dependencies.start()
-            environment = {**prepare(urls, state_dir, {}, progress), **UNLIMITED}
-            running = launch_functions(
-                ("users", "sessions", "posts"), environment, state_dir / "logs"
-            )
-            running["hello"] = launch("hello", HELLO_SOURCE, environment, state_dir / "logs")
-            try:
-                wait_until_healthy(running["hello"])
-                ports = {name: process.port for name, process in running.items()}
-                cookie = sign_in(ports["users"], ports["sessions"], AUTHOR)
-                started = time.perf_counter()
-                public_id = seed(urls.database_url, arguments.posts)
-                seconds = time.perf_counter() - started
-                print(f"  seeded {arguments.posts} posts in {seconds:.1f} s", flush=True)
-                bench_post_page(ports, public_id, cookie, arguments)
-                bench_profile_pages(ports["posts"], arguments)
-            finally:
-                for process in running.values():
-                    process.stop()
+    with embedded_stack("content") as stack:
+        running = launch_functions(("users", "sessions", "posts"), stack.environment, stack.log_dir)
+        running["hello"] = launch("hello", HELLO_SOURCE, stack.environment, stack.log_dir)
+        try:
+            wait_until_healthy(running["hello"])
+            ports = {name: process.port for name, process in running.items()}
+            cookie = sign_in(ports["users"], ports["sessions"], AUTHOR)
+            started = time.perf_counter()
+            public_id = seed(stack.urls.database_url, arguments.posts)
+            seconds = time.perf_counter() - started
+            print(f"  seeded {arguments.posts} posts in {seconds:.1f} s", flush=True)
+            bench_post_page(ports, public_id, cookie, arguments)
+            bench_profile_pages(ports["posts"], arguments)
+        finally:
+            for process in running.values():
+                process.stop()
 
 
 if __name__ == "__main__":

@@ -25,21 +25,18 @@ import json
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pg8000.native
 
-from benchmarks.run import UNLIMITED, call
+from benchmarks.harness import embedded_stack, report_progress
+from benchmarks.run import call
 from phasma.config import Settings
 from phasma.db.connect import connect
 from phasma.devstack.eventing import dispatcher_for
 from phasma.devstack.processes import start_all
-from phasma.devstack.services import Dependencies
-from phasma.devstack.stack import prepare
 from phasma.events.catalogue import PostCreated
 from phasma.events.worker import ReceivedEvent
 from phasma.feed import worker as feed_worker
@@ -430,38 +427,32 @@ def main() -> None:
     arguments = parser.parse_args()
     wanted: Callable[[str], bool] = lambda part: arguments.only in (None, part)  # noqa: E731
 
-    with tempfile.TemporaryDirectory(prefix="phasma-bench-events-") as directory:
-        state_dir = Path(directory)
-        progress = lambda line: print(f"  {line}", flush=True)  # noqa: E731
-        with Dependencies(state_dir, {}, progress) as dependencies:
-            urls = dependencies.start()
-            environment = prepare(urls, state_dir, {}, progress)
-            environment.update(UNLIMITED)
-            functions = tuple(get_function(name) for name in FUNCTIONS)
-            running = start_all(functions, environment, state_dir / "logs", progress)
-            ports = {process.name: process.port for process in running}
-            dispatcher = dispatcher_for(
-                urls.kafka_brokers,
-                functions,
-                {process.name: process.url for process in running},
-                progress,
-            )
-            dispatcher.start()
-            sql = Sql(urls.database_url)
-            try:
-                if not dispatcher.wait_until_joined(60):
-                    raise RuntimeError("the workers' consumer groups did not join")
-                if wanted("likes"):
-                    bench_likes(ports, sql, arguments.likes)
-                if wanted("fanout"):
-                    bench_fanout(ports, sql, environment, arguments.rounds)
-                if wanted("feed"):
-                    bench_feed(ports, sql, arguments.rounds, arguments.requests)
-            finally:
-                sql.connection.close()
-                dispatcher.stop()
-                for process in running:
-                    process.stop()
+    with embedded_stack("events") as stack:
+        functions = tuple(get_function(name) for name in FUNCTIONS)
+        running = start_all(functions, stack.environment, stack.log_dir, report_progress)
+        ports = {process.name: process.port for process in running}
+        dispatcher = dispatcher_for(
+            stack.urls.kafka_brokers,
+            functions,
+            {process.name: process.url for process in running},
+            report_progress,
+        )
+        dispatcher.start()
+        sql = Sql(stack.urls.database_url)
+        try:
+            if not dispatcher.wait_until_joined(60):
+                raise RuntimeError("the workers' consumer groups did not join")
+            if wanted("likes"):
+                bench_likes(ports, sql, arguments.likes)
+            if wanted("fanout"):
+                bench_fanout(ports, sql, stack.environment, arguments.rounds)
+            if wanted("feed"):
+                bench_feed(ports, sql, arguments.rounds, arguments.requests)
+        finally:
+            sql.connection.close()
+            dispatcher.stop()
+            for process in running:
+                process.stop()
 
 
 if __name__ == "__main__":

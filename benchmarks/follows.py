@@ -21,14 +21,10 @@ import argparse
 import http.client
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from benchmarks.harness import UNLIMITED, launch_functions, sign_in
+from benchmarks.harness import embedded_stack, launch_functions, sign_in
 from phasma.db.connect import connect
-from phasma.devstack.services import Dependencies
-from phasma.devstack.stack import prepare
 from phasma.pagination import Cursor
 
 VIEWER = {
@@ -110,26 +106,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="phasma-bench-follows-") as directory:
-        state_dir = Path(directory)
-        progress = lambda line: print(f"  {line}", flush=True)  # noqa: E731
-        with Dependencies(state_dir, {}, progress) as dependencies:
-            urls = dependencies.start()
-            environment = {**prepare(urls, state_dir, {}, progress), **UNLIMITED}
-            started = time.perf_counter()
-            seed(urls.database_url, arguments.users)
-            seconds = time.perf_counter() - started
-            print(f"  seeded {arguments.users} users and follows in {seconds:.1f} s")
-            cursor = deep_cursor(urls.database_url, arguments.users // 2)
-            running = launch_functions(
-                ("users", "sessions", "follows"), environment, state_dir / "logs"
-            )
-            try:
-                cookie = sign_in(running["users"].port, running["sessions"].port, VIEWER)
-                measure(running["users"].port, running["follows"].port, cookie, cursor, arguments)
-            finally:
-                for process in running.values():
-                    process.stop()
+    with embedded_stack("follows") as stack:
+        started = time.perf_counter()
+        seed(stack.urls.database_url, arguments.users)
+        seconds = time.perf_counter() - started
+        print(f"  seeded {arguments.users} users and follows in {seconds:.1f} s")
+        cursor = deep_cursor(stack.urls.database_url, arguments.users // 2)
+        running = launch_functions(
+            ("users", "sessions", "follows"), stack.environment, stack.log_dir
+        )
+        try:
+            cookie = sign_in(running["users"].port, running["sessions"].port, VIEWER)
+            measure(running["users"].port, running["follows"].port, cookie, cursor, arguments)
+        finally:
+            for process in running.values():
+                process.stop()
 
 
 def measure(

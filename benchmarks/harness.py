@@ -9,9 +9,11 @@ from __future__ import annotations
 import http.client
 import json
 import statistics
+import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from phasma.devstack.processes import (
     launch,
     wait_until_healthy,
 )
+from phasma.devstack.services import Dependencies, DependencyUrls
+from phasma.devstack.stack import prepare
 
 HELLO_SOURCE = Path(__file__).parent / "hello" / "main.py"
 # The limiter stays on (its Lua script is part of every request's cost); its
@@ -30,6 +34,39 @@ UNLIMITED = {
     for policy in ("STRICT", "TYPEAHEAD", "READ", "MUTATION")
     for field in ("BURST", "RATE")
 }
+
+
+def report_progress(line: str) -> None:
+    """One indented progress line, shown at once."""
+    print(f"  {line}", flush=True)
+
+
+@dataclass
+class Stack:
+    """A benchmark's embedded stack: its directory, its servers and the functions' environment."""
+
+    state_dir: Path
+    urls: DependencyUrls
+    dependencies: Dependencies
+    environment: dict[str, str]  # what `prepare` returns, with UNLIMITED buckets
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+
+@contextmanager
+def embedded_stack(name: str) -> Iterator[Stack]:
+    """A fresh stack in a temporary directory, prepared as `./taskw up` prepares it.
+
+    The four servers stop and the directory goes when the block ends.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"phasma-bench-{name}-") as directory:
+        state_dir = Path(directory)
+        with Dependencies(state_dir, {}, report_progress) as dependencies:
+            urls = dependencies.start()
+            environment = {**prepare(urls, state_dir, {}, report_progress), **UNLIMITED}
+            yield Stack(state_dir, urls, dependencies, environment)
 
 
 @dataclass

@@ -24,17 +24,15 @@ import argparse
 import resource
 import statistics
 import sys
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
+from decimal import Decimal
 
 import psutil
 
+from benchmarks.harness import embedded_stack
 from phasma.cache import ScriptRunner, connect_cache
-from phasma.config import Settings
+from phasma.config import BucketPolicy, Settings
 from phasma.db.pool import Database
-from phasma.devstack.services import Dependencies
-from phasma.devstack.stack import prepare
 from phasma.ratelimit import TOKEN_BUCKET_LUA, RateLimiter
 from phasma.users.models import User
 from phasma.users.queries import USER_COLUMNS, user_by_username
@@ -46,7 +44,8 @@ PROFILE_KEY = f"profile:{USERNAME}"
 BUCKET_AND_PROFILE_LUA = TOKEN_BUCKET_LUA.replace(
     "return {allowed, wait_ms}", "return {allowed, wait_ms, redis.call('GET', KEYS[2])}"
 )
-UNLIMITED = ["1000000000", "1000000000"]
+# Never refuses, so both scripts take the path a served request takes.
+UNLIMITED_BUCKET = BucketPolicy(burst=1_000_000_000, rate=Decimal(1_000_000_000))
 
 Call = Callable[[], object]
 
@@ -93,29 +92,32 @@ def psycopg_target(database_url: str) -> tuple[Call, psutil.Process] | None:
 
 
 def targets(
-    settings: Settings, redis_server: psutil.Process | None
+    settings: Settings, database: Database, redis_server: psutil.Process | None
 ) -> dict[str, tuple[Call, psutil.Process | None]]:
-    database = Database(settings, application_name="round-trips")
     backend_pid = database.read(lambda executor: executor.fetch_value("SELECT pg_backend_pid()"))
     cache = connect_cache(settings)
     assert cache is not None
-    limiter = RateLimiter(cache, fail_open=False, connection_lifetime_seconds=1800)
-    policy = settings.rate_limit_policy("read")
-    profile = database.read(lambda executor: user_by_username(executor, USERNAME, None))
-    assert isinstance(profile, User)
+    lifetime_seconds = settings.cache_conn_lifetime_minutes * 60
+    limiter = RateLimiter(cache, fail_open=False, connection_lifetime_seconds=lifetime_seconds)
+
+    def read_profile() -> User | None:
+        return database.read(lambda executor: user_by_username(executor, USERNAME, None))
+
+    profile = read_profile()
+    assert profile is not None
     cache.set(PROFILE_KEY, profile.model_dump_json(by_alias=True))
-    combined = ScriptRunner(cache, BUCKET_AND_PROFILE_LUA, 1800)
+    combined = ScriptRunner(cache, BUCKET_AND_PROFILE_LUA, lifetime_seconds)
     found: dict[str, tuple[Call, psutil.Process | None]] = {
-        "profile query, pg8000 pool": (
-            lambda: database.read(lambda executor: user_by_username(executor, USERNAME, None)),
-            psutil.Process(backend_pid),
-        ),
+        "profile query, pg8000 pool": (read_profile, psutil.Process(backend_pid)),
         "token bucket": (
-            lambda: limiter.check("read", policy, "ip:198.51.100.7"),
+            lambda: limiter.check("read", UNLIMITED_BUCKET, "ip:198.51.100.7"),
             redis_server,
         ),
         "token bucket + cached profile": (
-            lambda: combined(["ratelimit:read:ip:198.51.100.8", PROFILE_KEY], UNLIMITED),
+            lambda: combined(
+                ["ratelimit:read:ip:198.51.100.8", PROFILE_KEY],
+                [UNLIMITED_BUCKET.burst, str(UNLIMITED_BUCKET.rate)],
+            ),
             redis_server,
         ),
     }
@@ -133,30 +135,29 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     arguments = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="phasma-bench-round-trips-") as directory:
-        state_dir = Path(directory)
-        progress = lambda line: print(f"  {line}", flush=True)  # noqa: E731
-        with Dependencies(state_dir, {}, progress) as dependencies:
-            urls = dependencies.start()
-            prepare(urls, state_dir, {}, progress)
-            settings = Settings(database_url=urls.database_url, cache_url=urls.cache_url)
-            database = Database(settings, application_name="round-trips-seed")
-            with database.transaction() as executor:
-                executor.execute(
-                    "INSERT INTO users (name, username, email, password_hash)"
-                    " VALUES ('Round Trip', :username, 'round-trip@example.com', 'x')",
-                    username=USERNAME,
-                )
-            database.close()
-            redis_server = next(
-                (
-                    psutil.Process(service.process.pid)
-                    for service in dependencies.services
-                    if service.name == "redis" and service.process is not None
-                ),
-                None,
+    with embedded_stack("round-trips") as stack:
+        settings = Settings(database_url=stack.urls.database_url, cache_url=stack.urls.cache_url)
+        # One connection (the pool opens lazily, one at a time here): its backend is the
+        # PostgreSQL process whose CPU the pg8000 figures count.
+        database = Database(settings, application_name="round-trips")
+        with database.transaction() as executor:
+            executor.execute(
+                "INSERT INTO users (name, username, email, password_hash)"
+                " VALUES ('Round Trip', :username, 'round-trip@example.com', 'x')",
+                username=USERNAME,
             )
-            report(targets(settings, redis_server), arguments.calls, arguments.rounds)
+        redis_server = next(
+            (
+                psutil.Process(service.process.pid)
+                for service in stack.dependencies.services
+                if service.name == "redis" and service.process is not None
+            ),
+            None,
+        )
+        try:
+            report(targets(settings, database, redis_server), arguments.calls, arguments.rounds)
+        finally:
+            database.close()
 
 
 def report(found: dict[str, tuple[Call, psutil.Process | None]], calls: int, rounds: int) -> None:

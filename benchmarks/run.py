@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -28,15 +27,20 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.harness import HELLO_SOURCE, UNLIMITED, Target, call, compare_with_hello
+from benchmarks.harness import (
+    HELLO_SOURCE,
+    Target,
+    call,
+    compare_with_hello,
+    embedded_stack,
+    report_progress,
+)
 from phasma.devstack.processes import (
     REPOSITORY_ROOT,
     launch,
     start_all,
     wait_until_healthy,
 )
-from phasma.devstack.services import Dependencies
-from phasma.devstack.stack import prepare
 from phasma.registry import http_functions
 
 
@@ -152,29 +156,24 @@ def main() -> None:
     arguments = parser.parse_args()
     wanted: Callable[[str], bool] = lambda part: arguments.only in (None, part)  # noqa: E731
 
-    with tempfile.TemporaryDirectory(prefix="phasma-bench-") as directory:
-        state_dir = Path(directory)
-        progress = lambda line: print(f"  {line}", flush=True)  # noqa: E731
-        with Dependencies(state_dir, {}, progress) as dependencies:
-            environment = prepare(dependencies.start(), state_dir, {}, progress)
-            environment.update(UNLIMITED)
-            if wanted("startup"):
-                bench_startup(environment, state_dir / "logs", repeats=3)
-            if not (wanted("reads") or wanted("logins")):
-                return
-            running = start_all(http_functions(), environment, state_dir / "logs", progress)
-            hello = launch("hello", HELLO_SOURCE, environment, state_dir / "logs")
-            running.append(hello)
-            wait_until_healthy(hello)
-            try:
-                ports = {p.name: p.port for p in running}
-                if wanted("reads"):
-                    bench_reads(ports, arguments.seconds, arguments.threads, arguments.rounds)
-                if wanted("logins"):
-                    bench_logins(ports["users"], environment, state_dir / "logs", concurrency=50)
-            finally:
-                for process in running:
-                    process.stop()
+    with embedded_stack("foundation") as stack:
+        if wanted("startup"):
+            bench_startup(stack.environment, stack.log_dir, repeats=3)
+        if not (wanted("reads") or wanted("logins")):
+            return
+        running = start_all(http_functions(), stack.environment, stack.log_dir, report_progress)
+        hello = launch("hello", HELLO_SOURCE, stack.environment, stack.log_dir)
+        running.append(hello)
+        wait_until_healthy(hello)
+        try:
+            ports = {p.name: p.port for p in running}
+            if wanted("reads"):
+                bench_reads(ports, arguments.seconds, arguments.threads, arguments.rounds)
+            if wanted("logins"):
+                bench_logins(ports["users"], stack.environment, stack.log_dir, concurrency=50)
+        finally:
+            for process in running:
+                process.stop()
 
 
 if __name__ == "__main__":

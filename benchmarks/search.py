@@ -22,15 +22,11 @@ import argparse
 import http.client
 import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
-from benchmarks.harness import UNLIMITED, launch_functions, sign_in, timed_get
+from benchmarks.harness import embedded_stack, launch_functions, sign_in, timed_get
 from phasma.db.connect import connect
-from phasma.devstack.services import Dependencies
-from phasma.devstack.stack import prepare
 
 VIEWER = {
     "name": "Bench Viewer",
@@ -221,29 +217,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="phasma-bench-search-") as directory:
-        state_dir = Path(directory)
-        progress = lambda line: print(f"  {line}", flush=True)  # noqa: E731
-        with Dependencies(state_dir, {}, progress) as dependencies:
-            urls = dependencies.start()
-            environment = {**prepare(urls, state_dir, {}, progress), **UNLIMITED}
-            environment.pop("MEILI_URL", None)  # the PostgreSQL backend is what is measured
-            started = time.perf_counter()
-            seed(urls.database_url, arguments.users, arguments.posts)
-            seconds = time.perf_counter() - started
-            print(
-                f"  seeded {arguments.users} users and {arguments.posts} posts in {seconds:.1f} s"
-            )
-            running = launch_functions(
-                ("users", "sessions", "search"), environment, state_dir / "logs"
-            )
-            try:
-                cookie = sign_in(running["users"].port, running["sessions"].port, VIEWER)
-                load_before = os.getloadavg()[0]
-                samples = measure(running["search"].port, cookie, arguments.rounds)
-            finally:
-                for process in running.values():
-                    process.stop()
+    with embedded_stack("search") as stack:
+        stack.environment.pop("MEILI_URL", None)  # the PostgreSQL backend is what is measured
+        started = time.perf_counter()
+        seed(stack.urls.database_url, arguments.users, arguments.posts)
+        seconds = time.perf_counter() - started
+        print(f"  seeded {arguments.users} users and {arguments.posts} posts in {seconds:.1f} s")
+        running = launch_functions(
+            ("users", "sessions", "search"), stack.environment, stack.log_dir
+        )
+        try:
+            cookie = sign_in(running["users"].port, running["sessions"].port, VIEWER)
+            load_before = os.getloadavg()[0]
+            samples = measure(running["search"].port, cookie, arguments.rounds)
+        finally:
+            for process in running.values():
+                process.stop()
     print(
         f"\n{arguments.users} users, {arguments.posts} posts; sequential requests, "
         f"{arguments.rounds} rounds of every query"

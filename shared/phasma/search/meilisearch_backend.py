@@ -50,10 +50,10 @@ def engine_failures(key_variable: str | None = None) -> Iterator[None]:
     try:
         yield
     except MeilisearchError as error:
-        raise SearchUnavailable(failure_message(error, key_variable)) from error
+        raise SearchUnavailable(_failure_message(error, key_variable)) from error
 
 
-def failure_message(error: MeilisearchError, key_variable: str | None) -> str:
+def _failure_message(error: MeilisearchError, key_variable: str | None) -> str:
     """What the log says of a failed call: the key's variable when the key was refused."""
     if (
         key_variable is None

@@ -23,6 +23,10 @@ class Limits:
     LOGIN_THROTTLE_IP_LIMIT: Final = 5
     LOGIN_THROTTLE_EMAIL_LIMIT: Final = 50
     LOGIN_THROTTLE_WINDOW_SECONDS: Final = 15 * 60
+    # A trusted device's attempts count on their own counter instead of the email's
+    # (api-2 §A "Device trust"); a stolen device cookie still gets only this many.
+    LOGIN_THROTTLE_DEVICE_LIMIT: Final = 5
+    DEVICE_COOKIE_TTL_SECONDS: Final = 365 * 24 * 3600
     JSON_BODY_MAX_BYTES: Final = 100 * 1024
     NAME_MAX_CHARS: Final = 100
     EMAIL_MAX_CHARS: Final = 255

@@ -45,7 +45,9 @@ class Runtime:
             if self.cache is not None
             else None
         )
-        self.login_throttle = LoginThrottle(self.cache)
+        self.login_throttle = LoginThrottle(
+            self.cache, connection_lifetime_seconds=settings.cache_conn_lifetime_minutes * 60
+        )
         self._blob_store: BlobStore | None = None
         self._blob_store_lock = threading.Lock()
         # Bounds concurrent image decodes in this process (security.md §8). Cheap to build
@@ -97,6 +99,7 @@ class Runtime:
             self.database.close()
         if self.rate_limiter is not None:
             self.rate_limiter.close()
+        self.login_throttle.close()
         if self.cache is not None:
             self.cache.close()
         self.image_decoding.close()

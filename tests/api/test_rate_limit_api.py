@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 
-from phasma.config import BucketPolicy
+from phasma.auth.throttle import LoginThrottle
+from phasma.config import BucketPolicy, Limits
 from phasma.devstack.services import DependencyUrls, free_port
 from phasma.ratelimit import Decision, RateLimiter
 from tests.api.conftest import Api, Database, new_identity
@@ -160,3 +163,77 @@ def test_limiter_connections_are_redialled_after_their_lifetime(cache: redis.Red
     assert all(len(open_now) == 1 for open_now in seen)  # the expired one was closed
     assert len(set.union(*seen)) == 3  # and each call dialled a new one
     limiter.close()
+
+
+# -- the login throttle's script (api-2 §A "Login throttle") ---------------------------
+
+
+@pytest.fixture
+def throttle(cache: redis.Redis) -> Iterator[LoginThrottle]:
+    built = LoginThrottle(cache, connection_lifetime_seconds=60)
+    yield built
+    built.close()
+
+
+def test_concurrent_reservations_never_overrun_the_email_limit(
+    throttle: LoginThrottle, cache: redis.Redis
+) -> None:
+    email = f"target-{time.monotonic_ns()}@example.com"
+    attempts = Limits.LOGIN_THROTTLE_EMAIL_LIMIT * 2
+    start = threading.Barrier(attempts)
+
+    def reserve(index: int) -> bool:
+        start.wait()
+        return throttle.reserve(f"198.51.100.{index}", email).taken
+
+    with ThreadPoolExecutor(attempts) as pool:
+        taken = list(pool.map(reserve, range(attempts)))
+    assert taken.count(True) == Limits.LOGIN_THROTTLE_EMAIL_LIMIT
+    assert cache.get(f"login:email:{email}") == str(Limits.LOGIN_THROTTLE_EMAIL_LIMIT)
+    refused = throttle.reserve("198.51.100.250", email)
+    assert (refused.taken, refused.blocked) == (False, "email")
+    assert 0 < refused.retry_after_seconds <= Limits.LOGIN_THROTTLE_WINDOW_SECONDS
+    # A refused attempt took nothing from the address either.
+    assert cache.get("login:ip:198.51.100.250") is None
+
+
+def test_settling_a_reservation(throttle: LoginThrottle, cache: redis.Redis) -> None:
+    address, email = f"test-{time.monotonic_ns()}", f"settle-{time.monotonic_ns()}@example.com"
+    first = throttle.reserve(address, email)
+    second = throttle.reserve(address, email)
+    assert first.taken and second.taken
+    throttle.cancel(first)  # no verdict: both counters given back
+    assert cache.mget(f"login:ip:{address}", f"login:email:{email}") == ["1", "1"]
+    throttle.succeeded(second)  # the address gives back this attempt, the email is forgotten
+    assert cache.mget(f"login:ip:{address}", f"login:email:{email}") == [None, None]
+
+
+def test_a_trusted_device_counts_on_its_own_counter(
+    throttle: LoginThrottle, cache: redis.Redis
+) -> None:
+    email, device = f"owner-{time.monotonic_ns()}@example.com", f"dev{time.monotonic_ns()}"
+    cache.set(f"login:email:{email}", Limits.LOGIN_THROTTLE_EMAIL_LIMIT, ex=60)
+    assert throttle.reserve("203.0.113.1", email).blocked == "email"
+    for index in range(Limits.LOGIN_THROTTLE_DEVICE_LIMIT):
+        assert throttle.reserve(f"203.0.113.{index + 2}", email, device=device).taken
+    assert throttle.reserve("203.0.113.99", email, device=device).blocked == "device"
+    assert cache.get(f"login:email:{email}") == str(Limits.LOGIN_THROTTLE_EMAIL_LIMIT)
+
+
+def test_a_counter_without_an_expiry_gets_a_window(
+    throttle: LoginThrottle, cache: redis.Redis
+) -> None:
+    address = f"stuck-{time.monotonic_ns()}"
+    cache.set(f"login:ip:{address}", Limits.LOGIN_THROTTLE_IP_LIMIT)  # no TTL
+    assert throttle.reserve(address, "someone@example.com").blocked == "ip"
+    assert 0 < cache.ttl(f"login:ip:{address}") <= Limits.LOGIN_THROTTLE_WINDOW_SECONDS
+
+
+def test_the_login_throttle_fails_open_when_the_cache_is_down() -> None:
+    down = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_timeout=1)
+    throttle = LoginThrottle(down, connection_lifetime_seconds=60)
+    reservation = throttle.reserve("192.0.2.1", "anyone@example.com")
+    assert (reservation.taken, reservation.blocked) == (False, None)
+    throttle.succeeded(reservation)  # logged, never raised
+    throttle.cancel(reservation)
+    throttle.close()

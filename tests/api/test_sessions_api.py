@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import threading
 import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 from argon2 import PasswordHasher, Type
 
 from phasma.auth.tokens import token_key
+from phasma.config import Limits
+from phasma.devstack.services import DependencyUrls
 from tests.api.conftest import Account, Api, ApiStack, Database, direct, new_identity
+
+
+@pytest.fixture
+def cache(dependencies: DependencyUrls) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(dependencies.cache_url, decode_responses=True)
+    yield client
+    client.close()
 
 
 def login(client: Api, account: Account, password: str | None = None):
@@ -44,7 +58,9 @@ def test_login_over_https_behind_the_proxy_sets_secure(
         headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.10"},
     )
     assert response.status_code == 201
-    assert "Secure" in response.headers["Set-Cookie"]
+    cookies = response.headers.getlist("Set-Cookie")
+    assert [cookie.split("=", 1)[0] for cookie in cookies] == ["session", "device"]
+    assert all("Secure" in cookie for cookie in cookies)
 
 
 def test_login_normalises_the_email(api: Api, account: Account) -> None:
@@ -81,17 +97,107 @@ def test_throttle_blocks_an_ip_after_five_failures_even_with_the_right_password(
     assert blocked.status_code == 429
     assert blocked.json() == login(Api(api_stack.base_url), account, "nope").json()
     assert "retry-after" not in blocked.headers
-    # Another address is not blocked; its success resets its own counters.
+    # Another address is not blocked by this one's failures.
     assert login(Api(api_stack.base_url), account).status_code == 201
 
 
-def test_successful_login_resets_the_failure_counters(api: Api, account: Account) -> None:
-    for _ in range(4):
-        login(api, account, "wrong password")
-    assert login(api, account).status_code == 201
+def _address_key(client: Api) -> str:
+    return f"login:ip:{ipaddress.ip_address(client.ip)}"
+
+
+def test_an_own_login_clears_the_email_counter_but_not_the_address_failures(
+    api: Api, account: Account, cache: redis.Redis
+) -> None:
+    # The attack: four guesses, then one's own successful login to reset the counter.
     for _ in range(4):
         assert login(api, account, "wrong password").status_code == 401
     assert login(api, account).status_code == 201
+    assert cache.get(f"login:email:{account.email}") is None
+    assert cache.get(_address_key(api)) == "4"  # the success gave back only itself
+    assert login(api, account, "wrong password").status_code == 401
+    assert login(api, account).status_code == 429
+    assert 800 < cache.ttl(_address_key(api)) <= 900  # the window of the first failure
+
+
+def test_concurrent_wrong_logins_count_at_most_the_limit(
+    account: Account, api_stack: ApiStack
+) -> None:
+    attempts = 20
+    clients = [Api(api_stack.base_url) for _ in range(attempts)]
+    for client in clients:  # one attacker: one address
+        client.http.headers["X-Forwarded-For"] = clients[0].ip
+    start = threading.Barrier(attempts)
+
+    def attempt(client: Api) -> int:
+        start.wait()
+        return login(client, account, "wrong password").status_code
+
+    with ThreadPoolExecutor(attempts) as pool:
+        statuses = list(pool.map(attempt, clients))
+    # Each attempt took its place before the slow verify: exactly the limit got through.
+    assert statuses.count(401) == Limits.LOGIN_THROTTLE_IP_LIMIT
+    assert statuses.count(429) == attempts - Limits.LOGIN_THROTTLE_IP_LIMIT
+
+
+def test_login_sets_a_signed_device_cookie(api: Api, account: Account) -> None:
+    response = login(api, account)
+    device = next(
+        header
+        for header in response.raw.headers.getlist("Set-Cookie")
+        if header.startswith("device=")
+    )
+    value = re.match(r"device=([^;]*);", device).group(1)
+    user_id = api.get("/users/me").json()["id"]
+    assert value.startswith(f"{user_id}.")
+    assert account.password not in value and account.email not in value
+    for attribute in ("HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=31536000"):
+        assert attribute in device
+    assert "Secure" not in device  # plain HTTP
+
+
+def _lock_the_email(api_stack: ApiStack, account: Account) -> None:
+    """Strangers, each from their own address, fail against the email up to its limit."""
+    strangers = [Api(api_stack.base_url) for _ in range(Limits.LOGIN_THROTTLE_EMAIL_LIMIT)]
+    with ThreadPoolExecutor(10) as pool:
+        statuses = list(
+            pool.map(lambda client: login(client, account, "guess").status_code, strangers)
+        )
+    assert statuses == [401] * Limits.LOGIN_THROTTLE_EMAIL_LIMIT
+
+
+def test_the_owner_on_a_known_device_survives_a_lockout(
+    account: Account, make_account, api_stack: ApiStack
+) -> None:
+    owner = account.client  # logged in once, so this browser holds a device cookie
+    device = owner.http.cookies.get("device")
+    assert device
+    _lock_the_email(api_stack, account)
+    # Without the device cookie even the right password is refused ...
+    assert login(Api(api_stack.base_url), account).status_code == 429
+    # ... with someone else's valid device cookie, or a forged one, as well.
+    attacker = make_account().client
+    assert login(attacker, account).status_code == 429
+    forged = Api(api_stack.base_url)
+    forged.http.cookies.set("device", device[:-4] + "AAAA")
+    assert login(forged, account).status_code == 429
+    # The owner's own device logs in, and that success clears the email counter.
+    assert login(owner, account).status_code == 201
+    assert login(Api(api_stack.base_url), account).status_code == 201
+
+
+def test_a_known_device_counts_its_own_failures(
+    account: Account, api_stack: ApiStack, cache: redis.Redis
+) -> None:
+    device = account.client.http.cookies.get("device")
+    device_id = device.split(".")[2]
+    _lock_the_email(api_stack, account)
+    # A stolen device cookie, tried from many addresses, gets its own limit of guesses.
+    thieves = [Api(api_stack.base_url) for _ in range(Limits.LOGIN_THROTTLE_DEVICE_LIMIT + 1)]
+    for thief in thieves:
+        thief.http.cookies.set("device", device)
+    statuses = [login(thief, account, "guess").status_code for thief in thieves]
+    assert statuses == [401] * Limits.LOGIN_THROTTLE_DEVICE_LIMIT + [429]
+    assert cache.get(f"login:device:{device_id}") == str(Limits.LOGIN_THROTTLE_DEVICE_LIMIT)
 
 
 def test_login_rehashes_weaker_hashes(api: Api, account: Account, database: Database) -> None:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import ipaddress
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
-from tests.api.conftest import Account, Api, Database, new_identity
+import pytest
+import redis
+
+from phasma.config import Limits
+from phasma.devstack.services import DependencyUrls
+from tests.api.conftest import Account, Api, ApiStack, Database, new_identity
 
 WRITES = ("users", "outbox", "sessions", "audit_log")
 
@@ -223,7 +230,9 @@ def test_profile_update_to_taken_or_reserved_username_is_a_conflict(
     for username in (other.username, "search"):
         response = account.client.put("/users/me", json=profile(account, username=username))
         assert response.status_code == 409
-    taken_email = account.client.put("/users/me", json=profile(account, email=other.email))
+    taken_email = account.client.put(
+        "/users/me", json=profile(account, email=other.email, oldPassword=account.password)
+    )
     assert taken_email.status_code == 409
     assert database.counts(*WRITES) == before
 
@@ -278,3 +287,106 @@ def test_password_change_rejects_bad_input_and_writes_nothing(
         "SELECT password_hash FROM users WHERE username = :u", u=account.username
     )
     assert after == stored
+
+
+# -- re-authentication (api-2 §A) ------------------------------------------------------
+
+
+@pytest.fixture
+def cache(dependencies: DependencyUrls) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(dependencies.cache_url, decode_responses=True)
+    yield client
+    client.close()
+
+
+def _account_row(database: Database, account: Account) -> list[list[object]]:
+    return database.rows(
+        "SELECT username, email, password_hash FROM users WHERE username = :u",
+        u=account.username,
+    )
+
+
+@pytest.mark.parametrize(
+    ("old_password", "message"),
+    [
+        (None, "oldPassword (the current password) is required to change the email"),
+        ("", "oldPassword (the current password) is required to change the email"),
+        ("wrong password", "current password is incorrect"),
+    ],
+)
+def test_email_change_without_the_current_password_is_refused(
+    account: Account, database: Database, old_password: str | None, message: str
+) -> None:
+    # A stolen session cookie alone must not be able to move the account's email.
+    body = profile(account, email=f"taken.over.{account.username}@example.com")
+    if old_password is not None:
+        body["oldPassword"] = old_password
+    row = _account_row(database, account)
+    before = database.counts(*WRITES)
+    response = account.client.put("/users/me", json=body)
+    assert response.status_code == 400
+    assert response.json() == {"message": message}
+    assert database.counts(*WRITES) == before
+    assert _account_row(database, account) == row
+
+
+def test_email_change_with_the_current_password(account: Account, database: Database) -> None:
+    new_email = f"moved.{account.username}@example.com"
+    body = profile(account, email=new_email.upper(), oldPassword=account.password)
+    assert account.client.put("/users/me", json=body).status_code == 204
+    assert account.client.get("/users/me").json()["email"] == new_email
+    login = {"email": new_email, "password": account.password}
+    assert Api(account.client.base_url).post("/sessions", json=login).status_code == 201
+
+
+def test_old_password_guessing_is_throttled_like_logins(
+    account: Account, api_stack: ApiStack, database: Database, cache: redis.Redis
+) -> None:
+    # A stolen session cookie (without the owner's device cookie) guessing the password.
+    client = Api(api_stack.base_url)
+    client.http.cookies.set("session", account.client.session_token)
+    guesses = [
+        {"oldPassword": "guess one", "password": "a new password"},
+        profile(account, email=f"other.{account.username}@example.com", oldPassword="guess two"),
+    ]
+    for attempt in range(Limits.LOGIN_THROTTLE_IP_LIMIT):
+        response = client.put("/users/me", json=guesses[attempt % 2])
+        assert response.status_code == 400
+        assert response.json() == {"message": "current password is incorrect"}
+    assert cache.get(f"login:email:{account.email}") == str(Limits.LOGIN_THROTTLE_IP_LIMIT)
+    row = _account_row(database, account)
+    before = database.counts(*WRITES)
+    for body in (
+        {"oldPassword": account.password, "password": "a new password"},  # even the right one
+        {**guesses[1], "oldPassword": account.password},
+    ):
+        blocked = client.put("/users/me", json=body)
+        assert blocked.status_code == 429
+        assert blocked.json() == {"message": "Too many password attempts; try again later"}
+        assert 1 <= int(blocked.headers["Retry-After"]) <= Limits.LOGIN_THROTTLE_WINDOW_SECONDS
+    # The same counters as logins: this address cannot log in either.
+    login = {"email": account.email, "password": account.password}
+    assert client.post("/sessions", json=login).status_code == 429
+    assert database.counts(*WRITES) == before
+    assert _account_row(database, account) == row
+    # A profile change that needs no password is not throttled.
+    assert client.put("/users/me", json=profile(account, bio="still here")).status_code == 204
+    ip = ipaddress.ip_address(client.ip)
+    assert cache.get(f"login:ip:{ip}") == str(Limits.LOGIN_THROTTLE_IP_LIMIT)
+
+
+def test_the_owner_on_a_known_device_can_change_the_password_during_a_lockout(
+    account: Account, api_stack: ApiStack
+) -> None:
+    strangers = [Api(api_stack.base_url) for _ in range(Limits.LOGIN_THROTTLE_EMAIL_LIMIT)]
+    login = {"email": account.email, "password": "guess"}
+    with ThreadPoolExecutor(10) as pool:
+        statuses = set(pool.map(lambda c: c.post("/sessions", json=login).status_code, strangers))
+    assert statuses == {401}
+    body = {"oldPassword": account.password, "password": "a new password"}
+    # The same request without this browser's device cookie is refused ...
+    cookieless = Api(api_stack.base_url)
+    cookieless.http.cookies.set("session", account.client.session_token)
+    assert cookieless.put("/users/me", json=body).status_code == 429
+    # ... and with it, the owner is never locked out by strangers.
+    assert account.client.put("/users/me", json=body).status_code == 204

@@ -1,10 +1,20 @@
-"""Logging in (security.md §3 "Login order") and the session writes around it."""
+"""Logging in (security.md §3 "Login order", api-2 §A) and the session writes around it.
+
+Order: normalise email → (a signed device cookie: credential lookup) → throttle
+reservation → credential lookup → verify (decoy if no account) → failure: the
+reservation stays, `401` → success: settle the throttle, rehash check, create the
+session, `201` with the session and device cookies.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
 from phasma.auth.tokens import new_token, token_key
+from phasma.http.cookies import DeviceCookie
 from phasma.http.errors import TooManyRequests, Unauthorized
 from phasma.runtime import Runtime
 from phasma.sessions import queries
@@ -16,16 +26,42 @@ log = logging.getLogger(__name__)
 BAD_CREDENTIALS = "Invalid email or password"
 
 
-def log_in(runtime: Runtime, email: str, password: str, client_ip: str) -> tuple[str, str]:
-    """Check credentials and open a session; returns (username, raw token)."""
+@dataclass(frozen=True)
+class LoggedIn:
+    """A login that succeeded: who, and the new session's raw token."""
+
+    username: str
+    user_public_id: UUID
+    token: str
+
+
+def log_in(
+    runtime: Runtime, email: str, password: str, client_ip: str, device: DeviceCookie | None
+) -> LoggedIn:
+    """Check credentials through the throttle and open a session."""
     throttle = runtime.login_throttle
-    if throttle.blocked(client_ip, email):
+    account: dict[str, Any] | None = None
+    trusted_device: str | None = None
+    if device is not None:
+        # Only a device cookie with our signature costs a read before the throttle: it
+        # must name this email's account to count on its own counter (api-2 §A).
+        account = runtime.db.read(lambda executor: credentials_by_email(executor, email))
+        if account is not None and account["public_id"] == device.user_id:
+            trusted_device = device.device_id
+    reservation = throttle.reserve(client_ip, email, device=trusted_device)
+    if reservation.blocked:
         raise TooManyRequests(BAD_CREDENTIALS)
-    account = runtime.db.read(lambda executor: credentials_by_email(executor, email))
-    stored_hash = account["password_hash"] if account else None
-    if not runtime.passwords.verify(stored_hash, password) or account is None:
-        throttle.record_failure(client_ip, email)
-        raise Unauthorized(BAD_CREDENTIALS)
+    try:
+        if device is None:
+            account = runtime.db.read(lambda executor: credentials_by_email(executor, email))
+        stored_hash = account["password_hash"] if account else None
+        verified = runtime.passwords.verify(stored_hash, password) and account is not None
+    except Exception:
+        throttle.cancel(reservation)  # no verdict: the attempt learnt nothing
+        raise
+    if not verified or account is None:
+        raise Unauthorized(BAD_CREDENTIALS)  # the reservation stays: it is the failure
+    throttle.succeeded(reservation)
     if runtime.passwords.needs_rehash(stored_hash or ""):
         _rehash(runtime, account["id"], password)
     token = new_token()
@@ -34,8 +70,7 @@ def log_in(runtime: Runtime, email: str, password: str, client_ip: str) -> tuple
         queries.create_session(
             executor, account["id"], key, runtime.settings.session_absolute_ttl_seconds
         )
-    throttle.reset(client_ip, email)
-    return account["username"], token
+    return LoggedIn(account["username"], account["public_id"], token)
 
 
 def _rehash(runtime: Runtime, user_id: int, password: str) -> None:

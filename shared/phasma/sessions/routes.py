@@ -6,7 +6,15 @@ from werkzeug import Response
 
 from phasma.auth.tokens import is_well_formed, token_key
 from phasma.http.context import RequestContext
-from phasma.http.cookies import COOKIE_NAME, clear_session_cookie, set_session_cookie
+from phasma.http.cookies import (
+    COOKIE_NAME,
+    DEVICE_COOKIE_NAME,
+    clear_session_cookie,
+    new_device_cookie,
+    read_device_cookie,
+    set_device_cookie,
+    set_session_cookie,
+)
 from phasma.http.errors import BadRequest, Conflict, NotFound
 from phasma.http.responses import json_response, no_content
 from phasma.sessions import actions, queries
@@ -14,14 +22,22 @@ from phasma.sessions.models import LoginBody, Session, SessionList
 
 
 def log_in(context: RequestContext) -> Response:
-    """`POST /sessions`: verify the credentials, set the session cookie."""
+    """`POST /sessions`: verify the credentials, set the session and device cookies.
+
+    The only cookie read here is `device` (never `session`): a public route.
+    """
     body = context.body(LoginBody)
     email = body.email.strip().lower()
     if not email or not body.password:
         raise BadRequest("email and password are required")
-    username, token = actions.log_in(context.runtime, email, body.password, context.client_ip)
-    response = json_response({"username": username}, 201)
-    set_session_cookie(response, token, secure=context.secure)
+    secret = context.runtime.settings.session_hash_secret or ""
+    device = read_device_cookie(context.request.cookies.get(DEVICE_COOKIE_NAME), secret)
+    logged_in = actions.log_in(context.runtime, email, body.password, context.client_ip, device)
+    response = json_response({"username": logged_in.username}, 201)
+    set_session_cookie(response, logged_in.token, secure=context.secure)
+    # A fresh device cookie on every login: this browser is now a known device.
+    device_cookie = new_device_cookie(logged_in.user_public_id, secret)
+    set_device_cookie(response, device_cookie, secure=context.secure)
     return response
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from phasma.auth.passwords import PasswordHashing
 from phasma.config import Limits
 from phasma.db.pool import Database, violated_constraint
 from phasma.events.catalogue import UserCreated, UserUpdated
 from phasma.events.outbox import record_event
-from phasma.http.errors import BadRequest, Conflict, NotFound
+from phasma.http.cookies import DeviceCookie
+from phasma.http.errors import BadRequest, Conflict, NotFound, TooManyRequests
 from phasma.sessions.queries import Viewer, delete_other_sessions
 from phasma.uploads import queries as upload_queries
 from phasma.users import queries
@@ -20,10 +21,16 @@ from phasma.users.models import ProfileFields
 
 if TYPE_CHECKING:
     from phasma.blobs import BlobStore
+    from phasma.runtime import Runtime
 
 SOURCE = "users"
 
 log = logging.getLogger(__name__)
+
+WRONG_PASSWORD = "current password is incorrect"
+EMAIL_NEEDS_PASSWORD = "oldPassword (the current password) is required to change the email"
+TOO_MANY_PASSWORD_ATTEMPTS = "Too many password attempts; try again later"
+CHANGED_CONCURRENTLY = "the password was changed concurrently; try again"
 
 
 def _check_reserved(username: str) -> None:
@@ -81,14 +88,29 @@ def register(
 
 
 def update_profile(
-    database: Database, viewer: Viewer, fields: ProfileFields, avatar: str | None, bio: str | None
+    database: Database,
+    viewer: Viewer,
+    fields: ProfileFields,
+    avatar: str | None,
+    bio: str | None,
+    verified_hash: str | None,
 ) -> str | None:
-    """Replace the profile; returns the previous avatar when it changed (its blob may go)."""
+    """Replace the profile; returns the previous avatar when it changed (its blob may go).
+
+    `verified_hash` is the stored hash the caller's `oldPassword` was verified against,
+    or None when none was: the email can change only with it.
+    """
     _check_reserved(fields.username)
     with _unique_fields_as_conflict(), database.transaction() as executor:
         current = queries.lock_user(executor, viewer.user_id)
         if current is None:
             raise NotFound()
+        # Checked again under the row lock, against what the caller verified.
+        if fields.email != current["email"]:
+            if verified_hash is None:
+                raise BadRequest(EMAIL_NEEDS_PASSWORD)
+            if verified_hash != current["password_hash"]:
+                raise Conflict(CHANGED_CONCURRENTLY)
         if avatar is not None and avatar != current["avatar"]:
             acceptable = (
                 queries.avatar_is_own_post(executor, viewer.user_id, avatar)
@@ -131,19 +153,45 @@ def update_profile(
     return previous_avatar if previous_avatar != avatar else None
 
 
+def verify_current_password(
+    runtime: Runtime,
+    account: dict[str, Any],
+    password: str,
+    client_ip: str,
+    device: DeviceCookie | None,
+) -> str:
+    """Re-authentication (api-2 §A): `password` checked through the login throttle of the
+    account's email, exactly like a login. Returns the verified stored hash."""
+    throttle = runtime.login_throttle
+    trusted_device = (
+        device.device_id if device is not None and device.user_id == account["public_id"] else None
+    )
+    reservation = throttle.reserve(client_ip, account["email"], device=trusted_device)
+    if reservation.blocked:
+        raise TooManyRequests(
+            TOO_MANY_PASSWORD_ATTEMPTS,
+            headers={"Retry-After": str(reservation.retry_after_seconds)},
+        )
+    stored_hash: str = account["password_hash"]
+    try:
+        correct = runtime.passwords.verify(stored_hash, password)
+    except Exception:
+        throttle.cancel(reservation)  # no verdict: the attempt learnt nothing
+        raise
+    if not correct:
+        raise BadRequest(WRONG_PASSWORD)  # the reservation stays: a failed login
+    throttle.succeeded(reservation)
+    return stored_hash
+
+
 def change_password(
     database: Database,
     passwords: PasswordHashing,
     viewer: Viewer,
-    old_password: str,
+    verified_hash: str,
     new_password: str,
 ) -> None:
-    """Verify the current password, store the new hash, end every other session."""
-    stored_hash = database.read(lambda executor: queries.password_hash(executor, viewer.user_id))
-    if stored_hash is None:
-        raise NotFound()
-    if not passwords.verify(stored_hash, old_password):
-        raise BadRequest("current password is incorrect")
+    """Store the new hash (the current password was verified), end every other session."""
     new_hash = passwords.hash(new_password)
     with database.transaction() as executor:
         # Matching the hash we verified keeps a concurrent change from being overwritten.
@@ -154,10 +202,10 @@ def change_password(
             """,
             new_hash=new_hash,
             user_id=viewer.user_id,
-            old=stored_hash,
+            old=verified_hash,
         )
         if not changed:
-            raise Conflict("the password was changed concurrently; try again")
+            raise Conflict(CHANGED_CONCURRENTLY)
         delete_other_sessions(executor, viewer.user_id, viewer.session_key)
         queries.write_audit(executor, viewer.user_id, "password_changed")
 

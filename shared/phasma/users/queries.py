@@ -85,21 +85,27 @@ def suggested_users(executor: Executor, viewer_id: int) -> list[User]:
     return [to_user(row, viewer_id) for row in rows]
 
 
+CREDENTIAL_COLUMNS = "id, public_id, username, email, password_hash"
+
+
 def credentials_by_email(executor: Executor, email: str) -> dict[str, Any] | None:
     return executor.fetch_one(
-        "SELECT id, username, password_hash FROM users WHERE email = :email", email=email
+        f"SELECT {CREDENTIAL_COLUMNS} FROM users WHERE email = :email", email=email
     )
 
 
-def password_hash(executor: Executor, user_id: int) -> str | None:
-    return executor.fetch_value(
-        "SELECT password_hash FROM users WHERE id = :user_id", user_id=user_id
+def credentials_by_id(executor: Executor, user_id: int) -> dict[str, Any] | None:
+    return executor.fetch_one(
+        f"SELECT {CREDENTIAL_COLUMNS} FROM users WHERE id = :user_id", user_id=user_id
     )
 
 
 def lock_user(executor: Executor, user_id: int) -> dict[str, Any] | None:
     return executor.fetch_one(
-        "SELECT id, public_id, username, avatar FROM users WHERE id = :user_id FOR UPDATE",
+        """
+        SELECT id, public_id, username, email, avatar, password_hash FROM users
+        WHERE id = :user_id FOR UPDATE
+        """,
         user_id=user_id,
     )
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from werkzeug import Response
 
 from phasma.config import Limits
 from phasma.http.context import RequestContext
+from phasma.http.cookies import DEVICE_COOKIE_NAME, read_device_cookie
 from phasma.http.errors import BadRequest, NotFound
 from phasma.http.responses import json_response, no_content
 from phasma.users import actions, queries
@@ -40,28 +43,58 @@ def get_me(context: RequestContext) -> Response:
 
 
 def update_me(context: RequestContext) -> Response:
-    """`PUT /users/me`: change the password when `password` is set, else replace the profile."""
+    """`PUT /users/me`: change the password when `password` is set, else replace the profile.
+
+    `oldPassword`, needed for a password or an email change, is checked through the
+    login throttle of the account's email (api-2 §A "Re-authentication").
+    """
     body = context.body(UpdateMeBody)
     runtime = context.runtime
+    viewer = context.signed_in
     if body.password:
         if not body.old_password:
             raise BadRequest("oldPassword is required")
         validate_new_password(body.password)
-        actions.change_password(
-            runtime.db, runtime.passwords, context.signed_in, body.old_password, body.password
-        )
+        account = _credentials(context)
+        verified_hash = _reauthenticate(context, account, body.old_password)
+        actions.change_password(runtime.db, runtime.passwords, viewer, verified_hash, body.password)
         return no_content()
     fields = ProfileFields(body.name, body.username, body.email)
     fields.validate()
     bio = body.bio.strip()
     if len(bio) > Limits.BIO_MAX_CHARS:
         raise BadRequest(f"bio must be at most {Limits.BIO_MAX_CHARS} characters")
+    account = _credentials(context)
+    verified: str | None = None
+    if fields.email != account["email"]:
+        # A stolen session alone must not be enough to take the account over.
+        if not body.old_password:
+            raise BadRequest(actions.EMAIL_NEEDS_PASSWORD)
+        verified = _reauthenticate(context, account, body.old_password)
     replaced_avatar = actions.update_profile(
-        runtime.db, context.signed_in, fields, body.avatar.strip() or None, bio or None
+        runtime.db, viewer, fields, body.avatar.strip() or None, bio or None, verified
     )
     if replaced_avatar is not None:
         actions.delete_replaced_avatar(runtime.db, runtime.blob_store, replaced_avatar)
     return no_content()
+
+
+def _credentials(context: RequestContext) -> dict[str, Any]:
+    viewer = context.signed_in
+    account = context.runtime.db.read(
+        lambda executor: queries.credentials_by_id(executor, viewer.user_id)
+    )
+    if account is None:
+        raise NotFound()
+    return account
+
+
+def _reauthenticate(context: RequestContext, account: dict[str, Any], password: str) -> str:
+    secret = context.runtime.settings.session_hash_secret or ""
+    device = read_device_cookie(context.request.cookies.get(DEVICE_COOKIE_NAME), secret)
+    return actions.verify_current_password(
+        context.runtime, account, password, context.client_ip, device
+    )
 
 
 def get_user(context: RequestContext) -> Response:

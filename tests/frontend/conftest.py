@@ -72,8 +72,11 @@ class Visitor:
     def __init__(self, frontend: Frontend) -> None:
         self.frontend = frontend
         self.client = Client(frontend.wsgi_app)
+        # Each browser has its own address, so login-throttle counters stay apart.
+        self.address = f"2001:db8:f::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
 
     def get(self, path: str, **kwargs: Any) -> TestResponse:
+        kwargs.setdefault("environ_base", self._environ())
         return self.client.get(path, base_url=ORIGIN, **kwargs)
 
     def post(
@@ -87,7 +90,11 @@ class Visitor:
         sent = dict(headers or {})
         if origin is not None:
             sent.setdefault("Origin", origin)
+        kwargs.setdefault("environ_base", self._environ())
         return self.client.post(path, base_url=ORIGIN, headers=sent, **kwargs)
+
+    def _environ(self) -> dict[str, str]:
+        return {"REMOTE_ADDR": self.address}
 
     def fetch(self, path: str, **kwargs: Any) -> TestResponse:
         """A script's same-origin POST that wants JSON back."""

@@ -5,19 +5,34 @@ from __future__ import annotations
 
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from werkzeug.test import TestResponse
 
-from tests.api.conftest import Database
+from phasma.config import Limits
+from tests.api.conftest import Api, Database
 from tests.api.sample_images import photo_jpeg
-from tests.frontend.conftest import Member, Visitor, alert_of, identity, text_of
+from tests.frontend.conftest import (
+    Member,
+    SiteStack,
+    Visitor,
+    alert_of,
+    identity,
+    text_of,
+)
 
 SESSION_ATTRIBUTES = ("HttpOnly", "Secure", "SameSite=Strict", "Path=/", "Max-Age=604800")
 
 
 def session_cookie(response: TestResponse) -> str:
     return next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+
+
+def device_cookie(response: TestResponse) -> str | None:
+    return next(
+        (h for h in response.headers.getlist("Set-Cookie") if h.startswith("device=")), None
+    )
 
 
 # -- register --------------------------------------------------------------------------
@@ -149,6 +164,37 @@ def test_logout_deletes_the_session_and_the_cookie(member: Member, database: Dat
     assert member.visitor.get("/feed").headers["Location"] == "/login"
 
 
+def _lock_the_email(site_stack: SiteStack, email: str) -> None:
+    """Strangers, each from their own address, fail against the email up to its limit."""
+    strangers = [Api(site_stack.api_url) for _ in range(Limits.LOGIN_THROTTLE_EMAIL_LIMIT)]
+    body = {"email": email, "password": "a guess"}
+    with ThreadPoolExecutor(10) as pool:
+        statuses = set(pool.map(lambda c: c.post("/sessions", json=body).status_code, strangers))
+    assert statuses == {401}
+
+
+def test_the_device_cookie_reaches_the_browser_and_keeps_the_owner_in(
+    member: Member, visitor: Visitor, site_stack: SiteStack
+) -> None:
+    login = {"email": member.email, "password": member.password}
+    signed_in = member.visitor.post("/login", data=login)
+    assert signed_in.status_code == 303
+    cookie = device_cookie(signed_in)
+    assert cookie is not None and re.match(r"device=[0-9a-f-]{36}\.[0-9]+\.", cookie)
+    for attribute in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/", "Max-Age=31536000"):
+        assert attribute in cookie
+    assert member.visitor.post("/logout").status_code == 303  # the device cookie stays
+    _lock_the_email(site_stack, member.email)
+    # A browser that never signed in here is refused even with the right password ...
+    refused = visitor.post("/login", data=login)
+    assert refused.status_code == 429
+    assert alert_of(refused) == "Too many requests. Please try again later."
+    # ... while the owner's browser sends its device cookie back through the form.
+    again = member.visitor.post("/login", data=login)
+    assert (again.status_code, again.headers["Location"]) == (303, "/feed")
+    assert member.visitor.get("/settings").status_code == 200
+
+
 # -- settings --------------------------------------------------------------------------
 
 
@@ -206,6 +252,49 @@ def test_profile_with_a_new_avatar_then_without(member: Member, database: Databa
     removed = member.visitor.post("/settings/profile", data={**data, "remove_avatar": "1"})
     assert removed.status_code == 303
     assert database.value("SELECT avatar FROM users WHERE username = :u", u=member.username) is None
+
+
+@pytest.mark.parametrize(
+    ("password", "status", "message"),
+    [
+        ("", 400, "Enter your current password to change your email."),
+        ("not my password", 400, "Current password is incorrect."),
+    ],
+)
+def test_changing_the_email_asks_for_the_current_password(
+    member: Member, database: Database, password: str, status: int, message: str
+) -> None:
+    data = {
+        "name": member.name,
+        "username": member.username,
+        "email": f"elsewhere.{member.username}@example.com",
+        "current_password": password,
+    }
+    before = database.rows("SELECT name, username, email, bio, avatar FROM users")
+    response = member.visitor.post("/settings/profile", data=data)
+    assert response.status_code == status
+    assert alert_of(response) == message
+    assert 'name="current_password"' in response.get_data(as_text=True)
+    assert database.rows("SELECT name, username, email, bio, avatar FROM users") == before
+
+
+def test_changing_the_email_with_the_current_password(member: Member, database: Database) -> None:
+    new_email = f"moved.{member.username}@example.com"
+    page = member.visitor.get("/settings/profile")
+    assert "Needed only to change your email." in text_of(page)
+    data = {
+        "name": member.name,
+        "username": member.username,
+        "email": new_email,
+        "current_password": member.password,
+    }
+    response = member.visitor.post("/settings/profile", data=data)
+    assert (response.status_code, response.headers["Location"]) == (303, "/settings")
+    stored = database.value("SELECT email FROM users WHERE username = :u", u=member.username)
+    assert stored == new_email
+    # Without an email change no password is asked for.
+    data = {**data, "current_password": "", "bio": "unchanged email"}
+    assert member.visitor.post("/settings/profile", data=data).status_code == 303
 
 
 @pytest.mark.parametrize(
@@ -269,3 +358,18 @@ def test_sessions_page_and_revoking(member: Member, visitor: Visitor, database: 
     revoked = member.visitor.post(f"/settings/sessions/{remote}/revoke")
     assert (revoked.status_code, revoked.headers["Location"]) == (303, "/settings/sessions")
     assert other.get("/feed").headers["Location"] == "/login"
+
+
+def test_password_guesses_on_the_settings_form_are_throttled(
+    member: Member, database: Database
+) -> None:
+    before = database.rows("SELECT password_hash FROM users")
+    wrong = {"current_password": "a guess", "new_password": "a brand new secret"}
+    for _ in range(Limits.LOGIN_THROTTLE_IP_LIMIT):
+        response = member.visitor.post("/settings/password", data=wrong)
+        assert alert_of(response) == "Current password is incorrect."
+    right = {**wrong, "current_password": member.password}
+    blocked = member.visitor.post("/settings/password", data=right)
+    assert blocked.status_code == 429
+    assert alert_of(blocked) == "Too many password attempts. Please try again later."
+    assert database.rows("SELECT password_hash FROM users") == before

@@ -21,9 +21,11 @@ from phasma.frontend.assets import AssetCatalogue, frontend_directory
 from phasma.frontend.backend import Backend, BackendClient, BackendUnavailable
 from phasma.frontend.context import Context, PageError, RequestTooLarge, SignInRequired
 from phasma.frontend.cookies import (
+    DEVICE_COOKIE,
     SESSION_COOKIE,
     delete_session,
     set_session,
+    well_formed_device,
     well_formed_token,
 )
 from phasma.frontend.messages import SERVER_ERROR, status_message
@@ -115,6 +117,7 @@ class Frontend:
                 request_id=request_id,
                 client_ip=client_address(request, self.settings),
                 session_token=well_formed_token(request.cookies.get(SESSION_COOKIE)),
+                device_token=well_formed_device(request.cookies.get(DEVICE_COOKIE)),
             ),
             environment=self.environment,
             request_id=request_id,

@@ -2,7 +2,8 @@
 
 `Backend` is per process: it knows which function owns each API route (from the
 registry) and keeps one connection pool. `BackendClient` is per browser request:
-it forwards only that request's session cookie, overwrites `X-Forwarded-For` with
+it forwards only that request's session cookie (and its device cookie to the
+calls that check a password), overwrites `X-Forwarded-For` with
 the browser's address, sends a fresh `X-Request-ID` per call, never sends `Origin`,
 and remembers what the backends said about the session cookie so the page can
 relay it (`cookies.py`).
@@ -173,12 +174,13 @@ class BackendClient:
     request_id: str
     client_ip: str
     session_token: str | None
+    device_token: str | None = None  # the browser's well-formed `device` cookie
     session_cookie: SessionCookie | None = None  # the latest cookie instruction from a backend
     _calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _headers(
-        self, extra: Mapping[str, str] | None, *, anonymous: bool = False
+        self, extra: Mapping[str, str] | None, *, anonymous: bool = False, device: bool = False
     ) -> dict[str, str]:
         with self._lock:
             self._calls += 1
@@ -188,8 +190,13 @@ class BackendClient:
             "X-Forwarded-For": self.client_ip,
             "Accept": "application/json",
         }
+        cookies = []
         if self.session_token and not anonymous:
-            headers["Cookie"] = f"session={self.session_token}"
+            cookies.append(f"session={self.session_token}")
+        if self.device_token and device:
+            cookies.append(f"device={self.device_token}")
+        if cookies:
+            headers["Cookie"] = "; ".join(cookies)
         headers.update(extra or {})
         return headers
 
@@ -208,14 +215,18 @@ class BackendClient:
         json_body: Any = None,
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        device: bool = False,
     ) -> BackendResponse:
-        """One backend call answered whole; a timeout or refused connection raises."""
+        """One backend call answered whole; a timeout or refused connection raises.
+
+        `device`: send the browser's device cookie too (calls that check a password).
+        """
         extra = dict(headers or {})
         if json_body is not None:
             body = json.dumps(json_body).encode()
             extra["Content-Type"] = "application/json"
         target = _with_query(path, query)
-        raw = self.backend.send(method, target, self._headers(extra), body)
+        raw = self.backend.send(method, target, self._headers(extra, device=device), body)
         if raw is None:
             return BackendResponse(404, {}, b"")
         set_cookies = tuple(raw.headers.getlist("Set-Cookie"))

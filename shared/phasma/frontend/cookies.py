@@ -1,9 +1,11 @@
-"""The browser's cookies on the frontend origin: `session` (relayed) and `theme`.
+"""The browser's cookies on the frontend origin: `session` and `device` (relayed), `theme`.
 
-The backend sets `session` on its own answers (login, every refresh, a clear);
-the frontend re-emits what it saw on its own origin (frontend.md §2.2): always
-`HttpOnly`, `SameSite=Strict`, `Path=/`, `Secure` unless `COOKIE_SECURE=false`,
-with the backend's `Max-Age`.
+The backend sets `session` on its own answers (login, every refresh, a clear)
+and `device` on a login (api-2 §A "Device trust"); the frontend re-emits what it
+saw on its own origin (frontend.md §2.2): always `HttpOnly`, `SameSite=Strict`,
+`Path=/`, `Secure` unless `COOKIE_SECURE=false`, with the backend's `Max-Age`.
+The browser's `device` cookie goes back to the backend only with the calls that
+check a password (`POST /sessions`, `PUT /users/me`).
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from dataclasses import dataclass
 from werkzeug import Response
 
 SESSION_COOKIE = "session"
+DEVICE_COOKIE = "device"
 THEME_COOKIE = "theme"
 THEMES = ("light", "dark", "system")
 THEME_MAX_AGE_SECONDS = 31_536_000
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{28}")
-_MAX_AGE = re.compile(r"-?\d+")
+# `<user public id>.<issued>.<device id>.<signature>`; only the backend can check the
+# signature, the frontend relays nothing of another shape.
+DEVICE_SHAPE = re.compile(r"[0-9a-f-]{36}\.[0-9]{1,12}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}")
+_MAX_AGE = re.compile(r"-?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -55,22 +61,55 @@ def parse_set_cookie(header: str) -> tuple[str, str, dict[str, str]]:
     return name.strip(), value.strip().strip('"'), parsed
 
 
-def read_session_cookie(headers: Iterable[str]) -> SessionCookie | None:
-    """The last `session` cookie among `Set-Cookie` headers, or None when there is none."""
-    found: SessionCookie | None = None
+@dataclass(frozen=True)
+class DeviceCookie:
+    """What one backend `Set-Cookie: device=...` said."""
+
+    value: str
+    max_age: int | None
+
+    @property
+    def valid(self) -> bool:
+        """The device cookie's shape with a positive integer `Max-Age`: safe to re-emit."""
+        return (
+            DEVICE_SHAPE.fullmatch(self.value) is not None
+            and self.max_age is not None
+            and self.max_age > 0
+        )
+
+
+def _last_cookie(headers: Iterable[str], cookie_name: str) -> tuple[str, int | None] | None:
+    """Value and `Max-Age` (None when absent or not an integer) of the last `cookie_name`."""
+    found: tuple[str, int | None] | None = None
     for header in headers:
         name, value, attributes = parse_set_cookie(header)
-        if name != SESSION_COOKIE:
+        if name != cookie_name:
             continue
         raw_max_age = attributes.get("max-age", "")
-        max_age = int(raw_max_age) if _MAX_AGE.fullmatch(raw_max_age) else None
-        found = SessionCookie(value, max_age)
+        found = value, int(raw_max_age) if _MAX_AGE.fullmatch(raw_max_age) else None
     return found
+
+
+def read_session_cookie(headers: Iterable[str]) -> SessionCookie | None:
+    """The last `session` cookie among `Set-Cookie` headers, or None when there is none."""
+    found = _last_cookie(headers, SESSION_COOKIE)
+    return SessionCookie(*found) if found is not None else None
+
+
+def read_device_cookie(headers: Iterable[str]) -> DeviceCookie | None:
+    """The last `device` cookie among `Set-Cookie` headers, or None when there is none."""
+    found = _last_cookie(headers, DEVICE_COOKIE)
+    return DeviceCookie(*found) if found is not None else None
 
 
 def well_formed_token(value: str | None) -> str | None:
     """The browser's session token when it has the token shape, else None."""
     return value if value is not None and TOKEN_SHAPE.fullmatch(value) else None
+
+
+def well_formed_device(value: str | None) -> str | None:
+    """The browser's device cookie when it has the device cookie's shape, else None."""
+    return value if value is not None and DEVICE_SHAPE.fullmatch(value) else None
 
 
 def set_session(response: Response, cookie: SessionCookie, *, secure: bool) -> None:
@@ -90,6 +129,19 @@ def delete_session(response: Response, *, secure: bool) -> None:
     """Remove the frontend's session cookie."""
     response.set_cookie(
         SESSION_COOKIE, "", max_age=0, path="/", httponly=True, secure=secure, samesite="Strict"
+    )
+
+
+def set_device(response: Response, cookie: DeviceCookie, *, secure: bool) -> None:
+    """Re-emit a valid backend device cookie on the frontend origin."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        cookie.value,
+        max_age=cookie.max_age,
+        path="/",
+        httponly=True,
+        secure=secure,
+        samesite="Strict",
     )
 
 

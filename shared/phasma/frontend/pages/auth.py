@@ -9,7 +9,13 @@ from werkzeug import Response
 from phasma.config import Limits
 from phasma.frontend.backend import BackendResponse, BackendUnavailable
 from phasma.frontend.context import Context
-from phasma.frontend.cookies import delete_session, read_session_cookie, set_session
+from phasma.frontend.cookies import (
+    delete_session,
+    read_device_cookie,
+    read_session_cookie,
+    set_device,
+    set_session,
+)
 from phasma.frontend.messages import SESSION_NOT_ESTABLISHED, status_message
 
 FEED = "/feed"
@@ -30,8 +36,9 @@ def log_in(context: Context) -> Response:
     password = context.field("password")
     if not email or not password:
         return _login_form(context, email, "Email and password are required.", 400)
+    # The device cookie lets the owner in while strangers have locked the email out.
     response = context.api.call(
-        "POST", "/sessions", json_body={"email": email, "password": password}
+        "POST", "/sessions", json_body={"email": email, "password": password}, device=True
     )
     if response.status == 401:
         return _login_form(context, email, LOGIN_FAILED, 401)
@@ -65,7 +72,10 @@ def register(context: Context) -> Response:
         return _register_form(context, values, status_message(created.status), created.status)
     try:
         response = context.api.call(
-            "POST", "/sessions", json_body={"email": values["email"], "password": password}
+            "POST",
+            "/sessions",
+            json_body={"email": values["email"], "password": password},
+            device=True,
         )
     except BackendUnavailable:
         return _login_form(context, values["email"], SIGN_IN_AFTER_REGISTER_FAILED, 503)
@@ -85,12 +95,15 @@ def log_out(context: Context) -> Response:
 
 
 def _signed_in(context: Context, response: BackendResponse, location: str, email: str) -> Response:
-    """Re-emit the backend's session cookie (only a well-formed one) and go on."""
+    """Re-emit the backend's session and device cookies (only well-formed ones) and go on."""
     cookie = read_session_cookie(response.set_cookies)
     if cookie is None or not cookie.valid:
         return _login_form(context, email, SESSION_NOT_ESTABLISHED, 502)
     answer = context.done(location, redirect=location)
     set_session(answer, cookie, secure=context.settings.cookie_secure)
+    device = read_device_cookie(response.set_cookies)
+    if device is not None and device.valid:
+        set_device(answer, device, secure=context.settings.cookie_secure)
     return answer
 
 

@@ -13,6 +13,8 @@ from phasma.frontend.cookies import set_theme, theme_of
 from phasma.frontend.pages import UUID_SHAPE
 from phasma.frontend.pages.upload import IMAGE_TOO_LARGE, ImageProblem, read_image, send_image
 from phasma.frontend.security import is_https
+from phasma.http.errors import HttpError
+from phasma.users.models import ProfileFields
 
 PROFILE_REQUIRED = "Name, username, and email are required."
 PROFILE_FAILED = "Could not save profile. Please check your details and try again."
@@ -20,6 +22,8 @@ PASSWORDS_REQUIRED = "Both passwords are required."
 PASSWORD_TOO_SHORT = "New password must be at least 8 characters."
 PASSWORD_TOO_LONG = "New password must be 128 characters or fewer."
 PASSWORD_INCORRECT = "Current password is incorrect."
+EMAIL_NEEDS_PASSWORD = "Enter your current password to change your email."
+TOO_MANY_PASSWORD_ATTEMPTS = "Too many password attempts. Please try again later."
 SOMETHING_WRONG = "Something went wrong. Please try again."
 SESSION_INVALID = "Invalid session."
 SESSION_GONE = "That session is no longer active."
@@ -49,7 +53,8 @@ def profile_page(context: Context) -> Response:
 
 
 def save_profile(context: Context) -> Response:
-    """`POST /settings/profile`: an optional new avatar, then `PUT /users/me`."""
+    """`POST /settings/profile`: an optional new avatar, then `PUT /users/me` (with the
+    current password when the email changes: api-2 §A "Re-authentication")."""
     me = _me(context)
     try:
         form = context.form()
@@ -63,6 +68,10 @@ def save_profile(context: Context) -> Response:
     }
     if not (values["name"] and values["username"] and values["email"]):
         return _profile_form(context, me, values, PROFILE_REQUIRED, 400)
+    current_password = form.get("current_password", "")
+    email_changes = values["email"].lower() != str(me.get("email") or "").lower()
+    if email_changes and not current_password:
+        return _profile_form(context, me, values, EMAIL_NEEDS_PASSWORD, 400)
     avatar = me.get("avatar") or ""
     try:
         image = read_image(context, "avatar", required=False)
@@ -72,12 +81,29 @@ def save_profile(context: Context) -> Response:
             avatar = ""
     except ImageProblem as problem:
         return _profile_form(context, me, values, problem.message, problem.status)
-    response = context.api.call("PUT", "/users/me", json_body={**values, "avatar": avatar})
+    body = {**values, "avatar": avatar}
+    if email_changes:
+        body["oldPassword"] = current_password
+    response = context.api.call("PUT", "/users/me", json_body=body, device=True)
     if response.status == 401:
         raise SignInRequired()
+    if response.status == 429 and email_changes:
+        return _profile_form(context, me, values, TOO_MANY_PASSWORD_ATTEMPTS, 429)
+    if response.status == 400 and email_changes and _valid_profile(values):
+        # The fields pass the backend's own rules, so the 400 is the current password.
+        return _profile_form(context, me, values, PASSWORD_INCORRECT, 400)
     if not response.ok:
         return _profile_form(context, me, values, PROFILE_FAILED, response.status)
     return context.done("/settings", redirect="/settings")
+
+
+def _valid_profile(values: dict[str, str]) -> bool:
+    """Whether the fields pass `PUT /users/me`'s rules (the status alone picks the copy)."""
+    try:
+        ProfileFields(values["name"], values["username"], values["email"]).validate()
+    except HttpError:
+        return False
+    return len(values["bio"]) <= Limits.BIO_MAX_CHARS
 
 
 def password_page(context: Context) -> Response:
@@ -97,10 +123,12 @@ def change_password(context: Context) -> Response:
     if len(new.encode()) > Limits.PASSWORD_MAX_BYTES:
         return _password_form(context, PASSWORD_TOO_LONG, 400)
     response = context.api.call(
-        "PUT", "/users/me", json_body={"oldPassword": current, "password": new}
+        "PUT", "/users/me", json_body={"oldPassword": current, "password": new}, device=True
     )
     if response.ok:
         return context.done("/settings", redirect="/settings")
+    if response.status == 429:
+        return _password_form(context, TOO_MANY_PASSWORD_ATTEMPTS, 429)
     if response.status in (400, 401):
         # A 401 that also clears the cookie means the session ended, not a wrong password.
         ended = context.api.session_cookie

@@ -334,9 +334,7 @@ def test_a_forged_post_deleted_for_a_live_post_keeps_it_indexed(
     assert document["description"] == "indexed words"
 
 
-def test_hashtag_updated_indexes_the_tag_count_as_it_is_now(
-    database: Database, pool: Pool
-) -> None:
+def test_hashtag_updated_indexes_the_tag_count_as_it_is_now(database: Database, pool: Pool) -> None:
     author = make_author(database)
     tag = "ix" + secrets.token_hex(4)
     make_post(database, author, tags=(tag,))

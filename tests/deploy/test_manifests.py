@@ -312,7 +312,8 @@ def test_functions_run_the_one_image_restricted(complete: list[dict[str, Any]]) 
         assert context["readOnlyRootFilesystem"] is True
         assert context["allowPrivilegeEscalation"] is False
         assert context["capabilities"] == {"drop": ["ALL"]}
-        assert spec["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
+        assert spec["volumes"][0] == {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}
+        assert [volume for volume in spec["volumes"][1:] if "secret" not in volume] == []
         assert spec["automountServiceAccountToken"] is False
         assert container["livenessProbe"] == {
             "httpGet": {"path": "/health"},
@@ -396,6 +397,38 @@ def test_database_urls_expand_a_password_defined_before_them(
             if "$(" in value:
                 referenced = value.split("$(")[1].split(")")[0]
                 assert referenced in env[:position], f"{name} uses {referenced} before it is set"
+
+
+def test_every_database_client_verifies_the_server_against_the_mounted_ca(
+    complete: list[dict[str, Any]],
+) -> None:
+    # security.md §12: sslmode=require would accept any server; verify-full checks the
+    # chain against the database-ca Secret and the host name, so no spoofed pooler or
+    # PostgreSQL ever sees a password.
+    pods = [service["spec"]["template"]["spec"] for service in knative_services(complete).values()]
+    pods += [d["spec"]["template"]["spec"] for d in complete if d["kind"] in ("Job", "Deployment")]
+    clients = 0
+    for pod in pods:
+        ca_volumes = {
+            volume["name"]
+            for volume in pod.get("volumes", [])
+            if volume.get("secret", {}).get("secretName") == secrets.DATABASE_CA.name
+        }
+        for container in [*pod.get("initContainers", []), *pod["containers"]]:
+            for variable in container["env"]:
+                if not variable["name"].endswith("DATABASE_URL"):
+                    continue
+                clients += 1
+                query = variable["value"].split("?", 1)[1]
+                assert query == f"sslmode=verify-full&sslrootcert={environment.DATABASE_CA_FILE}"
+                mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+                assert mounts[environment.DATABASE_CA_DIRECTORY] in ca_volumes, container["name"]
+    assert clients >= 3  # functions, the migrate Job's two containers, search-reindex
+    pooler_config = next(
+        d for d in complete if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "pooler-config"
+    )["data"]["pgbouncer.ini"]
+    assert "server_tls_sslmode = verify-full\n" in pooler_config
+    assert "server_tls_ca_file = /etc/pgbouncer/ca/ca.crt\n" in pooler_config
 
 
 def test_references_resolve_to_the_config_map_and_secret_templates(

@@ -536,6 +536,53 @@ def test_every_dependency_label_has_an_egress_policy(complete: list[dict[str, An
     assert servers == {"pooler", "postgres", "cache", "storage", "meilisearch", "broker"}
 
 
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Whether a NetworkPolicy podSelector (matchLabels, In/NotIn) selects `labels`."""
+    if any(labels.get(key) != value for key, value in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        present = labels.get(expression["key"]) in expression["values"]
+        if present != (expression["operator"] == "In"):
+            return False
+    return True
+
+
+def test_event_functions_hear_only_eventing_deliveries_through_knative(
+    complete: list[dict[str, Any]],
+) -> None:
+    # security.md §7: a worker's ingress is the delivery path of the KafkaSource and
+    # PingSource dispatchers (internal gateway, activator) and the serving control
+    # plane's admin and metrics ports: no pod of phasma, no other namespace.
+    ingress = [
+        d
+        for d in complete
+        if d["kind"] == "NetworkPolicy" and "Ingress" in d["spec"]["policyTypes"]
+    ]
+    knative = {network.KNATIVE_SERVING_NAMESPACE, network.GATEWAY_NAMESPACE}
+    events = 0
+    for name, service in knative_services(complete).items():
+        labels = service["spec"]["template"]["metadata"]["labels"]
+        selecting = [d for d in ingress if _selects(d["spec"]["podSelector"], labels)]
+        names = {d["metadata"]["name"] for d in selecting}
+        rules = [rule for d in selecting for rule in d["spec"].get("ingress", [])]
+        assert rules, name
+        gateway_ports: set[int] = set()
+        for rule in rules:
+            for peer in rule["from"]:
+                assert set(peer) == {"namespaceSelector"}, (name, peer)
+                namespace = peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                assert namespace in knative, (name, namespace)
+                if namespace == network.GATEWAY_NAMESPACE:
+                    gateway_ports |= {entry["port"] for entry in rule["ports"]}
+        if get_function(name).kind == "event":
+            events += 1
+            assert names == {"default-deny", "event-functions-from-eventing-delivery"}, name
+            assert gateway_ports == {8012, 8013}  # requests only: the deliveries
+        else:
+            assert names == {"default-deny", "functions-from-knative"}, name
+    assert events >= 4
+
+
 def test_jobs_are_named_by_what_they_do(tmp_path: Path) -> None:
     before = {file.path: file.documents for file in manifests.build()}
     migrations = tmp_path / "migrations"

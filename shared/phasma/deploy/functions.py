@@ -19,6 +19,7 @@ from phasma.deploy.environment import (
 )
 from phasma.deploy.kubernetes import (
     EXPOSURE,
+    FUNCTION_KIND,
     ROLE,
     SECRETS_CHECKSUM,
     Manifest,
@@ -87,7 +88,7 @@ def pod_labels(function: Function) -> dict[str, str]:
         {
             ROLE: "function",
             EXPOSURE: "public" if needs.public else "cluster-local",
-            "phasma.dev/function-kind": function.kind,
+            FUNCTION_KIND: function.kind,
             **network_labels(needs),
         },
     )

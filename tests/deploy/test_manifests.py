@@ -358,6 +358,9 @@ OPTIONAL_OVERRIDES = {
 } - {"RATE_LIMIT_FAIL_OPEN"}
 # The local gateway only: in the cluster the frontend uses BACKEND_URL_TEMPLATE.
 OPTIONAL_OVERRIDES.add("BACKEND_URL")
+# security.md §9: unset keeps the public site's /metrics a 404; an operator who
+# scrapes the frontend adds it (docs/operations.md, "Logs and metrics").
+OPTIONAL_OVERRIDES.add("METRICS_TOKEN")
 
 
 def test_every_setting_without_a_cluster_default_is_covered() -> None:

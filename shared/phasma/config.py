@@ -162,6 +162,8 @@ class Settings(BaseSettings):
     backend_url: str | None = None  # one base for every function (the dev gateway)
     backend_url_template: str = "http://{name}.phasma.svc.cluster.local"
     backend_timeout_seconds: float = Field(10, gt=0)
+    # The site is public, so its /metrics answers only to this bearer token (unset: 404).
+    metrics_token: str | None = Field(None, min_length=32)
     public_origin: str = "http://127.0.0.1:8080"
     cookie_secure: bool = True
     body_size_limit: str = Field("1100K", pattern=r"^\s*\d+\s*[KkMm]?\s*$")

@@ -123,13 +123,15 @@ def test_without_meilisearch_every_event_is_acknowledged_and_skipped(event_funct
     assert response.headers[OUTCOME_HEADER] == "skipped"
 
 
-def test_user_created_upserts_the_user_document(pool: Pool) -> None:
-    user_id = uuid.uuid4()
+def test_user_created_upserts_the_user_document_as_it_is_now(
+    database: Database, pool: Pool
+) -> None:
+    author = make_author(database)
     writer = RecordingWriter()
     data = {
-        "userId": str(user_id),
-        "username": "ann",
-        "name": "Ann",
+        "userId": str(author.public_id),
+        "username": author.username,
+        "name": "Indexed Person",
         "bio": None,
         "avatar": None,
         "created": "2026-06-22T12:00:00Z",
@@ -139,9 +141,66 @@ def test_user_created_upserts_the_user_document(pool: Pool) -> None:
         (
             "upsert",
             "users",
-            [{"userId": str(user_id), "username": "ann", "name": "Ann", "avatar": None}],
+            [
+                {
+                    "userId": str(author.public_id),
+                    "username": author.username,
+                    "name": "Indexed Person",
+                    "avatar": None,
+                }
+            ],
         )
     ]
+
+
+def test_a_forged_user_event_indexes_the_real_row_not_the_payload(
+    database: Database, pool: Pool
+) -> None:
+    author = make_author(database)
+    forged = {
+        "userId": str(author.public_id),
+        "username": "admin",
+        "name": "Official Support <click here>",
+        "bio": None,
+        "avatar": "f" * 32,
+        "created": "2026-06-22T12:00:00Z",
+        "email": "victim@example.com",
+        "passwordHash": "x",
+    }
+    for event_type in ("phasma.user.created", "phasma.user.updated"):
+        writer = RecordingWriter()
+        apply(event(event_type, {**forged, "previousUsername": None}), writer, pool)
+        assert writer.calls == [
+            (
+                "upsert",
+                "users",
+                [
+                    {
+                        "userId": str(author.public_id),
+                        "username": author.username,
+                        "name": "Indexed Person",
+                        "avatar": None,
+                    }
+                ],
+            )
+        ]
+
+
+def test_a_user_event_for_an_account_that_does_not_exist_deletes_the_document(
+    pool: Pool,
+) -> None:
+    invented = uuid.uuid4()
+    data = {
+        "userId": str(invented),
+        "username": "ghost",
+        "name": "Ghost",
+        "bio": None,
+        "avatar": None,
+        "created": "2026-06-22T12:00:00Z",
+    }
+    writer = RecordingWriter()
+    apply(event("phasma.user.created", data), writer, pool)
+    assert writer.calls == [("delete", "users", str(invented))]
 
 
 def test_a_rename_reindexes_every_post_of_the_author_with_the_new_username(
@@ -185,6 +244,7 @@ def test_a_profile_update_without_rename_touches_only_the_user(
         "bio": "bio",
         "avatar": None,
     }
+    database.rows("UPDATE users SET name = 'New Name' WHERE id = :id", id=author.id)
     apply(event("phasma.user.updated", data), writer, pool)
     assert [call[:2] for call in writer.calls] == [("upsert", "users")]
     assert writer.calls[0][2][0]["name"] == "New Name"
@@ -255,14 +315,48 @@ def test_post_deleted_deletes_the_document(pool: Pool) -> None:
     assert writer.calls == [("delete", "posts", str(post_id))]
 
 
-def test_hashtag_updated_upserts_used_tags_and_deletes_unused_ones(pool: Pool) -> None:
+def test_a_forged_post_deleted_for_a_live_post_keeps_it_indexed(
+    database: Database, pool: Pool
+) -> None:
+    author = make_author(database)
+    post_id = make_post(database, author)
+    data = {
+        "postId": str(post_id),
+        "authorId": str(author.public_id),
+        "filename": "0" * 32,
+        "commentIds": [],
+    }
     writer = RecordingWriter()
-    apply(event("phasma.hashtag.updated", {"name": "beach", "postCount": 3}), writer, pool)
-    apply(event("phasma.hashtag.updated", {"name": "beach", "postCount": 0}), writer, pool)
+    apply(event("phasma.post.deleted", data), writer, pool)
+    [(action, index, [document])] = writer.calls
+    assert (action, index) == ("upsert", "posts")
+    assert document["postId"] == str(post_id)
+    assert document["description"] == "indexed words"
+
+
+def test_hashtag_updated_indexes_the_tag_count_as_it_is_now(database: Database, pool: Pool) -> None:
+    author = make_author(database)
+    tag = "ix" + secrets.token_hex(4)
+    make_post(database, author, tags=(tag,))
+    make_post(database, author, tags=(tag,))
+    writer = RecordingWriter()
+    # The payload's count is ignored both ways: a forged 0 cannot hide a tag...
+    apply(event("phasma.hashtag.updated", {"name": tag, "postCount": 0}), writer, pool)
+    # ...and an inflated count cannot rank it above the others.
+    apply(event("phasma.hashtag.updated", {"name": tag, "postCount": 10**6}), writer, pool)
+    database.rows("UPDATE hashtags SET post_count = 0 WHERE name = :name", name=tag)
+    apply(event("phasma.hashtag.updated", {"name": tag, "postCount": 3}), writer, pool)
     assert writer.calls == [
-        ("upsert", "hashtags", [{"name": "beach", "postCount": 3}]),
-        ("delete", "hashtags", "beach"),
+        ("upsert", "hashtags", [{"name": tag, "postCount": 2}]),
+        ("upsert", "hashtags", [{"name": tag, "postCount": 2}]),
+        ("delete", "hashtags", tag),
     ]
+
+
+def test_a_hashtag_that_does_not_exist_leaves_the_index(pool: Pool) -> None:
+    writer = RecordingWriter()
+    apply(event("phasma.hashtag.updated", {"name": "never_used", "postCount": 3}), writer, pool)
+    assert writer.calls == [("delete", "hashtags", "never_used")]
 
 
 @pytest.mark.parametrize(

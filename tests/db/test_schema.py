@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from functools import partial
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pg8000.exceptions
 import pg8000.native
 import pytest
 
+from phasma.config import Settings
 from phasma.db.connect import connect
 from phasma.db.migrations import ensure_login_user
+from phasma.db.pool import Database
+from phasma.search import document_queries
+from phasma.search.documents import INDEX_UIDS
 
 CHECK_VIOLATION = "23514"
 INSUFFICIENT_PRIVILEGE = "42501"
@@ -316,28 +321,40 @@ def test_deleting_a_user_cascades(owner: pg8000.native.Connection) -> None:
 
 
 @pytest.fixture
-def login_as(migrated_database_url: str) -> Iterator[Callable[[str], pg8000.native.Connection]]:
-    """Connect as a new login user who is a member of the given role."""
+def login_url_as(migrated_database_url: str) -> Iterator[Callable[[str], str]]:
+    """The URL of a new login user who is a member of the given role."""
     created: list[str] = []
-    connections: list[pg8000.native.Connection] = []
 
-    def login(role: str) -> pg8000.native.Connection:
+    def login_url(role: str) -> str:
         name = f"phasma_test_{role}_{uuid.uuid4().hex[:12]}"
         password = uuid.uuid4().hex
         ensure_login_user(migrated_database_url, name, password, role)
         created.append(name)
         parts = urlsplit(migrated_database_url)
         netloc = f"{quote(name)}:{quote(password)}@{parts.hostname}:{parts.port or 5432}"
-        connection = connect(urlunsplit(parts._replace(netloc=netloc)))
+        return urlunsplit(parts._replace(netloc=netloc))
+
+    yield login_url
+    with connect(migrated_database_url) as owner_connection:
+        for name in created:
+            owner_connection.run(f'DROP ROLE "{name}"')
+
+
+@pytest.fixture
+def login_as(
+    login_url_as: Callable[[str], str],
+) -> Iterator[Callable[[str], pg8000.native.Connection]]:
+    """Connect as a new login user who is a member of the given role."""
+    connections: list[pg8000.native.Connection] = []
+
+    def login(role: str) -> pg8000.native.Connection:
+        connection = connect(login_url_as(role))
         connections.append(connection)
         return connection
 
     yield login
     for connection in connections:
         connection.close()
-    with connect(migrated_database_url) as owner_connection:
-        for name in created:
-            owner_connection.run(f'DROP ROLE "{name}"')
 
 
 def test_app_role_reads_and_writes_but_has_no_ddl(
@@ -369,3 +386,67 @@ def test_indexer_role_reads_only_what_it_indexes(
     for table in TABLES - {"outbox", "users", "posts", "hashtags", "post_hashtags"}:
         assert _sqlstate(indexer, f"SELECT count(*) FROM {table}") == INSUFFICIENT_PRIVILEGE, table
     assert _sqlstate(indexer, "UPDATE posts SET description = 'x'") == INSUFFICIENT_PRIVILEGE
+
+
+def test_indexer_role_cannot_read_secret_columns_but_its_document_queries_work(
+    owner: pg8000.native.Connection,
+    login_url_as: Callable[[str], str],
+) -> None:
+    user_id = _insert_user(owner, "indexed")
+    _insert_post(owner, user_id)
+    indexer_url = login_url_as("phasma_indexer")
+    indexer = connect(indexer_url)
+    pool = Database(Settings(_env_file=None, database_url=indexer_url))
+    try:
+        _indexer_reads_documents_only(indexer, pool)
+    finally:
+        pool.close()
+        indexer.close()
+
+
+def _indexer_reads_documents_only(indexer: pg8000.native.Connection, pool: Database) -> None:
+
+    for column in ("password_hash", "email", "bio", "is_celebrity"):
+        sql = f"SELECT {column} FROM users"
+        assert _sqlstate(indexer, sql) == INSUFFICIENT_PRIVILEGE, column
+    assert _sqlstate(indexer, "SELECT * FROM users") == INSUFFICIENT_PRIVILEGE
+    assert _sqlstate(indexer, "SELECT like_count FROM posts") == INSUFFICIENT_PRIVILEGE
+
+    # Every statement of document_queries, as the indexer and the re-index run them.
+    [user] = pool.read(lambda executor: document_queries.users_after(executor, 0, 10))[0]
+    assert user["username"] == "indexed"
+    [post] = pool.read(lambda executor: document_queries.posts_after(executor, 0, 10))[0]
+    assert post["username"] == "indexed"
+    post_id, author_id = uuid.UUID(post["postId"]), uuid.UUID(user["userId"])
+    assert pool.read(lambda executor: document_queries.post(executor, post_id)) == post
+    assert pool.read(lambda executor: document_queries.user(executor, author_id)) == user
+    by_author = pool.read(
+        lambda executor: document_queries.posts_by_author_after(executor, author_id, 0, 10)
+    )
+    assert by_author[0] == [post]
+    assert pool.read(lambda executor: document_queries.hashtags_after(executor, 0, 10)) == ([], 0)
+    assert pool.read(lambda executor: document_queries.hashtag(executor, "none")) is None
+    counts = [pool.read(partial(document_queries.count, index=index)) for index in INDEX_UIDS]
+    assert counts == [1, 1, 0]
+
+
+def test_audit_log_is_append_only_for_the_app_role(
+    owner: pg8000.native.Connection,
+    login_as: Callable[[str], pg8000.native.Connection],
+) -> None:
+    user_id = _insert_user(owner, "audited")
+    app = login_as("phasma_app")
+
+    app.run("INSERT INTO audit_log (user_id, action) VALUES (:id, 'password_changed')", id=user_id)
+
+    for statement in (
+        "UPDATE audit_log SET action = 'nothing'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "SELECT action FROM audit_log",
+    ):
+        assert _sqlstate(app, statement) == INSUFFICIENT_PRIVILEGE, statement
+    assert owner.run("SELECT user_id, action FROM audit_log") == [[user_id, "password_changed"]]
+    # A deleted account still takes its history with it: the cascade runs as the owner.
+    app.run("DELETE FROM users WHERE id = :id", id=user_id)
+    assert owner.run("SELECT count(*) FROM audit_log") == [[0]]

@@ -312,7 +312,8 @@ def test_functions_run_the_one_image_restricted(complete: list[dict[str, Any]]) 
         assert context["readOnlyRootFilesystem"] is True
         assert context["allowPrivilegeEscalation"] is False
         assert context["capabilities"] == {"drop": ["ALL"]}
-        assert spec["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
+        assert spec["volumes"][0] == {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}
+        assert [volume for volume in spec["volumes"][1:] if "secret" not in volume] == []
         assert spec["automountServiceAccountToken"] is False
         assert container["livenessProbe"] == {
             "httpGet": {"path": "/health"},
@@ -357,6 +358,9 @@ OPTIONAL_OVERRIDES = {
 } - {"RATE_LIMIT_FAIL_OPEN"}
 # The local gateway only: in the cluster the frontend uses BACKEND_URL_TEMPLATE.
 OPTIONAL_OVERRIDES.add("BACKEND_URL")
+# security.md §9: unset keeps the public site's /metrics a 404; an operator who
+# scrapes the frontend adds it (docs/operations.md, "Logs and metrics").
+OPTIONAL_OVERRIDES.add("METRICS_TOKEN")
 
 
 def test_every_setting_without_a_cluster_default_is_covered() -> None:
@@ -396,6 +400,38 @@ def test_database_urls_expand_a_password_defined_before_them(
             if "$(" in value:
                 referenced = value.split("$(")[1].split(")")[0]
                 assert referenced in env[:position], f"{name} uses {referenced} before it is set"
+
+
+def test_every_database_client_verifies_the_server_against_the_mounted_ca(
+    complete: list[dict[str, Any]],
+) -> None:
+    # security.md §12: sslmode=require would accept any server; verify-full checks the
+    # chain against the database-ca Secret and the host name, so no spoofed pooler or
+    # PostgreSQL ever sees a password.
+    pods = [service["spec"]["template"]["spec"] for service in knative_services(complete).values()]
+    pods += [d["spec"]["template"]["spec"] for d in complete if d["kind"] in ("Job", "Deployment")]
+    clients = 0
+    for pod in pods:
+        ca_volumes = {
+            volume["name"]
+            for volume in pod.get("volumes", [])
+            if volume.get("secret", {}).get("secretName") == secrets.DATABASE_CA.name
+        }
+        for container in [*pod.get("initContainers", []), *pod["containers"]]:
+            for variable in container["env"]:
+                if not variable["name"].endswith("DATABASE_URL"):
+                    continue
+                clients += 1
+                query = variable["value"].split("?", 1)[1]
+                assert query == f"sslmode=verify-full&sslrootcert={environment.DATABASE_CA_FILE}"
+                mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+                assert mounts[environment.DATABASE_CA_DIRECTORY] in ca_volumes, container["name"]
+    assert clients >= 3  # functions, the migrate Job's two containers, search-reindex
+    pooler_config = next(
+        d for d in complete if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "pooler-config"
+    )["data"]["pgbouncer.ini"]
+    assert "server_tls_sslmode = verify-full\n" in pooler_config
+    assert "server_tls_ca_file = /etc/pgbouncer/ca/ca.crt\n" in pooler_config
 
 
 def test_references_resolve_to_the_config_map_and_secret_templates(
@@ -501,6 +537,53 @@ def test_every_dependency_label_has_an_egress_policy(complete: list[dict[str, An
             assert {label: "true"} in egress_selectors, label
     servers = {access.server for access in network.ACCESS}
     assert servers == {"pooler", "postgres", "cache", "storage", "meilisearch", "broker"}
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Whether a NetworkPolicy podSelector (matchLabels, In/NotIn) selects `labels`."""
+    if any(labels.get(key) != value for key, value in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        present = labels.get(expression["key"]) in expression["values"]
+        if present != (expression["operator"] == "In"):
+            return False
+    return True
+
+
+def test_event_functions_hear_only_eventing_deliveries_through_knative(
+    complete: list[dict[str, Any]],
+) -> None:
+    # security.md §7: a worker's ingress is the delivery path of the KafkaSource and
+    # PingSource dispatchers (internal gateway, activator) and the serving control
+    # plane's admin and metrics ports: no pod of phasma, no other namespace.
+    ingress = [
+        d
+        for d in complete
+        if d["kind"] == "NetworkPolicy" and "Ingress" in d["spec"]["policyTypes"]
+    ]
+    knative = {network.KNATIVE_SERVING_NAMESPACE, network.GATEWAY_NAMESPACE}
+    events = 0
+    for name, service in knative_services(complete).items():
+        labels = service["spec"]["template"]["metadata"]["labels"]
+        selecting = [d for d in ingress if _selects(d["spec"]["podSelector"], labels)]
+        names = {d["metadata"]["name"] for d in selecting}
+        rules = [rule for d in selecting for rule in d["spec"].get("ingress", [])]
+        assert rules, name
+        gateway_ports: set[int] = set()
+        for rule in rules:
+            for peer in rule["from"]:
+                assert set(peer) == {"namespaceSelector"}, (name, peer)
+                namespace = peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                assert namespace in knative, (name, namespace)
+                if namespace == network.GATEWAY_NAMESPACE:
+                    gateway_ports |= {entry["port"] for entry in rule["ports"]}
+        if get_function(name).kind == "event":
+            events += 1
+            assert names == {"default-deny", "event-functions-from-eventing-delivery"}, name
+            assert gateway_ports == {8012, 8013}  # requests only: the deliveries
+        else:
+            assert names == {"default-deny", "functions-from-knative"}, name
+    assert events >= 4
 
 
 def test_jobs_are_named_by_what_they_do(tmp_path: Path) -> None:

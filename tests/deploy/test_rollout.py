@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -64,7 +65,7 @@ def step(call: tuple[str, ...], stdin: str | None) -> str:
 
 
 def test_rollout_follows_the_operations_order() -> None:
-    kubectl = FakeKubectl(existing={"database-tls"})
+    kubectl = FakeKubectl(existing={"database-tls", "database-ca"})
     files = manifests.build((*FUNCTIONS, WORKER, FRONTEND))
     rollout.Rollout(kubectl, log=lambda line: None).deploy(files)
     steps = [step(call, stdin) for call, stdin in zip(kubectl.calls, kubectl.inputs, strict=True)]
@@ -74,7 +75,7 @@ def test_rollout_follows_the_operations_order() -> None:
 
     assert steps[0] == "apply Namespace/phasma"  # before anything in it
     assert first("create secret") < first("apply Service/storage")
-    assert steps.count("create secret") == len(secrets.ALL) - 1  # database-tls existed
+    assert steps.count("create secret") == len(secrets.ALL) - 2  # the certificates existed
     for store in ("storage", "cache", "meilisearch", "broker"):
         assert first(f"wait statefulset/{store}") < first("StatefulSet/postgres")
     assert first("wait statefulset/postgres") < first("Deployment/pooler")
@@ -136,3 +137,35 @@ def test_a_missing_database_certificate_is_self_signed() -> None:
     rollout.Rollout(kubectl, log=lambda line: None).create_self_signed_tls(secrets.DATABASE_TLS)
     (certificate,) = certificates
     assert certificate.startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_a_missing_database_ca_trusts_the_live_self_signed_certificate() -> None:
+    certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    created: list[str | None] = []
+
+    def kubectl(arguments: Sequence[str], stdin: str | None) -> subprocess.CompletedProcess[str]:
+        stdout = ""
+        if "jsonpath={.data.tls\\.crt}" in arguments:
+            assert arguments[:5] == ["-n", "phasma", "get", "secret", "database-tls"]
+            stdout = base64.b64encode(certificate.encode()).decode()
+        if arguments[0] == "create":
+            created.append(stdin)
+        return subprocess.CompletedProcess(list(arguments), 0, stdout, "")
+
+    rollout.Rollout(kubectl, log=lambda line: None).create_database_ca()
+    [manifest] = [yaml.safe_load(stdin or "") for stdin in created]
+    assert manifest["metadata"]["name"] == "database-ca"
+    assert manifest["stringData"] == {"ca.crt": certificate}
+    assert secrets.TEMPLATE_ANNOTATION not in manifest["metadata"]["annotations"]
+
+
+def test_a_database_ca_is_never_made_up_without_a_certificate() -> None:
+    calls: list[Sequence[str]] = []
+
+    def kubectl(arguments: Sequence[str], stdin: str | None) -> subprocess.CompletedProcess[str]:
+        calls.append(arguments)
+        return subprocess.CompletedProcess(list(arguments), 0, "", "")
+
+    with pytest.raises(rollout.DeployError, match="create database-ca with the CA"):
+        rollout.Rollout(kubectl, log=lambda line: None).create_database_ca()
+    assert not [call for call in calls if call[0] == "create"]

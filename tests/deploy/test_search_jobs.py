@@ -290,7 +290,7 @@ def test_search_reindex_command_finds_every_variable_it_reads(
     password = placeholder("indexer-db-secret", "indexer-db-password")
     assert settings.database_url == (
         f"postgresql://phasma_indexer_user:{password}@pooler.phasma.svc.cluster.local:6432/"
-        "phasma?sslmode=require"
+        "phasma?sslmode=verify-full&sslrootcert=/etc/phasma/database-ca/ca.crt"
     )
     assert settings.meili_url == environment.CONFIG_VALUES["MEILI_URL"]
     assert settings.meili_indexer_key == placeholder("search-keys", "search-indexer-key")

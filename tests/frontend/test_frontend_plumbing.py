@@ -72,7 +72,29 @@ def test_probes(visitor: Visitor) -> None:
     health = visitor.get("/health")
     assert (health.status_code, health.get_data(as_text=True)) == (200, "ok")
     assert visitor.get("/ready").status_code == 204
-    metrics = visitor.get("/metrics")
+
+
+def test_the_public_site_has_no_metrics_page(visitor: Visitor) -> None:
+    # METRICS_TOKEN unset: /metrics is an unknown page like any other.
+    for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Bearer None"}):
+        response = visitor.get("/metrics", headers=headers)
+        assert response.status_code == 404
+        assert b"phasma_http_requests_total" not in response.data
+
+
+def test_metrics_answer_only_the_scrapers_bearer_token(stand_in: StandIn) -> None:
+    token = "m" * 40
+    site = site_on(stand_in, metrics_token=token)
+    for headers in (
+        {},
+        {"Authorization": f"Bearer {token[:-1]}"},
+        {"Authorization": f"Basic {token}"},
+        {"Authorization": f"Bearer {token}x"},
+    ):
+        response = site.get("/metrics", headers=headers)
+        assert response.status_code == 404, headers
+        assert b"phasma_http_requests_total" not in response.data
+    metrics = site.get("/metrics", headers={"Authorization": f"Bearer {token}"})
     assert metrics.status_code == 200 and b"phasma_http_requests_total" in metrics.data
 
 

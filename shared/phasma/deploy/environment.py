@@ -50,6 +50,11 @@ BROKER_ADDRESS = f"broker-0.broker.{CLUSTER_DOMAIN}:9092"
 APP_DATABASE_USER = "phasma_user"
 INDEXER_DATABASE_USER = "phasma_indexer_user"
 OWNER_DATABASE_USER = "postgres"
+# security.md §12: every database client checks the server's certificate chain and host
+# name against the CA in the `database-ca` Secret, mounted here as a file.
+DATABASE_CA_DIRECTORY = "/etc/phasma/database-ca"
+DATABASE_CA_FILE = f"{DATABASE_CA_DIRECTORY}/ca.crt"
+DATABASE_CA_VOLUME = "database-ca"
 
 # The shared ConfigMap: non-secret settings an operator may change in one place.
 CONFIG_VALUES: dict[str, str] = {
@@ -118,11 +123,27 @@ def database_url(user: str, password_variable: str, host: str, port: int) -> str
     """A DSN whose password is filled in by Kubernetes' `$(VAR)` expansion at start.
 
     The password variable must come earlier in the same env list. Secret values are
-    hex, so they need no percent-encoding inside the URL.
+    hex, so they need no percent-encoding inside the URL. `verify-full` refuses a server
+    whose certificate does not chain to the mounted CA or does not name `host`, so a
+    spoofed pooler or database never sees the password.
     """
     return (
-        f"postgresql://{user}:$({password_variable})@{host}:{port}/{DATABASE_NAME}?sslmode=require"
+        f"postgresql://{user}:$({password_variable})@{host}:{port}/{DATABASE_NAME}"
+        f"?sslmode=verify-full&sslrootcert={DATABASE_CA_FILE}"
     )
+
+
+def database_ca_volume() -> dict[str, Any]:
+    """The `database-ca` Secret as a volume (the pod spec's side of `database_ca_mount`)."""
+    return {
+        "name": DATABASE_CA_VOLUME,
+        "secret": {"secretName": secrets.DATABASE_CA.name, "defaultMode": 0o444},
+    }
+
+
+def database_ca_mount() -> dict[str, Any]:
+    """Where a database client's container finds `DATABASE_CA_FILE`."""
+    return {"name": DATABASE_CA_VOLUME, "mountPath": DATABASE_CA_DIRECTORY, "readOnly": True}
 
 
 def function_environment(function: Function) -> list[dict[str, Any]]:

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from phasma.deploy.environment import function_environment, is_public, needs_of, network_labels
+from phasma.deploy.environment import (
+    database_ca_mount,
+    database_ca_volume,
+    function_environment,
+    is_public,
+    needs_of,
+    network_labels,
+)
 from phasma.deploy.kubernetes import (
     EXPOSURE,
+    FUNCTION_KIND,
     ROLE,
     SECRETS_CHECKSUM,
     Manifest,
@@ -80,7 +88,7 @@ def pod_labels(function: Function) -> dict[str, str]:
         {
             ROLE: "function",
             EXPOSURE: "public" if needs.public else "cluster-local",
-            "phasma.dev/function-kind": function.kind,
+            FUNCTION_KIND: function.kind,
             **network_labels(needs),
         },
     )
@@ -89,6 +97,7 @@ def pod_labels(function: Function) -> dict[str, str]:
 def knative_service(function: Function, image: str) -> Manifest:
     """The Knative Service of `function` running `image`."""
     scaling = function.scaling
+    database = needs_of(function).database
     container: dict[str, Any] = {
         "name": "user-container",
         "image": image,
@@ -99,7 +108,10 @@ def knative_service(function: Function, image: str) -> Manifest:
         ),
         **probes(),
         "securityContext": restricted_security_context(FUNCTION_USER_ID),
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},
+            *([database_ca_mount()] if database else []),
+        ],
     }
     pod_spec: dict[str, Any] = {
         "serviceAccountName": service_account_name(function),
@@ -108,7 +120,10 @@ def knative_service(function: Function, image: str) -> Manifest:
     }
     if scaling.container_concurrency is not None:
         pod_spec["containerConcurrency"] = scaling.container_concurrency
-    pod_spec |= {"containers": [container], "volumes": [scratch_volume("tmp")]}
+    pod_spec |= {
+        "containers": [container],
+        "volumes": [scratch_volume("tmp"), *([database_ca_volume()] if database else [])],
+    }
     visibility = (
         {} if is_public(function) else {"networking.knative.dev/visibility": "cluster-local"}
     )

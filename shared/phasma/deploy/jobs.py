@@ -19,9 +19,12 @@ from typing import Any
 
 from phasma.deploy import secrets
 from phasma.deploy.environment import (
+    DATABASE_CA_VOLUME,
     OWNER_DATABASE_USER,
     POSTGRES_HOST,
     POSTGRES_PORT,
+    database_ca_mount,
+    database_ca_volume,
     database_url,
     object_store_environment,
     pooled_database_environment,
@@ -68,9 +71,17 @@ def service_account_name(job: str) -> str:
 
 
 def container(
-    name: str, image: str, command: list[str], env: list[dict[str, Any]]
+    name: str,
+    image: str,
+    command: list[str],
+    env: list[dict[str, Any]],
+    *,
+    database: bool = False,
 ) -> dict[str, Any]:
-    """A Job container running the project image with the restricted context."""
+    """A Job container running the project image with the restricted context.
+
+    `database` mounts the CA its DSN verifies the server with.
+    """
     return {
         "name": name,
         "image": image,
@@ -78,7 +89,10 @@ def container(
         "env": env,
         "resources": resources("100m", "128Mi", "256Mi", "500m"),
         "securityContext": restricted_security_context(FUNCTION_USER_ID),
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},
+            *([database_ca_mount()] if database else []),
+        ],
     }
 
 
@@ -97,13 +111,18 @@ def job(
     `api_token` mounts the ServiceAccount's token (setup-search only); `keep_finished`
     leaves out the one-day TTL so that re-applying the Job never runs it again.
     """
+    containers = [*pod_spec_parts.get("initContainers", []), *pod_spec_parts["containers"]]
+    mounted = {mount["name"] for part in containers for mount in part["volumeMounts"]}
     pod_spec: dict[str, Any] = {
         "serviceAccountName": service_account_name(family),
         "automountServiceAccountToken": api_token,
         "enableServiceLinks": False,
         "restartPolicy": "Never",
         **pod_spec_parts,
-        "volumes": [scratch_volume("tmp")],
+        "volumes": [
+            scratch_volume("tmp"),
+            *([database_ca_volume()] if DATABASE_CA_VOLUME in mounted else []),
+        ],
     }
     template = {
         "metadata": {
@@ -153,6 +172,7 @@ def migrate_job(image: str, migrations_directory: Path) -> Manifest:
         image,
         ["python", "-m", "phasma.db.migrations", "migrate"],
         owner_environment(),
+        database=True,
     )
     logins = container(
         "database-logins",
@@ -163,6 +183,7 @@ def migrate_job(image: str, migrations_directory: Path) -> Manifest:
             secret_env("APP_DB_PASSWORD", secrets.APP_DATABASE.name, "app-db-password"),
             secret_env("INDEXER_DB_PASSWORD", secrets.INDEXER_DATABASE.name, "indexer-db-password"),
         ],
+        database=True,
     )
     # Init containers run to completion in order: logins need the roles migrations create.
     return job(
@@ -215,7 +236,7 @@ def search_reindex_job(image: str) -> Manifest:
     ]
     return job(
         "search-reindex",
-        {"containers": [container("search-reindex", image, command, environment)]},
+        {"containers": [container("search-reindex", image, command, environment, database=True)]},
         {USES_DATABASE: "true", USES_SEARCH: "true"},
         keep_finished=True,
         deadline_seconds=REINDEX_DEADLINE_SECONDS,

@@ -28,6 +28,7 @@ USES_KUBERNETES_API = "phasma.dev/uses-kubernetes-api"
 DATABASE_OWNER = "phasma.dev/database-owner"
 ROLE = "phasma.dev/role"
 EXPOSURE = "phasma.dev/exposure"
+FUNCTION_KIND = "phasma.dev/function-kind"
 SECRETS_CHECKSUM = "phasma.dev/secrets-checksum"
 
 SCRATCH_SIZE = "256Mi"

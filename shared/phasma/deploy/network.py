@@ -19,6 +19,7 @@ from typing import Any
 from phasma.deploy.kubernetes import (
     DATABASE_OWNER,
     EXPOSURE,
+    FUNCTION_KIND,
     ROLE,
     USES_BROKER,
     USES_CACHE,
@@ -36,6 +37,10 @@ GATEWAY_NAMESPACE = "kourier-system"
 EVENTING_NAMESPACE = "knative-eventing"
 # queue-proxy: 8012 HTTP/1, 8013 HTTP/2, 8022 admin, 9090 autoscaler and 9091 user metrics.
 QUEUE_PROXY_PORTS = (8012, 8013, 8022, 9090, 9091)
+# Of those, what carries requests (a CloudEvent delivery) and what only the serving
+# control plane uses (admin, autoscaler metrics, user metrics).
+DELIVERY_PORTS = (8012, 8013)
+SERVING_CONTROL_PORTS = (8022, 9090, 9091)
 # What the frontend dials to reach a cluster-local Service: the activator (8012, 8013)
 # or Kourier's internal listeners (8081 HTTP, 8444 HTTPS).
 INTERNAL_GATEWAY_PORTS = (8012, 8013, 8081, 8444)
@@ -137,15 +142,43 @@ def baseline() -> list[Manifest]:
 
 
 def functions() -> list[Manifest]:
-    """Function pods hear only the Knative data plane; the frontend talks only to it."""
+    """Function pods hear only the Knative data plane; the frontend talks only to it.
+
+    Event functions get a policy of their own (security.md §7). A KafkaSource or
+    PingSource delivery leaves its dispatcher in `knative-eventing` for the Service's
+    cluster-local address, which Knative Serving resolves to the internal gateway; the
+    gateway (or the activator) then dials the pod. So the pod itself only ever sees the
+    gateway and the activator, and the eventing namespace is admitted on the first hop:
+    nothing in `phasma` but the frontend may dial the gateway (the egress rule below).
+    The event policy admits only delivery (8012/8013) from that path and the serving
+    control plane's admin and metrics ports, never the eventing pods directly.
+    """
     knative = [namespace_peer(KNATIVE_SERVING_NAMESPACE), namespace_peer(GATEWAY_NAMESPACE)]
+    not_event = {"key": FUNCTION_KIND, "operator": "NotIn", "values": ["event"]}
     return [
         policy(
             "functions-from-knative",
             {
-                "podSelector": {"matchLabels": {ROLE: "function"}},
+                "podSelector": {
+                    "matchLabels": {ROLE: "function"},
+                    "matchExpressions": [not_event],
+                },
                 "policyTypes": ["Ingress"],
                 "ingress": [{"from": knative, "ports": tcp_ports(*QUEUE_PROXY_PORTS)}],
+            },
+        ),
+        policy(
+            "event-functions-from-eventing-delivery",
+            {
+                "podSelector": {"matchLabels": {ROLE: "function", FUNCTION_KIND: "event"}},
+                "policyTypes": ["Ingress"],
+                "ingress": [
+                    {"from": knative, "ports": tcp_ports(*DELIVERY_PORTS)},
+                    {
+                        "from": [namespace_peer(KNATIVE_SERVING_NAMESPACE)],
+                        "ports": tcp_ports(*SERVING_CONTROL_PORTS),
+                    },
+                ],
             },
         ),
         policy(

@@ -13,11 +13,13 @@ from typing import Any
 from phasma.deploy import images, secrets
 from phasma.deploy.environment import (
     APP_DATABASE_USER,
+    DATABASE_CA_VOLUME,
     DATABASE_NAME,
     INDEXER_DATABASE_USER,
     POOLER_PORT,
     POSTGRES_HOST,
     POSTGRES_PORT,
+    database_ca_volume,
 )
 from phasma.deploy.kubernetes import (
     SECRETS_CHECKSUM,
@@ -58,7 +60,9 @@ auth_file = /run/pgbouncer/userlist.txt
 client_tls_sslmode = require
 client_tls_cert_file = /etc/pgbouncer/tls/tls.crt
 client_tls_key_file = /etc/pgbouncer/tls/tls.key
-server_tls_sslmode = require
+; The server's certificate must chain to the database CA and name POSTGRES_HOST.
+server_tls_sslmode = verify-full
+server_tls_ca_file = /etc/pgbouncer/ca/ca.crt
 ignore_startup_parameters = extra_float_digits,options
 """
 
@@ -125,6 +129,7 @@ def deployment() -> Manifest:
                 "subPath": "pgbouncer.ini",
             },
             {"name": "tls", "mountPath": "/etc/pgbouncer/tls", "readOnly": True},
+            {"name": DATABASE_CA_VOLUME, "mountPath": "/etc/pgbouncer/ca", "readOnly": True},
             {"name": "run", "mountPath": "/run/pgbouncer"},
         ],
     }
@@ -153,6 +158,7 @@ def deployment() -> Manifest:
                 "name": "tls",
                 "secret": {"secretName": secrets.DATABASE_TLS.name, "defaultMode": 0o440},
             },
+            database_ca_volume(),
             # Holds the rendered passwords: memory-backed, never on the node's disk.
             scratch_volume("run", in_memory=True),
         ],

@@ -9,6 +9,7 @@ Everything goes through `kubectl apply`, so applying unchanged manifests is a no
 
 from __future__ import annotations
 
+import base64
 import secrets as random
 import shutil
 import subprocess
@@ -124,8 +125,39 @@ class Rollout:
             self.log(f"create secret {template.name}")
             if template.random_values:
                 self.kubectl("create", "-f", "-", stdin=to_yaml(random_secret(template)))
+            elif template is secrets.DATABASE_CA:
+                self.create_database_ca()
             else:
                 self.create_self_signed_tls(template)
+
+    def create_database_ca(self) -> None:
+        """`database-ca` from the live `database-tls` certificate.
+
+        Right for the self-signed certificate deploy makes (it is its own CA). An
+        installation whose certificate a CA issued creates `database-ca` with that CA
+        before deploying (docs/operations.md), and this never runs.
+        """
+        encoded = self.kubectl(
+            "-n",
+            NAMESPACE,
+            "get",
+            "secret",
+            secrets.DATABASE_TLS.name,
+            "-o",
+            "jsonpath={.data.tls\\.crt}",
+        )
+        certificate = base64.b64decode(encoded.strip()).decode()
+        if "-----BEGIN CERTIFICATE-----" not in certificate:
+            raise DeployError(
+                f"Secret {secrets.DATABASE_TLS.name} holds no certificate to trust: "
+                f"create {secrets.DATABASE_CA.name} with the CA that signed it "
+                f"(kubectl -n {NAMESPACE} create secret generic {secrets.DATABASE_CA.name} "
+                "--from-file=ca.crt=CA.crt)"
+            )
+        manifest = secrets.template(secrets.DATABASE_CA)
+        del manifest["metadata"]["annotations"][secrets.TEMPLATE_ANNOTATION]
+        manifest["stringData"] = {"ca.crt": certificate}
+        self.kubectl("create", "-f", "-", stdin=to_yaml(manifest))
 
     def create_self_signed_tls(self, template: secrets.SecretTemplate) -> None:
         """A self-signed certificate for the database, as in development (security.md §12)."""

@@ -24,11 +24,8 @@ class SecretTemplate:
     keys: tuple[str, ...]
     given_to: str
     type: str = "Opaque"
-
-    @property
-    def random_values(self) -> bool:
-        """Whether deploy may fill the keys with random hex (not for certificates)."""
-        return self.type == "Opaque"
+    # Deploy fills the keys with random hex; certificates are made, never random.
+    random_values: bool = True
 
 
 DATABASE = SecretTemplate("database-secret", ("database-password",), "PostgreSQL, migrate Job")
@@ -59,7 +56,19 @@ SEARCH_KEYS = SecretTemplate(
     "written by the setup-search Job",
 )
 DATABASE_TLS = SecretTemplate(
-    "database-tls", ("tls.crt", "tls.key"), "PostgreSQL, pooler", type="kubernetes.io/tls"
+    "database-tls",
+    ("tls.crt", "tls.key"),
+    "PostgreSQL, pooler",
+    type="kubernetes.io/tls",
+    random_values=False,
+)
+# The CA that signed database-tls: every database client verifies the server with it
+# (sslmode=verify-full). Self-signed, the certificate is its own CA.
+DATABASE_CA = SecretTemplate(
+    "database-ca",
+    ("ca.crt",),
+    "pooler, functions that use the database, migrate and search-reindex Jobs",
+    random_values=False,
 )
 
 ALL = (
@@ -72,6 +81,7 @@ ALL = (
     SEARCH_MASTER,
     SEARCH_KEYS,
     DATABASE_TLS,
+    DATABASE_CA,
 )
 
 

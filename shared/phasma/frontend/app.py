@@ -7,6 +7,7 @@ relay → security headers with a fresh CSP nonce.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 import time
@@ -81,7 +82,11 @@ class Frontend:
         nonce = new_nonce()
         try:
             template = "unmatched"
-            if request.path in _PROBES and request.method in ("GET", "HEAD"):
+            if (
+                request.path in _PROBES
+                and request.method in ("GET", "HEAD")
+                and self._may_probe(request)
+            ):
                 response, template = self._probe(request.path), request.path
             elif request.path.startswith("/assets/") and request.method in ("GET", "HEAD"):
                 response = self.assets.serve(request) or _plain(404, "Not found.")
@@ -210,6 +215,20 @@ class Frontend:
                 delete_session(response, secure=secure)
         elif cookie.valid and cookie.value == context.api.session_token:
             set_session(response, cookie, secure=secure)
+
+    def _may_probe(self, request: Request) -> bool:
+        """Health and readiness are anyone's; metrics only the scraper's (security.md §9).
+
+        Without `METRICS_TOKEN`, or with another token, `/metrics` is an unknown page:
+        the site is the one public entry point, and its counters are no one's business.
+        """
+        if request.path != "/metrics":
+            return True
+        expected = self.settings.metrics_token
+        given = request.headers.get("Authorization", "")
+        return expected is not None and hmac.compare_digest(
+            given.encode(), f"Bearer {expected}".encode()
+        )
 
     def _probe(self, path: str) -> Response:
         if path == "/health":

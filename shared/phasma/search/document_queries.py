@@ -108,6 +108,27 @@ def post(executor: Executor, post_id: UUID) -> dict[str, Any] | None:
     return _post(row) if row else None
 
 
+def user(executor: Executor, user_id: UUID) -> dict[str, Any] | None:
+    """One user's document as it is now; None when the account is gone."""
+    row = executor.fetch_one(
+        "SELECT public_id, username, name, avatar FROM users WHERE public_id = :user_id",
+        user_id=user_id,
+    )
+    if row is None:
+        return None
+    return user_document(row["public_id"], row["username"], row["name"], row["avatar"])
+
+
+def hashtag(executor: Executor, name: str) -> dict[str, Any] | None:
+    """One hashtag's document as it is now; None when no live post carries it."""
+    row = executor.fetch_one(
+        "SELECT name, post_count FROM hashtags WHERE name = :name AND post_count > 0", name=name
+    )
+    if row is None:
+        return None
+    return hashtag_document(row["name"], row["post_count"])
+
+
 def hashtags_after(executor: Executor, after: int, batch: int) -> tuple[list[dict[str, Any]], int]:
     """The next `batch` hashtag documents with posts after internal id `after`."""
     rows = executor.fetch_all(

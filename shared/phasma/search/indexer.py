@@ -1,16 +1,20 @@
 """`search-indexer`: keeps the Meilisearch indexes current from `entity-changes` (domain.md §5.5).
 
 Every reaction is an upsert or a delete by primary key, so redelivered and
-reordered-across-keys events are harmless. Post documents are built from the
-current rows rather than the event, so a rename that was applied first is never
-undone by an older post event. Without `MEILI_URL` there is nothing to keep
-current (PostgreSQL search reads the tables), and every event is acknowledged.
+reordered-across-keys events are harmless. An event names what changed; the
+document is re-read from PostgreSQL by that key and never taken from the payload:
+the row as it is now is upserted, and a key with no row is deleted from the index.
+So an older event never undoes a newer change, and a forged CloudEvent (security.md
+§7) can at most make the indexer re-read the truth. Without `MEILI_URL` there is
+nothing to keep current (PostgreSQL search reads the tables), and every event is
+acknowledged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 import meilisearch
 
@@ -26,7 +30,7 @@ from phasma.events.catalogue import (
 from phasma.events.worker import Outcome, ReceivedEvent, Skip
 from phasma.runtime import Runtime
 from phasma.search import document_queries
-from phasma.search.documents import HASHTAGS, POSTS, USERS, hashtag_document, user_document
+from phasma.search.documents import HASHTAGS, POSTS, USERS
 from phasma.search.meilisearch_backend import connect, engine_failures
 
 # Documents per request when a rename re-indexes an author's posts.
@@ -51,14 +55,21 @@ class IndexWriter:
             self._client.index(index).delete_document(document_id)
 
 
+def _index_user(user_id: UUID, writer: IndexWriter, database: Database) -> None:
+    document = database.read(lambda executor: document_queries.user(executor, user_id))
+    if document is None:
+        writer.delete(USERS.uid, str(user_id))
+    else:
+        writer.upsert(USERS.uid, [document])
+
+
 def _user_created(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
-    user = event.payload(UserCreated)
-    writer.upsert(USERS.uid, [user_document(user.user_id, user.username, user.name, user.avatar)])
+    _index_user(event.payload(UserCreated).user_id, writer, database)
 
 
 def _user_updated(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
     user = event.payload(UserUpdated)
-    writer.upsert(USERS.uid, [user_document(user.user_id, user.username, user.name, user.avatar)])
+    _index_user(user.user_id, writer, database)
     if user.previous_username is None:
         return
     # The posts carry the author's username: re-index all of them, as they are now.
@@ -83,16 +94,23 @@ def _post_created(event: ReceivedEvent, writer: IndexWriter, database: Database)
 
 
 def _post_deleted(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
-    writer.delete(POSTS.uid, str(event.payload(PostDeleted).post_id))
+    post_id = event.payload(PostDeleted).post_id
+    document = database.read(lambda executor: document_queries.post(executor, post_id))
+    # A post that still exists stays findable, whatever the event claims.
+    if document is None:
+        writer.delete(POSTS.uid, str(post_id))
+    else:
+        writer.upsert(POSTS.uid, [document])
 
 
 def _hashtag_updated(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
-    hashtag = event.payload(HashtagUpdated)
+    name = event.payload(HashtagUpdated).name
+    document = database.read(lambda executor: document_queries.hashtag(executor, name))
     # A tag with no live posts must not be found, so it leaves the index.
-    if hashtag.post_count > 0:
-        writer.upsert(HASHTAGS.uid, [hashtag_document(hashtag.name, hashtag.post_count)])
+    if document is None:
+        writer.delete(HASHTAGS.uid, name)
     else:
-        writer.delete(HASHTAGS.uid, hashtag.name)
+        writer.upsert(HASHTAGS.uid, [document])
 
 
 REACTIONS: dict[str, Callable[[ReceivedEvent, IndexWriter, Database], None]] = {

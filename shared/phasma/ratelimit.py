@@ -34,10 +34,10 @@ def _decision_series(policy_name: str, outcome: str) -> Counter:
     return DECISIONS.labels(policy_name, outcome)
 
 
-# KEYS[1] the bucket to take from; KEYS[2] (optional) a bucket that gets back the
-# token it lent this request, in the same step (`RateLimiter.check(refund=...)`).
-# ARGV: burst, rate (tokens/s). Time comes from the server so replicas with skewed
-# clocks agree. Returns {allowed 0/1, milliseconds until a token}.
+# KEYS[1] the bucket to take from; ARGV: burst, rate (tokens/s), and optionally
+# "refund": then KEYS[2] is a bucket that gets back the token it lent this request,
+# in the same step (`RateLimiter.check(refund=...)`). Time comes from the server so
+# replicas with skewed clocks agree. Returns {allowed 0/1, milliseconds until a token}.
 TOKEN_BUCKET_LUA = """
 local burst = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
@@ -56,7 +56,7 @@ local function store(key, tokens)
   redis.call('HSET', key, 'tokens', tostring(tokens), 'at', tostring(now))
   redis.call('PEXPIRE', key, math.ceil((burst / rate + 1) * 1000))
 end
-if KEYS[2] then
+if ARGV[3] == 'refund' then
   store(KEYS[2], math.min(burst, level(KEYS[2]) + 1))
 end
 local tokens = level(KEYS[1])
@@ -100,10 +100,12 @@ class RateLimiter:
         before it knew its identity; it gets the token back in the same atomic step.
         """
         keys = [f"ratelimit:{policy_name}:{identity}"]
+        arguments: list[int | str] = [policy.burst, str(policy.rate)]
         if refund is not None:
             keys.append(f"ratelimit:{policy_name}:{refund}")
+            arguments.append("refund")
         try:
-            allowed, wait_ms = self._script(keys, [policy.burst, str(policy.rate)])
+            allowed, wait_ms = self._script(keys, arguments)
         except redis.RedisError as error:
             _decision_series(policy_name, "error").inc()
             log.warning("rate limiter cache error (%s); failing %s", error, self._mode)

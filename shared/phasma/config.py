@@ -132,7 +132,9 @@ class Settings(BaseSettings):
     rate_limit_read_rate: Decimal | None = None
     rate_limit_mutation_burst: int | None = None
     rate_limit_mutation_rate: Decimal | None = None
-    trust_proxy: bool = False
+    # Proxies in front of this function that append to (or replace) X-Forwarded-For:
+    # 0 = the socket peer is the client (api-2 §A, phasma/http/forwarded.py).
+    trusted_proxy_hops: int = Field(0, ge=0)
 
     # Object store
     s3_endpoint: str = "http://storage:8333"
@@ -167,9 +169,6 @@ class Settings(BaseSettings):
     public_origin: str = "http://127.0.0.1:8080"
     cookie_secure: bool = True
     body_size_limit: str = Field("1100K", pattern=r"^\s*\d+\s*[KkMm]?\s*$")
-    address_header: str = "x-forwarded-for"
-    xff_depth: int = Field(1, ge=1)
-    protocol_header: str = "x-forwarded-proto"
 
     @field_validator(
         "rate_limit_strict_burst",

@@ -34,21 +34,32 @@ def _decision_series(policy_name: str, outcome: str) -> Counter:
     return DECISIONS.labels(policy_name, outcome)
 
 
-# KEYS[1] bucket key; ARGV: burst, rate (tokens/s). Time comes from the server so
+# KEYS[1] the bucket to take from; ARGV: burst, rate (tokens/s), and optionally
+# "refund": then KEYS[2] is a bucket that gets back the token it lent this request,
+# in the same step (`RateLimiter.check(refund=...)`). Time comes from the server so
 # replicas with skewed clocks agree. Returns {allowed 0/1, milliseconds until a token}.
 TOKEN_BUCKET_LUA = """
 local burst = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1])
-local at = tonumber(state[2])
-if tokens == nil or at == nil then
-  tokens = burst
-  at = now
+local function level(key)
+  local state = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(state[1])
+  local at = tonumber(state[2])
+  if tokens == nil or at == nil then
+    return burst
+  end
+  return math.min(burst, tokens + math.max(0, now - at) * rate)
 end
-tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local function store(key, tokens)
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'at', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil((burst / rate + 1) * 1000))
+end
+if ARGV[3] == 'refund' then
+  store(KEYS[2], math.min(burst, level(KEYS[2]) + 1))
+end
+local tokens = level(KEYS[1])
 local allowed = 0
 local wait_ms = 0
 if tokens >= 1 then
@@ -57,8 +68,7 @@ if tokens >= 1 then
 else
   wait_ms = math.ceil((1 - tokens) / rate * 1000)
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil((burst / rate + 1) * 1000))
+store(KEYS[1], tokens)
 return {allowed, wait_ms}
 """
 
@@ -81,11 +91,21 @@ class RateLimiter:
         self._script = ScriptRunner(cache, TOKEN_BUCKET_LUA, connection_lifetime_seconds)
         self._fail_open = fail_open
 
-    def check(self, policy_name: str, policy: BucketPolicy, identity: str) -> Decision:
-        """Take one token from `ratelimit:{policy}:{identity}` (identity is `user:…` or `ip:…`)."""
-        key = f"ratelimit:{policy_name}:{identity}"
+    def check(
+        self, policy_name: str, policy: BucketPolicy, identity: str, *, refund: str | None = None
+    ) -> Decision:
+        """Take one token from `ratelimit:{policy}:{identity}` (identity is `user:…` or `ip:…`).
+
+        `refund`: an identity whose bucket of the same policy lent this request a token
+        before it knew its identity; it gets the token back in the same atomic step.
+        """
+        keys = [f"ratelimit:{policy_name}:{identity}"]
+        arguments: list[int | str] = [policy.burst, str(policy.rate)]
+        if refund is not None:
+            keys.append(f"ratelimit:{policy_name}:{refund}")
+            arguments.append("refund")
         try:
-            allowed, wait_ms = self._script([key], [policy.burst, str(policy.rate)])
+            allowed, wait_ms = self._script(keys, arguments)
         except redis.RedisError as error:
             _decision_series(policy_name, "error").inc()
             log.warning("rate limiter cache error (%s); failing %s", error, self._mode)

@@ -18,6 +18,7 @@ import pg8000.native
 import pytest
 import requests
 from cloudevents.http import CloudEvent
+from requests.adapters import HTTPAdapter
 from werkzeug.test import Client, TestResponse
 
 from phasma.config import Settings
@@ -88,7 +89,7 @@ def build_settings(app_url: str, dependencies: DependencyUrls, **overrides: Any)
         "s3_access_key": os.environ.get("S3_ACCESS_KEY", "phasma-tests"),
         "s3_secret_key": os.environ.get("S3_SECRET_KEY", "phasma-tests"),
         "session_hash_secret": secrets.token_hex(32),
-        "trust_proxy": True,
+        "trusted_proxy_hops": 1,  # behind the gateway, as with ./taskw up
         "argon_max_concurrency": 4,
         **ROOMY_LIMITS,
     }
@@ -131,6 +132,23 @@ def api_stack(api_database: tuple[str, str], dependencies: DependencyUrls) -> It
         function.runtime.close()
 
 
+class SourceAddressAdapter(HTTPAdapter):
+    """Connections from one loopback address of 127.0.0.0/8 (all of it reaches `lo`)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def loopback_address() -> str:
+    """A random address of 127.0.0.0/8 other than 127.0.0.1."""
+    return f"127.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{2 + secrets.randbelow(253)}"
+
+
 class Api:
     """A browser-like client of the API: its own cookie jar and client IP."""
 
@@ -138,8 +156,10 @@ class Api:
         self.base_url = base_url
         self.http = requests.Session()
         # A distinct client address per client keeps rate-limit and throttle buckets apart.
-        self.ip = f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
-        self.http.headers["X-Forwarded-For"] = self.ip
+        # The gateway replaces X-Forwarded-For with the peer it saw, so the address is
+        # the connection's own source, as for a real client.
+        self.ip = loopback_address()
+        self.http.mount("http://", SourceAddressAdapter(self.ip))
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self.http.request(method, self.base_url + path, timeout=30, **kwargs)

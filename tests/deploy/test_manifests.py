@@ -335,7 +335,7 @@ REQUIRED_IN_CLUSTER = {
     "SESSION_HASH_SECRET": lambda needs: needs.sessions_and_cache,
     "CACHE_URL": lambda needs: needs.sessions_and_cache,
     "CACHE_PASSWORD": lambda needs: needs.sessions_and_cache,
-    "TRUST_PROXY": lambda needs: needs.sessions_and_cache,
+    "TRUSTED_PROXY_HOPS": lambda needs: needs.sessions_and_cache or needs.public,
     "S3_ENDPOINT": lambda needs: needs.object_store,
     "S3_BUCKET": lambda needs: needs.object_store,
     "S3_REGION": lambda needs: needs.object_store,
@@ -388,6 +388,26 @@ def test_functions_get_every_variable_they_need(complete: list[dict[str, Any]]) 
     indexer = container_env(services["search-indexer"])
     assert indexer["DATABASE_URL"]["value"].startswith("postgresql://phasma_indexer_user:")
     assert "MEILI_INDEXER_KEY" in indexer and "MEILI_SEARCH_KEY" not in indexer
+
+
+def test_each_function_trusts_exactly_the_knative_proxies_in_front_of_it(
+    complete: list[dict[str, Any]],
+) -> None:
+    # api-2 §A: with the activator always in the path (target-burst-capacity -1),
+    # Envoy (use-remote-address), the activator and queue-proxy each append one entry;
+    # a backend also sees the frontend's, which replaced whatever the browser sent.
+    services = knative_services(complete)
+    for function in EVERY_FUNCTION:
+        service = services[function.name]
+        annotations = service["spec"]["template"]["metadata"]["annotations"]
+        hops = container_env(service).get("TRUSTED_PROXY_HOPS", {}).get("value")
+        burst = annotations.get("autoscaling.knative.dev/target-burst-capacity")
+        if function.name == "frontend":
+            assert (hops, burst) == ("3", "-1")
+        elif function.kind == "http":
+            assert (hops, burst) == ("4", "-1"), function.name
+        else:
+            assert (hops, burst) == (None, None), function.name  # event functions serve no client
 
 
 def test_database_urls_expand_a_password_defined_before_them(

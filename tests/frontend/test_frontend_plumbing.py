@@ -261,11 +261,30 @@ def test_backend_calls_forward_only_the_session_and_the_client_address(
     feed = next(call for call in stand_in.requests if call["path"].startswith("/feed"))
     headers = feed["headers"]
     assert headers["Cookie"] == f"session={TOKEN}"  # never the theme or anything else
-    assert headers["X-Forwarded-For"] == "198.51.100.7"  # XFF_DEPTH=1 from the right
+    # No trusted proxy in front (TRUSTED_PROXY_HOPS=0): the browser's claims are
+    # dropped and the header names only the peer (api-2 §A).
+    assert headers.getlist("X-Forwarded-For") == ["10.0.0.1"]
     assert "Origin" not in headers
     assert re.fullmatch(r"[0-9a-f]{32}-\d+", headers["X-Request-ID"])
     ids = {call["headers"]["X-Request-ID"] for call in stand_in.requests}
     assert len(ids) == len(stand_in.requests)  # one id per call
+
+
+def test_backend_calls_replace_the_forwarded_chain_with_the_one_trusted_client(
+    stand_in: StandIn,
+) -> None:
+    stand_in.reply = Response(json.dumps({"items": [], "nextCursor": None}), status=200)
+    # Behind Knative: "<what the browser sent>, browser, envoy, activator".
+    visitor = site_on(stand_in, trusted_proxy_hops=3)
+    visitor.client.set_cookie("session", TOKEN, domain="frontend.test")
+    visitor.get(
+        "/feed",
+        headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9, 10.0.0.7, 10.0.0.8"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    assert stand_in.requests
+    for call in stand_in.requests:
+        assert call["headers"].getlist("X-Forwarded-For") == ["203.0.113.9"], call["path"]
 
 
 def test_path_segments_are_encoded_and_the_at_sign_dropped(stand_in: StandIn) -> None:

@@ -19,6 +19,7 @@ from phasma.devstack.processes import FunctionProcess, start_all
 from phasma.devstack.services import DependencyUrls
 from phasma.devstack.stack import prepare
 from phasma.registry import event_functions, http_functions
+from tests.api.conftest import SourceAddressAdapter, loopback_address
 
 pytestmark = pytest.mark.processes
 # What `./taskw up` launches: every HTTP and event function.
@@ -157,7 +158,8 @@ def test_the_notification_stream_flows_through_the_gateway_as_it_is_written(
     base_url, _ = processes
     client = requests.Session()
     # A client address of its own: the other tests here spent the strict bucket of ours.
-    client.headers["X-Forwarded-For"] = "198.51.100.23"
+    # The gateway replaces X-Forwarded-For, so the address is the connection's source.
+    client.mount("http://", SourceAddressAdapter(loopback_address()))
     identity = {
         "name": "Stream Tester",
         "username": "stream_tester",

@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request
 
 from phasma.config import Settings
 from phasma.frontend.cookies import read_session_cookie, theme_of, well_formed_token
 from phasma.frontend.formatting import counted, plural, relative_time, session_time
 from phasma.frontend.messages import load_more_message, status_message
 from phasma.frontend.richtext import rich_text
-from phasma.frontend.security import client_address, origin_of, safe_next
+from phasma.frontend.security import origin_of, safe_next
 
 TOKEN = "abcdefghijklmnopqrstuvwxyz_-"
 
@@ -110,21 +108,6 @@ def test_session_cookie_reading() -> None:
 )
 def test_safe_next(value: str | None, expected: str) -> None:
     assert safe_next(value, "/feed") == expected
-
-
-def test_client_address_takes_the_configured_entry_from_the_right() -> None:
-    def request(forwarded: str | None) -> Request:
-        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
-        builder = EnvironBuilder(headers=headers, environ_base={"REMOTE_ADDR": "10.1.1.1"})
-        return Request(builder.get_environ())
-
-    one = Settings(_env_file=None)
-    two = Settings(_env_file=None, xff_depth=2)
-    assert client_address(request("1.1.1.1, 2.2.2.2"), one) == "2.2.2.2"
-    assert client_address(request("1.1.1.1, 2.2.2.2"), two) == "1.1.1.1"
-    assert client_address(request("2.2.2.2"), two) == "10.1.1.1"
-    assert client_address(request("not-an-ip"), one) == "10.1.1.1"
-    assert client_address(request(None), one) == "10.1.1.1"
 
 
 def test_origins_and_body_limit() -> None:

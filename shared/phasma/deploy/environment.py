@@ -40,6 +40,32 @@ INDEXER_FUNCTIONS = frozenset({"search-indexer"})
 # operations.md §6: KAFKA_BROKERS goes to mutating functions and the relay.
 RELAY_FUNCTIONS = frozenset({"outbox-relay"})
 
+# TRUSTED_PROXY_HOPS (api-2 §A): how many X-Forwarded-For entries, from the right,
+# were written by the Knative data plane in front of a function. What each hop does:
+# - Kourier's Envoy appends the peer it saw only with `use_remote_address`, which
+#   Kourier sets from config-kourier `use-remote-address` (default "false": nothing
+#   appended, so the client is never recorded; docs/operations.md makes "true" a
+#   cluster prerequisite) on its external and cluster-local listeners alike
+#   (knative-extensions/net-kourier: pkg/envoy/api/http_connection_manager.go,
+#   pkg/generator/caches.go, config/200-config.yaml). With `xff_num_trusted_hops` 0
+#   it also overwrites X-Forwarded-Proto.
+# - The activator and queue-proxy are Go `httputil.ReverseProxy`s with a Director
+#   (knative/serving: pkg/http/proxy.go NewHeaderPruningReverseProxy, used by
+#   pkg/activator/handler/handler.go and pkg/queue/sharedmain/main.go), which append
+#   their peer to X-Forwarded-For (golang/go: src/net/http/httputil/reverseproxy.go).
+# - The activator is in the path only while the autoscaler sees too little spare
+#   capacity (knative/serving: pkg/reconciler/autoscaling/kpa/kpa.go), so the count
+#   would change with load; `target-burst-capacity: "-1"` (ACTIVATOR_ALWAYS_IN_PATH)
+#   keeps it in the path for good (config/core/configmaps/autoscaler.yaml).
+# So the frontend sees "<client's own>, client, envoy, activator" and the client is
+# 3 from the right; a backend, which the frontend calls through Kourier's
+# cluster-local listener after replacing the header with the browser's address,
+# sees "browser, frontend, envoy, activator": 4. An L7 load balancer in front of
+# Kourier that appends adds one to the frontend's count.
+FRONTEND_PROXY_HOPS = 3
+BACKEND_PROXY_HOPS = 4
+ACTIVATOR_ALWAYS_IN_PATH = {"autoscaling.knative.dev/target-burst-capacity": "-1"}
+
 DATABASE_NAME = "phasma"
 POOLER_HOST = f"pooler.{CLUSTER_DOMAIN}"
 POOLER_PORT = 6432
@@ -107,6 +133,15 @@ def needs_of(function: Function) -> Needs:
     )
 
 
+def trusted_proxy_hops(needs: Needs) -> int | None:
+    """The function's TRUSTED_PROXY_HOPS; None for functions that serve no client."""
+    if needs.public:
+        return FRONTEND_PROXY_HOPS
+    if needs.sessions_and_cache:
+        return BACKEND_PROXY_HOPS
+    return None
+
+
 def network_labels(needs: Needs) -> dict[str, str]:
     """Pod labels the network policies key their egress rules on."""
     flags = {
@@ -165,9 +200,10 @@ def function_environment(function: Function) -> list[dict[str, Any]]:
             config_env("CACHE_URL"),
             secret_env("CACHE_PASSWORD", secrets.CACHE.name, "cache-password"),
             config_env("RATE_LIMIT_FAIL_OPEN"),
-            # Only the frontend can reach backend functions, and it rewrites the header.
-            literal_env("TRUST_PROXY", "true"),
         ]
+    hops = trusted_proxy_hops(needs)
+    if hops is not None:
+        env.append(literal_env("TRUSTED_PROXY_HOPS", str(hops)))
     if needs.public:
         # The frontend reaches functions at BACKEND_URL_TEMPLATE's cluster-local default.
         env.append(config_env("PUBLIC_ORIGIN"))

@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from phasma.deploy.environment import (
+    ACTIVATOR_ALWAYS_IN_PATH,
     database_ca_mount,
     database_ca_volume,
     function_environment,
     is_public,
     needs_of,
     network_labels,
+    trusted_proxy_hops,
 )
 from phasma.deploy.kubernetes import (
     EXPOSURE,
@@ -55,6 +57,9 @@ def scaling_annotations(function: Function) -> dict[str, str]:
     if scaling.min_scale == 0:
         # Bursty functions keep a pod for a while rather than cold-starting every burst.
         annotations[f"{AUTOSCALING}/scale-down-delay"] = SCALE_DOWN_DELAY
+    if trusted_proxy_hops(needs_of(function)) is not None:
+        # A fixed proxy chain, so TRUSTED_PROXY_HOPS names the client (environment.py).
+        annotations |= ACTIVATOR_ALWAYS_IN_PATH
     return annotations
 
 

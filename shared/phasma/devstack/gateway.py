@@ -1,8 +1,10 @@
 """The local API gateway: routes each request to the function that owns it, by the registry.
 
-It behaves like an ingress: it keeps the `Host` header, sets `X-Forwarded-For`
-and `X-Forwarded-Proto`, streams bodies both ways, and adds nothing a function
-would not get in Knative. Unknown paths get the contract's JSON 404.
+It behaves like an ingress: it keeps the `Host` header, replaces `X-Forwarded-For`
+with the address it saw and `X-Forwarded-Proto` with its scheme (the functions
+behind it trust one hop: `TRUSTED_PROXY_HOPS=1`), streams bodies both ways, and
+adds nothing a function would not get in Knative. Unknown paths get the contract's
+JSON 404.
 """
 
 from __future__ import annotations
@@ -78,9 +80,9 @@ class Gateway:
             owner = str(resolved.targets[0])  # the owner answers 405 with its Allow header
         else:
             return _json_error(start_response, "404 Not Found", "Not Found")
-        peer = environ.get("REMOTE_ADDR", "")
-        forwarded = environ.get("HTTP_X_FORWARDED_FOR")
-        environ["HTTP_X_FORWARDED_FOR"] = f"{forwarded}, {peer}" if forwarded else peer
+        # Replaced, never appended (api-2 §A): the functions behind it trust one hop,
+        # so whatever the client wrote there must not survive.
+        environ["HTTP_X_FORWARDED_FOR"] = environ.get("REMOTE_ADDR", "")
         environ["HTTP_X_FORWARDED_PROTO"] = environ.get("wsgi.url_scheme", "http")
         return self._functions[owner](environ, start_response)
 

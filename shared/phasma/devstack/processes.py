@@ -147,6 +147,8 @@ def start_frontend(
         "BACKEND_URL": backend_url,
         "PUBLIC_ORIGIN": f"http://127.0.0.1:{port}",
         "COOKIE_SECURE": "false",
+        # Browsers reach the site directly: the socket peer is the client.
+        "TRUSTED_PROXY_HOPS": "0",
         **_threads(frontend),
     }
     process = launch(frontend.name, REPOSITORY_ROOT / frontend.source, environment, log_dir, port)

@@ -72,6 +72,7 @@ def prepare(
         "S3_SECRET_KEY": secret_key,
         "SESSION_HASH_SECRET": environ.get("SESSION_HASH_SECRET")
         or state_secret(state_dir, "session-hash-secret"),
-        # The gateway plays the ingress and sets X-Forwarded-For, as in the cluster.
-        "TRUST_PROXY": "true",
+        # The gateway plays the ingress: it replaces X-Forwarded-For with the one
+        # address it saw, so the functions behind it trust exactly that hop.
+        "TRUSTED_PROXY_HOPS": "1",
     }

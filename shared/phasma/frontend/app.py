@@ -35,12 +35,11 @@ from phasma.frontend.routes import ROUTES, Access, PageRoute
 from phasma.frontend.security import (
     UNSAFE_METHODS,
     apply_security_headers,
-    client_address,
-    is_https,
     new_nonce,
     same_origin_request,
 )
 from phasma.http import metrics
+from phasma.http.forwarded import client_address, is_secure
 from phasma.http.function import Target, as_target
 from phasma.http.probes import METRICS_CONTENT_TYPE
 from phasma.http.routing import Matched, MethodNotAllowed, RouteTable
@@ -120,14 +119,14 @@ class Frontend:
             api=BackendClient(
                 self.backend,
                 request_id=request_id,
-                client_ip=client_address(request, self.settings),
+                client_ip=client_address(request, self.settings.trusted_proxy_hops),
                 session_token=well_formed_token(request.cookies.get(SESSION_COOKIE)),
                 device_token=well_formed_device(request.cookies.get(DEVICE_COOKIE)),
             ),
             environment=self.environment,
             request_id=request_id,
             nonce=nonce,
-            secure=is_https(request, self.settings),
+            secure=is_secure(request, self.settings.trusted_proxy_hops),
         )
         try:
             response = self._run(context, resolved)

@@ -3,10 +3,10 @@
 `Backend` is per process: it knows which function owns each API route (from the
 registry) and keeps one connection pool. `BackendClient` is per browser request:
 it forwards only that request's session cookie (and its device cookie to the
-calls that check a password), overwrites `X-Forwarded-For` with
-the browser's address, sends a fresh `X-Request-ID` per call, never sends `Origin`,
-and remembers what the backends said about the session cookie so the page can
-relay it (`cookies.py`).
+calls that check a password), replaces `X-Forwarded-For` with the browser's
+address (dropping whatever the browser sent), sends a fresh `X-Request-ID` per
+call, never sends `Origin`, and remembers what the backends said about the
+session cookie so the page can relay it (`cookies.py`).
 """
 
 from __future__ import annotations
@@ -185,11 +185,7 @@ class BackendClient:
         with self._lock:
             self._calls += 1
             call = self._calls
-        headers = {
-            "X-Request-ID": f"{self.request_id}-{call}",
-            "X-Forwarded-For": self.client_ip,
-            "Accept": "application/json",
-        }
+        headers = {"X-Request-ID": f"{self.request_id}-{call}", "Accept": "application/json"}
         cookies = []
         if self.session_token and not anonymous:
             cookies.append(f"session={self.session_token}")
@@ -198,6 +194,8 @@ class BackendClient:
         if cookies:
             headers["Cookie"] = "; ".join(cookies)
         headers.update(extra or {})
+        # Replaced, never appended (api-2 §A): the backends trust this one entry.
+        headers["X-Forwarded-For"] = self.client_ip
         return headers
 
     def _note_cookie(self, set_cookies: Sequence[str]) -> None:

@@ -1,4 +1,6 @@
-"""Browser-facing protections: security headers and CSP, the origin guard, client address.
+"""Browser-facing protections: security headers and CSP, the origin guard, safe `next` paths.
+
+The client's address and scheme come from `phasma.http.forwarded`, shared with the API.
 
 frontend.md §10 and security.md §9: every mutation must come from the public
 origin; every response carries the headers below with a fresh CSP nonce.
@@ -6,7 +8,6 @@ origin; every response carries the headers below with a fresh CSP nonce.
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from urllib.parse import urlsplit
 
@@ -77,28 +78,6 @@ def same_origin_request(request: Request, public_origin: str) -> bool:
         return True
     referer = request.headers.get("Referer")
     return referer is not None and origin_of(referer) == expected and expected != ""
-
-
-def client_address(request: Request, settings: Settings) -> str:
-    """The browser's address: entry `XFF_DEPTH` from the right of `ADDRESS_HEADER`
-    (set by the ingress), else the socket peer."""
-    header = request.headers.get(settings.address_header, "")
-    entries = [entry.strip() for entry in header.split(",") if entry.strip()]
-    if len(entries) >= settings.xff_depth:
-        candidate = entries[-settings.xff_depth]
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            pass
-    return request.remote_addr or "127.0.0.1"
-
-
-def is_https(request: Request, settings: Settings) -> bool:
-    """Whether the browser reached us over TLS (the ingress says so in `PROTOCOL_HEADER`)."""
-    forwarded = request.headers.get(settings.protocol_header)
-    if forwarded:
-        return forwarded.split(",", 1)[0].strip().lower() == "https"
-    return request.scheme == "https"
 
 
 def safe_next(value: str | None, default: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -77,23 +76,3 @@ class RequestContext:
         if self.viewer is None:
             raise Unauthorized()
         return self.viewer
-
-
-def client_ip(request: Request, trust_proxy: bool) -> str:
-    """The first `X-Forwarded-For` entry when trusted and a valid IP, else the peer address."""
-    if trust_proxy:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        first = forwarded.split(",", 1)[0].strip()
-        if first:
-            try:
-                return str(ipaddress.ip_address(first))
-            except ValueError:
-                pass
-    return request.remote_addr or "unknown"
-
-
-def is_secure(request: Request, trust_proxy: bool) -> bool:
-    """TLS, or (behind a trusted proxy) a first `X-Forwarded-Proto` of https."""
-    if trust_proxy and "X-Forwarded-Proto" in request.headers:
-        return request.headers["X-Forwarded-Proto"].split(",", 1)[0].strip().lower() == "https"
-    return request.scheme == "https"

@@ -1,8 +1,9 @@
 """The request pipeline every HTTP function runs (api.md §1.1).
 
 exception guard → request id → access log → security headers → origin guard →
-session resolution → rate limit → route match → auth → handler (which checks
-path parameters and parses its body). The first stage that rejects decides.
+rate limit by address → session resolution → (a resolved session: rate limit by
+user) → route match → auth → handler (which checks path parameters and parses its
+body). The first stage that rejects decides.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from phasma.config import RATE_LIMIT_DEFAULTS, Limits, Settings
 from phasma.db.pool import DatabaseUnavailable
 from phasma.failures import DependencyUnavailable
 from phasma.http import metrics, probes
-from phasma.http.context import RequestContext, client_ip, is_secure
+from phasma.http.context import RequestContext
 from phasma.http.cookies import COOKIE_NAME, clear_session_cookie, set_session_cookie
 from phasma.http.errors import (
     Forbidden,
@@ -31,6 +32,7 @@ from phasma.http.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from phasma.http.forwarded import client_address, is_secure
 from phasma.http.responses import error_response
 from phasma.http.routing import Matched, RouteTable
 from phasma.http.routing import MethodNotAllowed as PathKnown
@@ -129,8 +131,8 @@ class HttpFunction:
             request=request,
             runtime=self.runtime,
             request_id=request_id,
-            client_ip=client_ip(request, self.settings.trust_proxy),
-            secure=is_secure(request, self.settings.trust_proxy),
+            client_ip=client_address(request, self.settings.trusted_proxy_hops),
+            secure=is_secure(request, self.settings.trusted_proxy_hops),
         )
         session = _SessionState()
         try:
@@ -155,9 +157,8 @@ class HttpFunction:
         request = context.request
         if request.method in _UNSAFE_METHODS:
             self._check_origin(request)
-        self._resolve_session(context, session)
         route = resolved.target[0] if isinstance(resolved, Matched) else None
-        self._rate_limit(context, route)
+        self._admit(context, route, session)
         if resolved is None:
             raise NotFound()
         if isinstance(resolved, PathKnown):
@@ -175,10 +176,32 @@ class HttpFunction:
         parts = urlsplit(origin)
         if not parts.scheme or not parts.netloc:
             raise Forbidden()
-        scheme = "https" if is_secure(request, self.settings.trust_proxy) else "http"
+        scheme = "https" if is_secure(request, self.settings.trusted_proxy_hops) else "http"
         expected = f"{scheme}://{request.host}"
         if f"{parts.scheme}://{parts.netloc}".lower() != expected.lower():
             raise Forbidden()
+
+    def _admit(self, context: RequestContext, route: Route | None, session: _SessionState) -> None:
+        """The rate limit and session resolution, in the order of api-2 §A.
+
+        Until a session is known the request is the client address's: its bucket
+        decides first, so no cookie — absent, malformed, or well-formed but invented —
+        reaches the database unless that bucket has a token. Public routes and
+        unmatched paths never read the cookie at all: their answer has no viewer.
+        Only a session that resolves moves the request to its user's bucket, and the
+        address bucket gets back the token it lent, in the same cache call.
+        """
+        if route is not None:
+            policy_name = route.rate_limit_policy
+        else:
+            policy_name = "read" if context.request.method in ("GET", "HEAD") else "mutation"
+        address = f"ip:{context.client_ip}"
+        self._take_token(policy_name, address)
+        if route is None or route.access is Access.PUBLIC:
+            return
+        self._resolve_session(context, session)
+        if context.viewer is not None:
+            self._take_token(policy_name, f"user:{context.viewer.user_public_id}", refund=address)
 
     def _resolve_session(self, context: RequestContext, session: _SessionState) -> None:
         """Never rejects: it records what it found for the rate limiter and the auth stage."""
@@ -201,19 +224,12 @@ class HttpFunction:
             return
         session.token_invalid = context.viewer is None
 
-    def _rate_limit(self, context: RequestContext, route: Route | None) -> None:
+    def _take_token(self, policy_name: str, identity: str, *, refund: str | None = None) -> None:
         limiter = self.runtime.rate_limiter
         if limiter is None:
             return  # no cache configured: development only
-        if route is not None:
-            policy_name = route.rate_limit_policy
-        else:
-            policy_name = "read" if context.request.method in ("GET", "HEAD") else "mutation"
-        if context.viewer is not None:
-            identity = f"user:{context.viewer.user_public_id}"
-        else:
-            identity = f"ip:{context.client_ip}"
-        decision = limiter.check(policy_name, self.bucket_policies[policy_name], identity)
+        policy = self.bucket_policies[policy_name]
+        decision = limiter.check(policy_name, policy, identity, refund=refund)
         if not decision.allowed:
             if decision.error:
                 raise ServiceUnavailable()
@@ -221,8 +237,7 @@ class HttpFunction:
 
     def _check_access(self, context: RequestContext, route: Route, session: _SessionState) -> None:
         if route.access is Access.PUBLIC:
-            context.viewer = None  # public routes never personalise
-            return
+            return  # never resolved: public routes never personalise
         if session.store_failed:
             raise ServiceUnavailable()  # a database failure is never a logout
         if route.access is Access.REQUIRED and context.viewer is None:

@@ -12,7 +12,6 @@ from phasma.frontend.context import Context, PageError, RequestTooLarge, SignInR
 from phasma.frontend.cookies import set_theme, theme_of
 from phasma.frontend.pages import UUID_SHAPE
 from phasma.frontend.pages.upload import IMAGE_TOO_LARGE, ImageProblem, read_image, send_image
-from phasma.frontend.security import is_https
 from phasma.http.errors import HttpError
 from phasma.users.models import ProfileFields
 
@@ -42,7 +41,7 @@ def choose_theme(context: Context) -> Response:
     """`POST /settings/theme`: the Appearance switch for a browser without JavaScript."""
     theme = theme_of(context.field("theme"))
     response = context.done(context.next_path("/settings"), theme=theme)
-    set_theme(response, theme, secure=is_https(context.request, context.settings))
+    set_theme(response, theme, secure=context.secure)
     return response
 
 

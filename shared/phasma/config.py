@@ -24,6 +24,7 @@ class Limits:
     LOGIN_THROTTLE_EMAIL_LIMIT: Final = 50
     LOGIN_THROTTLE_WINDOW_SECONDS: Final = 15 * 60
     JSON_BODY_MAX_BYTES: Final = 100 * 1024
+    JSON_MAX_DEPTH: Final = 64
     NAME_MAX_CHARS: Final = 100
     EMAIL_MAX_CHARS: Final = 255
     BIO_MAX_CHARS: Final = 300

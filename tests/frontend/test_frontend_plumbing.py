@@ -211,6 +211,42 @@ def test_json_endpoints_require_a_json_body(member: Member, database: Database) 
     assert database.counts("recent_searches") == before
 
 
+@pytest.mark.parametrize("path", ["/search/recent", "/notifications/read"])
+def test_json_nested_too_deep_is_a_400_not_a_stack_trace(
+    member: Member, database: Database, path: str
+) -> None:
+    # The parser's RecursionError used to escape as a 500 (api-2.md §A: request bodies).
+    before = database.counts("recent_searches", "notifications")
+    response = member.visitor.post(
+        path,
+        data=b"[" * 90_000,
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json == {"ok": False, "error": "The request could not be completed."}
+    assert database.counts("recent_searches", "notifications") == before
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "body"),
+    [
+        ("/login", "application/x-www-form-urlencoded", b"email=%ff%fe\xff&password=\x00\xff"),
+        ("/login", "multipart/form-data; boundary=x", b"--x\r\n\xff\xfe: \x00\r\n\r\nzz"),
+        ("/register", "multipart/form-data", b"no boundary at all"),
+        ("/upload", "multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: \xff\r\n"),
+        ("/upload", "application/json", b"[" * 90_000),
+    ],
+)
+def test_garbage_bodies_get_the_400_page(
+    member: Member, database: Database, path: str, content_type: str, body: bytes
+) -> None:
+    before = database.counts("users", "sessions", "uploads", "posts")
+    response = member.visitor.post(path, data=body, headers={"Content-Type": content_type})
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert database.counts("users", "sessions", "uploads", "posts") == before
+
+
 def test_bodies_over_the_limit_are_refused(member: Member, database: Database) -> None:
     before = database.counts("uploads", "posts")
     response = member.visitor.post(

@@ -23,6 +23,7 @@ from phasma.frontend.backend import BackendClient, BackendResponse, BackendUnava
 from phasma.frontend.cookies import THEME_COOKIE, SessionCookie, theme_of
 from phasma.frontend.messages import status_message
 from phasma.frontend.security import safe_next
+from phasma.http.bodies import decode_json
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ class Context:
         if self.request.mimetype != "application/json":
             raise PageError(415, "Content-Type must be application/json.")
         try:
-            return json.loads(self.request.get_data(cache=False) or b"null")
+            return decode_json(self.request.get_data(cache=False) or b"null")
         except RequestEntityTooLarge:
             raise RequestTooLarge() from None
         except ValueError:

@@ -25,6 +25,7 @@ class Limits:
     LOGIN_THROTTLE_WINDOW_SECONDS: Final = 15 * 60
     JSON_BODY_MAX_BYTES: Final = 100 * 1024
     JSON_MAX_DEPTH: Final = 64
+    STREAMS_PER_USER: Final = 5
     NAME_MAX_CHARS: Final = 100
     EMAIL_MAX_CHARS: Final = 255
     BIO_MAX_CHARS: Final = 300
@@ -93,6 +94,8 @@ class Settings(BaseSettings):
     k_service: str = "phasma"
     k_revision: str = "local"
     log_level: str = "info"
+    # functions-framework's request threads (gunicorn gthread); None: its default, 4 per core.
+    threads: int | None = Field(None, ge=1)
 
     # PostgreSQL
     database_url: str | None = None

@@ -19,10 +19,12 @@ from typing import Any
 import pytest
 from werkzeug import Request, Response
 from werkzeug.datastructures import Headers
+from werkzeug.test import TestResponse
 
 from phasma.devstack.gateway import serve
 from phasma.frontend.app import Frontend
-from tests.api.conftest import Database
+from tests.api.conftest import Api, Database
+from tests.api.server_sent_events import open_stream
 from tests.frontend.conftest import ORIGIN, Member, SiteStack, Visitor, site_settings, text_of
 
 TOKEN = "A" * 28
@@ -347,3 +349,58 @@ def test_each_route_goes_to_the_function_that_owns_it() -> None:
     assert frontend.backend.base_url("POST", "/users/alice/follow") == "http://follows.example:81"
     assert frontend.backend.base_url("GET", "/uploads/" + "a" * 32) == "http://media.example:81"
     assert frontend.backend.base_url("GET", "/not/an/api/route") is None
+
+
+# -- the notification stream relay: its slots (docs/operations.md) ---------------------
+
+
+def relay(visitor: Visitor) -> TestResponse:
+    """Open the site's stream relay; the caller closes it."""
+    return visitor.client.get(
+        "/notifications/stream",
+        base_url=ORIGIN,
+        headers={"Accept": "text/event-stream"},
+        buffered=False,
+    )
+
+
+def test_relays_take_at_most_three_quarters_of_the_threads_and_pages_still_answer(
+    site_stack: SiteStack, sign_up
+) -> None:
+    # 4 request threads: 3 relay slots, so a page always finds the 4th thread.
+    frontend = Frontend(site_settings(backend_url=site_stack.api_url, threads=4))
+    members = [sign_up() for _ in range(4)]
+    visitors = [Visitor(frontend) for _ in members]
+    for visitor, member in zip(visitors, members, strict=True):
+        visitor.client.set_cookie(
+            "session", member.visitor.session_token or "", domain="frontend.test"
+        )
+    open_relays = [relay(visitor) for visitor in visitors[:3]]
+    try:
+        assert [response.status_code for response in open_relays] == [200, 200, 200]
+        full = relay(visitors[3])
+        assert (full.status_code, full.headers["Retry-After"]) == (503, "5")
+        assert visitors[3].get("/notifications").status_code == 200
+        open_relays.pop().close()
+        freed = relay(visitors[3])
+        assert freed.status_code == 200
+        open_relays.append(freed)
+    finally:
+        for response in open_relays:
+            response.close()
+
+
+def test_the_backends_per_user_cap_is_relayed_with_its_retry_after(
+    site_stack: SiteStack, member: Member
+) -> None:
+    backend = Api(site_stack.api_url)
+    backend.http.cookies.set("session", member.visitor.session_token or "")
+    streams = [open_stream(backend) for _ in range(5)]
+    try:
+        refused = relay(member.visitor)
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) > 0
+        refused.close()
+    finally:
+        for reader in streams:
+            reader.response.close()

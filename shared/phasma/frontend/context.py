@@ -18,6 +18,7 @@ from werkzeug import Request, Response
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from phasma.concurrency import Slots
 from phasma.config import Settings
 from phasma.frontend.backend import BackendClient, BackendResponse, BackendUnavailable
 from phasma.frontend.cookies import THEME_COOKIE, SessionCookie, theme_of
@@ -60,6 +61,7 @@ class Context:
     request_id: str
     nonce: str
     secure: bool
+    stream_slots: Slots
     params: dict[str, str] = field(default_factory=dict)
     _me: Future[BackendResponse] | None = None
     _unread: Future[BackendResponse] | None = None

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from phasma.config import Settings
 from phasma.http.errors import ServiceUnavailable
 from phasma.registry import Function
 
@@ -46,11 +45,15 @@ class ConcurrencyLimit:
         self._workers.shutdown(wait=False)
 
 
-def request_threads(settings: Settings, function: Function) -> int:
-    """The request threads functions-framework serves this process with: `THREADS` (set
-    from the registry's `request_threads` by the manifests and `./taskw up`), else the
-    registry's value, else functions-framework's own default of four per core."""
-    return settings.threads or function.request_threads or (os.cpu_count() or 1) * 4
+def request_threads(function: Function) -> int:
+    """The request threads functions-framework serves this process with, read as it reads
+    them: `THREADS` (the manifests and `./taskw up` set it from the registry's
+    `request_threads`), else the registry's value (in-process hosting), else its own
+    default of four per core."""
+    configured = os.environ.get("THREADS", "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return function.request_threads or (os.cpu_count() or 1) * 4
 
 
 def stream_capacity(threads: int) -> int:

@@ -94,8 +94,6 @@ class Settings(BaseSettings):
     k_service: str = "phasma"
     k_revision: str = "local"
     log_level: str = "info"
-    # functions-framework's request threads (gunicorn gthread); None: its default, 4 per core.
-    threads: int | None = Field(None, ge=1)
 
     # PostgreSQL
     database_url: str | None = None

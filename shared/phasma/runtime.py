@@ -58,7 +58,7 @@ class Runtime:
             if self.cache is not None
             else None
         )
-        self.stream_slots = Slots(stream_capacity(request_threads(settings, function)))
+        self.stream_slots = Slots(stream_capacity(request_threads(function)))
         self._blob_store: BlobStore | None = None
         self._blob_store_lock = threading.Lock()
         # Bounds concurrent image decodes in this process (security.md §8). Cheap to build

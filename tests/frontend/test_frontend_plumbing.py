@@ -365,10 +365,12 @@ def relay(visitor: Visitor) -> TestResponse:
 
 
 def test_relays_take_at_most_three_quarters_of_the_threads_and_pages_still_answer(
-    site_stack: SiteStack, sign_up
+    site_stack: SiteStack, sign_up, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # 4 request threads: 3 relay slots, so a page always finds the 4th thread.
-    frontend = Frontend(site_settings(backend_url=site_stack.api_url, threads=4))
+    # 4 request threads (functions-framework reads THREADS): 3 relay slots, so a page
+    # always finds the 4th thread.
+    monkeypatch.setenv("THREADS", "4")
+    frontend = Frontend(site_settings(backend_url=site_stack.api_url))
     members = [sign_up() for _ in range(4)]
     visitors = [Visitor(frontend) for _ in members]
     for visitor, member in zip(visitors, members, strict=True):

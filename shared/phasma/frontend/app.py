@@ -68,8 +68,7 @@ class Frontend:
         )
         # Relayed notification streams: below the request threads, so pages always find
         # one (docs/operations.md).
-        threads = request_threads(settings, get_function(FUNCTION_NAME))
-        self.stream_slots = Slots(stream_capacity(threads))
+        self.stream_slots = Slots(stream_capacity(request_threads(get_function(FUNCTION_NAME))))
 
     # -- entry points ----------------------------------------------------
 

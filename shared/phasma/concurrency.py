@@ -10,12 +10,14 @@ so that only the wait for a slot, never the work itself, counts against the dead
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from phasma.http.errors import ServiceUnavailable
+from phasma.registry import Function
 
 Result = TypeVar("Result")
 
@@ -41,3 +43,36 @@ class ConcurrencyLimit:
     def close(self) -> None:
         """Let the pool's threads exit once any running job is done (process shutdown)."""
         self._workers.shutdown(wait=False)
+
+
+def request_threads(function: Function) -> int:
+    """The request threads functions-framework serves this process with, read as it reads
+    them: `THREADS` (the manifests and `./taskw up` set it from the registry's
+    `request_threads`), else the registry's value (in-process hosting), else its own
+    default of four per core."""
+    configured = os.environ.get("THREADS", "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return function.request_threads or (os.cpu_count() or 1) * 4
+
+
+def stream_capacity(threads: int) -> int:
+    """How many long-lived streams one process may hold: three quarters of its request
+    threads, so a quarter (16 of 64) always remain for ordinary requests."""
+    return threads * 3 // 4
+
+
+class Slots:
+    """At most `capacity` holders at once; `acquire` never waits, so a full house is the
+    caller's to answer (a stream that cannot start is refused, not queued)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._free = threading.BoundedSemaphore(capacity) if capacity > 0 else None
+
+    def acquire(self) -> bool:
+        return self._free is not None and self._free.acquire(blocking=False)
+
+    def release(self) -> None:
+        if self._free is not None:
+            self._free.release()

@@ -28,6 +28,8 @@ class Limits:
     LOGIN_THROTTLE_DEVICE_LIMIT: Final = 5
     DEVICE_COOKIE_TTL_SECONDS: Final = 365 * 24 * 3600
     JSON_BODY_MAX_BYTES: Final = 100 * 1024
+    JSON_MAX_DEPTH: Final = 64
+    STREAMS_PER_USER: Final = 5
     NAME_MAX_CHARS: Final = 100
     EMAIL_MAX_CHARS: Final = 255
     BIO_MAX_CHARS: Final = 300

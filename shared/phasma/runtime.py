@@ -15,11 +15,12 @@ import redis
 from phasma.auth.passwords import PasswordHashing
 from phasma.auth.throttle import LoginThrottle
 from phasma.cache import connect_cache
-from phasma.concurrency import ConcurrencyLimit
+from phasma.concurrency import ConcurrencyLimit, Slots, request_threads, stream_capacity
 from phasma.config import Settings
 from phasma.db.pool import Database
 from phasma.ratelimit import RateLimiter
 from phasma.registry import Function
+from phasma.streams import StreamLeases
 
 if TYPE_CHECKING:
     from phasma.blobs import BlobStore
@@ -48,6 +49,18 @@ class Runtime:
         self.login_throttle = LoginThrottle(
             self.cache, connection_lifetime_seconds=settings.cache_conn_lifetime_minutes * 60
         )
+        # Open event streams: per user across replicas (the cache), and per process, below
+        # the request threads so streams never take the last one (docs/operations.md).
+        self.stream_leases: StreamLeases | None = (
+            StreamLeases(
+                self.cache,
+                fail_open=settings.rate_limit_fail_open,
+                connection_lifetime_seconds=settings.cache_conn_lifetime_minutes * 60,
+            )
+            if self.cache is not None
+            else None
+        )
+        self.stream_slots = Slots(stream_capacity(request_threads(function)))
         self._blob_store: BlobStore | None = None
         self._blob_store_lock = threading.Lock()
         # Bounds concurrent image decodes in this process (security.md §8). Cheap to build
@@ -100,6 +113,8 @@ class Runtime:
         if self.rate_limiter is not None:
             self.rate_limiter.close()
         self.login_throttle.close()
+        if self.stream_leases is not None:
+            self.stream_leases.close()
         if self.cache is not None:
             self.cache.close()
         self.image_decoding.close()

@@ -8,14 +8,31 @@ likes, comments and follows, or inserted with SQL where a test needs many.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import redis
+import requests
 
+from phasma.config import Limits
+from phasma.devstack.processes import REPOSITORY_ROOT, launch, wait_until_healthy
+from phasma.http.errors import TooManyRequests
 from phasma.notifications import stream
-from tests.api.conftest import Account, Api, Bucket, Database
+from phasma.registry import get_function
+from phasma.streams import RETRY_AFTER_SECONDS, Lease, StreamLeases
+from tests.api.conftest import (
+    ROOMY_LIMITS,
+    Account,
+    Api,
+    ApiStack,
+    Bucket,
+    Database,
+    direct,
+)
 from tests.api.event_delivery import Worker, outbox_rows
 from tests.api.posting import (
     BAD_PAGINATION,
@@ -347,3 +364,146 @@ def test_a_foreign_or_malformed_last_event_id_starts_afresh(
             assert reader.next_of("notification").id == fresh[0]
         finally:
             reader.response.close()
+
+
+# -- the caps on open streams (api-2.md §A; docs/operations.md) ---------------------------
+
+
+def stream_status(client: Api) -> requests.Response:
+    """Ask for a stream; a refusal is read whole, an open stream closed at once."""
+    response = client.http.get(
+        client.base_url + "/notifications/stream", stream=True, timeout=(5, 10)
+    )
+    if response.status_code != 200:
+        _ = response.content
+    response.close()
+    return response
+
+
+def test_a_user_may_hold_five_streams_the_sixth_is_429_and_closing_one_frees_a_slot(
+    make_account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Heartbeats every poll, so the server notices a closed connection within a second.
+    monkeypatch.setattr(stream, "HEARTBEAT_SECONDS", 0.1)
+    watcher, other = make_account(), make_account()
+    readers = [open_stream(watcher.client) for _ in range(Limits.STREAMS_PER_USER)]
+    try:
+        refused = stream_status(watcher.client)
+        assert refused.status_code == 429
+        assert refused.json() == {"message": "At most 5 notification streams may be open at once"}
+        assert int(refused.headers["Retry-After"]) > 0
+        # The cap is per user: another account streams as usual.
+        other_reader = open_stream(other.client)
+        assert other_reader.next().retry == "1000"
+        other_reader.response.close()
+
+        readers.pop().response.close()
+        deadline = time.monotonic() + 10
+        while (status := stream_status(watcher.client).status_code) == 429:
+            assert time.monotonic() < deadline, "the closed stream's slot never came back"
+            time.sleep(0.2)
+        assert status == 200
+    finally:
+        for reader in readers:
+            reader.response.close()
+
+
+def test_a_stream_never_started_gives_its_slots_back(account: Account, api_stack: ApiStack) -> None:
+    """A body the server closes unread (the client left before the first byte) still
+    releases the process slot and the user's lease."""
+    notifications = direct(api_stack, "notifications")
+    slots = api_stack.functions["notifications"].runtime.stream_slots
+    token = account.client.session_token
+    assert token is not None
+    notifications.set_cookie("session", token)
+    for _ in range(2 * Limits.STREAMS_PER_USER):
+        response = notifications.get("/notifications/stream", buffered=False)
+        assert response.status_code == 200
+        response.close()
+    assert slots.acquire()  # not all taken: every slot above came back
+    slots.release()
+
+
+def test_leases_are_atomic_across_racing_replicas_and_lapse_after_a_crash(
+    api_stack: ApiStack,
+) -> None:
+    cache = redis.Redis.from_url(api_stack.settings.cache_url or "", decode_responses=True)
+    replicas = [
+        StreamLeases(cache, fail_open=False, connection_lifetime_seconds=60) for _ in range(4)
+    ]
+    user = uuid.uuid4()
+    won: list[Lease] = []
+    refused: list[int] = []
+
+    def race(leases: StreamLeases) -> None:
+        for _ in range(5):
+            try:
+                won.append(leases.open(user))
+            except TooManyRequests as error:
+                assert error.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+                refused.append(1)
+
+    threads = [threading.Thread(target=race, args=(leases,)) for leases in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (len(won), len(refused)) == (Limits.STREAMS_PER_USER, 15)
+    assert all(lease.renew() for lease in won)
+
+    # A replica that crashed never released its leases: they lapse instead.
+    key = won[0].key
+    cache.zadd(key, {lease.id: 1 for lease in won})  # lapsed long ago (cache clock in ms)
+    assert not won[0].renew()  # a lapsed stream learns it has to end
+    fresh = replicas[0].open(user)
+    assert cache.zcard(key) == 1
+    fresh.release()
+    fresh.release()  # idempotent
+    assert cache.exists(key) == 0
+    for leases in replicas:
+        leases.close()
+    cache.close()
+
+
+def test_ordinary_requests_still_answer_while_the_process_stream_slots_are_full(
+    make_account, api_stack: ApiStack, tmp_path: Path
+) -> None:
+    """The notifications function under functions-framework (gunicorn gthread) with 4
+    threads: 3 streams fill its slots, the 4th is a 503, and the remaining thread serves
+    the short requests. Without the bound, the 4th stream would take the last thread and
+    `GET /notifications/unread-count` would wait for a stream to end (25 s)."""
+    settings = api_stack.settings
+    environment = {
+        "THREADS": "4",
+        "DATABASE_URL": settings.database_url or "",
+        "CACHE_URL": settings.cache_url or "",
+        "SESSION_HASH_SECRET": settings.session_hash_secret or "",
+        "TRUST_PROXY": "true",
+        **{name.upper(): str(value) for name, value in ROOMY_LIMITS.items()},
+    }
+    source = REPOSITORY_ROOT / get_function("notifications").source
+    process = launch("notifications", source, environment, tmp_path)
+    try:
+        wait_until_healthy(process)
+        accounts = [make_account() for _ in range(4)]
+        clients = [Api(process.url) for _ in accounts]
+        for client, owner in zip(clients, accounts, strict=True):
+            client.http.cookies.set("session", owner.client.session_token or "")
+        readers = [open_stream(client) for client in clients[:3]]
+        try:
+            full = stream_status(clients[3])
+            assert full.status_code == 503
+            assert full.json() == {"message": "Service unavailable"}
+            assert full.headers["Retry-After"] == str(stream.SLOTS_RETRY_AFTER_SECONDS)
+            for client in clients:
+                started = time.monotonic()
+                response = client.http.get(
+                    client.base_url + "/notifications/unread-count", timeout=5
+                )
+                assert response.status_code == 200
+                assert time.monotonic() - started < 2
+        finally:
+            for reader in readers:
+                reader.response.close()
+    finally:
+        process.stop()

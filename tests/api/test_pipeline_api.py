@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -114,6 +115,10 @@ def test_origin_guard_ignores_safe_methods(api: Api) -> None:
         ("application/json", b'{"name": NaN}', 400),
         ("application/json", b"\xff\xfe", 400),
         ("application/json", b'{"name": "' + b"x" * 102_400 + b'"}', 413),
+        # api-2.md §A: nesting past 64 levels is a 400, never the parser's RecursionError.
+        ("application/json", b"[" * 90_000, 400),
+        ("application/json", b'{"a":' * 20_000, 400),
+        ("application/json", b'{"name": "[[[", "x": ' + b"[" * 64 + b"]" * 64 + b"}", 400),
     ],
 )
 def test_malformed_bodies_are_rejected_and_write_nothing(
@@ -125,6 +130,58 @@ def test_malformed_bodies_are_rejected_and_write_nothing(
     assert response.status_code == status
     assert response.json()["message"]
     assert database.counts("users", "outbox") == before
+
+
+def nested(levels: int) -> str:
+    """An array nested `levels` deep (an object around it adds one more)."""
+    return "[" * levels + "]" * levels
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        (nested(64), "nested deeper than 64 levels"),  # 65 with the body's own object
+        ("1e999", "number out of range"),
+        ("-1e400", "number out of range"),
+        ("92233720368547758070", "number out of range"),
+        ('"\\ud800"', "unpaired surrogate"),
+        ('"\\udfff\\ud800"', "unpaired surrogate"),
+    ],
+)
+def test_bodies_json_cannot_represent_faithfully_are_400(
+    api: Api, database: Database, extra: str, reason: str
+) -> None:
+    """A valid registration carrying one unparseable value: the whole body is refused."""
+    identity = json.dumps(new_identity())
+    body = identity[:-1] + f', "extra": {extra}}}'
+    before = database.counts("users", "outbox")
+    response = api.post("/users", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert reason in response.json()["message"]
+    assert database.counts("users", "outbox") == before
+
+
+def test_a_lone_surrogate_in_a_stored_field_is_400_not_500(api: Api, database: Database) -> None:
+    # PostgreSQL cannot encode it: before the parser refused it, the insert failed with a 500.
+    body = json.dumps({**new_identity(), "name": "\ud800"})
+    before = database.counts("users", "outbox")
+    response = api.post("/users", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json() == {"message": "Request body must be valid JSON (unpaired surrogate)"}
+    assert database.counts("users", "outbox") == before
+
+
+def test_nesting_up_to_64_levels_and_paired_surrogates_are_accepted(
+    api: Api, database: Database
+) -> None:
+    identity = new_identity()
+    body = json.dumps({**identity, "name": "Smile \U0001f600"})[:-1]
+    body += f', "extra": {nested(63)}, "big": 9223372036854775807, "small": -1e300'
+    body += ', "brackets": "' + "[" * 50_000 + '\\"{"}'  # inside a string: not nesting
+    response = api.post("/users", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 201, response.text
+    stored = database.value("SELECT name FROM users WHERE username = :u", u=identity["username"])
+    assert stored == "Smile \U0001f600"
 
 
 def test_json_content_type_parameters_are_allowed_and_unknown_fields_ignored(api: Api) -> None:

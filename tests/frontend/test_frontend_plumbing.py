@@ -19,10 +19,12 @@ from typing import Any
 import pytest
 from werkzeug import Request, Response
 from werkzeug.datastructures import Headers
+from werkzeug.test import TestResponse
 
 from phasma.devstack.gateway import serve
 from phasma.frontend.app import Frontend
-from tests.api.conftest import Database
+from tests.api.conftest import Api, Database
+from tests.api.server_sent_events import open_stream
 from tests.frontend.conftest import ORIGIN, Member, SiteStack, Visitor, site_settings, text_of
 
 TOKEN = "A" * 28
@@ -233,6 +235,42 @@ def test_json_endpoints_require_a_json_body(member: Member, database: Database) 
     assert database.counts("recent_searches") == before
 
 
+@pytest.mark.parametrize("path", ["/search/recent", "/notifications/read"])
+def test_json_nested_too_deep_is_a_400_not_a_stack_trace(
+    member: Member, database: Database, path: str
+) -> None:
+    # The parser's RecursionError used to escape as a 500 (api-2.md §A: request bodies).
+    before = database.counts("recent_searches", "notifications")
+    response = member.visitor.post(
+        path,
+        data=b"[" * 90_000,
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json == {"ok": False, "error": "The request could not be completed."}
+    assert database.counts("recent_searches", "notifications") == before
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "body"),
+    [
+        ("/login", "application/x-www-form-urlencoded", b"email=%ff%fe\xff&password=\x00\xff"),
+        ("/login", "multipart/form-data; boundary=x", b"--x\r\n\xff\xfe: \x00\r\n\r\nzz"),
+        ("/register", "multipart/form-data", b"no boundary at all"),
+        ("/upload", "multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: \xff\r\n"),
+        ("/upload", "application/json", b"[" * 90_000),
+    ],
+)
+def test_garbage_bodies_get_the_400_page(
+    member: Member, database: Database, path: str, content_type: str, body: bytes
+) -> None:
+    before = database.counts("users", "sessions", "uploads", "posts")
+    response = member.visitor.post(path, data=body, headers={"Content-Type": content_type})
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert database.counts("users", "sessions", "uploads", "posts") == before
+
+
 def test_bodies_over_the_limit_are_refused(member: Member, database: Database) -> None:
     before = database.counts("uploads", "posts")
     response = member.visitor.post(
@@ -352,3 +390,60 @@ def test_each_route_goes_to_the_function_that_owns_it() -> None:
     assert frontend.backend.base_url("POST", "/users/alice/follow") == "http://follows.example:81"
     assert frontend.backend.base_url("GET", "/uploads/" + "a" * 32) == "http://media.example:81"
     assert frontend.backend.base_url("GET", "/not/an/api/route") is None
+
+
+# -- the notification stream relay: its slots (docs/operations.md) ---------------------
+
+
+def relay(visitor: Visitor) -> TestResponse:
+    """Open the site's stream relay; the caller closes it."""
+    return visitor.client.get(
+        "/notifications/stream",
+        base_url=ORIGIN,
+        headers={"Accept": "text/event-stream"},
+        buffered=False,
+    )
+
+
+def test_relays_take_at_most_three_quarters_of_the_threads_and_pages_still_answer(
+    site_stack: SiteStack, sign_up, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 4 request threads (functions-framework reads THREADS): 3 relay slots, so a page
+    # always finds the 4th thread.
+    monkeypatch.setenv("THREADS", "4")
+    frontend = Frontend(site_settings(backend_url=site_stack.api_url))
+    members = [sign_up() for _ in range(4)]
+    visitors = [Visitor(frontend) for _ in members]
+    for visitor, member in zip(visitors, members, strict=True):
+        visitor.client.set_cookie(
+            "session", member.visitor.session_token or "", domain="frontend.test"
+        )
+    open_relays = [relay(visitor) for visitor in visitors[:3]]
+    try:
+        assert [response.status_code for response in open_relays] == [200, 200, 200]
+        full = relay(visitors[3])
+        assert (full.status_code, full.headers["Retry-After"]) == (503, "5")
+        assert visitors[3].get("/notifications").status_code == 200
+        open_relays.pop().close()
+        freed = relay(visitors[3])
+        assert freed.status_code == 200
+        open_relays.append(freed)
+    finally:
+        for response in open_relays:
+            response.close()
+
+
+def test_the_backends_per_user_cap_is_relayed_with_its_retry_after(
+    site_stack: SiteStack, member: Member
+) -> None:
+    backend = Api(site_stack.api_url)
+    backend.http.cookies.set("session", member.visitor.session_token or "")
+    streams = [open_stream(backend) for _ in range(5)]
+    try:
+        refused = relay(member.visitor)
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) > 0
+        refused.close()
+    finally:
+        for reader in streams:
+            reader.response.close()

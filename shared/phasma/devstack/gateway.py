@@ -5,6 +5,10 @@ with the address it saw and `X-Forwarded-Proto` with its scheme (the functions
 behind it trust one hop: `TRUSTED_PROXY_HOPS=1`), streams bodies both ways, and
 adds nothing a function would not get in Knative. Unknown paths get the contract's
 JSON 404.
+
+It also answers the API origin's own probes (api-2.md §A): `GET /health` → 204,
+and `GET /ready` → 204 only when every function it routes to answers its own
+`/ready` with 2xx within `READY_TIMEOUT_SECONDS`, else 503.
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 from urllib.parse import quote, urlsplit
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.test import EnvironBuilder
 
-from phasma.http.pipeline import SECURITY_HEADERS
+from phasma.http.pipeline import SECURITY_HEADERS, choose_request_id
 from phasma.http.routing import Matched, MethodNotAllowed, RouteTable
 from phasma.registry import http_functions
 
@@ -44,6 +50,10 @@ _HOP_BY_HOP = frozenset(
 # function's on as well would send each twice.
 _REPLACED_BY_GATEWAY = frozenset({"server", "date"})
 _CHUNK = 64 * 1024
+_PROBES = frozenset({"/health", "/ready"})
+# Each function bounds its own `/ready` (READY_TIMEOUT_MS, 2 s by default); one that
+# has not answered by then counts as not ready.
+READY_TIMEOUT_SECONDS = 3.0
 
 
 def _json_error(start_response: StartResponse, status: str, message: str) -> list[bytes]:
@@ -71,8 +81,20 @@ class Gateway:
             for route in function.routes
             if function.name in self._functions
         )
+        # The functions `/ready` waits for: every one the gateway routes to.
+        self._routed = [
+            function.name
+            for function in http_functions()
+            if function.name in self._functions and function.routes
+        ]
+        self._ready_checks = ThreadPoolExecutor(
+            max_workers=max(1, len(self._routed)), thread_name_prefix="gateway-ready"
+        )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        if path in _PROBES and environ["REQUEST_METHOD"] in ("GET", "HEAD"):
+            return self._probe(path, environ, start_response)
         resolved = self._routes.resolve(environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/"))
         if isinstance(resolved, Matched):
             owner = resolved.target
@@ -85,6 +107,61 @@ class Gateway:
         environ["HTTP_X_FORWARDED_FOR"] = environ.get("REMOTE_ADDR", "")
         environ["HTTP_X_FORWARDED_PROTO"] = environ.get("wsgi.url_scheme", "http")
         return self._functions[owner](environ, start_response)
+
+    def _probe(
+        self, path: str, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> list[bytes]:
+        """The origin's probes, with the headers and request id every API answer carries."""
+        headers = [
+            *SECURITY_HEADERS.items(),
+            ("X-Request-ID", choose_request_id(environ.get("HTTP_X_REQUEST_ID"))),
+            ("Cache-Control", "no-store"),
+        ]
+        if path == "/ready" and not self._every_function_ready():
+            body = json.dumps({"message": "Service unavailable"}).encode()
+            start_response(
+                "503 Service Unavailable",
+                [
+                    ("Content-Type", "application/json; charset=utf-8"),
+                    ("Content-Length", str(len(body))),
+                    *headers,
+                ],
+            )
+            return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        start_response("204 No Content", headers)
+        return []
+
+    def _every_function_ready(self) -> bool:
+        checks = {
+            name: self._ready_checks.submit(_answers_ready, self._functions[name])
+            for name in self._routed
+        }
+        wait(checks.values(), timeout=READY_TIMEOUT_SECONDS)
+        ready = True
+        for name, check in checks.items():
+            if not (check.done() and check.exception() is None and check.result()):
+                log.warning("gateway readiness: function %s is not ready", name)
+                ready = False
+        return ready
+
+
+def _answers_ready(app: WSGIApplication) -> bool:
+    """Whether `app` answers `GET /ready` with 2xx (in-process or over HTTP alike)."""
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        statuses.append(status)
+        return lambda data: None
+
+    body = app(EnvironBuilder(path="/ready", method="GET").get_environ(), start_response)
+    try:
+        for _ in body:
+            pass
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+    return bool(statuses) and statuses[-1].startswith("2")
 
 
 class HttpUpstream:

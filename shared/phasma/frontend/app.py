@@ -17,6 +17,7 @@ from pathlib import Path
 from prometheus_client import generate_latest
 from werkzeug import Request, Response
 
+from phasma.concurrency import Slots, request_threads, stream_capacity
 from phasma.config import Settings, get_settings
 from phasma.frontend.assets import AssetCatalogue, frontend_directory
 from phasma.frontend.backend import Backend, BackendClient, BackendUnavailable
@@ -44,6 +45,7 @@ from phasma.http.function import Target, as_target
 from phasma.http.probes import METRICS_CONTENT_TYPE
 from phasma.http.routing import Matched, MethodNotAllowed, RouteTable
 from phasma.logs import configure_logging, log_access, request_id_var
+from phasma.registry import get_function
 
 log = logging.getLogger("phasma.frontend")
 
@@ -66,6 +68,9 @@ class Frontend:
         self.routes: RouteTable[PageRoute] = RouteTable(
             (route.method, route.path, route) for route in ROUTES
         )
+        # Relayed notification streams: below the request threads, so pages always find
+        # one (docs/operations.md).
+        self.stream_slots = Slots(stream_capacity(request_threads(get_function(FUNCTION_NAME))))
 
     # -- entry points ----------------------------------------------------
 
@@ -127,6 +132,7 @@ class Frontend:
             request_id=request_id,
             nonce=nonce,
             secure=is_secure(request, self.settings.trusted_proxy_hops),
+            stream_slots=self.stream_slots,
         )
         try:
             response = self._run(context, resolved)

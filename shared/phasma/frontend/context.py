@@ -18,11 +18,13 @@ from werkzeug import Request, Response
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from phasma.concurrency import Slots
 from phasma.config import Settings
 from phasma.frontend.backend import BackendClient, BackendResponse, BackendUnavailable
 from phasma.frontend.cookies import THEME_COOKIE, SessionCookie, theme_of
 from phasma.frontend.messages import status_message
 from phasma.frontend.security import safe_next
+from phasma.http.bodies import decode_json
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ class Context:
     request_id: str
     nonce: str
     secure: bool
+    stream_slots: Slots
     params: dict[str, str] = field(default_factory=dict)
     _me: Future[BackendResponse] | None = None
     _unread: Future[BackendResponse] | None = None
@@ -162,7 +165,7 @@ class Context:
         if self.request.mimetype != "application/json":
             raise PageError(415, "Content-Type must be application/json.")
         try:
-            return json.loads(self.request.get_data(cache=False) or b"null")
+            return decode_json(self.request.get_data(cache=False) or b"null")
         except RequestEntityTooLarge:
             raise RequestTooLarge() from None
         except ValueError:

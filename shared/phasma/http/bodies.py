@@ -1,8 +1,10 @@
-"""JSON request bodies (api.md §7) and the pydantic types their models use."""
+"""JSON request bodies (api.md §7, api-2.md §A) and the pydantic types their models use."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -41,8 +43,84 @@ class RequestBody(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
+class InvalidJson(ValueError):
+    """A body `decode_json` refuses; the text says why, for the client's 400."""
+
+
+def _reject_constant(name: str) -> float:
+    raise InvalidJson(f"Request body must be valid JSON ({name} is not a JSON number)")
+
+
+# PostgreSQL's widest integer: a larger one could only fail later, as a 500.
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+
+
+def _bounded_int(digits: str) -> int:
+    # Python refuses more than 4300 digits itself; the length check keeps int() cheap.
+    value = int(digits) if len(digits) <= 20 else None
+    if value is None or not _INT_MIN <= value <= _INT_MAX:
+        raise InvalidJson("Request body has a number out of range")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses as infinity
+        raise InvalidJson("Request body has a number out of range")
+    return value
+
+
+# A JSON string (possessive, so an unterminated one costs one pass, not one per quote)
+# or a bracket. Control characters, which JSON forbids in strings, make json.loads stop
+# at that string, before any nesting after it.
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*+"?|[\[\]{}]', re.DOTALL)
+
+
+def nesting_depth_exceeds(text: str, limit: int) -> bool:
+    """Whether `text` nests arrays and objects deeper than `limit`, brackets inside strings
+    not counted: a linear scan, so that json.loads never recurses deeper than `limit`."""
+    if text.count("[") + text.count("{") <= limit:
+        return False  # the common case: too few brackets to nest that deep
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        first = match.group()[0]
+        if first in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif first in "]}":
+            depth -= 1
+    return False
+
+
+def decode_json(raw: bytes) -> Any:
+    """Parse a body as JSON; `InvalidJson` (a ValueError) for anything that is not plainly
+    JSON: bad UTF-8, bad syntax, NaN/Infinity, nesting deeper than `JSON_MAX_DEPTH`,
+    numbers out of range, lone UTF-16 surrogates (PostgreSQL cannot store them)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidJson("Request body must be UTF-8") from None
+    if nesting_depth_exceeds(text, Limits.JSON_MAX_DEPTH):
+        raise InvalidJson(f"Request body is nested deeper than {Limits.JSON_MAX_DEPTH} levels")
+    try:
+        value = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_int=_bounded_int,
+            parse_float=_finite_float,
+        )
+    except InvalidJson:
+        raise
+    except ValueError:
+        raise InvalidJson("Request body must be valid JSON") from None
+    if "\\u" in text:
+        # Only an escape can produce a surrogate; a paired one was joined into one character.
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidJson("Request body must be valid JSON (unpaired surrogate)") from None
+    return value
 
 
 def read_json_object(request: Request) -> dict[str, Any]:
@@ -56,9 +134,9 @@ def read_json_object(request: Request) -> dict[str, Any]:
     if len(raw) > limit:
         raise PayloadTooLarge("Request body is too large")
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError):
-        raise BadRequest("Request body must be valid JSON") from None
+        value = decode_json(raw)
+    except InvalidJson as error:
+        raise BadRequest(str(error)) from None
     if not isinstance(value, dict):
         raise BadRequest("Request body must be a JSON object")
     return value

@@ -20,7 +20,11 @@ A stream ends before the function's request timeout (Knative would cut it); the
 `retry:` hint makes the browser reconnect within a second, sending the last
 `id:` it saw as `Last-Event-ID`, and the new stream resumes after that
 notification (up to `RESUME_WINDOW_SECONDS` back). Each open stream holds one
-request thread of the function for its lifetime.
+request thread of the function for its lifetime, so two bounds admit it: a slot of
+the process (`Runtime.stream_slots`, three quarters of its threads; full → 503) and
+a lease of the user (`phasma.streams`, at most 5 across replicas; the 6th → 429),
+renewed while the stream runs. Both are given back when the server closes the
+response, whether the stream ended, the client left or it never started.
 """
 
 from __future__ import annotations
@@ -33,12 +37,15 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from werkzeug import Response
+from werkzeug.wsgi import ClosingIterator
 
 from phasma.db.pool import Database, Executor
 from phasma.failures import DependencyUnavailable
 from phasma.http.context import RequestContext
+from phasma.http.errors import ServiceUnavailable
 from phasma.notifications import queries
 from phasma.notifications.models import Notification, notification_json
+from phasma.streams import RENEW_SECONDS, Lease, unchecked_lease
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,8 @@ RECONNECT_MILLISECONDS = 1000
 # Ends the stream this long before the function's request timeout.
 TIMEOUT_MARGIN_SECONDS = 5.0
 BATCH = 50
+# A process whose stream slots are all taken: most streams end within 30 s.
+SLOTS_RETRY_AFTER_SECONDS = 5
 CONTENT_TYPE = "text/event-stream"
 
 
@@ -134,21 +143,44 @@ def _start(
 
 
 def open_stream(context: RequestContext) -> Response:
-    """Read the starting point (a database outage is still a 503 here), then stream."""
-    user_id = context.signed_in.user_id
-    resume_after = _last_event_id(context.request.headers.get("Last-Event-ID"))
-    database = context.runtime.db
-    stream, resuming = database.read(lambda executor: _start(executor, user_id, resume_after))
-    lifetime = context.runtime.function.scaling.timeout_seconds - TIMEOUT_MARGIN_SECONDS
-    response = Response(_events(database, stream, lifetime, resuming), content_type=CONTENT_TYPE)
+    """Take a slot of the process and a lease of the user, read the starting point (a
+    database outage is still a 503 here), then stream."""
+    runtime = context.runtime
+    if not runtime.stream_slots.acquire():
+        raise ServiceUnavailable(headers={"Retry-After": str(SLOTS_RETRY_AFTER_SECONDS)})
+    lease: Lease | None = None
+    try:
+        viewer = context.signed_in
+        leases = runtime.stream_leases
+        lease = leases.open(viewer.user_public_id) if leases is not None else unchecked_lease()
+        resume_after = _last_event_id(context.request.headers.get("Last-Event-ID"))
+        user_id = viewer.user_id
+        database = runtime.db
+        stream, resuming = database.read(lambda executor: _start(executor, user_id, resume_after))
+    except BaseException:
+        if lease is not None:
+            lease.release()
+        runtime.stream_slots.release()
+        raise
+    held = lease
+
+    def finished() -> None:
+        held.release()
+        runtime.stream_slots.release()
+
+    lifetime = runtime.function.scaling.timeout_seconds - TIMEOUT_MARGIN_SECONDS
+    events = _events(database, stream, lifetime, resuming, held)
+    # The server closes the body when the stream ends or the client goes, started or not.
+    response = Response(ClosingIterator(events, finished), content_type=CONTENT_TYPE)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def _events(
-    database: Database, stream: NotificationStream, lifetime: float, resuming: bool
+    database: Database, stream: NotificationStream, lifetime: float, resuming: bool, lease: Lease
 ) -> Iterator[str]:
     deadline = time.monotonic() + lifetime
+    renewed = time.monotonic()
     yield f"retry: {RECONNECT_MILLISECONDS}\n\n"
     yield count_event(stream.count)
     last_write = time.monotonic()
@@ -156,6 +188,11 @@ def _events(
     if not resuming:
         time.sleep(POLL_SECONDS)
     while time.monotonic() < deadline:
+        if time.monotonic() - renewed >= RENEW_SECONDS:
+            if not lease.renew():
+                log.warning("notification stream ended: its lease lapsed")
+                return  # the browser reconnects and asks for a new lease
+            renewed = time.monotonic()
         try:
             events = stream.advance(*database.read(stream.poll))
         except DependencyUnavailable as error:

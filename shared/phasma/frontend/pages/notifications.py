@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from werkzeug import Response
+from werkzeug.wsgi import ClosingIterator
 
 from phasma.frontend.backend import BackendResponse, StreamedResponse, api_path
 from phasma.frontend.context import Context, PageError, SignInRequired
@@ -16,6 +17,8 @@ MARK_READ_MAX_IDS = 100
 # One relayed stream holds a server thread, so it ends before the platform's request
 # timeout (60 s) and the browser's EventSource reconnects on its own.
 STREAM_SECONDS = 50
+# This process's relay slots are all taken: most relays end within 50 s.
+SLOTS_RETRY_AFTER_SECONDS = 5
 
 
 def notifications(context: Context) -> Response:
@@ -55,9 +58,29 @@ def mark_read(context: Context) -> Response:
 
 
 def stream(context: Context) -> Response:
-    """`GET /notifications/stream`: the backend's event stream, relayed to the browser."""
+    """`GET /notifications/stream`: the backend's event stream, relayed to the browser.
+
+    A relay holds a request thread, so it needs one of the process's stream slots
+    (full → 503); the backend's per-user cap (429) is passed on with its Retry-After."""
     if not context.has_session:
         raise SignInRequired()
+    slots = context.stream_slots
+    if not slots.acquire():
+        return _refused(503, str(SLOTS_RETRY_AFTER_SECONDS))
+    try:
+        response = _open_relay(context)
+    except BaseException:
+        slots.release()
+        raise
+    if response.status_code != 200:
+        slots.release()
+        return response
+    # The server closes the body when the relay ends or the browser goes, started or not.
+    response.response = ClosingIterator(response.response, slots.release)
+    return response
+
+
+def _open_relay(context: Context) -> Response:
     headers = {"Accept": "text/event-stream"}
     last_event_id = context.request.headers.get("Last-Event-ID")
     if last_event_id:
@@ -68,6 +91,9 @@ def stream(context: Context) -> Response:
     if upstream.status == 401:
         upstream.close()
         raise SignInRequired()
+    if upstream.status in (429, 503):
+        upstream.close()
+        return _refused(upstream.status, upstream.headers.get("Retry-After"))
     if upstream.status != 200:
         upstream.close()
         # 204 tells EventSource not to reconnect: there is no stream to follow.
@@ -75,6 +101,14 @@ def stream(context: Context) -> Response:
     response = Response(_relay(upstream), content_type="text/event-stream; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _refused(status: int, retry_after: str | None) -> Response:
+    """Too many streams (the user's 429, a full process's 503); EventSource stops here."""
+    response = Response(status=status)
+    if retry_after:
+        response.headers["Retry-After"] = retry_after
     return response
 
 

@@ -16,7 +16,15 @@ from argon2 import PasswordHasher, Type
 from phasma.auth.tokens import token_key
 from phasma.config import Limits
 from phasma.devstack.services import DependencyUrls
-from tests.api.conftest import Account, Api, ApiStack, Database, direct, new_identity
+from tests.api.conftest import (
+    Account,
+    Api,
+    ApiStack,
+    Database,
+    SourceAddressAdapter,
+    direct,
+    new_identity,
+)
 
 
 @pytest.fixture
@@ -125,7 +133,7 @@ def test_concurrent_wrong_logins_count_at_most_the_limit(
     attempts = 20
     clients = [Api(api_stack.base_url) for _ in range(attempts)]
     for client in clients:  # one attacker: one address
-        client.http.headers["X-Forwarded-For"] = clients[0].ip
+        client.http.mount("http://", SourceAddressAdapter(clients[0].ip))
     start = threading.Barrier(attempts)
 
     def attempt(client: Api) -> int:

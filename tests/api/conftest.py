@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,12 +18,13 @@ import pytest
 import requests
 from cloudevents.http import CloudEvent
 from requests.adapters import HTTPAdapter
+from werkzeug.serving import BaseWSGIServer
 from werkzeug.test import Client, TestResponse
 
 from phasma.config import Settings
 from phasma.db.connect import connect
 from phasma.db.migrations import ensure_login_user, migrate
-from phasma.devstack.gateway import Gateway, serve
+from phasma.devstack.gateway import serve_gateways
 from phasma.devstack.services import DependencyUrls, create_bucket, create_topics
 from phasma.devstack.stack import APP_DATABASE_USER, TOPICS, with_credentials
 from phasma.events.cloudevents import to_http
@@ -63,19 +63,36 @@ def _fresh_database(owner_url: str, name: str) -> str:
     return owner_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def start_api(settings: Settings) -> tuple[str, Any, dict[str, HttpFunction]]:
-    """Host every HTTP function behind the gateway on a free port: (url, server, functions)."""
+@dataclass
+class StartedApi:
+    """Every HTTP function in this process behind both gateways, as ./taskw up runs them."""
+
+    url: str  # the API origin: X-Forwarded-For replaced with the peer
+    internal_url: str  # the frontend's way in: the frontend's X-Forwarded-For kept
+    functions: dict[str, HttpFunction]
+    servers: tuple[BaseWSGIServer, BaseWSGIServer]
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.shutdown()
+        for function in self.functions.values():
+            function.runtime.close()
+
+
+def start_api(settings: Settings) -> StartedApi:
+    """Host every HTTP function behind the gateways on free ports."""
     functions = {
         function.name: HttpFunction(function, Runtime(function, settings))
         for function in http_functions()
     }
-    server = serve(
-        Gateway({name: function.wsgi_app for name, function in functions.items()}),
-        "127.0.0.1",
-        0,
+    servers = serve_gateways({name: f.wsgi_app for name, f in functions.items()}, 0)
+    edge, internal = servers
+    return StartedApi(
+        f"http://127.0.0.1:{edge.server_port}",
+        f"http://127.0.0.1:{internal.server_port}",
+        functions,
+        servers,
     )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", server, functions
 
 
 def build_settings(app_url: str, dependencies: DependencyUrls, **overrides: Any) -> Settings:
@@ -125,11 +142,9 @@ def api_stack(api_database: tuple[str, str], dependencies: DependencyUrls) -> It
     )
     # Mutations publish their events after commit; topics are never auto-created.
     create_topics(dependencies.kafka_brokers, TOPICS)
-    base_url, server, functions = start_api(settings)
-    yield ApiStack(base_url, owner_url, settings, functions)
-    server.shutdown()
-    for function in functions.values():
-        function.runtime.close()
+    api = start_api(settings)
+    yield ApiStack(api.url, owner_url, settings, api.functions)
+    api.stop()
 
 
 class SourceAddressAdapter(HTTPAdapter):
@@ -291,20 +306,16 @@ def deliver(function: EventFunction, event: CloudEvent) -> TestResponse:
 @pytest.fixture
 def stack_with(api_database: tuple[str, str], dependencies: DependencyUrls):
     """Start a separate API with specific settings: `stack_with(**settings)` -> base URL."""
-    servers: list[Any] = []
+    started: list[StartedApi] = []
 
     def start(**overrides: Any) -> str:
         _, app_url = api_database
-        settings = build_settings(app_url, dependencies, **overrides)
-        base_url, server, functions = start_api(settings)
-        servers.append((server, functions))
-        return base_url
+        started.append(start_api(build_settings(app_url, dependencies, **overrides)))
+        return started[-1].url
 
     yield start
-    for server, functions in servers:
-        server.shutdown()
-        for function in functions.values():
-            function.runtime.close()
+    for api in started:
+        api.stop()
 
 
 class Bucket:

@@ -1,4 +1,5 @@
-"""The local gateway as the ingress of api-2 §A: it replaces X-Forwarded-For and -Proto."""
+"""The local gateways of api-2 §A: the API origin replaces X-Forwarded-For and -Proto; the
+frontend's internal way in keeps what the frontend wrote."""
 
 from __future__ import annotations
 
@@ -36,3 +37,16 @@ def test_without_a_claim_the_gateway_still_names_the_peer() -> None:
     client = Client(Gateway({"users": echo}))
     response = client.post("/users", environ_base={"REMOTE_ADDR": "192.0.2.45"})
     assert json.loads(response.get_data()) == {"for": "192.0.2.45", "proto": "http"}
+
+
+def test_the_frontends_internal_gateway_keeps_the_browser_address_the_site_wrote() -> None:
+    # The frontend replaced the browser's claim with the browser's own address; the
+    # internal way in (the cluster-local ingress in Knative) must not overwrite it
+    # with the frontend's, or every person on the site would share one bucket.
+    client = Client(Gateway({"users": echo}, internal=True))
+    response = client.post(
+        "/users",
+        headers={"X-Forwarded-For": "198.51.100.7"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    assert json.loads(response.get_data())["for"] == "198.51.100.7"

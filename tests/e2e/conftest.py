@@ -8,7 +8,6 @@ session's real PostgreSQL, Redis, Kafka and S3. Headless Debian Chromium drives 
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from phasma.db.connect import connect
 from phasma.deploy.eventing import consumer_group
 from phasma.devstack.eventing import Dispatcher, Ping, Subscription
-from phasma.devstack.gateway import Gateway, HttpUpstream, serve
+from phasma.devstack.gateway import HttpUpstream, serve_gateways
 from phasma.devstack.processes import FunctionProcess, start_all, start_frontend
 from phasma.devstack.services import DependencyUrls, free_port
 from phasma.devstack.stack import prepare
@@ -112,16 +111,18 @@ def site(dependencies: DependencyUrls, tmp_path_factory: pytest.TempPathFactory)
     running = start_all((*http_functions(), *event_functions()), environment, logs, lines.append)
     dispatcher = _dispatcher(urls.kafka_brokers, running)
     dispatcher.start()
-    server = serve(Gateway({p.name: HttpUpstream(p.url) for p in running}), "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, internal = serve_gateways({p.name: HttpUpstream(p.url) for p in running}, 0)
     gateway = f"http://127.0.0.1:{server.server_port}"
-    frontend = start_frontend(gateway, free_port(), logs, lines.append)
+    frontend = start_frontend(
+        f"http://127.0.0.1:{internal.server_port}", free_port(), logs, lines.append
+    )
     try:
         assert dispatcher.wait_until_joined(60), "the local eventing did not join its groups"
         yield Site(frontend.url, gateway, owner_url)
     finally:
         frontend.stop()
         server.shutdown()
+        internal.shutdown()
         dispatcher.stop()
         for process in running:
             process.stop()

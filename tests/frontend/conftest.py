@@ -2,7 +2,7 @@
 
 Every backend function runs in this process against the session's real PostgreSQL,
 Redis, Kafka and S3 (as in tests/api); the frontend calls them over HTTP through
-the gateway (`BACKEND_URL`), exactly as `./taskw up` wires it. Tests drive the site
+the internal gateway (`BACKEND_URL`), exactly as `./taskw up` wires it. Tests drive the site
 with werkzeug's test client, like a browser that runs no JavaScript.
 """
 
@@ -50,13 +50,11 @@ def site_stack(dependencies: DependencyUrls) -> Iterator[SiteStack]:
         settings.s3_region,
     )
     create_topics(dependencies.kafka_brokers, TOPICS)
-    api_url, server, functions = start_api(settings)
-    frontend = Frontend(site_settings(backend_url=api_url))
-    yield SiteStack(frontend, api_url, settings, owner_url)
+    api = start_api(settings)
+    frontend = Frontend(site_settings(backend_url=api.internal_url))
+    yield SiteStack(frontend, api.url, settings, owner_url)
     frontend.backend.close()
-    server.shutdown()
-    for function in functions.values():
-        function.runtime.close()
+    api.stop()
 
 
 def site_settings(**overrides: Any) -> Settings:

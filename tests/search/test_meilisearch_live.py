@@ -100,11 +100,9 @@ def live(dependencies: DependencyUrls) -> Iterator[Live]:
         meili_search_key=keys["search"],
         meili_indexer_key=keys["search-indexer"],
     )
-    base_url, server, functions = start_api(settings)
-    yield Live(base_url, owner_url, settings, master, keys)
-    server.shutdown()
-    for function in functions.values():
-        function.runtime.close()
+    api = start_api(settings)
+    yield Live(api.url, owner_url, settings, master, keys)
+    api.stop()
 
 
 @pytest.fixture
@@ -276,9 +274,9 @@ def test_bad_queries_never_reach_the_engine(client: Api) -> None:
 
 def test_a_failing_engine_answers_503(live: Live, dependencies: DependencyUrls) -> None:
     settings = live.settings.model_copy(update={"meili_search_key": "not-a-key"})
-    base_url, server, functions = start_api(settings)
+    started = start_api(settings)
     try:
-        api = Api(base_url)
+        api = Api(started.url)
         identity = new_identity()
         assert api.post("/users", json=identity).status_code == 201
         login = {"email": identity["email"], "password": identity["password"]}
@@ -287,6 +285,4 @@ def test_a_failing_engine_answers_503(live: Live, dependencies: DependencyUrls) 
         assert response.status_code == 503
         assert response.json() == {"message": "Service unavailable"}
     finally:
-        server.shutdown()
-        for function in functions.values():
-            function.runtime.close()
+        started.stop()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from phasma.db.migrations import MigrationError
 from phasma.devstack.eventing import DEAD_LETTER_TOPIC, Dispatcher, dispatcher_for, tail
-from phasma.devstack.gateway import Gateway, HttpUpstream, serve
+from phasma.devstack.gateway import HttpUpstream, serve_gateways
 from phasma.devstack.processes import (
     REPOSITORY_ROOT,
     FunctionProcess,
@@ -85,14 +85,16 @@ def up(port: int) -> None:
             )
             dispatcher.start()
             (state_dir / BROKERS_FILE).write_text(urls.kafka_brokers)
-            gateway = serve(
-                Gateway({p.name: HttpUpstream(p.url) for p in processes}),
-                "127.0.0.1",
-                port,
+            gateway, internal = serve_gateways(
+                {p.name: HttpUpstream(p.url) for p in processes}, port
             )
-            threading.Thread(target=gateway.serve_forever, daemon=True).start()
             processes.append(
-                start_frontend(f"http://127.0.0.1:{port}", site_port, state_dir / "logs", progress)
+                start_frontend(
+                    f"http://127.0.0.1:{internal.server_port}",
+                    site_port,
+                    state_dir / "logs",
+                    progress,
+                )
             )
             progress(f"ready in {time.monotonic() - started:.1f} s")
             progress(f"site         http://127.0.0.1:{site_port}")
@@ -102,6 +104,7 @@ def up(port: int) -> None:
             progress("press Ctrl-C to stop")
             _watch(processes, stop)
             gateway.shutdown()
+            internal.shutdown()
         finally:
             progress("stopping")
             if dispatcher is not None:

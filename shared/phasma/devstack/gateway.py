@@ -6,6 +6,12 @@ behind it trust one hop: `TRUSTED_PROXY_HOPS=1`), streams bodies both ways, and
 adds nothing a function would not get in Knative. Unknown paths get the contract's
 JSON 404.
 
+`Gateway(..., internal=True)` plays the cluster-local ingress instead, the one the
+frontend calls in Knative: it keeps the `X-Forwarded-For` the frontend wrote (the
+browser's address, replacing whatever the browser sent), so the functions see the
+person behind the site rather than the site itself. Only the frontend is given
+its address.
+
 It also answers the API origin's own probes (api-2.md §A): `GET /health` → 204,
 and `GET /ready` → 204 only when every function it routes to answers its own
 `/ready` with 2xx within `READY_TIMEOUT_SECONDS`, else 503.
@@ -73,8 +79,9 @@ def _json_error(start_response: StartResponse, status: str, message: str) -> lis
 class Gateway:
     """A WSGI app dispatching to one WSGI app per function name."""
 
-    def __init__(self, functions: Mapping[str, WSGIApplication]) -> None:
+    def __init__(self, functions: Mapping[str, WSGIApplication], *, internal: bool = False) -> None:
         self._functions = dict(functions)
+        self._internal = internal
         self._routes: RouteTable[str] = RouteTable(
             (route.method, route.path, function.name)
             for function in http_functions()
@@ -102,10 +109,11 @@ class Gateway:
             owner = str(resolved.targets[0])  # the owner answers 405 with its Allow header
         else:
             return _json_error(start_response, "404 Not Found", "Not Found")
-        # Replaced, never appended (api-2 §A): the functions behind it trust one hop,
-        # so whatever the client wrote there must not survive.
-        environ["HTTP_X_FORWARDED_FOR"] = environ.get("REMOTE_ADDR", "")
-        environ["HTTP_X_FORWARDED_PROTO"] = environ.get("wsgi.url_scheme", "http")
+        if not self._internal:
+            # Replaced, never appended (api-2 §A): the functions behind it trust one hop,
+            # so whatever the client wrote there must not survive.
+            environ["HTTP_X_FORWARDED_FOR"] = environ.get("REMOTE_ADDR", "")
+            environ["HTTP_X_FORWARDED_PROTO"] = environ.get("wsgi.url_scheme", "http")
         return self._functions[owner](environ, start_response)
 
     def _probe(
@@ -279,3 +287,19 @@ class _QuietHandler(WSGIRequestHandler):
 def serve(app: Callable[..., Iterable[bytes]], host: str, port: int) -> BaseWSGIServer:
     """A threaded HTTP server for `app` (call `serve_forever()` on it, `shutdown()` to stop)."""
     return make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+
+
+def serve_gateways(
+    functions: Mapping[str, WSGIApplication], port: int
+) -> tuple[BaseWSGIServer, BaseWSGIServer]:
+    """The API origin on `port` and the frontend's internal way in on a free port.
+
+    Both already serve, each from its own thread; `shutdown()` stops one.
+    """
+    servers = (
+        serve(Gateway(functions), "127.0.0.1", port),
+        serve(Gateway(functions, internal=True), "127.0.0.1", 0),
+    )
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    return servers

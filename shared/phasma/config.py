@@ -69,6 +69,9 @@ RATE_LIMIT_DEFAULTS: Final[dict[str, BucketPolicy]] = {
     "typeahead": BucketPolicy(burst=20, rate=Decimal("5")),
     "read": BucketPolicy(burst=120, rate=Decimal("2")),
     "mutation": BucketPolicy(burst=30, rate=Decimal("1")),
+    # Image bytes (`GET /uploads/{filename}`): public and immutable, and a page shows
+    # dozens, so they never spend the `read` budget; this bounds scraping only.
+    "media": BucketPolicy(burst=1200, rate=Decimal("20")),
 }
 
 
@@ -128,6 +131,8 @@ class Settings(BaseSettings):
     rate_limit_read_rate: Decimal | None = None
     rate_limit_mutation_burst: int | None = None
     rate_limit_mutation_rate: Decimal | None = None
+    rate_limit_media_burst: int | None = None
+    rate_limit_media_rate: Decimal | None = None
     trust_proxy: bool = False
 
     # Object store
@@ -170,6 +175,7 @@ class Settings(BaseSettings):
         "rate_limit_typeahead_burst",
         "rate_limit_read_burst",
         "rate_limit_mutation_burst",
+        "rate_limit_media_burst",
         mode="before",
     )
     @classmethod
@@ -181,6 +187,7 @@ class Settings(BaseSettings):
         "rate_limit_typeahead_rate",
         "rate_limit_read_rate",
         "rate_limit_mutation_rate",
+        "rate_limit_media_rate",
         mode="before",
     )
     @classmethod

@@ -23,7 +23,7 @@ class Access(enum.Enum):
     REQUIRED = "required"  # no valid session -> 401
 
 
-RateLimitPolicy = Literal["strict", "typeahead", "read", "mutation"]
+RateLimitPolicy = Literal["strict", "typeahead", "read", "mutation", "media"]
 
 
 def resolve(reference: str) -> Callable[..., Any]:
@@ -209,6 +209,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 "/uploads/{filename}",
                 "phasma.media.routes:serve",
                 access=Access.PUBLIC,
+                policy="media",
             ),
         ),
     ),

@@ -31,6 +31,25 @@ def share(member: Member, caption: str = "", **fields: Any) -> str:
 # -- upload ----------------------------------------------------------------------------
 
 
+def test_an_over_long_caption_is_refused_whole_never_cut(
+    member: Member, database: Database
+) -> None:
+    page = member.visitor.get("/upload").get_data(as_text=True)
+    caption_field = re.search(r"<textarea[^>]*id=\"description\"[^>]*>", page, re.S)
+    assert caption_field is not None
+    assert "maxlength" not in caption_field.group(0)  # a browser would cut a paste silently
+    assert 'data-max-chars="1000"' in caption_field.group(0)
+    before = database.counts("uploads", "posts")
+    caption = "long " * 1000
+    response = member.visitor.post(
+        "/upload", data={"image": image_part(photo_jpeg()), "description": caption}
+    )
+    assert response.status_code == 400
+    assert alert_of(response) == "Caption must be 1,000 characters or fewer."
+    assert f">{caption.strip()}</textarea>" in response.get_data(as_text=True)
+    assert database.counts("uploads", "posts") == before
+
+
 @pytest.mark.parametrize(
     ("data", "status", "message"),
     [

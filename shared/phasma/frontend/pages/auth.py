@@ -10,7 +10,7 @@ from phasma.config import Limits
 from phasma.frontend.backend import BackendResponse, BackendUnavailable
 from phasma.frontend.context import Context
 from phasma.frontend.cookies import delete_session, read_session_cookie, set_session
-from phasma.frontend.messages import SESSION_NOT_ESTABLISHED, status_message
+from phasma.frontend.messages import SESSION_NOT_ESTABLISHED, conflicting_field, status_message
 
 FEED = "/feed"
 LOGIN_FAILED = "Invalid email or password."
@@ -61,6 +61,10 @@ def register(context: Context) -> Response:
         message = f"Name must be {Limits.NAME_MAX_CHARS} characters or fewer."
         return _register_form(context, values, message, 400)
     created = context.api.call("POST", "/users", json_body={**values, "password": password})
+    if created.status == 409:
+        body = created.json()
+        field, message = conflicting_field(body.get("message") if isinstance(body, dict) else None)
+        return _register_form(context, values, message, 409, field=field)
     if created.status != 201:
         return _register_form(context, values, status_message(created.status), created.status)
     try:
@@ -108,10 +112,26 @@ def _login_form(context: Context, email: str, error: str | None, status: int) ->
 
 
 def _register_form(
-    context: Context, values: dict[str, str], error: str | None, status: int
+    context: Context,
+    values: dict[str, str],
+    error: str | None,
+    status: int,
+    *,
+    field: str | None = None,
 ) -> Response:
+    """The form again with what was typed (never the password); `field`: the input the
+    error belongs to, which shows it beside itself."""
     if error and context.wants_json:
-        return context.failed(error, status)
+        return (
+            context.failed(error, status)
+            if field is None
+            else context.json({"ok": False, "error": error, "field": field}, status)
+        )
     return context.render(
-        "register.html", title="Register", status=status, values=values, error=error
+        "register.html",
+        title="Register",
+        status=status,
+        values=values,
+        error=error,
+        errors={field: error} if field and error else {},
     )

@@ -10,12 +10,14 @@ from phasma.config import Limits
 from phasma.frontend.backend import api_path
 from phasma.frontend.context import Context, PageError, RequestTooLarge, SignInRequired
 from phasma.frontend.cookies import set_theme, theme_of
+from phasma.frontend.messages import conflicting_field
 from phasma.frontend.pages import UUID_SHAPE
 from phasma.frontend.pages.upload import IMAGE_TOO_LARGE, ImageProblem, read_image, send_image
 from phasma.frontend.security import is_https
 
 PROFILE_REQUIRED = "Name, username, and email are required."
 PROFILE_FAILED = "Could not save profile. Please check your details and try again."
+BIO_TOO_LONG = f"Bio must be {Limits.BIO_MAX_CHARS} characters or fewer."
 PASSWORDS_REQUIRED = "Both passwords are required."
 PASSWORD_TOO_SHORT = "New password must be at least 8 characters."
 PASSWORD_TOO_LONG = "New password must be 128 characters or fewer."
@@ -63,6 +65,8 @@ def save_profile(context: Context) -> Response:
     }
     if not (values["name"] and values["username"] and values["email"]):
         return _profile_form(context, me, values, PROFILE_REQUIRED, 400)
+    if len(values["bio"]) > Limits.BIO_MAX_CHARS:
+        return _profile_form(context, me, values, BIO_TOO_LONG, 400, field="bio")
     avatar = me.get("avatar") or ""
     try:
         image = read_image(context, "avatar", required=False)
@@ -75,6 +79,10 @@ def save_profile(context: Context) -> Response:
     response = context.api.call("PUT", "/users/me", json_body={**values, "avatar": avatar})
     if response.status == 401:
         raise SignInRequired()
+    if response.status == 409:
+        body = response.json()
+        field, message = conflicting_field(body.get("message") if isinstance(body, dict) else None)
+        return _profile_form(context, me, values, message, 409, field=field)
     if not response.ok:
         return _profile_form(context, me, values, PROFILE_FAILED, response.status)
     return context.done("/settings", redirect="/settings")
@@ -146,9 +154,15 @@ def _profile_form(
     values: dict[str, Any],
     error: str | None,
     status: int,
+    *,
+    field: str | None = None,
 ) -> Response:
     if error and context.wants_json:
-        return context.failed(error, status)
+        return (
+            context.failed(error, status)
+            if field is None
+            else context.json({"ok": False, "error": error, "field": field}, status)
+        )
     return context.render(
         "settings_profile.html",
         title="Edit Profile",
@@ -156,6 +170,7 @@ def _profile_form(
         me=me,
         values=values,
         error=error,
+        errors={field: error} if field and error else {},
     )
 
 

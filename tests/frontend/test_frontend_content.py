@@ -334,3 +334,24 @@ def test_notifications_page_and_marking_read(member: Member) -> None:
     assert marked.json == {"ok": True, "unread": 0}  # single failures are ignored
     plain = member.visitor.post("/notifications/read", data={"ids": "x"})
     assert plain.headers["Location"] == "/notifications"
+
+
+def test_the_likes_tab_is_the_owners_only(member: Member, sign_up) -> None:  # type: ignore[no-untyped-def]
+    post_id = share(member, "liked by its author")
+    assert member.visitor.fetch(f"/posts/{post_id}/like").json == {"ok": True, "liked": True}
+    own = member.visitor.get(f"/@{member.username}/likes")
+    assert own.status_code == 200
+    assert f'href="/posts/{post_id}"' in own.get_data(as_text=True)
+    likes_tab = f'href="/@{member.username}/likes"'
+    assert likes_tab in member.visitor.get(f"/@{member.username}").get_data(as_text=True)
+
+    other = sign_up("other")
+    profile = other.visitor.get(f"/@{member.username}").get_data(as_text=True)
+    assert likes_tab not in profile  # the count stays, as plain text
+    assert re.search(
+        r'<span class="stat-count">1</span>\s*<span class="stat-label">like</span>', profile
+    )
+    refused = other.visitor.get(f"/@{member.username}/likes")
+    assert refused.status_code == 403
+    assert "Liked posts are visible to their owner only." in text_of(refused)
+    assert f'href="/posts/{post_id}"' not in refused.get_data(as_text=True)

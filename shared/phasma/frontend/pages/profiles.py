@@ -14,6 +14,7 @@ from phasma.frontend.rendering import profile_url
 
 CONNECTION_MODES = ("followers", "following")
 USER_NOT_FOUND = "User not found"
+LIKES_ARE_PRIVATE = "Liked posts are visible to their owner only."
 
 
 def posts(context: Context) -> Response:
@@ -22,7 +23,12 @@ def posts(context: Context) -> Response:
 
 
 def likes(context: Context) -> Response:
-    """`GET /@{u}/likes`: posts the user liked (signed in, any viewer)."""
+    """`GET /@{u}/likes`: posts the user liked, for that user only (api-2 §F); anyone
+    else gets the 403 page without a list call."""
+    username = username_param(context)
+    viewer = context.require_viewer()
+    if viewer.get("username") != username:
+        raise PageError(403, LIKES_ARE_PRIVATE)
     return _grid(context, "likes", "/users/{}/likes", public=False)
 
 

@@ -19,6 +19,8 @@ class Limits:
 
     SESSION_TTL_SECONDS: Final = 7 * 24 * 3600
     SESSION_REFRESH_BELOW_SECONDS: Final = SESSION_TTL_SECONDS // 2
+    # A session's `last_used` is stamped at most this often, not on every request.
+    SESSION_LAST_USED_EVERY_SECONDS: Final = 300
     SESSIONS_PER_USER: Final = 100
     LOGIN_THROTTLE_IP_LIMIT: Final = 5
     LOGIN_THROTTLE_EMAIL_LIMIT: Final = 50

@@ -314,3 +314,19 @@ def test_sessions_page_and_revoking(member: Member, visitor: Visitor, database: 
     revoked = member.visitor.post(f"/settings/sessions/{remote}/revoke")
     assert (revoked.status_code, revoked.headers["Location"]) == (303, "/settings/sessions")
     assert other.get("/feed").headers["Location"] == "/login"
+
+
+def test_sessions_are_told_apart_by_the_browser_that_logged_in(
+    member: Member, visitor: Visitor
+) -> None:
+    firefox = "Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0"
+    login = {"email": member.email, "password": member.password}
+    assert visitor.post("/login", data=login, headers={"User-Agent": firefox}).status_code == 303
+    page = member.visitor.get("/settings/sessions")
+    tiles = re.findall(r'<li class="tile session-tile".*?</li>', page.get_data(as_text=True), re.S)
+    assert len(tiles) == 2
+    titles = [" ".join(re.sub(r"<[^>]+>", " ", tile).split()) for tile in tiles]
+    # Registering went through werkzeug's test client, whose User-Agent names no browser.
+    assert titles[0].startswith("Unknown browser Current Last used ")
+    assert titles[1].startswith("Firefox on Android Last used ")
+    assert "Revoke session: Firefox on Android" in tiles[1]

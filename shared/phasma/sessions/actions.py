@@ -8,6 +8,7 @@ from phasma.auth.tokens import new_token, token_key
 from phasma.http.errors import TooManyRequests, Unauthorized
 from phasma.runtime import Runtime
 from phasma.sessions import queries
+from phasma.sessions.devices import UNKNOWN_DEVICE
 from phasma.users.queries import credentials_by_email
 
 log = logging.getLogger(__name__)
@@ -16,8 +17,11 @@ log = logging.getLogger(__name__)
 BAD_CREDENTIALS = "Invalid email or password"
 
 
-def log_in(runtime: Runtime, email: str, password: str, client_ip: str) -> tuple[str, str]:
-    """Check credentials and open a session; returns (username, raw token)."""
+def log_in(
+    runtime: Runtime, email: str, password: str, client_ip: str, *, device: str = UNKNOWN_DEVICE
+) -> tuple[str, str]:
+    """Check credentials and open a session labelled `device`; returns (username, raw
+    token)."""
     throttle = runtime.login_throttle
     if throttle.blocked(client_ip, email):
         raise TooManyRequests(BAD_CREDENTIALS)
@@ -32,7 +36,7 @@ def log_in(runtime: Runtime, email: str, password: str, client_ip: str) -> tuple
     key = token_key(token, runtime.settings.session_hash_secret or "")
     with runtime.db.transaction() as executor:
         queries.create_session(
-            executor, account["id"], key, runtime.settings.session_absolute_ttl_seconds
+            executor, account["id"], key, runtime.settings.session_absolute_ttl_seconds, device
         )
     throttle.reset(client_ip, email)
     return account["username"], token

@@ -10,6 +10,7 @@ from phasma.http.cookies import COOKIE_NAME, clear_session_cookie, set_session_c
 from phasma.http.errors import BadRequest, Conflict, NotFound
 from phasma.http.responses import json_response, no_content
 from phasma.sessions import actions, queries
+from phasma.sessions.devices import device_label
 from phasma.sessions.models import LoginBody, Session, SessionList
 
 
@@ -19,7 +20,10 @@ def log_in(context: RequestContext) -> Response:
     email = body.email.strip().lower()
     if not email or not body.password:
         raise BadRequest("email and password are required")
-    username, token = actions.log_in(context.runtime, email, body.password, context.client_ip)
+    device = device_label(context.request.headers.get("User-Agent"))
+    username, token = actions.log_in(
+        context.runtime, email, body.password, context.client_ip, device=device
+    )
     response = json_response({"username": username}, 201)
     set_session_cookie(response, token, secure=context.secure)
     return response
@@ -40,6 +44,8 @@ def list_sessions(context: RequestContext) -> Response:
             created=row["created"],
             expires_at=row["expires_at"],
             current=row["current"],
+            device=row["device"],
+            last_used=row["last_used"],
         )
         for row in rows
     ]

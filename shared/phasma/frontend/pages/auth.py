@@ -31,7 +31,10 @@ def log_in(context: Context) -> Response:
     if not email or not password:
         return _login_form(context, email, "Email and password are required.", 400)
     response = context.api.call(
-        "POST", "/sessions", json_body={"email": email, "password": password}
+        "POST",
+        "/sessions",
+        json_body={"email": email, "password": password},
+        headers=_browser(context),
     )
     if response.status == 401:
         return _login_form(context, email, LOGIN_FAILED, 401)
@@ -69,7 +72,10 @@ def register(context: Context) -> Response:
         return _register_form(context, values, status_message(created.status), created.status)
     try:
         response = context.api.call(
-            "POST", "/sessions", json_body={"email": values["email"], "password": password}
+            "POST",
+            "/sessions",
+            json_body={"email": values["email"], "password": password},
+            headers=_browser(context),
         )
     except BackendUnavailable:
         return _login_form(context, values["email"], SIGN_IN_AFTER_REGISTER_FAILED, 503)
@@ -86,6 +92,13 @@ def log_out(context: Context) -> Response:
     response = context.done("/login", redirect="/login")
     delete_session(response, secure=context.settings.cookie_secure)
     return response
+
+
+def _browser(context: Context) -> dict[str, str]:
+    """The browser's `User-Agent` for `POST /sessions`, which labels the new session
+    with it ("Firefox on Android"); other calls go as the frontend itself."""
+    user_agent = context.request.headers.get("User-Agent", "")
+    return {"User-Agent": user_agent[:512]} if user_agent else {}
 
 
 def _signed_in(context: Context, response: BackendResponse, location: str, email: str) -> Response:

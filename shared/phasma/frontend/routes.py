@@ -45,12 +45,8 @@ class PageRoute:
     shell: bool = True  # a full page with the navbar; False for bytes, streams and JSON
 
 
-def _home(context: Context) -> Response:
-    return context.redirect("/feed")
-
-
 ROUTES: tuple[PageRoute, ...] = (
-    PageRoute("GET", "/", _home, Access.PUBLIC),
+    PageRoute("GET", "/", feed.home, Access.PUBLIC),
     PageRoute("GET", "/login", auth.login_page, Access.PUBLIC),
     PageRoute("POST", "/login", auth.log_in, Access.PUBLIC),
     PageRoute("GET", "/register", auth.register_page, Access.PUBLIC),

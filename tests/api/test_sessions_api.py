@@ -11,7 +11,6 @@ from argon2 import PasswordHasher, Type
 from phasma.auth.tokens import token_key
 from tests.api.conftest import Account, Api, ApiStack, Database, direct, new_identity
 
-
 FIREFOX_ANDROID = "Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0"
 
 

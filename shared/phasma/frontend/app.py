@@ -145,8 +145,12 @@ class Frontend:
             log.exception("unhandled error in %s %s", request.method, request.path)
             response = self._error(context, 500, "Internal error")
         self._relay_session(context, response)
-        too_large = (request.content_length or 0) > self.settings.body_size_limit_bytes
-        if too_large or response.status_code == 413:
+        declared = request.content_length
+        # Over a declared length nothing was read (werkzeug refuses up front); a chunked
+        # body was cut off mid-read. A body within its declared length was read whole.
+        if (declared or 0) > self.settings.body_size_limit_bytes or (
+            declared is None and response.status_code == 413
+        ):
             _discard_body(request, response)
         return response, template
 

@@ -69,6 +69,11 @@ def test_a_page_makes_one_viewer_call_with_the_unread_count(member: Member, call
     assert page.status_code == 200
     assert sorted(calls.paths) == ["GET /feed", "GET /users/me?include=unreadCount"]
     assert f'<meta name="phasma-viewer" content="{member.username}">' in page.get_data(True)
+    # The profile form needs the email too: it comes with the same one call.
+    calls.clear()
+    settings = member.visitor.get("/settings/profile")
+    assert f'value="{member.email}"' in settings.get_data(True)
+    assert calls.paths == ["GET /users/me?include=unreadCount"]
 
 
 def test_images_fragments_and_streams_make_no_viewer_call(member: Member, calls: Calls) -> None:

@@ -75,6 +75,7 @@ class Context:
     _me: Future[BackendResponse] | None = None
     _unread_count: int = 0
     _viewer: dict[str, Any] | None = None
+    _account: dict[str, Any] | None = None  # the viewer with its email, for settings
     _viewer_loaded: bool = False
     viewer_status: int | None = None  # status of `GET /users/me` once asked
 
@@ -121,9 +122,10 @@ class Context:
             return None
         user = response.json() if response.ok else None
         if isinstance(user, dict) and isinstance(user.get("username"), str):
-            user.pop("email", None)
             count = user.pop("unreadCount", 0)
             self._unread_count = count if isinstance(count, int) and count > 0 else 0
+            self._account = dict(user)
+            user.pop("email", None)
             self._viewer = user
         return self._viewer
 
@@ -133,6 +135,14 @@ class Context:
         behind them is authorised by the backend, so a fragment costs no viewer call."""
         username = self.request.headers.get(VIEWER_HEADER, "")
         return {"username": username} if USERNAME.fullmatch(username) else None
+
+    def account(self) -> dict[str, Any]:
+        """The signed-in account with its email (the settings form), from the same one
+        viewer call; errors as `require_viewer`."""
+        self.require_viewer()
+        if self._account is None:
+            raise PageError(502)
+        return self._account
 
     def require_viewer(self) -> dict[str, Any]:
         """The signed-in user; a missing session is `SignInRequired`, an outage an error."""

@@ -8,7 +8,7 @@ from werkzeug import Response
 
 from phasma.config import Limits
 from phasma.frontend.backend import api_path
-from phasma.frontend.context import Context, PageError, RequestTooLarge, SignInRequired
+from phasma.frontend.context import Context, RequestTooLarge, SignInRequired
 from phasma.frontend.cookies import set_theme, theme_of
 from phasma.frontend.messages import conflicting_field
 from phasma.frontend.pages import UUID_SHAPE
@@ -140,12 +140,9 @@ def revoke_session(context: Context) -> Response:
 
 
 def _me(context: Context) -> dict[str, Any]:
-    """The full account (email included) for the profile form."""
-    response = context.expect(context.api.get("/users/me"))
-    me = response.json()
-    if not isinstance(me, dict):
-        raise PageError(502)
-    return me
+    """The full account (email included) for the profile form: the page's one viewer
+    call, not a second `GET /users/me`."""
+    return context.account()
 
 
 def _profile_form(

@@ -19,6 +19,8 @@ class Limits:
 
     SESSION_TTL_SECONDS: Final = 7 * 24 * 3600
     SESSION_REFRESH_BELOW_SECONDS: Final = SESSION_TTL_SECONDS // 2
+    # A session's `last_used` is stamped at most this often, not on every request.
+    SESSION_LAST_USED_EVERY_SECONDS: Final = 300
     SESSIONS_PER_USER: Final = 100
     LOGIN_THROTTLE_IP_LIMIT: Final = 5
     LOGIN_THROTTLE_EMAIL_LIMIT: Final = 50
@@ -75,6 +77,9 @@ RATE_LIMIT_DEFAULTS: Final[dict[str, BucketPolicy]] = {
     "typeahead": BucketPolicy(burst=20, rate=Decimal("5")),
     "read": BucketPolicy(burst=120, rate=Decimal("2")),
     "mutation": BucketPolicy(burst=30, rate=Decimal("1")),
+    # Image bytes (`GET /uploads/{filename}`): public and immutable, and a page shows
+    # dozens, so they never spend the `read` budget; this bounds scraping only.
+    "media": BucketPolicy(burst=1200, rate=Decimal("20")),
 }
 
 
@@ -134,6 +139,8 @@ class Settings(BaseSettings):
     rate_limit_read_rate: Decimal | None = None
     rate_limit_mutation_burst: int | None = None
     rate_limit_mutation_rate: Decimal | None = None
+    rate_limit_media_burst: int | None = None
+    rate_limit_media_rate: Decimal | None = None
     # Proxies in front of this function that append to (or replace) X-Forwarded-For:
     # 0 = the socket peer is the client (api-2 §A, phasma/http/forwarded.py).
     trusted_proxy_hops: int = Field(0, ge=0)
@@ -177,6 +184,7 @@ class Settings(BaseSettings):
         "rate_limit_typeahead_burst",
         "rate_limit_read_burst",
         "rate_limit_mutation_burst",
+        "rate_limit_media_burst",
         mode="before",
     )
     @classmethod
@@ -188,6 +196,7 @@ class Settings(BaseSettings):
         "rate_limit_typeahead_rate",
         "rate_limit_read_rate",
         "rate_limit_mutation_rate",
+        "rate_limit_media_rate",
         mode="before",
     )
     @classmethod

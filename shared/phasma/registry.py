@@ -23,7 +23,7 @@ class Access(enum.Enum):
     REQUIRED = "required"  # no valid session -> 401
 
 
-RateLimitPolicy = Literal["strict", "typeahead", "read", "mutation"]
+RateLimitPolicy = Literal["strict", "typeahead", "read", "mutation", "media"]
 
 
 def resolve(reference: str) -> Callable[..., Any]:
@@ -209,6 +209,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 "/uploads/{filename}",
                 "phasma.media.routes:serve",
                 access=Access.PUBLIC,
+                policy="media",
             ),
         ),
     ),
@@ -232,7 +233,9 @@ FUNCTIONS: tuple[Function, ...] = (
         scaling=Scaling(1, 6, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
         routes=(
             Route("POST", "/posts", "phasma.posts.routes:create_post", json_body=True),
-            Route("GET", "/posts/popular", "phasma.posts.routes:popular_posts"),
+            Route(
+                "GET", "/posts/popular", "phasma.posts.routes:popular_posts", access=Access.OPTIONAL
+            ),
             Route("GET", "/posts/{id}", "phasma.posts.routes:get_post", access=Access.OPTIONAL),
             Route("DELETE", "/posts/{id}", "phasma.posts.routes:delete_post"),
             Route(

@@ -37,7 +37,7 @@ from phasma.runtime import Runtime
 # tests build functions with the spec's defaults.
 ROOMY_LIMITS = {
     f"rate_limit_{policy}_{field}": value
-    for policy in ("strict", "typeahead", "read", "mutation")
+    for policy in ("strict", "typeahead", "read", "mutation", "media")
     for field, value in (("burst", 100_000), ("rate", 1000))
 }
 API_TESTS_BUCKET = "phasma-api-tests"

@@ -237,19 +237,20 @@ def test_liked_posts_break_like_time_ties_by_post_and_page_stably(
         assert [post["publicId"] for page in pages for post in page] == expected, limit
 
 
-def test_anyone_signed_in_may_read_a_users_likes_with_their_own_liked_flags(
+def test_a_users_likes_are_private_to_that_user(
     account: Account, make_account, database: Database, bucket: Bucket
 ) -> None:
     author, viewer = make_account(), make_account()
-    shared, only_owner = new_post(author, database, bucket), new_post(author, database, bucket)
-    for public_id in (shared, only_owner):
-        assert_no_content(account.client.post(f"/posts/{public_id}/likes"))
-    assert_no_content(viewer.client.post(f"/posts/{shared}/likes"))
-    items = viewer.client.get(f"/users/{account.username.upper()}/likes").json()["items"]
-    assert [(item["publicId"], item["liked"]) for item in items] == [
-        (only_owner, False),
-        (shared, True),
-    ]
+    public_id = new_post(author, database, bucket)
+    assert_no_content(account.client.post(f"/posts/{public_id}/likes"))
+    for path in (f"/users/{account.username}/likes", f"/users/{account.username.upper()}/likes"):
+        response = viewer.client.get(path)
+        assert response.status_code == 403
+        assert response.json() == {"message": "Likes are visible to their owner only"}
+    own = account.client.get(f"/users/{account.username.upper()}/likes").json()["items"]
+    assert [item["publicId"] for item in own] == [public_id]
+    # The count on the profile stays public.
+    assert viewer.client.get(f"/users/{account.username}").json()["likes"] == 1
 
 
 def test_a_deleted_post_leaves_the_likes_list(
@@ -292,4 +293,5 @@ def test_liked_list_rejects_bad_pagination(account: Account, params: dict[str, s
 
 
 def test_liked_list_requires_a_session(api: Api, account: Account) -> None:
-    assert_error(api.get(f"/users/{account.username}/likes"), 401)
+    response = api.get(f"/users/{account.username}/likes")
+    assert (response.status_code, response.json()) == (401, {"message": "Unauthorized"})

@@ -631,5 +631,13 @@ def test_popular_posts_are_recent_liked_ones_by_likes_then_time(
     assert listed[:7] == [recent[index] for index in (21, 18, 20, 19, 15, 17, 16)]
 
 
-def test_popular_posts_require_a_session(api: Api) -> None:
-    assert_error(api.get("/posts/popular"), 401)
+def test_anonymous_visitors_read_popular_posts_unliked(
+    api: Api, account: Account, ranked_posts: dict[str, list[str]]
+) -> None:
+    response = api.get("/posts/popular")
+    assert response.status_code == 200
+    items = response.json()["items"]
+    signed_in = account.client.get("/posts/popular").json()["items"]
+    assert [item["publicId"] for item in items] == [item["publicId"] for item in signed_in]
+    assert not any(item["liked"] for item in items)
+    assert "set-cookie" not in response.headers

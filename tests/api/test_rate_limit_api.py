@@ -18,7 +18,7 @@ from tests.api.conftest import Api, Database, new_identity
 
 DEFAULT_LIMITS = {
     f"rate_limit_{policy}_{field}": None
-    for policy in ("strict", "typeahead", "read", "mutation")
+    for policy in ("strict", "typeahead", "read", "mutation", "media")
     for field in ("burst", "rate")
 }
 

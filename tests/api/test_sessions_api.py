@@ -34,6 +34,9 @@ def cache(dependencies: DependencyUrls) -> Iterator[redis.Redis]:
     client.close()
 
 
+FIREFOX_ANDROID = "Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0"
+
+
 def login(client: Api, account: Account, password: str | None = None):
     body = {"email": account.email, "password": password or account.password}
     return client.post("/sessions", json=body)
@@ -231,9 +234,56 @@ def test_list_sessions_shows_current_first(account: Account, api_stack: ApiStack
     assert len(sessions) == 2
     assert [s["current"] for s in sessions] == [True, False]
     for session in sessions:
-        assert set(session) == {"id", "created", "expiresAt", "current"}
+        assert set(session) == {"id", "created", "expiresAt", "current", "device", "lastUsed"}
         uuid.UUID(session["id"])
         assert session["expiresAt"] > session["created"]
+        assert session["lastUsed"] >= session["created"]
+
+
+def test_each_session_carries_a_device_label_from_the_login_user_agent(
+    account: Account, api_stack: ApiStack, database: Database
+) -> None:
+    phone = Api(api_stack.base_url)
+    phone.http.headers["User-Agent"] = FIREFOX_ANDROID
+    assert login(phone, account).status_code == 201
+    scripted = Api(api_stack.base_url)
+    scripted.http.headers["User-Agent"] = "curl/8.5.0"
+    assert login(scripted, account).status_code == 201
+    sessions = account.client.get("/sessions").json()["sessions"]
+    assert [s["device"] for s in sessions] == [
+        "Unknown browser",  # the test client's own session, current first
+        "Unknown browser",
+        "Firefox on Android",
+    ]
+    stored = database.rows(
+        "SELECT s.device FROM sessions s JOIN users u ON u.id = s.user_id "
+        "WHERE u.username = :u ORDER BY s.created",
+        u=account.username,
+    )
+    assert ["Firefox on Android"] in stored  # the label, never the header itself
+
+
+def test_last_used_is_stamped_at_most_every_five_minutes(
+    account: Account, api_stack: ApiStack, database: Database
+) -> None:
+    key = _session_key(account, api_stack)
+    database.rows(
+        "UPDATE sessions SET last_used = now() - interval '2 minutes' WHERE id = :k", k=key
+    )
+    recent = database.value("SELECT last_used FROM sessions WHERE id = :k", k=key)
+    account.client.get("/users/me")
+    assert database.value("SELECT last_used FROM sessions WHERE id = :k", k=key) == recent
+    database.rows(
+        "UPDATE sessions SET last_used = now() - interval '6 minutes' WHERE id = :k", k=key
+    )
+    expires = database.value("SELECT expires_at FROM sessions WHERE id = :k", k=key)
+    account.client.get("/users/me")
+    age = database.value("SELECT now() - last_used FROM sessions WHERE id = :k", k=key)
+    assert age.total_seconds() < 60
+    # Stamping the last use leaves the sliding expiry alone (outer half).
+    assert database.value("SELECT expires_at FROM sessions WHERE id = :k", k=key) == expires
+    listed = account.client.get("/sessions").json()["sessions"][0]
+    assert listed["current"] and listed["lastUsed"] > listed["created"]
 
 
 def test_revoke_another_session(account: Account, api_stack: ApiStack) -> None:

@@ -14,6 +14,7 @@ from phasma.devstack.services import DependencyUrls
 from tests.api.conftest import Account, Api, ApiStack, Database, new_identity
 
 WRITES = ("users", "outbox", "sessions", "audit_log")
+TAKEN = {"username": "That username is taken.", "email": "That email is already registered."}
 
 
 def test_register_creates_the_account_and_its_event_but_no_session(
@@ -97,7 +98,7 @@ def test_duplicate_username_or_email_is_a_conflict(
     duplicate = _bad(new_identity(), **{field: getattr(account, field).upper()})
     response = api.post("/users", json=duplicate)
     assert response.status_code == 409
-    assert response.json()["message"]
+    assert response.json() == {"message": TAKEN[field]}
     assert database.counts(*WRITES) == before
 
 
@@ -106,6 +107,7 @@ def test_reserved_usernames_are_a_conflict(api: Api, database: Database, reserve
     before = database.counts(*WRITES)
     response = api.post("/users", json=_bad(new_identity(), username=reserved))
     assert response.status_code == 409
+    assert response.json() == {"message": TAKEN["username"]}
     assert database.counts(*WRITES) == before
 
 
@@ -122,6 +124,32 @@ def test_me_shows_the_full_account(account: Account) -> None:
     assert (user["avatar"], user["bio"], user["isFollowing"]) == (None, None, False)
     assert (user["posts"], user["likes"], user["followers"], user["following"]) == (0, 0, 0, 0)
     assert user["created"].endswith("Z")
+
+
+def test_me_can_carry_the_unread_count_for_the_sites_navbar(
+    account: Account, make_account, database: Database
+) -> None:
+    other = make_account()
+    for read, entity in ((False, "a"), (False, "b"), (True, "c")):
+        database.rows(
+            """
+            INSERT INTO notifications (external_id, user_id, actor_id, type, entity_id, read)
+            SELECT gen_random_uuid()::text, u.id, a.id, 'follow', :entity, :read
+            FROM users u, users a WHERE u.username = :user AND a.username = :actor
+            """,
+            user=account.username,
+            actor=other.username,
+            entity=entity,
+            read=read,
+        )
+    plain = account.client.get("/users/me").json()
+    response = account.client.get("/users/me", params={"include": "unreadCount"})
+    assert response.status_code == 200
+    shell = response.json()
+    assert shell.pop("unreadCount") == 2
+    assert shell == plain
+    bad = account.client.get("/users/me", params={"include": "everything"})
+    assert (bad.status_code, bad.json()) == (400, {"message": "include must be unreadCount"})
 
 
 def test_me_without_a_session_is_401(api: Api) -> None:
@@ -230,10 +258,12 @@ def test_profile_update_to_taken_or_reserved_username_is_a_conflict(
     for username in (other.username, "search"):
         response = account.client.put("/users/me", json=profile(account, username=username))
         assert response.status_code == 409
+        assert response.json() == {"message": TAKEN["username"]}
     taken_email = account.client.put(
         "/users/me", json=profile(account, email=other.email, oldPassword=account.password)
     )
     assert taken_email.status_code == 409
+    assert taken_email.json() == {"message": TAKEN["email"]}
     assert database.counts(*WRITES) == before
 
 

@@ -31,7 +31,7 @@ DATABASE = "phasma_e2e_tests"
 # Generous buckets: every browser here is 127.0.0.1, one client IP for the limiter.
 ROOMY_LIMITS = {
     f"RATE_LIMIT_{policy}_{field}": value
-    for policy in ("STRICT", "TYPEAHEAD", "READ", "MUTATION")
+    for policy in ("STRICT", "TYPEAHEAD", "READ", "MUTATION", "MEDIA")
     for field, value in (("BURST", "100000"), ("RATE", "1000"))
 }
 

@@ -65,15 +65,27 @@ def test_register_rejects_bad_input_and_writes_nothing(
     assert "Set-Cookie" not in response.headers
 
 
-def test_register_a_taken_username_is_a_conflict(
-    member: Member, visitor: Visitor, database: Database
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [("username", "That username is taken."), ("email", "That email is already registered.")],
+)
+def test_register_a_taken_username_or_email_names_the_field_and_keeps_the_values(
+    member: Member, visitor: Visitor, database: Database, field: str, message: str
 ) -> None:
-    details = {**identity("dup"), "username": member.username}
+    details = {**identity("dup"), field: getattr(member, field)}
     before = database.counts("users")
     response = visitor.post("/register", data=details)
     assert response.status_code == 409
-    assert alert_of(response) == "That change conflicts with the current state."
+    assert alert_of(response) == message
+    page = response.get_data(as_text=True)
+    assert f'<p class="field-error" id="{field}-error">{message}</p>' in page
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', page, re.S)
+    for kept in ("name", "username", "email"):
+        assert f'value="{details[kept]}"' in page
+    assert details["password"] not in page
     assert database.counts("users") == before
+    fetched = visitor.fetch("/register", data=details)
+    assert fetched.json == {"ok": False, "error": message, "field": field}
 
 
 def test_register_signs_in_and_relays_the_cookie(visitor: Visitor, database: Database) -> None:
@@ -215,7 +227,7 @@ def test_theme_cookie_from_the_appearance_form(visitor: Visitor) -> None:
         ({"name": ""}, "Name, username, and email are required."),
         ({"email": " "}, "Name, username, and email are required."),
         ({"username": "x"}, "Could not save profile. Please check your details and try again."),
-        ({"bio": "b" * 301}, "Could not save profile. Please check your details and try again."),
+        ({"bio": "b" * 301}, "Bio must be 300 characters or fewer."),
     ],
 )
 def test_profile_form_rejects_bad_input(
@@ -227,6 +239,39 @@ def test_profile_form_rejects_bad_input(
     assert response.status_code == 400
     assert alert_of(response) == message
     assert database.rows("SELECT name, username, email, bio, avatar FROM users") == before
+
+
+def test_profile_conflicts_name_the_field_and_keep_what_was_typed(
+    member: Member, sign_up, database: Database
+) -> None:
+    other = sign_up()
+    before = database.rows("SELECT name, username, email, bio FROM users")
+    for field, message in (
+        ("username", "That username is taken."),
+        ("email", "That email is already registered."),
+    ):
+        data = {
+            "name": "A New Name",
+            "username": member.username,
+            "email": member.email,
+            "bio": "a bio that survives",
+            field: getattr(other, field),
+        }
+        response = member.visitor.post("/settings/profile", data=data)
+        assert response.status_code == 409
+        assert alert_of(response) == message
+        page = response.get_data(as_text=True)
+        assert f'<p class="field-error" id="{field}-error">{message}</p>' in page
+        assert 'value="A New Name"' in page and "a bio that survives</textarea>" in page
+    assert database.rows("SELECT name, username, email, bio FROM users") == before
+
+
+def test_the_bio_has_a_counter_and_no_silent_cut(member: Member) -> None:
+    page = member.visitor.get("/settings/profile").get_data(as_text=True)
+    bio = re.search(r"<textarea[^>]*id=\"bio\"[^>]*>", page, re.S)
+    assert bio is not None
+    assert "maxlength" not in bio.group(0) and 'data-max-chars="300"' in bio.group(0)
+    assert 'data-counter-for="bio"' in page
 
 
 def test_profile_with_a_new_avatar_then_without(member: Member, database: Database) -> None:
@@ -373,3 +418,19 @@ def test_password_guesses_on_the_settings_form_are_throttled(
     assert blocked.status_code == 429
     assert alert_of(blocked) == "Too many password attempts. Please try again later."
     assert database.rows("SELECT password_hash FROM users") == before
+
+
+def test_sessions_are_told_apart_by_the_browser_that_logged_in(
+    member: Member, visitor: Visitor
+) -> None:
+    firefox = "Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0"
+    login = {"email": member.email, "password": member.password}
+    assert visitor.post("/login", data=login, headers={"User-Agent": firefox}).status_code == 303
+    page = member.visitor.get("/settings/sessions")
+    tiles = re.findall(r'<li class="tile session-tile".*?</li>', page.get_data(as_text=True), re.S)
+    assert len(tiles) == 2
+    titles = [" ".join(re.sub(r"<[^>]+>", " ", tile).split()) for tile in tiles]
+    # Registering went through werkzeug's test client, whose User-Agent names no browser.
+    assert titles[0].startswith("Unknown browser Current Last used ")
+    assert titles[1].startswith("Firefox on Android Last used ")
+    assert "Revoke session: Firefox on Android" in tiles[1]

@@ -31,6 +31,25 @@ def share(member: Member, caption: str = "", **fields: Any) -> str:
 # -- upload ----------------------------------------------------------------------------
 
 
+def test_an_over_long_caption_is_refused_whole_never_cut(
+    member: Member, database: Database
+) -> None:
+    page = member.visitor.get("/upload").get_data(as_text=True)
+    caption_field = re.search(r"<textarea[^>]*id=\"description\"[^>]*>", page, re.S)
+    assert caption_field is not None
+    assert "maxlength" not in caption_field.group(0)  # a browser would cut a paste silently
+    assert 'data-max-chars="1000"' in caption_field.group(0)
+    before = database.counts("uploads", "posts")
+    caption = "long " * 1000
+    response = member.visitor.post(
+        "/upload", data={"image": image_part(photo_jpeg()), "description": caption}
+    )
+    assert response.status_code == 400
+    assert alert_of(response) == "Caption must be 1,000 characters or fewer."
+    assert f">{caption.strip()}</textarea>" in response.get_data(as_text=True)
+    assert database.counts("uploads", "posts") == before
+
+
 @pytest.mark.parametrize(
     ("data", "status", "message"),
     [
@@ -315,3 +334,76 @@ def test_notifications_page_and_marking_read(member: Member) -> None:
     assert marked.json == {"ok": True, "unread": 0}  # single failures are ignored
     plain = member.visitor.post("/notifications/read", data={"ids": "x"})
     assert plain.headers["Location"] == "/notifications"
+
+
+def test_the_likes_tab_is_the_owners_only(member: Member, sign_up) -> None:  # type: ignore[no-untyped-def]
+    post_id = share(member, "liked by its author")
+    assert member.visitor.fetch(f"/posts/{post_id}/like").json == {"ok": True, "liked": True}
+    own = member.visitor.get(f"/@{member.username}/likes")
+    assert own.status_code == 200
+    assert f'href="/posts/{post_id}"' in own.get_data(as_text=True)
+    likes_tab = f'href="/@{member.username}/likes"'
+    assert likes_tab in member.visitor.get(f"/@{member.username}").get_data(as_text=True)
+
+    other = sign_up("other")
+    profile = other.visitor.get(f"/@{member.username}").get_data(as_text=True)
+    assert likes_tab not in profile  # the count stays, as plain text
+    assert re.search(
+        r'<span class="stat-count">1</span>\s*<span class="stat-label">like</span>', profile
+    )
+    refused = other.visitor.get(f"/@{member.username}/likes")
+    assert refused.status_code == 403
+    assert "Liked posts are visible to their owner only." in text_of(refused)
+    assert f'href="/posts/{post_id}"' not in refused.get_data(as_text=True)
+
+
+# -- the first run ------------------------------------------------------------------------
+
+
+def test_a_stranger_at_the_root_sees_what_phasma_is_and_popular_photos(
+    member: Member, visitor: Visitor, database: Database
+) -> None:
+    post_id = share(member, "popular with strangers")
+    assert member.visitor.fetch(f"/posts/{post_id}/like").json == {"ok": True, "liked": True}
+    # Far more likes than any other test's post: first on the popular list.
+    database.rows(
+        "UPDATE posts SET like_count = 1000000 WHERE public_id = CAST(:p AS uuid)", p=post_id
+    )
+    landing = visitor.get("/")
+    assert landing.status_code == 200
+    page = landing.get_data(as_text=True)
+    assert "Popular this week" in page and f'href="/posts/{post_id}"' in page
+    assert 'href="/register"' in page and 'href="/login"' in page
+    assert '<meta name="phasma-viewer"' not in page
+    home = member.visitor.get("/")
+    assert (home.status_code, home.headers["Location"]) == (303, "/feed")
+    database.rows("UPDATE posts SET like_count = 1 WHERE public_id = CAST(:p AS uuid)", p=post_id)
+
+
+def test_an_empty_feed_suggests_accounts_to_follow_that_work_without_javascript(
+    sign_up,  # type: ignore[no-untyped-def]
+) -> None:
+    sign_up("popular")  # at least one account to suggest
+    newcomer = sign_up("newcomer")
+    page = newcomer.visitor.get("/feed").get_data(as_text=True)
+    assert "Your feed is empty" in page and "Suggested for you" in page
+    suggested = re.findall(r'action="/@([a-z0-9._]+)/follow" data-follow-form', page)
+    assert suggested and newcomer.username not in suggested
+    followed = newcomer.visitor.post(f"/@{suggested[0]}/follow", data={"next": "/feed"})
+    assert (followed.status_code, followed.headers["Location"]) == (303, "/feed")
+    following = newcomer.visitor.get(f"/@{newcomer.username}/following")
+    assert f"@{suggested[0]}" in text_of(following)
+
+
+def test_a_bare_username_redirects_to_the_profile(member: Member, visitor: Visitor) -> None:
+    for path, location in (
+        (f"/{member.username}", f"/@{member.username}"),
+        (f"/{member.username.upper()}", f"/@{member.username}"),
+        (f"/{member.username}?cursor=x", f"/@{member.username}?cursor=x"),
+    ):
+        response = visitor.get(path)
+        assert (response.status_code, response.headers["Location"]) == (301, location)
+    assert visitor.get("/search").headers["Location"] == "/login"  # reserved paths still work
+    assert visitor.get("/login").status_code == 200
+    assert visitor.get("/suggested").status_code == 404
+    assert visitor.get("/no").status_code == 404  # too short to be a username

@@ -16,11 +16,15 @@
     button.classList.add("is-busy");
     button.setAttribute("aria-disabled", "true");
     error.hidden = true;
+    // Whom the page is for: the fragment's buttons follow it without a viewer call.
+    const viewer = document.querySelector('meta[name="phasma-viewer"]');
+    const headers = { "X-Phasma-Fragment": "1" };
+    if (viewer) headers["X-Phasma-Viewer"] = viewer.getAttribute("content");
     let response = null;
     try {
       response = await fetch(url + separator + "cursor=" + encodeURIComponent(cursor), {
         credentials: "same-origin",
-        headers: { "X-Phasma-Fragment": "1" },
+        headers: headers,
       });
     } catch (failure) {
       response = null;

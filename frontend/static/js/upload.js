@@ -199,13 +199,24 @@
     }
   }
 
+  // Counters for caption, alt text and bio. A field over its limit says so (the chip
+  // and the browser's own validation message) rather than being cut: the server
+  // refuses it with the same words when scripts are off.
   function setUpCounters() {
     document.querySelectorAll("[data-counter-for]").forEach(function (chip) {
       const field = document.getElementById(chip.getAttribute("data-counter-for"));
       if (!field) return;
-      const limit = Number(field.getAttribute("maxlength")) || 1000;
+      const limit =
+        Number(field.getAttribute("data-max-chars") || field.getAttribute("maxlength")) || 1000;
+      const tooLong = field.getAttribute("data-too-long") || "";
       function update() {
-        chip.textContent = Array.from(field.value).length + "/" + limit;
+        const length = Array.from(field.value).length;
+        const over = length > limit;
+        chip.textContent = length + "/" + limit;
+        chip.classList.toggle("is-over", over);
+        field.setCustomValidity(over ? tooLong : "");
+        if (over) field.setAttribute("aria-invalid", "true");
+        else if (!field.hasAttribute("data-server-invalid")) field.removeAttribute("aria-invalid");
       }
       field.addEventListener("input", update);
       update();

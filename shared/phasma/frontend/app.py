@@ -37,6 +37,7 @@ from phasma.frontend.security import (
     UNSAFE_METHODS,
     apply_security_headers,
     new_nonce,
+    safe_next,
     same_origin_request,
 )
 from phasma.http import metrics
@@ -51,7 +52,16 @@ log = logging.getLogger("phasma.frontend")
 
 FUNCTION_NAME = "frontend"
 _PROBES = frozenset({"/health", "/ready", "/metrics"})
-_ERROR_HEADINGS = {404: "Page not found", 403: "Access denied"}
+_CHUNK = 64 * 1024
+# A phone photo is 5-20 MB: read that much away so its sender sees the 413 page.
+_DISCARD_LIMIT = 64 * 1024 * 1024
+TOO_LARGE = "That is too much to send at once. Image must be smaller than 1 MB."
+_ERROR_HEADINGS = {
+    404: "Page not found",
+    403: "Access denied",
+    413: "Too large",
+    429: "Slow down a little",
+}
 
 
 class Frontend:
@@ -139,15 +149,22 @@ class Frontend:
         except SignInRequired:
             response = self._sign_in(context)
         except RequestTooLarge:
-            response = self._error(context, 413, "The request is too large.")
+            response = self._error(context, 413, TOO_LARGE)
         except PageError as error:
-            response = self._error(context, error.status, error.message)
+            response = self._error(context, error.status, error.message, error.retry_after)
         except BackendUnavailable:
             response = self._error(context, 503, status_message(503))
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.path)
             response = self._error(context, 500, "Internal error")
         self._relay_session(context, response)
+        declared = request.content_length
+        # Over a declared length nothing was read (werkzeug refuses up front); a chunked
+        # body was cut off mid-read. A body within its declared length was read whole.
+        if (declared or 0) > self.settings.body_size_limit_bytes or (
+            declared is None and response.status_code == 413
+        ):
+            _discard_body(request, response)
         return response, template
 
     def _run(
@@ -168,8 +185,14 @@ class Frontend:
             raise PageError(403)
         if route.access is not Access.PUBLIC and not context.has_session:
             raise SignInRequired()
-        if request.method in ("GET", "HEAD"):
-            # The navbar's data loads while the handler makes its own calls.
+        if (
+            request.method in ("GET", "HEAD")
+            and route.shell
+            and not context.is_fragment
+            and not context.wants_json
+        ):
+            # A full page's navbar data loads while the handler makes its own calls;
+            # images, fragments, streams and fetches never spend the budget on it.
             context.start_shell()
         return route.handler(context)
 
@@ -181,21 +204,50 @@ class Frontend:
             return context.json({"ok": False, "redirect": "/login"}, 401)
         return context.redirect("/login")
 
-    def _error(self, context: Context, status: int, message: str) -> Response:
-        """The error page (frontend.md §2.4), or its JSON / bare form for fetches."""
-        if context.is_fragment:
-            return Response(status=status)
-        if context.wants_json:
-            return context.json({"ok": False, "error": message}, status)
+    def _error(
+        self, context: Context, status: int, message: str, retry_after: str | None = None
+    ) -> Response:
+        """The error page (frontend.md §2.4), or its JSON / bare form for fetches.
+
+        A `429` page makes no call of its own (the budget is spent): it shows the viewer
+        only when the page had already asked, and offers the same page again once
+        `Retry-After` has passed."""
+        limited = status == 429
+        if limited and not (retry_after or "").isdigit():
+            retry_after = None
+        if context.is_fragment or context.wants_json:
+            response = (
+                Response(status=status)
+                if context.is_fragment
+                else context.json({"ok": False, "error": message}, status)
+            )
+        else:
+            response = self._error_page(context, status, message, retry_after)
+        if limited and retry_after:
+            response.headers["Retry-After"] = retry_after
+        return response
+
+    def _error_page(
+        self, context: Context, status: int, message: str, retry_after: str | None
+    ) -> Response:
+        request = context.request
+        retry_url = None
+        if status == 429:
+            if retry_after:
+                message = f"Too many requests. Please wait {retry_after} s and try again."
+            if request.method == "GET":
+                retry_url = safe_next(request.full_path.rstrip("?"), "/feed")
         heading = _ERROR_HEADINGS.get(status, "Something went wrong")
         try:
             return context.render(
                 "error.html",
                 title=str(status),
                 status=status,
+                shell=status != 429,
                 code=status,
                 heading=heading,
                 message=message,
+                retry_url=retry_url,
             )
         except Exception:
             log.exception("the error page failed to render")
@@ -244,6 +296,31 @@ class Frontend:
         response = Response(status=204)
         del response.headers["Content-Type"]
         return response
+
+
+def _discard_body(request: Request, response: Response) -> None:
+    """Read away an oversized body in chunks, and answer with a streamed response.
+
+    functions-framework reads the whole body after every non-streamed response (its
+    `read_request` hook); over `max_content_length` that read raises outside the site's
+    error pages and becomes a bare 500. A streamed answer skips the hook, and the body
+    read here, at most `_DISCARD_LIMIT`, lets the browser finish sending and show the
+    page rather than a reset connection; beyond it the connection is closed."""
+    remaining = request.content_length
+    discarded = 0
+    stream = request.input_stream
+    while discarded < _DISCARD_LIMIT and (remaining is None or remaining > 0):
+        size = _CHUNK if remaining is None else min(_CHUNK, remaining)
+        chunk = stream.read(size)
+        if not chunk:
+            break
+        discarded += len(chunk)
+        if remaining is not None:
+            remaining -= len(chunk)
+    if discarded >= _DISCARD_LIMIT:
+        response.headers["Connection"] = "close"
+    body = response.get_data()
+    response.response = iter((body,))
 
 
 def _plain(status: int, text: str) -> Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,15 +32,26 @@ log = logging.getLogger(__name__)
 HTML = "text/html; charset=utf-8"
 JSON = "application/json; charset=utf-8"
 SITE_NAME = "Phasma"
+VIEWER_HEADER = "X-Phasma-Viewer"
+USERNAME = re.compile(r"[a-z0-9._]{3,30}")
 
 
 class PageError(Exception):
-    """Answer with the error page (or JSON error) for `status`."""
+    """Answer with the error page (or JSON error) for `status`; a `429` carries the
+    backend's `Retry-After`."""
 
-    def __init__(self, status: int, message: str | None = None) -> None:
+    def __init__(
+        self, status: int, message: str | None = None, *, retry_after: str | None = None
+    ) -> None:
         super().__init__(message or status_message(status))
         self.status = status
         self.message = message or status_message(status)
+        self.retry_after = retry_after
+
+    @classmethod
+    def of(cls, response: BackendResponse) -> PageError:
+        """The error page for a failed backend answer."""
+        return cls(response.status, retry_after=response.headers.get("Retry-After"))
 
 
 class SignInRequired(Exception):
@@ -64,8 +76,9 @@ class Context:
     stream_slots: Slots
     params: dict[str, str] = field(default_factory=dict)
     _me: Future[BackendResponse] | None = None
-    _unread: Future[BackendResponse] | None = None
+    _unread_count: int = 0
     _viewer: dict[str, Any] | None = None
+    _account: dict[str, Any] | None = None  # the viewer with its email, for settings
     _viewer_loaded: bool = False
     viewer_status: int | None = None  # status of `GET /users/me` once asked
 
@@ -81,12 +94,11 @@ class Context:
         return theme_of(self.request.cookies.get(THEME_COOKIE))
 
     def start_shell(self) -> None:
-        """Ask for the navbar's data in the background: `GET /users/me` and the unread count."""
+        """Ask for the navbar's data in the background: one `GET /users/me` that also
+        carries the unread count (`?include=unreadCount`)."""
         if not self.has_session or self._me is not None:
             return
-        submit = self.api.backend.submit
-        self._me = submit(lambda: self.api.get("/users/me"))
-        self._unread = submit(lambda: self.api.get("/notifications/unread-count"))
+        self._me = self.api.backend.submit(lambda: self.api.get("/users/me", include="unreadCount"))
 
     @property
     def viewer(self) -> dict[str, Any] | None:
@@ -96,6 +108,9 @@ class Context:
         self._viewer_loaded = True
         if not self.has_session:
             return None
+        if self.is_fragment:
+            self._viewer = self._fragment_viewer()
+            return self._viewer
         self.start_shell()
         assert self._me is not None
         try:
@@ -110,9 +125,27 @@ class Context:
             return None
         user = response.json() if response.ok else None
         if isinstance(user, dict) and isinstance(user.get("username"), str):
+            count = user.pop("unreadCount", 0)
+            self._unread_count = count if isinstance(count, int) and count > 0 else 0
+            self._account = dict(user)
             user.pop("email", None)
             self._viewer = user
         return self._viewer
+
+    def _fragment_viewer(self) -> dict[str, Any] | None:
+        """Who a "Load More" fragment is for, as the page that asked for it says
+        (`X-Phasma-Viewer`). It only picks which buttons the items show: every action
+        behind them is authorised by the backend, so a fragment costs no viewer call."""
+        username = self.request.headers.get(VIEWER_HEADER, "")
+        return {"username": username} if USERNAME.fullmatch(username) else None
+
+    def account(self) -> dict[str, Any]:
+        """The signed-in account with its email (the settings form), from the same one
+        viewer call; errors as `require_viewer`."""
+        self.require_viewer()
+        if self._account is None:
+            raise PageError(502)
+        return self._account
 
     def require_viewer(self) -> dict[str, Any]:
         """The signed-in user; a missing session is `SignInRequired`, an outage an error."""
@@ -126,15 +159,7 @@ class Context:
     @property
     def unread(self) -> int:
         """Unread notifications for the navbar dot; any failure counts as none."""
-        if self.viewer is None or self._unread is None:
-            return 0
-        try:
-            response = self._unread.result()
-        except BackendUnavailable:
-            return 0
-        body = response.json() if response.ok else None
-        count = body.get("count") if isinstance(body, dict) else None
-        return count if isinstance(count, int) and count > 0 else 0
+        return self._unread_count if self.viewer is not None else 0
 
     # -- the request -------------------------------------------------------
 
@@ -181,9 +206,12 @@ class Context:
 
     # -- answers -----------------------------------------------------------
 
-    def render(self, template: str, *, title: str, status: int = 200, **values: Any) -> Response:
-        """A full page inside the navigation shell."""
-        viewer = self.viewer
+    def render(
+        self, template: str, *, title: str, status: int = 200, shell: bool = True, **values: Any
+    ) -> Response:
+        """A full page inside the navigation shell (`shell=False`: only with the viewer
+        already asked for, never a new call)."""
+        viewer = self.viewer if shell or self._me is not None else None
         html = self.environment.get_template(template).render(
             title=f"{title} - {SITE_NAME}",
             nonce=self.nonce,
@@ -235,4 +263,4 @@ class Context:
             return response
         if response.status == 401:
             raise SignInRequired()
-        raise PageError(response.status)
+        raise PageError.of(response)

@@ -19,6 +19,16 @@ STATUS_MESSAGES: Final = {
 SERVER_ERROR: Final = "Something went wrong. Please try again."
 LOAD_MORE_FAILED: Final = "Could not load more items. Please try again."
 SESSION_NOT_ESTABLISHED: Final = "Could not establish a session. Please try again."
+USERNAME_TAKEN: Final = "That username is taken."
+EMAIL_TAKEN: Final = "That email is already registered."
+
+
+def conflicting_field(message: object) -> tuple[str, str]:
+    """`(field, copy)` for a `409` from `POST /users` or `PUT /users/me`: the API's
+    message names the field, the site says it in its own words next to that field."""
+    if isinstance(message, str) and "email" in message.lower():
+        return "email", EMAIL_TAKEN
+    return "username", USERNAME_TAKEN
 
 
 def status_message(status: int) -> str:

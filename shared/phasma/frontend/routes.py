@@ -42,14 +42,11 @@ class PageRoute:
     path: str
     handler: Callable[[Context], Response]
     access: Access = Access.PAGE
-
-
-def _home(context: Context) -> Response:
-    return context.redirect("/feed")
+    shell: bool = True  # a full page with the navbar; False for bytes, streams and JSON
 
 
 ROUTES: tuple[PageRoute, ...] = (
-    PageRoute("GET", "/", _home, Access.PUBLIC),
+    PageRoute("GET", "/", feed.home, Access.PUBLIC),
     PageRoute("GET", "/login", auth.login_page, Access.PUBLIC),
     PageRoute("POST", "/login", auth.log_in, Access.PUBLIC),
     PageRoute("GET", "/register", auth.register_page, Access.PUBLIC),
@@ -75,13 +72,13 @@ ROUTES: tuple[PageRoute, ...] = (
     PageRoute("POST", "/{handle}/follow", profiles.follow, Access.ENDPOINT),
     PageRoute("POST", "/{handle}/unfollow", profiles.unfollow, Access.ENDPOINT),
     PageRoute("GET", "/search", search.search),
-    PageRoute("GET", "/suggest", search.suggest, Access.ENDPOINT),
+    PageRoute("GET", "/suggest", search.suggest, Access.ENDPOINT, shell=False),
     PageRoute("POST", "/search/recent", search.record_recent, Access.ENDPOINT),
     PageRoute("POST", "/search/recent/{recent_id}/delete", search.delete_recent, Access.ENDPOINT),
     PageRoute("POST", "/search/recent/clear", search.clear_recent, Access.ENDPOINT),
     PageRoute("GET", "/notifications", notifications.notifications),
     PageRoute("POST", "/notifications/read", notifications.mark_read, Access.ENDPOINT),
-    PageRoute("GET", "/notifications/stream", notifications.stream, Access.ENDPOINT),
+    PageRoute("GET", "/notifications/stream", notifications.stream, Access.ENDPOINT, shell=False),
     PageRoute("GET", "/upload", upload.upload_page),
     PageRoute("POST", "/upload", upload.create_post, Access.ENDPOINT),
     PageRoute("GET", "/settings", settings.settings_page),
@@ -97,5 +94,5 @@ ROUTES: tuple[PageRoute, ...] = (
         settings.revoke_session,
         Access.ENDPOINT,
     ),
-    PageRoute("GET", "/uploads/{key}", media.image, Access.PUBLIC),
+    PageRoute("GET", "/uploads/{key}", media.image, Access.PUBLIC, shell=False),
 )

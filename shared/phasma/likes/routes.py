@@ -6,7 +6,7 @@ from werkzeug import Response
 
 from phasma.db.pool import Executor
 from phasma.http.context import RequestContext
-from phasma.http.errors import NotFound
+from phasma.http.errors import Forbidden, NotFound
 from phasma.http.responses import json_response, no_content
 from phasma.likes import actions, queries
 from phasma.pagination import Page, parse_page_request
@@ -26,19 +26,25 @@ def unlike(context: RequestContext) -> Response:
     return no_content()
 
 
+LIKES_ARE_PRIVATE = "Likes are visible to their owner only"
+
+
 def list_liked(context: RequestContext) -> Response:
-    """`GET /users/{username}/likes`: a cursor page of the posts the user liked."""
+    """`GET /users/{username}/likes`: a cursor page of the posts the user liked; only the
+    user may read it (api-2 §F), anyone else gets `403`."""
     page_request = parse_page_request(context.request.args)
     username = context.username_param(invalid=NotFound)
     viewer_id = context.signed_in.user_id
 
-    def read(executor: Executor) -> Page[Post] | None:
+    def read(executor: Executor) -> tuple[int | None, Page[Post] | None]:
         owner_id = user_id_by_username(executor, username)
-        if owner_id is None:
-            return None
-        return queries.liked_posts(executor, owner_id, viewer_id, page_request)
+        if owner_id != viewer_id:
+            return owner_id, None
+        return owner_id, queries.liked_posts(executor, owner_id, viewer_id, page_request)
 
-    page = context.runtime.db.read(read)
-    if page is None:
+    owner_id, page = context.runtime.db.read(read)
+    if owner_id is None:
         raise NotFound()
+    if page is None:
+        raise Forbidden(LIKES_ARE_PRIVATE)
     return json_response(page.to_json(post_json))

@@ -83,8 +83,9 @@ def list_user_posts(context: RequestContext) -> Response:
 
 
 def popular_posts(context: RequestContext) -> Response:
-    """`GET /posts/popular`: at most 20 liked posts of the last 7 days, most liked first."""
-    viewer_id = context.signed_in.user_id
+    """`GET /posts/popular`: at most 20 liked posts of the last 7 days, most liked first;
+    anonymous visitors may read it (api-2 §F), with `liked` false."""
+    viewer_id = context.viewer_id
     posts = context.runtime.db.read(lambda executor: queries.popular_posts(executor, viewer_id))
     return json_response(PostList(items=posts))
 

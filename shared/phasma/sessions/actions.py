@@ -18,6 +18,7 @@ from phasma.http.cookies import DeviceCookie
 from phasma.http.errors import TooManyRequests, Unauthorized
 from phasma.runtime import Runtime
 from phasma.sessions import queries
+from phasma.sessions.devices import UNKNOWN_DEVICE
 from phasma.users.queries import credentials_by_email
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,15 @@ class LoggedIn:
 
 
 def log_in(
-    runtime: Runtime, email: str, password: str, client_ip: str, device: DeviceCookie | None
+    runtime: Runtime,
+    email: str,
+    password: str,
+    client_ip: str,
+    device: DeviceCookie | None,
+    *,
+    device_label: str = UNKNOWN_DEVICE,
 ) -> LoggedIn:
-    """Check credentials through the throttle and open a session."""
+    """Check credentials through the throttle and open a session labelled `device_label`."""
     throttle = runtime.login_throttle
     account: dict[str, Any] | None = None
     trusted_device: str | None = None
@@ -68,7 +75,11 @@ def log_in(
     key = token_key(token, runtime.settings.session_hash_secret or "")
     with runtime.db.transaction() as executor:
         queries.create_session(
-            executor, account["id"], key, runtime.settings.session_absolute_ttl_seconds
+            executor,
+            account["id"],
+            key,
+            runtime.settings.session_absolute_ttl_seconds,
+            device_label,
         )
     return LoggedIn(account["username"], account["public_id"], token)
 

@@ -20,6 +20,8 @@ class Session(CamelModel):
     created: Timestamp
     expires_at: Timestamp
     current: bool
+    device: str  # "Firefox on Android" (phasma.sessions.devices), fixed at login
+    last_used: Timestamp  # updated at most every SESSION_LAST_USED_EVERY_SECONDS
 
 
 class SessionList(CamelModel):

@@ -8,13 +8,17 @@ from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
+from phasma.sessions.devices import UNKNOWN_DEVICE
 
-# Validating is a plain read on every request; the sliding expiry needs a write
-# only when less than half the window remains (at most once per 3.5 days).
+# Validating is a plain read on every request; a write follows only when the sliding
+# expiry is due (less than half the window left: at most once per 3.5 days) or the
+# `last_used` stamp is older than SESSION_LAST_USED_EVERY_SECONDS (at most one write
+# per session every five minutes, however many requests it makes).
 _RESOLVE = """
 SELECT sessions.user_id, sessions.public_id AS session_public_id,
        users.public_id AS user_public_id,
-       sessions.expires_at < now() + make_interval(secs => :refresh_below) AS needs_refresh
+       sessions.expires_at < now() + make_interval(secs => :refresh_below) AS needs_refresh,
+       sessions.last_used < now() - make_interval(secs => :stamp_every) AS needs_stamp
 FROM sessions JOIN users ON users.id = sessions.user_id
 WHERE sessions.id = :key
   AND sessions.expires_at > now()
@@ -22,10 +26,19 @@ WHERE sessions.id = :key
 """
 # One atomic, idempotent statement (security.md §2), safe to retry.
 _REFRESH = """
-UPDATE sessions SET expires_at = now() + make_interval(secs => :ttl)
+UPDATE sessions
+SET last_used = now(),
+    expires_at = CASE
+        WHEN expires_at < now() + make_interval(secs => :refresh_below)
+        THEN now() + make_interval(secs => :ttl)
+        ELSE expires_at
+    END
 WHERE id = :key
   AND expires_at > now()
-  AND expires_at < now() + make_interval(secs => :refresh_below)
+  AND (
+    expires_at < now() + make_interval(secs => :refresh_below)
+    OR last_used < now() - make_interval(secs => :stamp_every)
+  )
 """
 
 
@@ -43,21 +56,24 @@ class Viewer:
 def resolve_session(
     executor: Executor, key: str, token: str, absolute_seconds: int
 ) -> Viewer | None:
-    """The viewer of a valid session (re-stamping its sliding expiry when due), else None."""
+    """The viewer of a valid session (re-stamping its sliding expiry and last use when
+    due), else None."""
     row = executor.fetch_one(
         _RESOLVE,
         key=key,
         absolute_seconds=absolute_seconds,
         refresh_below=Limits.SESSION_REFRESH_BELOW_SECONDS,
+        stamp_every=Limits.SESSION_LAST_USED_EVERY_SECONDS,
     )
     if row is None:
         return None
-    if row["needs_refresh"]:
+    if row["needs_refresh"] or row["needs_stamp"]:
         executor.execute(
             _REFRESH,
             key=key,
             ttl=Limits.SESSION_TTL_SECONDS,
             refresh_below=Limits.SESSION_REFRESH_BELOW_SECONDS,
+            stamp_every=Limits.SESSION_LAST_USED_EVERY_SECONDS,
         )
     return Viewer(
         user_id=row["user_id"],
@@ -68,8 +84,15 @@ def resolve_session(
     )
 
 
-def create_session(executor: Executor, user_id: int, key: str, absolute_seconds: int) -> None:
-    """Insert a session under the per-user cap (call inside a transaction).
+def create_session(
+    executor: Executor,
+    user_id: int,
+    key: str,
+    absolute_seconds: int,
+    device: str = UNKNOWN_DEVICE,
+) -> None:
+    """Insert a session under the per-user cap (call inside a transaction); `device` is
+    its label from `phasma.sessions.devices`.
 
     The user row lock serialises concurrent logins of one user across replicas;
     invalid sessions go first, then all but the newest 99 others.
@@ -86,11 +109,14 @@ def create_session(executor: Executor, user_id: int, key: str, absolute_seconds:
     )
     executor.execute(
         f"""
-        INSERT INTO sessions (id, user_id, expires_at)
-        VALUES (:key, :user_id, now() + interval '{Limits.SESSION_TTL_SECONDS} seconds')
+        INSERT INTO sessions (id, user_id, expires_at, device)
+        VALUES (
+            :key, :user_id, now() + interval '{Limits.SESSION_TTL_SECONDS} seconds', :device
+        )
         """,
         key=key,
         user_id=user_id,
+        device=device,
     )
     executor.execute(
         """
@@ -114,7 +140,7 @@ def list_sessions(
     """The user's valid sessions: current first, then newest."""
     return executor.fetch_all(
         """
-        SELECT public_id, created, (id = :current_key) AS current,
+        SELECT public_id, created, (id = :current_key) AS current, device, last_used,
                LEAST(expires_at, created + make_interval(secs => :absolute_seconds)) AS expires_at
         FROM sessions
         WHERE user_id = :user_id

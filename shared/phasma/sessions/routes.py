@@ -18,6 +18,7 @@ from phasma.http.cookies import (
 from phasma.http.errors import BadRequest, Conflict, NotFound
 from phasma.http.responses import json_response, no_content
 from phasma.sessions import actions, queries
+from phasma.sessions.devices import device_label
 from phasma.sessions.models import LoginBody, Session, SessionList
 
 
@@ -32,7 +33,14 @@ def log_in(context: RequestContext) -> Response:
         raise BadRequest("email and password are required")
     secret = context.runtime.settings.session_hash_secret or ""
     device = read_device_cookie(context.request.cookies.get(DEVICE_COOKIE_NAME), secret)
-    logged_in = actions.log_in(context.runtime, email, body.password, context.client_ip, device)
+    logged_in = actions.log_in(
+        context.runtime,
+        email,
+        body.password,
+        context.client_ip,
+        device,
+        device_label=device_label(context.request.headers.get("User-Agent")),
+    )
     response = json_response({"username": logged_in.username}, 201)
     set_session_cookie(response, logged_in.token, secure=context.secure)
     # A fresh device cookie on every login: this browser is now a known device.
@@ -56,6 +64,8 @@ def list_sessions(context: RequestContext) -> Response:
             created=row["created"],
             expires_at=row["expires_at"],
             current=row["current"],
+            device=row["device"],
+            last_used=row["last_used"],
         )
         for row in rows
     ]

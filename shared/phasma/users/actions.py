@@ -33,14 +33,18 @@ TOO_MANY_PASSWORD_ATTEMPTS = "Too many password attempts; try again later"
 CHANGED_CONCURRENTLY = "the password was changed concurrently; try again"
 
 
+USERNAME_TAKEN = "That username is taken."
+EMAIL_TAKEN = "That email is already registered."
+
+
 def _check_reserved(username: str) -> None:
     if username in Limits.RESERVED_USERNAMES:
-        raise Conflict("username is not available")
+        raise Conflict(USERNAME_TAKEN)  # reserved words read as taken: nothing to learn
 
 
 @contextmanager
 def _unique_fields_as_conflict() -> Iterator[None]:
-    """Answer a unique violation on username or email with 409."""
+    """Answer a unique violation on username or email with a 409 naming the field."""
     try:
         yield
     except Exception as error:
@@ -48,8 +52,8 @@ def _unique_fields_as_conflict() -> Iterator[None]:
         if constraint is None:
             raise
         if "email" in constraint:
-            raise Conflict("email is already registered") from None
-        raise Conflict("username is not available") from None
+            raise Conflict(EMAIL_TAKEN) from None
+        raise Conflict(USERNAME_TAKEN) from None
 
 
 def register(

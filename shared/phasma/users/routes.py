@@ -7,15 +7,18 @@ from typing import Any
 from werkzeug import Response
 
 from phasma.config import Limits
+from phasma.db.pool import Executor
 from phasma.http.context import RequestContext
 from phasma.http.cookies import DEVICE_COOKIE_NAME, read_device_cookie
 from phasma.http.errors import BadRequest, NotFound
 from phasma.http.responses import json_response, no_content
+from phasma.notifications.queries import unread_count
 from phasma.users import actions, queries
 from phasma.users.models import (
     ProfileFields,
     RegisterBody,
     UpdateMeBody,
+    User,
     UserList,
     validate_new_password,
 )
@@ -32,14 +35,24 @@ def register(context: RequestContext) -> Response:
 
 
 def get_me(context: RequestContext) -> Response:
-    """`GET /users/me`: the signed-in account, email included."""
+    """`GET /users/me`: the signed-in account, email included; `?include=unreadCount` adds
+    the unread notification count, so a page's navigation shell costs one call, not two."""
     viewer = context.signed_in
-    user = context.runtime.db.read(
-        lambda executor: queries.user_by_id(executor, viewer.user_id, viewer.user_id)
-    )
+    include = context.request.args.get("include")
+    if include not in (None, "unreadCount"):
+        raise BadRequest("include must be unreadCount")
+
+    def read(executor: Executor) -> tuple[User | None, int | None]:
+        user = queries.user_by_id(executor, viewer.user_id, viewer.user_id)
+        unread = unread_count(executor, viewer.user_id) if include and user else None
+        return user, unread
+
+    user, unread = context.runtime.db.read(read)
     if user is None:
         raise NotFound()
-    return json_response(user)
+    if unread is None:
+        return json_response(user)
+    return json_response({**user.model_dump(mode="json", by_alias=True), "unreadCount": unread})
 
 
 def update_me(context: RequestContext) -> Response:

@@ -74,4 +74,4 @@ def submit(
         raise SignInRequired()
     if context.wants_json:
         return context.failed(status_message(response.status), response.status)
-    raise PageError(response.status)
+    raise PageError.of(response)

@@ -16,7 +16,7 @@ from phasma.frontend.cookies import (
     set_device,
     set_session,
 )
-from phasma.frontend.messages import SESSION_NOT_ESTABLISHED, status_message
+from phasma.frontend.messages import SESSION_NOT_ESTABLISHED, conflicting_field, status_message
 
 FEED = "/feed"
 LOGIN_FAILED = "Invalid email or password."
@@ -38,7 +38,11 @@ def log_in(context: Context) -> Response:
         return _login_form(context, email, "Email and password are required.", 400)
     # The device cookie lets the owner in while strangers have locked the email out.
     response = context.api.call(
-        "POST", "/sessions", json_body={"email": email, "password": password}, device=True
+        "POST",
+        "/sessions",
+        json_body={"email": email, "password": password},
+        headers=_browser(context),
+        device=True,
     )
     if response.status == 401:
         return _login_form(context, email, LOGIN_FAILED, 401)
@@ -68,6 +72,10 @@ def register(context: Context) -> Response:
         message = f"Name must be {Limits.NAME_MAX_CHARS} characters or fewer."
         return _register_form(context, values, message, 400)
     created = context.api.call("POST", "/users", json_body={**values, "password": password})
+    if created.status == 409:
+        body = created.json()
+        field, message = conflicting_field(body.get("message") if isinstance(body, dict) else None)
+        return _register_form(context, values, message, 409, field=field)
     if created.status != 201:
         return _register_form(context, values, status_message(created.status), created.status)
     try:
@@ -75,6 +83,7 @@ def register(context: Context) -> Response:
             "POST",
             "/sessions",
             json_body={"email": values["email"], "password": password},
+            headers=_browser(context),
             device=True,
         )
     except BackendUnavailable:
@@ -92,6 +101,13 @@ def log_out(context: Context) -> Response:
     response = context.done("/login", redirect="/login")
     delete_session(response, secure=context.settings.cookie_secure)
     return response
+
+
+def _browser(context: Context) -> dict[str, str]:
+    """The browser's `User-Agent` for `POST /sessions`, which labels the new session
+    with it ("Firefox on Android"); other calls go as the frontend itself."""
+    user_agent = context.request.headers.get("User-Agent", "")
+    return {"User-Agent": user_agent[:512]} if user_agent else {}
 
 
 def _signed_in(context: Context, response: BackendResponse, location: str, email: str) -> Response:
@@ -121,10 +137,26 @@ def _login_form(context: Context, email: str, error: str | None, status: int) ->
 
 
 def _register_form(
-    context: Context, values: dict[str, str], error: str | None, status: int
+    context: Context,
+    values: dict[str, str],
+    error: str | None,
+    status: int,
+    *,
+    field: str | None = None,
 ) -> Response:
+    """The form again with what was typed (never the password); `field`: the input the
+    error belongs to, which shows it beside itself."""
     if error and context.wants_json:
-        return context.failed(error, status)
+        return (
+            context.failed(error, status)
+            if field is None
+            else context.json({"ok": False, "error": error, "field": field}, status)
+        )
     return context.render(
-        "register.html", title="Register", status=status, values=values, error=error
+        "register.html",
+        title="Register",
+        status=status,
+        values=values,
+        error=error,
+        errors={field: error} if field and error else {},
     )

@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import Future
 from typing import Any
 
 from werkzeug import Response
 
+from phasma.config import Limits
 from phasma.frontend.backend import BackendResponse, api_path
 from phasma.frontend.context import Context, PageError, SignInRequired
 from phasma.frontend.pages import cursor_param, page_of, submit, username_param
 from phasma.frontend.rendering import profile_url
 
+BARE_USERNAME = re.compile(r"[A-Za-z0-9._]{3,30}")
 CONNECTION_MODES = ("followers", "following")
 USER_NOT_FOUND = "User not found"
+LIKES_ARE_PRIVATE = "Liked posts are visible to their owner only."
 
 
 def posts(context: Context) -> Response:
-    """`GET /@{u}`: the header and the user's posts grid (public)."""
+    """`GET /@{u}`: the header and the user's posts grid (public). `/{u}` without the
+    `@` is a permanent redirect there, so a typed or shared `/alice` works."""
+    bare = BARE_USERNAME.fullmatch(context.params["handle"])
+    if bare is not None and bare.group(0).lower() not in Limits.RESERVED_USERNAMES:
+        location = profile_url(bare.group(0).lower())
+        query = context.request.query_string.decode("latin-1")
+        response = Response(status=301)
+        response.headers["Location"] = f"{location}?{query}" if query else location
+        return response
     return _grid(context, "posts", "/users/{}/posts", public=True)
 
 
 def likes(context: Context) -> Response:
-    """`GET /@{u}/likes`: posts the user liked (signed in, any viewer)."""
+    """`GET /@{u}/likes`: posts the user liked, for that user only (api-2 §F); anyone
+    else gets the 403 page without a list call."""
+    username = username_param(context)
+    viewer = context.require_viewer()
+    if viewer.get("username") != username:
+        raise PageError(403, LIKES_ARE_PRIVATE)
     return _grid(context, "likes", "/users/{}/likes", public=False)
 
 

@@ -8,8 +8,9 @@ from werkzeug import Response
 
 from phasma.config import Limits
 from phasma.frontend.backend import api_path
-from phasma.frontend.context import Context, PageError, RequestTooLarge, SignInRequired
+from phasma.frontend.context import Context, RequestTooLarge, SignInRequired
 from phasma.frontend.cookies import set_theme, theme_of
+from phasma.frontend.messages import conflicting_field
 from phasma.frontend.pages import UUID_SHAPE
 from phasma.frontend.pages.upload import IMAGE_TOO_LARGE, ImageProblem, read_image, send_image
 from phasma.http.errors import HttpError
@@ -17,6 +18,7 @@ from phasma.users.models import ProfileFields
 
 PROFILE_REQUIRED = "Name, username, and email are required."
 PROFILE_FAILED = "Could not save profile. Please check your details and try again."
+BIO_TOO_LONG = f"Bio must be {Limits.BIO_MAX_CHARS} characters or fewer."
 PASSWORDS_REQUIRED = "Both passwords are required."
 PASSWORD_TOO_SHORT = "New password must be at least 8 characters."
 PASSWORD_TOO_LONG = "New password must be 128 characters or fewer."
@@ -67,6 +69,8 @@ def save_profile(context: Context) -> Response:
     }
     if not (values["name"] and values["username"] and values["email"]):
         return _profile_form(context, me, values, PROFILE_REQUIRED, 400)
+    if len(values["bio"]) > Limits.BIO_MAX_CHARS:
+        return _profile_form(context, me, values, BIO_TOO_LONG, 400, field="bio")
     current_password = form.get("current_password", "")
     email_changes = values["email"].lower() != str(me.get("email") or "").lower()
     if email_changes and not current_password:
@@ -91,6 +95,12 @@ def save_profile(context: Context) -> Response:
     if response.status == 400 and email_changes and _valid_profile(values):
         # The fields pass the backend's own rules, so the 400 is the current password.
         return _profile_form(context, me, values, PASSWORD_INCORRECT, 400)
+    if response.status == 409:
+        answer = response.json()
+        field, message = conflicting_field(
+            answer.get("message") if isinstance(answer, dict) else None
+        )
+        return _profile_form(context, me, values, message, 409, field=field)
     if not response.ok:
         return _profile_form(context, me, values, PROFILE_FAILED, response.status)
     return context.done("/settings", redirect="/settings")
@@ -159,12 +169,9 @@ def revoke_session(context: Context) -> Response:
 
 
 def _me(context: Context) -> dict[str, Any]:
-    """The full account (email included) for the profile form."""
-    response = context.expect(context.api.get("/users/me"))
-    me = response.json()
-    if not isinstance(me, dict):
-        raise PageError(502)
-    return me
+    """The full account (email included) for the profile form: the page's one viewer
+    call, not a second `GET /users/me`."""
+    return context.account()
 
 
 def _profile_form(
@@ -173,9 +180,15 @@ def _profile_form(
     values: dict[str, Any],
     error: str | None,
     status: int,
+    *,
+    field: str | None = None,
 ) -> Response:
     if error and context.wants_json:
-        return context.failed(error, status)
+        return (
+            context.failed(error, status)
+            if field is None
+            else context.json({"ok": False, "error": error, "field": field}, status)
+        )
     return context.render(
         "settings_profile.html",
         title="Edit Profile",
@@ -183,6 +196,7 @@ def _profile_form(
         me=me,
         values=values,
         error=error,
+        errors={field: error} if field and error else {},
     )
 
 

@@ -1,0 +1,2 @@
+ALTER TABLE sessions DROP COLUMN last_used;
+ALTER TABLE sessions DROP COLUMN device;

@@ -19,6 +19,9 @@ STATUS_MESSAGES: Final = {
 SERVER_ERROR: Final = "Something went wrong. Please try again."
 LOAD_MORE_FAILED: Final = "Could not load more items. Please try again."
 SESSION_NOT_ESTABLISHED: Final = "Could not establish a session. Please try again."
+# One-time messages for the page a form lands on, by the name the `flash` cookie carries.
+POST_DELETED: Final = "post-deleted"
+FLASHES: Final = {POST_DELETED: "Post deleted."}
 
 
 def status_message(status: int) -> str:

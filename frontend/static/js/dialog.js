@@ -29,8 +29,8 @@
     form.action = comment
       ? trigger.getAttribute("href")
       : "/posts/" + trigger.getAttribute("data-delete-post") + "/delete";
-    if (comment) form.setAttribute("data-comment", comment);
-    else form.removeAttribute("data-comment");
+    if (comment) form.setAttribute("data-comment-id", comment);
+    else form.removeAttribute("data-comment-id");
     backdrop.querySelector("[data-dialog-title]").textContent = backdrop.getAttribute("data-" + kind + "-title");
     backdrop.querySelector("[data-dialog-text]").textContent = backdrop.getAttribute("data-" + kind + "-text");
     backdrop.hidden = false;
@@ -39,10 +39,10 @@
   }
 
   document.addEventListener("submit", function (event) {
-    const form = event.target.closest("[data-delete-form][data-comment]");
+    const form = event.target.closest("[data-delete-form][data-comment-id]");
     if (!form) return;
     event.preventDefault();
-    const detail = { id: form.getAttribute("data-comment"), action: form.action };
+    const detail = { id: form.getAttribute("data-comment-id"), action: form.action };
     opener = null; // its row is about to go: comments.js moves the focus
     close();
     document.dispatchEvent(new CustomEvent("phasma:delete-comment", { detail: detail }));

@@ -124,6 +124,33 @@ def screenshot(page: Page, name: str) -> None:
     page.wait_for_timeout(400)  # colour transitions end before anything measures contrast
 
 
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def set_theme(page: Page, theme: str) -> None:
+    """Show the page in `theme` for certain: the OS preference and the page's own
+    `data-theme` both say it (a saved theme cookie would otherwise win)."""
+    page.emulate_media(color_scheme=theme)
+    page.evaluate("(theme) => { document.documentElement.dataset.theme = theme; }", theme)
+    page.wait_for_timeout(250)  # colour transitions end
+
+
+def docs_screenshot(page: Page, name: str) -> None:
+    """The viewport in light and dark as `docs/screenshots/<name>-<theme>.png`, reduced to a
+    256-colour palette so the committed files stay small."""
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    load_images(page)
+    for theme in ("light", "dark"):
+        set_theme(page, theme)
+        image = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+        # The palette from an octree keeps small UI colours; dithering against it keeps
+        # soft shadows soft instead of banded.
+        palette = image.quantize(colors=256, method=Image.Quantize.FASTOCTREE)
+        reduced = image.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG)
+        reduced.save(DOCS_SCREENSHOTS / f"{name}-{theme}.png", optimize=True)
+    set_theme(page, "light")
+
+
 def photo(width: int = 2400, height: int = 1800, seed: int | None = None) -> bytes:
     """A landscape-like JPEG: a sky gradient, a sun, layered hills and film grain. At the
     default size it is a few MB, so the browser has real resizing to do."""

@@ -53,7 +53,7 @@ def test_upload_resizes_in_the_browser_and_the_post_reaches_the_feed(
     page.wait_for_url("**/feed")
     card = page.locator("[data-post]").first
     expect(card.get_by_text("First light over the")).to_be_visible()
-    expect(card.get_by_role("link", name="#hills")).to_have_attribute("href", "/search?q=%23hills")
+    expect(card.get_by_role("link", name="#hills")).to_have_attribute("href", "/tags/hills")
     image = card.locator("img.post-image")
     expect(image).to_have_attribute("alt", re.compile("Sunrise over layered blue hills|First"))
     expect(image).to_have_attribute("width", "1600")
@@ -114,7 +114,8 @@ def test_like_double_click_comment_and_delete(page: Page, site: Site, axe: str) 
     page.reload()
     expect(page.locator("[data-comment]")).to_have_count(1)
 
-    page.get_by_role("button", name="Delete comment").click()
+    page.get_by_role("link", name="Delete comment").click()
+    page.get_by_role("dialog", name="Delete comment?").get_by_role("button", name="Delete").click()
     expect(page.locator("[data-comment]")).to_have_count(0)
     expect(page.locator("[data-comment-total]")).to_have_text("0 comments")
     page.wait_for_timeout(300)

@@ -59,7 +59,10 @@ def test_typeahead_keyboard_pick_recent_searches_and_results(
     search.press("Enter")  # no arrow key: Enter searches for the text as typed
     page.wait_for_url(re.compile(rf"/search\?q=%23{tag}$"))
     expect(page).to_have_title(f'"#{tag}" - Search - Phasma')
-    expect(page.locator("#search-results .thumb")).to_have_count(2)
+    # The top results lead with the tag (its page is tested in test_site_discovery.py).
+    sections = page.locator("[data-result-section]")
+    expect(sections.first).to_have_attribute("data-result-section", "hashtags")
+    expect(page.locator("[data-result-section=posts] .thumb")).to_have_count(2)
     assert_accessible(page, axe)
 
     page.get_by_role("link", name="Clear search").click()

@@ -1,7 +1,10 @@
-"""Following and notifications in a real browser: follow someone and see their post, and
-the navbar's unread dot lighting up live when they like it."""
+"""Following and notifications in a real browser: follow someone and see their post, the
+navbar's unread dot lighting up live when they like it, new notifications appearing in an
+open list, and unread ones staying unread until the page is left or marked."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -60,13 +63,41 @@ def test_follow_then_see_their_post_and_the_author_is_notified_live(
         expect(rows).to_have_count(2)
         expect(rows.first).to_contain_text("Rex Reader liked your post")
         expect(rows.nth(1)).to_contain_text("Rex Reader started following you")
-        # Shown means read: the page marks them and the dot goes out.
-        expect(author_page.locator("[data-notification].is-unread")).to_have_count(0)
-        expect(dot).to_be_hidden()
+        # Shown is not read: they stay new while the page is open.
+        unread = author_page.locator("[data-notification].is-unread")
+        expect(unread).to_have_count(2)
+        mark_all = author_page.get_by_role("button", name="Mark all as read")
+        expect(mark_all).to_be_visible()
         assert_accessible(author_page, axe)
-        author_page.reload()
-        expect(author_page.locator("[data-notification].is-unread")).to_have_count(0)
+
+        # A new one arrives at the top of the open list, unread, without a reload.
+        page.goto(f"/posts/{post_id}")
+        page.get_by_label("Add a comment").fill("Lovely light")
+        page.get_by_role("button", name="Post comment").click()
+        expect(rows).to_have_count(3, timeout=EVENTUALLY_MS)
+        expect(rows.first).to_contain_text("Rex Reader commented on your post")
+        expect(rows.first).to_have_class(re.compile(r"\bis-unread\b"))
+        expect(unread).to_have_count(3)
+
+        # Leaving the page marks what it showed read.
+        author_page.goto("/feed")
+        expect(author_page.locator("[data-unread-dot]")).to_be_hidden(timeout=EVENTUALLY_MS)
+        author_page.goto("/notifications")
+        expect(rows).to_have_count(3)
+        expect(unread).to_have_count(0)
+        expect(mark_all).to_be_hidden()
+
+        # "Mark all as read" marks at once.
+        page.get_by_label("Add a comment").fill("Still thinking about it")
+        page.get_by_role("button", name="Post comment").click()
+        expect(rows).to_have_count(4, timeout=EVENTUALLY_MS)
+        expect(unread).to_have_count(1)
+        mark_all.click()
+        expect(unread).to_have_count(0)
+        expect(mark_all).to_be_hidden()
         expect(author_page.locator("[data-unread-dot]")).to_be_hidden()
+        author_page.reload()
+        expect(unread).to_have_count(0)
 
         page.goto(f"/@{author.username}/followers")
         expect(page).to_have_title(f"Followers for @{author.username} - Phasma")

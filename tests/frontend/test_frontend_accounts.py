@@ -292,7 +292,7 @@ def test_profile_with_a_new_avatar_then_without(member: Member, database: Databa
     )
     page = member.visitor.get(f"/@{member.username}")
     assert f'src="/uploads/{avatar}?variant=thumbnail"' in page.get_data(as_text=True)
-    assert 'href="/search?q=%23there"' in page.get_data(as_text=True)
+    assert 'href="/tags/there"' in page.get_data(as_text=True)
 
     removed = member.visitor.post("/settings/profile", data={**data, "remove_avatar": "1"})
     assert removed.status_code == 303

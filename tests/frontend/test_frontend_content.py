@@ -106,7 +106,7 @@ def test_upload_publishes_the_post_with_its_caption(member: Member, database: Da
     html = page.get_data(as_text=True)
     assert f"<title>{caption[:60]} - Phasma</title>".replace("&", "&amp;") in html
     assert f'<a class="rich-link" href="/@{member.username}">@{member.username}</a>' in html
-    assert '<a class="rich-link" href="/search?q=%23sunrise">#Sunrise</a>' in html
+    assert '<a class="rich-link" href="/tags/sunrise">#Sunrise</a>' in html
     assert (
         '<a class="rich-url" href="https://example.com/a?b=1" target="_blank"'
         ' rel="noopener noreferrer">https://example.com/a?b=1</a>'
@@ -210,7 +210,15 @@ def test_comment_then_delete_it(member: Member, sign_up, database: Database) -> 
     assert signed_out.get(f"/posts/{post_id}").status_code == 200
     assert "Log in to comment" in text_of(signed_out.get(f"/posts/{post_id}"))
 
-    deleted = member.visitor.fetch(f"/posts/{post_id}/comments/{comment_ids[0]}/delete")
+    # Without JS the trash is a link to a confirmation page; showing it deletes nothing.
+    delete_path = f"/posts/{post_id}/comments/{comment_ids[0]}/delete"
+    assert f'href="{delete_path}"' in page.get_data(as_text=True)
+    confirm = member.visitor.get(delete_path)
+    assert confirm.status_code == 200 and "Delete comment?" in text_of(confirm)
+    assert f'action="{delete_path}"' in confirm.get_data(as_text=True)
+    assert database.counts("comments") == before
+
+    deleted = member.visitor.fetch(delete_path)
     assert deleted.json == {"ok": True}
     assert database.counts("comments")["comments"] == before["comments"] - 1
 
@@ -227,6 +235,9 @@ def test_only_the_author_deletes_a_post(member: Member, sign_up, database: Datab
     done = member.visitor.post(f"/posts/{post_id}/delete")
     assert (done.status_code, done.headers["Location"]) == (303, "/feed")
     assert database.counts("posts")["posts"] == before["posts"] - 1
+    landed = member.visitor.get("/feed")  # the page it lands on says so, once
+    assert "Post deleted." in text_of(landed)
+    assert "Post deleted." not in text_of(member.visitor.get("/feed"))
     gone = member.visitor.get(f"/posts/{post_id}")
     assert gone.status_code == 404 and "Post not found" in text_of(gone)
 
@@ -316,11 +327,24 @@ def test_suggestions_and_recent_searches(member: Member, sign_up, database: Data
 
 
 def test_search_results_for_a_hashtag(member: Member) -> None:
-    share(member, "Alpine lake #zzfrontendtag")
+    post_id = share(member, "Alpine lake #zzfrontendtag")
     results = member.visitor.get("/search?q=%23zzfrontendtag")
     assert results.status_code == 200
     assert '"#zzfrontendtag" - Search - Phasma' in text_of(results)
-    assert results.get_data(as_text=True).count('class="thumb media-box"') == 1
+    html = results.get_data(as_text=True)
+    assert html.count('class="thumb media-box"') == 1
+    # The top page leads with the tag, which links to its page; the tabs are plain links.
+    assert html.index('data-result-section="hashtags"') < html.index('data-result-section="posts"')
+    assert 'href="/tags/zzfrontendtag"' in html
+    assert 'href="/search?q=%23zzfrontendtag&amp;tab=accounts"' in html
+    posts_tab = member.visitor.get("/search?q=%23zzfrontendtag&tab=posts")
+    assert posts_tab.get_data(as_text=True).count('class="thumb media-box"') == 1
+    tag = member.visitor.get("/tags/zzfrontendtag")
+    assert tag.status_code == 200 and "<title>#zzfrontendtag - Phasma</title>" in tag.get_data(True)
+    assert f'href="/posts/{post_id}"' in tag.get_data(as_text=True)
+    assert member.visitor.get("/tags/ZZFrontendTag").headers["Location"] == "/tags/zzfrontendtag"
+    assert member.visitor.get("/tags/no-such!").status_code == 404
+    assert Visitor(member.visitor.frontend).get("/tags/zzfrontendtag").status_code == 303
     none = member.visitor.get("/search?q=%23zznothinghere")
     assert "No results" in text_of(none)
     assert "Nothing matched \u201c#zznothinghere\u201d. Try a different query." in text_of(none)
@@ -334,6 +358,15 @@ def test_notifications_page_and_marking_read(member: Member) -> None:
     assert marked.json == {"ok": True, "unread": 0}  # single failures are ignored
     plain = member.visitor.post("/notifications/read", data={"ids": "x"})
     assert plain.headers["Location"] == "/notifications"
+    # "Mark all as read" (a form without JS, `{all: true}` with it) is one backend call.
+    assert '<input type="hidden" name="all" value="1">' in page.get_data(as_text=True)
+    every = member.visitor.post("/notifications/read", data={"all": "1"})
+    assert (every.status_code, every.headers["Location"]) == (303, "/notifications")
+    assert member.visitor.fetch("/notifications/read", json={"all": True}).json == {
+        "ok": True,
+        "unread": 0,
+    }
+    assert member.visitor.fetch("/notifications/read", json={"all": "yes"}).status_code == 400
 
 
 def test_the_likes_tab_is_the_owners_only(member: Member, sign_up) -> None:  # type: ignore[no-untyped-def]

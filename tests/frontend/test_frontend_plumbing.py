@@ -110,7 +110,7 @@ def test_every_page_carries_the_security_headers_and_a_fresh_nonce(visitor: Visi
         assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
         assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
         assert headers["Permissions-Policy"] == (
-            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), bluetooth=()"
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
         )
         assert headers["Strict-Transport-Security"].startswith("max-age=")  # https origin
         assert headers["Cache-Control"] == "no-store"

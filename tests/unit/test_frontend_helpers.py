@@ -8,7 +8,7 @@ import pytest
 
 from phasma.config import Settings
 from phasma.frontend.cookies import read_session_cookie, theme_of, well_formed_token
-from phasma.frontend.formatting import counted, plural, relative_time, session_time
+from phasma.frontend.formatting import absolute_time, counted, plural, relative_time, time_tag
 from phasma.frontend.messages import load_more_message, status_message
 from phasma.frontend.richtext import rich_text
 from phasma.frontend.security import origin_of, safe_next
@@ -19,7 +19,7 @@ TOKEN = "abcdefghijklmnopqrstuvwxyz_-"
 def test_rich_text_links_mentions_hashtags_and_urls() -> None:
     html = str(rich_text("Hi @Alice.B and #Beach_Day see https://x.example/p?q=1 ok"))
     assert '<a class="rich-link" href="/@alice.b">@Alice.B</a>' in html
-    assert '<a class="rich-link" href="/search?q=%23beach_day">#Beach_Day</a>' in html
+    assert '<a class="rich-link" href="/tags/beach_day">#Beach_Day</a>' in html
     assert 'href="https://x.example/p?q=1" target="_blank" rel="noopener noreferrer"' in html
     assert html.startswith("Hi ") and html.endswith(" ok")
 
@@ -33,7 +33,7 @@ def test_rich_text_escapes_and_keeps_line_breaks() -> None:
     )
     assert str(rich_text(None)) == ""
     long_tag = "#" + "a" * 60
-    assert f'href="/search?q=%23{"a" * 50}"' in str(rich_text(long_tag))
+    assert f'href="/tags/{"a" * 50}"' in str(rich_text(long_tag))
 
 
 def test_plurals_and_counts() -> None:
@@ -45,28 +45,41 @@ def test_plurals_and_counts() -> None:
     assert (counted(1, "follower"), counted(3, "following")) == ("1 follower", "3 following")
 
 
+NOW = datetime(2026, 6, 22, 12, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
-    ("seconds", "long", "compact"),
+    ("seconds", "shown"),
     [
-        (2, "now", "now"),
-        (16 * 60, "16 minutes ago", "16m ago"),
-        (3600, "1 hour ago", "1h ago"),
-        (86400 + 5, "yesterday", "1d ago"),
-        (3 * 86400, "3 days ago", "3d ago"),
-        (15 * 86400, "2 weeks ago", "2w ago"),
-        (400 * 86400, "1 year ago", "1y ago"),
+        (2, "now"),
+        (59, "now"),
+        (60, "1 min"),
+        (16 * 60, "16 min"),
+        (3600, "1 h"),
+        (23 * 3600 + 3599, "23 h"),
+        (86400 + 5, "1 d"),
+        (6 * 86400, "6 d"),
+        (7 * 86400, "Jun 15"),  # from a week on, the date
+        (400 * 86400, "May 18, 2025"),  # with the year when it is not this year's
     ],
 )
-def test_relative_time(seconds: int, long: str, compact: str) -> None:
-    moment = (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
-    assert relative_time(moment) == long
-    assert relative_time(moment, compact=True) == compact
+def test_relative_time_is_one_format(seconds: int, shown: str) -> None:
+    moment = (NOW - timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+    assert relative_time(moment, NOW) == shown
 
 
-def test_session_time_and_unreadable_times() -> None:
-    assert session_time("2026-06-22T12:00:00Z") == "Jun 22, 2026, 12:00 PM UTC"
-    assert session_time("2026-01-05T00:07:00.123456Z") == "Jan 5, 2026, 12:07 AM UTC"
-    assert relative_time("not a time") == "" and session_time(None) == ""
+def test_time_tag_carries_the_absolute_and_machine_times() -> None:
+    moment = NOW - timedelta(hours=2)
+    html = str(time_tag(moment, "comment-time"))
+    assert html.startswith('<time class="comment-time" datetime="2026-06-22T10:00:00Z"')
+    assert 'title="Jun 22, 2026, 10:00 AM UTC"' in html and "data-relative" in html
+    assert str(time_tag(None)) == ""
+
+
+def test_absolute_time_and_unreadable_times() -> None:
+    assert absolute_time("2026-06-22T12:00:00Z") == "Jun 22, 2026, 12:00 PM UTC"
+    assert absolute_time("2026-01-05T00:07:00.123456Z") == "Jan 5, 2026, 12:07 AM UTC"
+    assert relative_time("not a time") == "" and absolute_time(None) == ""
 
 
 def test_status_copy() -> None:

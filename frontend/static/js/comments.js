@@ -58,16 +58,18 @@
     });
   }
 
-  document.addEventListener("submit", async function (event) {
-    const form = event.target.closest("[data-comment-delete]");
-    if (!form) return;
-    event.preventDefault();
-    const row = form.closest("[data-comment]");
+  // Confirmed in the delete dialog (dialog.js): remove the row at once, put it back if
+  // the server refuses.
+  document.addEventListener("phasma:delete-comment", async function (event) {
+    const row = document.getElementById("comment-" + event.detail.id);
+    if (!row) return;
     const list = row.parentElement;
     const index = Array.from(list.children).indexOf(row);
     row.remove();
     setTotal(-1);
-    const result = await window.Phasma.submitForm(form);
+    const composer = document.querySelector("[data-comment-form] input[name=body]");
+    if (composer) composer.focus();
+    const result = await window.Phasma.post(event.detail.action, new URLSearchParams());
     if (result.ok) {
       window.Phasma.announce("Comment deleted.");
       return;

@@ -89,7 +89,41 @@
     );
   }
 
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const REFRESH_MS = 60000;
+
+  /** The site's one relative format, as `phasma/frontend/formatting.py` writes it: "now",
+   * "3 min", "2 h", "5 d", then the date ("Jun 22", with the year when not this year's), UTC. */
+  function relativeTime(moment, now) {
+    const current = now || new Date();
+    const seconds = Math.floor((current.getTime() - moment.getTime()) / 1000);
+    if (seconds < 60) return "now";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + " h";
+    if (seconds < 7 * 86400) return Math.floor(seconds / 86400) + " d";
+    const day = MONTHS[moment.getUTCMonth()] + " " + moment.getUTCDate();
+    return moment.getUTCFullYear() === current.getUTCFullYear() ? day : day + ", " + moment.getUTCFullYear();
+  }
+
+  /** Rewrite every `<time data-relative>` under `root`, so an open page never goes stale. */
+  function refreshTimes(root) {
+    const now = new Date();
+    (root || document).querySelectorAll("time[data-relative]").forEach(function (node) {
+      const moment = new Date(node.getAttribute("datetime"));
+      if (!isNaN(moment.getTime())) node.textContent = relativeTime(moment, now);
+    });
+  }
+
+  ready(function () {
+    window.setInterval(refreshTimes, REFRESH_MS);
+    window.addEventListener("pageshow", function () {
+      refreshTimes(); // a page restored from the back/forward cache
+    });
+  });
+
   window.Phasma = {
+    relativeTime: relativeTime,
+    refreshTimes: refreshTimes,
     post: post,
     submitForm: submitForm,
     postJson: postJson,

@@ -1,5 +1,7 @@
-/* The "Delete post?" dialog (frontend.md §7.3): without JS the trash links to a
- * confirmation page; with JS it opens this modal over a dimmed backdrop. */
+/* The "Delete post?" and "Delete comment?" dialog (frontend.md §7.3, §7.4): without JS
+ * the trash links to a confirmation page; with JS it opens this modal over a dimmed
+ * backdrop. A post's dialog posts its form; a comment's hands the deletion to comments.js
+ * (the `phasma:delete-comment` event), which removes the row at once. */
 (function () {
   "use strict";
 
@@ -21,15 +23,33 @@
     const backdrop = dialog();
     if (!backdrop) return false;
     opener = trigger;
-    backdrop.querySelector("[data-delete-form]").action =
-      "/posts/" + trigger.getAttribute("data-delete-post") + "/delete";
+    const comment = trigger.getAttribute("data-delete-comment");
+    const kind = comment ? "comment" : "post";
+    const form = backdrop.querySelector("[data-delete-form]");
+    form.action = comment
+      ? trigger.getAttribute("href")
+      : "/posts/" + trigger.getAttribute("data-delete-post") + "/delete";
+    if (comment) form.setAttribute("data-comment-id", comment);
+    else form.removeAttribute("data-comment-id");
+    backdrop.querySelector("[data-dialog-title]").textContent = backdrop.getAttribute("data-" + kind + "-title");
+    backdrop.querySelector("[data-dialog-text]").textContent = backdrop.getAttribute("data-" + kind + "-text");
     backdrop.hidden = false;
     backdrop.querySelector("[data-dialog-cancel]").focus();
     return true;
   }
 
+  document.addEventListener("submit", function (event) {
+    const form = event.target.closest("[data-delete-form][data-comment-id]");
+    if (!form) return;
+    event.preventDefault();
+    const detail = { id: form.getAttribute("data-comment-id"), action: form.action };
+    opener = null; // its row is about to go: comments.js moves the focus
+    close();
+    document.dispatchEvent(new CustomEvent("phasma:delete-comment", { detail: detail }));
+  });
+
   document.addEventListener("click", function (event) {
-    const trigger = event.target.closest("[data-delete-post]");
+    const trigger = event.target.closest("[data-delete-post], [data-delete-comment]");
     if (trigger) {
       if (open(trigger)) event.preventDefault();
       return;

@@ -1,7 +1,11 @@
-/* Notifications (frontend.md §7.7): mark the shown ones read, and keep the navbar dot
- * live from the server's event stream. */
+/* Notifications (frontend.md §7.7): the navbar dot stays live from the server's event
+ * stream; on the notifications page new items appear at the top as they arrive, and
+ * what was shown is marked read when the visitor leaves (or at once with "Mark all as
+ * read"), so unread items keep looking new while the page is open. */
 (function () {
   "use strict";
+
+  const MAX_IDS = 100;
 
   function setDot(count) {
     const dot = document.querySelector("[data-unread-dot]");
@@ -11,24 +15,136 @@
     dot.setAttribute("aria-label", value + " unread " + (value === 1 ? "notification" : "notifications"));
   }
 
-  function markShownRead(list) {
-    const unread = Array.from(list.querySelectorAll("[data-notification].is-unread"));
-    if (unread.length === 0) return;
-    const ids = unread.map(function (row) {
-      return row.getAttribute("data-notification");
-    });
-    window.Phasma.postJson("/notifications/read", { ids: ids.slice(0, 100) }).then(function (result) {
-      if (!result.ok) return;
-      unread.forEach(function (row) {
-        row.classList.remove("is-unread");
-        const marker = row.querySelector("[data-unread-marker]");
-        if (marker) marker.hidden = true;
-      });
-      setDot(result.data.unread);
+  function markRowsRead(rows) {
+    rows.forEach(function (row) {
+      row.classList.remove("is-unread");
+      const marker = row.querySelector("[data-unread-marker]");
+      if (marker) marker.hidden = true;
     });
   }
 
-  function listen() {
+  /** The notifications page: live items, read-on-leave, "Mark all as read". */
+  function setUpList(list) {
+    const markAll = document.querySelector("[data-mark-all]");
+    const empty = document.querySelector("[data-notification-empty]");
+    let knownUnread = Number(list.getAttribute("data-unread-total")) || 0;
+    let sent = []; // rows already reported read while the page was hidden
+    let loading = false;
+    let again = false;
+
+    function unreadRows() {
+      return Array.from(list.querySelectorAll("[data-notification].is-unread")).filter(function (row) {
+        return sent.indexOf(row) < 0;
+      });
+    }
+
+    function refreshMarkAll() {
+      if (markAll) markAll.hidden = list.querySelector("[data-notification].is-unread") === null;
+    }
+
+    /** Report the shown unread items read; keepalive lets it outlive the page. */
+    function reportShown() {
+      const rows = unreadRows();
+      if (rows.length === 0) return;
+      sent = sent.concat(rows);
+      // One call when every unread item the server counts is on screen, else the ids.
+      const body =
+        rows.length >= knownUnread
+          ? { all: true }
+          : {
+              ids: rows.slice(0, MAX_IDS).map(function (row) {
+                return row.getAttribute("data-notification");
+              }),
+            };
+      fetch("/notifications/read", {
+        method: "POST",
+        credentials: "same-origin",
+        keepalive: true,
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+      }).catch(function () {
+        /* the page is going away; they stay unread for next time */
+      });
+    }
+
+    async function loadNewest() {
+      if (loading) {
+        again = true;
+        return;
+      }
+      loading = true;
+      try {
+        const response = await fetch("/notifications", {
+          credentials: "same-origin",
+          headers: { "X-Phasma-Fragment": "1" },
+        });
+        if (!response.ok) return;
+        const template = document.createElement("template");
+        template.innerHTML = (await response.text()).trim();
+        const shown = new Set(
+          Array.from(list.querySelectorAll("[data-notification]")).map(function (row) {
+            return row.getAttribute("data-notification");
+          }),
+        );
+        const fresh = Array.from(template.content.querySelectorAll("[data-notification]")).filter(function (row) {
+          return !shown.has(row.getAttribute("data-notification"));
+        });
+        if (fresh.length === 0) return;
+        const first = list.firstElementChild;
+        fresh.forEach(function (row) {
+          list.insertBefore(row, first);
+        });
+        list.hidden = false;
+        if (empty) empty.hidden = true;
+        refreshMarkAll();
+        window.Phasma.announce(fresh.length === 1 ? "1 new notification." : fresh.length + " new notifications.");
+      } catch (error) {
+        /* the next notification tries again */
+      } finally {
+        loading = false;
+        if (again) {
+          again = false;
+          loadNewest();
+        }
+      }
+    }
+
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") {
+        reportShown();
+      } else {
+        markRowsRead(sent); // seen before the visitor looked away
+        sent = [];
+        refreshMarkAll();
+      }
+    });
+    window.addEventListener("pagehide", reportShown);
+
+    if (markAll) {
+      markAll.addEventListener("submit", async function (event) {
+        event.preventDefault();
+        const result = await window.Phasma.submitForm(markAll);
+        if (!result.ok) {
+          window.Phasma.announce((result.data && result.data.error) || "Could not mark notifications read.");
+          return;
+        }
+        markRowsRead(Array.from(list.querySelectorAll("[data-notification]")));
+        refreshMarkAll();
+        setDot(result.data.unread);
+        knownUnread = Number(result.data.unread) || 0;
+        window.Phasma.announce("All notifications marked as read.");
+      });
+    }
+
+    return {
+      onCount: function (count) {
+        knownUnread = Number(count) || 0;
+      },
+      onNotification: loadNewest,
+    };
+  }
+
+  function listen(page) {
     if (!document.querySelector("[data-bell]") || !window.EventSource) return;
     const source = new EventSource("/notifications/stream");
     function onEvent(event) {
@@ -38,14 +154,18 @@
       } catch (error) {
         data = null;
       }
+      if (event.type === "notification") {
+        if (page) page.onNotification();
+        else setDot(1);
+        return;
+      }
       if (data && typeof data === "object") {
         const count = data.count !== undefined ? data.count : data.unreadCount;
         if (count !== undefined) {
           setDot(count);
-          return;
+          if (page) page.onCount(count);
         }
       }
-      if (event.type === "notification") setDot(1);
     }
     source.addEventListener("message", onEvent);
     ["notification", "unread", "unread-count", "count"].forEach(function (name) {
@@ -58,15 +178,6 @@
 
   window.Phasma.ready(function () {
     const list = document.querySelector("[data-notification-list]");
-    if (list) {
-      document.querySelectorAll("[data-mark-all]").forEach(function (form) {
-        form.hidden = true; // JS marks what is shown; the button is for browsers without it
-      });
-      markShownRead(list);
-      new MutationObserver(function () {
-        markShownRead(list);
-      }).observe(list, { childList: true });
-    }
-    listen();
+    listen(list ? setUpList(list) : null);
   });
 })();

@@ -119,7 +119,7 @@
     function destination(entry) {
       return entry.type === "users"
         ? "/@" + encodeURIComponent(entry.item.username)
-        : "/search?q=" + encodeURIComponent("#" + entry.item.name);
+        : "/tags/" + encodeURIComponent(String(entry.item.name).toLowerCase());
     }
 
     function pick(entry) {

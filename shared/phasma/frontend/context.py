@@ -22,8 +22,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from phasma.concurrency import Slots
 from phasma.config import Settings
 from phasma.frontend.backend import BackendClient, BackendResponse, BackendUnavailable
-from phasma.frontend.cookies import THEME_COOKIE, SessionCookie, theme_of
-from phasma.frontend.messages import status_message
+from phasma.frontend.cookies import (
+    FLASH_COOKIE,
+    THEME_COOKIE,
+    SessionCookie,
+    clear_flash,
+    theme_of,
+)
+from phasma.frontend.messages import FLASHES, status_message
 from phasma.frontend.security import safe_next
 from phasma.http.bodies import decode_json
 
@@ -209,9 +215,10 @@ class Context:
     def render(
         self, template: str, *, title: str, status: int = 200, shell: bool = True, **values: Any
     ) -> Response:
-        """A full page inside the navigation shell (`shell=False`: only with the viewer
-        already asked for, never a new call)."""
+        """A full page inside the navigation shell, with the one-time message a form left
+        (`shell=False`: only with the viewer already asked for, never a new call)."""
         viewer = self.viewer if shell or self._me is not None else None
+        flash_key = self.request.cookies.get(FLASH_COOKIE)
         html = self.environment.get_template(template).render(
             title=f"{title} - {SITE_NAME}",
             nonce=self.nonce,
@@ -219,9 +226,13 @@ class Context:
             viewer=viewer,
             unread=self.unread if viewer else 0,
             path=self.request.path,
+            flash=FLASHES.get(flash_key or ""),
             **values,
         )
-        return Response(html, status=status, content_type=HTML)
+        response = Response(html, status=status, content_type=HTML)
+        if flash_key is not None:
+            clear_flash(response, secure=self.secure)
+        return response
 
     def render_fragment(self, template: str, next_cursor: str | None, **values: Any) -> Response:
         """Item partials for "Load More", with the next cursor in `X-Next-Cursor`."""

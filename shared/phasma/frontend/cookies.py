@@ -19,6 +19,10 @@ from werkzeug import Response
 SESSION_COOKIE = "session"
 DEVICE_COOKIE = "device"
 THEME_COOKIE = "theme"
+# A one-time message for the next page (`messages.FLASHES` names them); short-lived in
+# case that page never renders.
+FLASH_COOKIE = "flash"
+FLASH_MAX_AGE_SECONDS = 60
 THEMES = ("light", "dark", "system")
 THEME_MAX_AGE_SECONDS = 31_536_000
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{28}")
@@ -159,4 +163,24 @@ def set_theme(response: Response, theme: str, *, secure: bool) -> None:
         path="/",
         secure=secure,
         samesite="Lax",
+    )
+
+
+def set_flash(response: Response, key: str, *, secure: bool) -> None:
+    """Ask the next page to show the message `key` (a name, never the text itself)."""
+    response.set_cookie(
+        FLASH_COOKIE,
+        key,
+        max_age=FLASH_MAX_AGE_SECONDS,
+        path="/",
+        httponly=True,
+        secure=secure,
+        samesite="Strict",
+    )
+
+
+def clear_flash(response: Response, *, secure: bool) -> None:
+    """The message was shown: drop the cookie."""
+    response.set_cookie(
+        FLASH_COOKIE, "", max_age=0, path="/", httponly=True, secure=secure, samesite="Strict"
     )

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
-_UNITS: Final = (
-    ("year", "y", 365 * 86400),
-    ("month", "mo", 30 * 86400),
-    ("week", "w", 7 * 86400),
-    ("day", "d", 86400),
-    ("hour", "h", 3600),
-    ("minute", "m", 60),
-    ("second", "s", 1),
+from markupsafe import Markup
+
+# The one relative format of the site: "now", "3 min", "2 h", "5 d", then the date.
+# `static/js/core.js` (`Phasma.relativeTime`) mirrors these rules for live items.
+_MINUTE: Final = 60
+_HOUR: Final = 3600
+_DAY: Final = 86400
+_RELATIVE_DAYS: Final = 7
+_MONTHS: Final = (
+    *("Jan", "Feb", "Mar", "Apr", "May", "Jun"),
+    *("Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
 )
-_NOW_SECONDS: Final = 5
 _PLURALS: Final = {"following": "following", "reply": "replies"}
 
 
@@ -43,34 +45,49 @@ def counted(count: int, singular: str) -> str:
     return f"{count} {plural(count, singular)}"
 
 
-def relative_time(value: str | datetime | None, *, compact: bool = False) -> str:
-    """`16 minutes ago` (long) or `16m ago` (compact); `now` under five seconds."""
+def relative_time(value: str | datetime | None, now: datetime | None = None) -> str:
+    """`now` under a minute, `3 min`, `2 h`, `5 d`; from a week on the date (`Jun 22`,
+    with the year when it is not this year's), all in UTC."""
     moment = parse_timestamp(value)
     if moment is None:
         return ""
-    seconds = int((datetime.now(UTC) - moment).total_seconds())
-    if seconds < _NOW_SECONDS:
+    current = (now or datetime.now(UTC)).astimezone(UTC)
+    moment = moment.astimezone(UTC)
+    seconds = int((current - moment).total_seconds())
+    if seconds < _MINUTE:
         return "now"
-    for name, short, size in _UNITS:
-        if seconds >= size:
-            amount = seconds // size
-            if compact:
-                return f"{amount}{short} ago"
-            if name == "day" and amount == 1:
-                return "yesterday"
-            return f"{counted(amount, name)} ago"
-    return "now"
+    if seconds < _HOUR:
+        return f"{seconds // _MINUTE} min"
+    if seconds < _DAY:
+        return f"{seconds // _HOUR} h"
+    if seconds < _RELATIVE_DAYS * _DAY:
+        return f"{seconds // _DAY} d"
+    day = f"{_MONTHS[moment.month - 1]} {moment.day}"
+    return day if moment.year == current.year else f"{day}, {moment.year}"
 
 
-def session_time(value: str | datetime | None) -> str:
-    """`Jun 22, 2026, 12:00 PM UTC` (Active Sessions)."""
+def absolute_time(value: str | datetime | None) -> str:
+    """`Jun 22, 2026, 12:00 PM UTC`: a relative time's `title`, and Active Sessions."""
     moment = parse_timestamp(value)
     if moment is None:
         return ""
     moment = moment.astimezone(UTC)
     hour = moment.hour % 12 or 12
     meridiem = "AM" if moment.hour < 12 else "PM"
-    return f"{moment:%b} {moment.day}, {moment.year}, {hour}:{moment:%M} {meridiem} UTC"
+    day = f"{_MONTHS[moment.month - 1]} {moment.day}, {moment.year}"
+    return f"{day}, {hour}:{moment:%M} {meridiem} UTC"
+
+
+def time_tag(value: str | datetime | None, class_name: str = "") -> Markup:
+    """`<time datetime title data-relative>3 min</time>`: the relative time, the absolute one
+    on hover, and the machine-readable one for scripts (which keep the text current)."""
+    moment = parse_timestamp(value)
+    if moment is None:
+        return Markup("")
+    css = Markup(' class="{}"').format(class_name) if class_name else Markup("")
+    return Markup('<time{} datetime="{}" title="{}" data-relative>{}</time>').format(
+        css, iso(moment), absolute_time(moment), relative_time(moment)
+    )
 
 
 def iso(value: str | datetime | None) -> str:

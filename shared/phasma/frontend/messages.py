@@ -31,6 +31,11 @@ def conflicting_field(message: object) -> tuple[str, str]:
     return "username", USERNAME_TAKEN
 
 
+# One-time messages for the page a form lands on, by the name the `flash` cookie carries.
+POST_DELETED: Final = "post-deleted"
+FLASHES: Final = {POST_DELETED: "Post deleted."}
+
+
 def status_message(status: int) -> str:
     """The copy for a failed backend call with `status`."""
     if status in STATUS_MESSAGES:

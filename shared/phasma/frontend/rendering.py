@@ -38,9 +38,15 @@ def profile_url(username: str, section: str = "") -> str:
     return f"{base}/{section}" if section else base
 
 
-def search_url(query: str) -> str:
-    """The results page of `query`."""
-    return "/search?q=" + quote(query, safe="")
+def search_url(query: str, tab: str = "") -> str:
+    """The results page of `query`, on one of its tabs when `tab` is given."""
+    url = "/search?q=" + quote(query, safe="")
+    return f"{url}&tab={tab}" if tab else url
+
+
+def tag_url(name: str) -> str:
+    """The page of hashtag `name` (without its `#`)."""
+    return "/tags/" + quote(name.lower(), safe="")
 
 
 def with_cursor(url: str, cursor: str) -> str:
@@ -71,17 +77,18 @@ def build_environment(templates: Path, assets: AssetCatalogue) -> Environment:
         "avatar_url": avatar_url,
         "profile_url": profile_url,
         "search_url": search_url,
+        "tag_url": tag_url,
         "with_cursor": with_cursor,
         "plural": formatting.plural,
         "counted": formatting.counted,
+        "when": formatting.time_tag,
     }
     environment.globals.update(globals_)
     environment.filters.update(
         {
             "rich": rich_text,
             "ago": formatting.relative_time,
-            "ago_compact": lambda value: formatting.relative_time(value, compact=True),
-            "session_time": formatting.session_time,
+            "session_time": formatting.absolute_time,
             "iso": formatting.iso,
         }
     )

@@ -1,7 +1,7 @@
 """Captions, comments and bios as safe HTML (frontend.md §6).
 
 Scanned left to right, first match wins: a mention links to the profile, a
-hashtag to its search, an http(s) URL opens in a new tab; everything else is
+hashtag to its tag page, an http(s) URL opens in a new tab; everything else is
 escaped text with its line breaks kept. User text never becomes markup.
 """
 
@@ -40,7 +40,7 @@ def rich_text(value: str | None) -> Markup:
             href = "/@" + quote(token[1:].lower(), safe="._")
             parts.append(f'<a class="rich-link" href="{href}">{escape(token)}</a>')
         elif match.lastgroup == "hashtag":
-            href = "/search?q=" + quote("#" + token[1:].lower(), safe="")
+            href = "/tags/" + quote(token[1:].lower(), safe="")
             parts.append(f'<a class="rich-link" href="{href}">{escape(token)}</a>')
         else:
             parts.append(

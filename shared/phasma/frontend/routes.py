@@ -22,6 +22,7 @@ from phasma.frontend.pages import (
     profiles,
     search,
     settings,
+    tags,
     upload,
 )
 
@@ -57,6 +58,7 @@ ROUTES: tuple[PageRoute, ...] = (
     PageRoute("POST", "/posts/{post_id}/like", posts.like, Access.ENDPOINT),
     PageRoute("POST", "/posts/{post_id}/unlike", posts.unlike, Access.ENDPOINT),
     PageRoute("POST", "/posts/{post_id}/comments", posts.add_comment, Access.ENDPOINT),
+    PageRoute("GET", "/posts/{post_id}/comments/{comment_id}/delete", posts.confirm_delete_comment),
     PageRoute(
         "POST",
         "/posts/{post_id}/comments/{comment_id}/delete",
@@ -72,6 +74,7 @@ ROUTES: tuple[PageRoute, ...] = (
     PageRoute("POST", "/{handle}/follow", profiles.follow, Access.ENDPOINT),
     PageRoute("POST", "/{handle}/unfollow", profiles.unfollow, Access.ENDPOINT),
     PageRoute("GET", "/search", search.search),
+    PageRoute("GET", "/tags/{name}", tags.tag_page),
     PageRoute("GET", "/suggest", search.suggest, Access.ENDPOINT, shell=False),
     PageRoute("POST", "/search/recent", search.record_recent, Access.ENDPOINT),
     PageRoute("POST", "/search/recent/{recent_id}/delete", search.delete_recent, Access.ENDPOINT),

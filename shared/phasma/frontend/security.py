@@ -21,9 +21,8 @@ _BASE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": (
-        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), bluetooth=()"
-    ),
+    # Only features Chromium knows: an unknown one (`bluetooth`) is an error on every load.
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 }
 _HSTS = "max-age=31536000; includeSubDomains"
 

@@ -11,6 +11,7 @@ from werkzeug.wsgi import ClosingIterator
 
 from phasma.frontend.backend import BackendResponse, StreamedResponse, api_path
 from phasma.frontend.context import Context, PageError, SignInRequired
+from phasma.frontend.messages import status_message
 from phasma.frontend.pages import UUID_SHAPE, cursor_param, page_of
 
 MARK_READ_MAX_IDS = 100
@@ -22,7 +23,10 @@ SLOTS_RETRY_AFTER_SECONDS = 5
 
 
 def notifications(context: Context) -> Response:
-    """`GET /notifications`: the caller's notifications, newest first."""
+    """`GET /notifications`: the caller's notifications, newest first, unread ones marked.
+
+    Showing them marks nothing read: the page's script does when the visitor leaves it,
+    and "Mark all as read" does at once (with or without JavaScript)."""
     response = context.expect(context.api.get("/notifications", cursor=cursor_param(context)))
     items, next_cursor = page_of(response)
     if context.is_fragment:
@@ -33,25 +37,34 @@ def notifications(context: Context) -> Response:
         "notifications.html",
         title="Notifications",
         notifications=items,
-        unread_ids=[item["id"] for item in items if not item.get("read") and "id" in item],
+        has_unread=any(not item.get("read") for item in items),
         next_cursor=next_cursor,
         more_url="/notifications",
     )
 
 
 def mark_read(context: Context) -> Response:
-    """`POST /notifications/read`: `{ids}` (JSON) or the visible ids (form, no JS).
+    """`POST /notifications/read`: `{ids}` or `{all: true}` (JSON), or the "Mark all as
+    read" form (`all=1`, no JS).
 
-    At most 100 ids; each is `PUT /notifications/{id}/read`, and a single failure is
-    ignored. The answer carries the new unread count for the navbar dot."""
-    ids = _submitted_ids(context)
-    calls = [
-        (lambda id_=id_: context.api.call("PUT", api_path("/notifications/{}/read", id_)))
-        for id_ in ids
-    ]
+    `all` is one `PUT /notifications/read`. Ids (at most 100) are one `PUT
+    /notifications/{id}/read` each, and a single failure is ignored. The JSON answer
+    carries the new unread count for the navbar dot."""
+    every, ids = _submitted(context)
+    if every:
+        calls = [lambda: context.api.call("PUT", "/notifications/read")]
+    else:
+        calls = [
+            (lambda id_=id_: context.api.call("PUT", api_path("/notifications/{}/read", id_)))
+            for id_ in ids
+        ]
     results = context.api.gather(*calls) if calls else []
     if any(result.status == 401 for result in results):
         raise SignInRequired()
+    if every and not results[0].ok:
+        if context.wants_json:
+            return context.failed(status_message(results[0].status), results[0].status)
+        raise PageError(results[0].status)
     if not context.wants_json:
         return context.redirect(context.next_path("/notifications"))
     return context.json({"ok": True, "unread": _unread_count(context)})
@@ -129,16 +142,24 @@ def _relay(upstream: StreamedResponse) -> Iterator[bytes]:
         upstream.close()
 
 
-def _submitted_ids(context: Context) -> list[str]:
+def _submitted(context: Context) -> tuple[bool, list[str]]:
+    """Whether every notification is meant, else the well-formed ids (at most 100)."""
     if context.request.mimetype == "application/json":
         body: Any = context.json_body()
-        raw = body.get("ids") if isinstance(body, dict) else None
+        if not isinstance(body, dict):
+            raise PageError(400)
+        if body.get("all") is True:
+            return True, []
+        raw = body.get("ids")
         if not isinstance(raw, list):
             raise PageError(400)
     else:
-        raw = context.form().getlist("ids")
+        form = context.form()
+        if form.get("all") == "1":
+            return True, []
+        raw = form.getlist("ids")
     ids = [value for value in raw if isinstance(value, str)][:MARK_READ_MAX_IDS]
-    return [value.lower() for value in ids if UUID_SHAPE.fullmatch(value)]
+    return False, [value.lower() for value in ids if UUID_SHAPE.fullmatch(value)]
 
 
 def _unread_count(context: Context) -> int:

@@ -8,7 +8,8 @@ from werkzeug import Response
 
 from phasma.frontend.backend import BackendResponse, api_path
 from phasma.frontend.context import Context, PageError, SignInRequired
-from phasma.frontend.messages import status_message
+from phasma.frontend.cookies import set_flash
+from phasma.frontend.messages import POST_DELETED, status_message
 from phasma.frontend.pages import cursor_param, page_of, submit, uuid_param
 from phasma.frontend.rendering import title_snippet
 
@@ -61,11 +62,27 @@ def add_comment(context: Context) -> Response:
 
 
 def delete_comment(context: Context) -> Response:
-    """`POST /posts/{id}/comments/{cid}/delete` (no confirmation)."""
+    """`POST /posts/{id}/comments/{cid}/delete`, after the dialog or the confirmation page."""
     post_id = uuid_param(context, "post_id")
     comment_id = uuid_param(context, "comment_id")
     path = api_path("/posts/{}/comments/{}", post_id, comment_id)
     return submit(context, "DELETE", path, context.next_path(f"/posts/{post_id}#comments"))
+
+
+def confirm_delete_comment(context: Context) -> Response:
+    """`GET /posts/{id}/comments/{cid}/delete`: the confirmation a visitor without JS gets
+    (the backend decides on the `POST` whether this visitor may delete it)."""
+    post_id = uuid_param(context, "post_id")
+    comment_id = uuid_param(context, "comment_id")
+    context.require_viewer()
+    return context.render(
+        "delete_confirm.html",
+        title="Delete comment",
+        heading="Delete comment?",
+        text="This will permanently remove this comment.",
+        action=f"/posts/{post_id}/comments/{comment_id}/delete",
+        cancel=f"/posts/{post_id}#comment-{comment_id}",
+    )
 
 
 def confirm_delete(context: Context) -> Response:
@@ -75,13 +92,23 @@ def confirm_delete(context: Context) -> Response:
     viewer = context.require_viewer()
     if post.get("username") != viewer.get("username"):
         raise PageError(403)
-    return context.render("post_delete.html", title="Delete post", post=post)
+    return context.render(
+        "delete_confirm.html",
+        title="Delete post",
+        heading="Delete post?",
+        text="This will permanently remove this photo from your profile and feed.",
+        action=f"/posts/{post_id}/delete",
+        cancel=f"/posts/{post_id}",
+    )
 
 
 def delete_post(context: Context) -> Response:
-    """`POST /posts/{id}/delete`: then back to the feed."""
+    """`POST /posts/{id}/delete`: then the feed, which says "Post deleted." once."""
     post_id = uuid_param(context, "post_id")
-    return submit(context, "DELETE", api_path("/posts/{}", post_id), "/feed", redirect="/feed")
+    response = submit(context, "DELETE", api_path("/posts/{}", post_id), "/feed", redirect="/feed")
+    if response.status_code < 400:
+        set_flash(response, POST_DELETED, secure=context.secure)
+    return response
 
 
 def _set_like(context: Context, method: str) -> Response:

@@ -255,6 +255,7 @@ def test_profile_conflicts_name_the_field_and_keep_what_was_typed(
             "username": member.username,
             "email": member.email,
             "bio": "a bio that survives",
+            "current_password": member.password,  # an email change asks for it
             field: getattr(other, field),
         }
         response = member.visitor.post("/settings/profile", data=data)

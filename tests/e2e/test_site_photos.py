@@ -192,3 +192,25 @@ def test_the_profile_grid_stays_square_and_its_first_thumbnail_loads_first(
     expect(thumbnails.nth(1)).to_have_attribute("loading", "lazy")
     box = thumbnails.first.bounding_box()
     assert box is not None and box["width"] == pytest.approx(box["height"], abs=1)
+
+
+def test_the_upload_preview_shows_the_photo_as_the_feed_will(page: Page, site: Site) -> None:
+    sign_in(page, seed_member(site.gateway, "previewer"))
+    page.goto("/upload")
+    preview = page.locator("[data-preview-image]")
+    for (width, height), ratio in (((3300, 1100), 1 / 1.91), ((1600, 1200), 3 / 4)):
+        shown_before = preview.get_attribute("src") or ""
+        chosen = jpeg_under_the_limit(width, height, seed=41)
+        page.locator("#image").set_input_files(
+            {"name": "p.jpg", "mimeType": "image/jpeg", "buffer": chosen}
+        )
+        expect(page.get_by_text("This is how your photo will appear in the feed.")).to_be_visible()
+        page.wait_for_function(
+            """([image, before]) => image.src.startsWith("blob:") && image.src !== before
+                && image.complete && image.naturalWidth > 0""",
+            arg=[preview.element_handle(), shown_before],
+        )
+        box = preview.bounding_box()
+        assert box is not None
+        assert box["height"] / box["width"] == pytest.approx(ratio, abs=0.01)
+        assert preview.evaluate("(image) => getComputedStyle(image).objectFit") == "contain"

@@ -5,7 +5,9 @@
 It builds the source in memory (smooth gradients, hard-edged shapes and fine grain, so
 it compresses like a phone photo), prints its size, then times whole `process_upload`
 calls (p50 / p95) and each stage on its own: decode (header check, decode, orientation,
-flattening), the full re-encode, the thumbnail (resize and encode) and the blurhash.
+flattening), the full re-encode, the thumbnail (resize and encode), the blurhash and
+the responsive renditions (the 1080 px one resized and encoded, the 640 px one encoded
+from the thumbnail, which has its size).
 Target: p50 under 60 ms on one core.
 
 A second, grainier source of the same size, saved at a lower quality, grows past
@@ -30,6 +32,7 @@ from phasma.images import (
     encode_jpeg,
     encode_within_limit,
     process_upload,
+    render_renditions,
     render_thumbnail,
 )
 
@@ -113,6 +116,10 @@ def main() -> None:
     thumbnail = Image.open(io.BytesIO(result.thumbnail))
     print(f"thumbnail  {thumbnail.width}x{thumbnail.height}, {len(result.thumbnail):,} bytes")
     print(f"blurhash   {result.blurhash}")
+    sizes = ", ".join(
+        f"{width} px {len(data):,} bytes" for width, data in result.renditions.items()
+    )
+    print(f"renditions {sizes}")
     print(f"{runs} runs each")
 
     picture = decode_image(source)
@@ -125,6 +132,11 @@ def main() -> None:
         _milliseconds(lambda: encode_jpeg(render_thumbnail(picture), THUMBNAIL_QUALITY), runs),
     )
     _report("  blurhash", _milliseconds(lambda: compute_blurhash(small), runs))
+    full_bytes = len(result.jpeg)
+    _report(
+        "  renditions",
+        _milliseconds(lambda: render_renditions(picture, full_bytes, scaled=(small,)), runs),
+    )
 
     grainy = photo_like_jpeg(COARSE_GRAIN)
     stepped = process_upload(grainy)

@@ -8,7 +8,9 @@ waits long on a sick store; an outage (no connection, a timeout, a 5xx) surfaces
 `ClientError`: a misconfiguration, answered with 500 and logged.
 
 Originals live under their upload filename (32 lowercase hex characters, the only
-names `GET /uploads/{filename}` serves); thumbnails under `thumbnail_key(filename)`.
+names `GET /uploads/{filename}` serves); thumbnails under `thumbnail_key(filename)` and
+responsive renditions under `rendition_key(filename, width)`. `image_keys` names every
+object an upload may have, so whoever deletes one deletes them all.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from botocore.exceptions import ClientError, HTTPClientError, IncompleteReadErro
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from botocore.response import StreamingBody
 
-from phasma.config import Settings
+from phasma.config import Limits, Settings
 from phasma.failures import DependencyUnavailable
 
 CONNECT_TIMEOUT_SECONDS: Final = 2.0
@@ -35,6 +37,7 @@ MAX_ATTEMPTS: Final = 2
 DELETE_BATCH_SIZE: Final = 1000
 STREAM_CHUNK_BYTES: Final = 64 * 1024
 THUMBNAIL_PREFIX: Final = "thumbnails/"
+RENDITIONS_PREFIX: Final = "renditions/"
 
 # The store cannot be reached or stops answering: refused or reset connections, connect and
 # read timeouts, a body that ends before its Content-Length.
@@ -48,6 +51,20 @@ class BlobStoreUnavailable(DependencyUnavailable):
 def thumbnail_key(filename: str) -> str:
     """Where the thumbnail of upload `filename` is stored: outside the originals' namespace."""
     return THUMBNAIL_PREFIX + filename
+
+
+def rendition_key(filename: str, width: int) -> str:
+    """Where the `width` px wide rendition of upload `filename` is stored."""
+    return f"{RENDITIONS_PREFIX}{width}/{filename}"
+
+
+def image_keys(filename: str) -> list[str]:
+    """Every key upload `filename` may occupy: original, thumbnail and each rendition width.
+
+    Deleting a key with no object is not an error, so callers need not know which exist.
+    """
+    renditions = [rendition_key(filename, width) for width in Limits.IMAGE_RENDITION_WIDTHS]
+    return [filename, thumbnail_key(filename), *renditions]
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,8 @@ class Limits:
     UPLOAD_MAX_PIXELS: Final = 25_000_000
     UPLOAD_PENDING_MAX: Final = 20
     UPLOAD_EXPIRY_SECONDS: Final = 3600
+    # Widths in pixels of the responsive renditions made of every upload wider than them.
+    IMAGE_RENDITION_WIDTHS: Final = (640, 1080)
     CELEBRITY_FOLLOWER_THRESHOLD: Final = 10_000
     FOLLOW_BACKFILL_POSTS: Final = 50
     FEED_LIVE_WINDOW_DAYS: Final = 90

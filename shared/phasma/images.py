@@ -1,7 +1,9 @@
 """Validate an uploaded image and re-encode it as clean JPEGs (api.md §15.1, security.md §8).
 
 `process_upload` turns the bytes of an upload into a full rendition (JPEG quality 90,
-stepping down to 70 to fit the byte limit), a grid thumbnail and a blurhash placeholder.
+stepping down to 70 to fit the byte limit), the responsive renditions pages pick from
+with `srcset` (640 and 1080 px wide, never enlarged), a grid thumbnail and a blurhash
+placeholder.
 Nothing of the input survives but pixels: no metadata, no trailing bytes, no second
 frame, so a polyglot that passes the magic-byte check comes out as a plain JPEG.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import io
 import threading
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -32,6 +35,10 @@ FALLBACK_QUALITIES: Final = (85, 80, 75, 70)
 # at 2x) and ~130 on a phone (~390 at 3x): 640 on the longest side serves both.
 THUMBNAIL_LONGEST_SIDE: Final = 640
 THUMBNAIL_QUALITY: Final = 80
+# Responsive renditions (Limits.IMAGE_RENDITION_WIDTHS) are sized by width, as `srcset`'s
+# `w` descriptors count: 640 fills the 574 px feed column at 1x, 1080 a phone's column
+# at 2x and 3x; the original serves anything wider.
+RENDITION_QUALITY: Final = 80
 BLURHASH_COMPONENTS: Final = (4, 3)
 # Blurhash keeps only 12 cosine components, so a 32 px input loses nothing visible.
 BLURHASH_LONGEST_SIDE: Final = 32
@@ -64,13 +71,15 @@ class ImageRejected(HttpError):
 
 @dataclass(frozen=True, slots=True)
 class ProcessedImage:
-    """What gets stored for an upload: both renditions are metadata-free baseline JPEGs."""
+    """What gets stored for an upload: every rendition is a metadata-free baseline JPEG."""
 
     jpeg: bytes
     thumbnail: bytes
     width: int
     height: int
     blurhash: str
+    # Width in pixels -> JPEG, ascending: only widths narrower than the image.
+    renditions: dict[int, bytes]
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -98,6 +107,7 @@ def process_upload(data: bytes) -> ProcessedImage:
         width=picture.width,
         height=picture.height,
         blurhash=compute_blurhash(thumbnail),
+        renditions=render_renditions(picture, len(jpeg), scaled=(thumbnail,)),
     )
 
 
@@ -149,6 +159,41 @@ def render_thumbnail(picture: Image.Image) -> Image.Image:
     # (under 2x). Half the time of plain Lanczos on a phone photo; at 640 px the
     # difference is under one grey level on average.
     return picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=1.0)
+
+
+def rendition_size(size: tuple[int, int], width: int) -> tuple[int, int] | None:
+    """The size of the `width` px wide rendition of an image of `size`, aspect ratio kept;
+    None when the image is not wider than that (renditions never enlarge)."""
+    original_width, original_height = size
+    if width >= original_width:
+        return None
+    return width, max(1, round(original_height * width / original_width))
+
+
+def render_renditions(
+    picture: Image.Image, full_bytes: int, scaled: Iterable[Image.Image] = ()
+) -> dict[int, bytes]:
+    """Every responsive rendition narrower than `picture`, by width, as JPEG bytes.
+
+    Each is scaled from the original (box-reduced by the integer part of the ratio,
+    then bicubic: on a 1600 px photo, a third faster than Lanczos for the 1080 one, and
+    within half a grey level of it on average). `scaled` holds copies already made
+    (the thumbnail): one of a rendition's exact size is encoded as it is, so a
+    landscape photo's 640 rendition costs no second resize. A rendition is kept only
+    when it is smaller than the full rendition (`full_bytes`, already within the byte
+    limit): a narrower candidate must never download more.
+    """
+    ready = {image.size: image for image in scaled}
+    renditions: dict[int, bytes] = {}
+    for width in sorted(Limits.IMAGE_RENDITION_WIDTHS):
+        size = rendition_size(picture.size, width)
+        if size is None:
+            continue
+        source = ready.get(size) or picture.resize(size, Image.Resampling.BICUBIC, reducing_gap=1.0)
+        encoded = encode_jpeg(source, RENDITION_QUALITY)
+        if len(encoded) < full_bytes:
+            renditions[width] = encoded
+    return renditions
 
 
 def compute_blurhash(picture: Image.Image) -> str:

@@ -7,7 +7,7 @@ import secrets
 import pytest
 import requests
 
-from phasma.blobs import thumbnail_key
+from phasma.blobs import rendition_key, thumbnail_key
 from phasma.devstack.services import free_port
 from tests.api.conftest import Account, Api, ApiStack, Bucket, direct
 from tests.api.sample_images import RED, encode, halves, photo_jpeg
@@ -118,6 +118,7 @@ BAD_NAMES = [
     "0123456789abcdef0123456789abcdeg",  # not hex
     "0123456789abcdef0123456789abcdef/extra",
     "thumbnails/0123456789abcdef0123456789abcdef",  # another key space of the bucket
+    "renditions/640/0123456789abcdef0123456789abcdef",
     "..%2f0123456789abcdef0123456789abcdef",
 ]
 
@@ -136,6 +137,7 @@ def test_conditional_requests_never_read_storage(dead_store_api: Api) -> None:
         (f'"{name}"', f"/uploads/{name}"),
         ("*", f"/uploads/{name}"),
         (f'W/"{name}-thumbnail"', f"/uploads/{name}?variant=thumbnail"),
+        (f'"{name}-w640"', f"/uploads/{name}?w=640"),
     ):
         response = dead_store_api.get(path, headers={"If-None-Match": header})
         assert response.status_code == 304
@@ -192,6 +194,64 @@ def test_an_unknown_variant_is_400(api: Api, uploaded: str, query: str) -> None:
     response = api.get(f"/uploads/{uploaded}?{query}")
     assert response.status_code == 400
     assert set(response.json()) == {"message"}
+
+
+# --- responsive renditions ------------------------------------------------------------
+
+
+@pytest.fixture
+def wide_upload(account: Account) -> str:
+    """The filename of a fresh 1600 px wide upload: it has the 640 and 1080 renditions."""
+    source = encode(halves((1600, 1000), RED, (0, 0, 255)), "JPEG", quality=90)
+    response = account.client.post("/uploads", files={"image": ("w.jpg", source, "image/jpeg")})
+    assert response.status_code == 201 and response.json()["renditions"] == [640, 1080]
+    return response.json()["filename"]
+
+
+@pytest.mark.parametrize("width", [640, 1080])
+def test_each_rendition_is_served_immutable_with_its_own_etag(
+    api: Api, bucket: Bucket, wide_upload: str, width: int
+) -> None:
+    response = api.get(f"/uploads/{wide_upload}?w={width}")
+
+    assert response.status_code == 200
+    stored = bucket.get(rendition_key(wide_upload, width))
+    assert stored is not None and response.content == stored
+    assert response.headers["Content-Type"] == "image/jpeg"
+    assert response.headers["Content-Length"] == str(len(stored))
+    assert_media_headers(response, f"{wide_upload}-w{width}")
+    revalidated = api.get(
+        f"/uploads/{wide_upload}?w={width}", headers={"If-None-Match": f'"{wide_upload}-w{width}"'}
+    )
+    assert revalidated.status_code == 304
+    assert revalidated.content == b""
+    assert_media_headers(revalidated, f"{wide_upload}-w{width}")
+    # Neither the original's nor the other width's ETag validates this one.
+    for other in (wide_upload, f"{wide_upload}-w{1720 - width}", f"{wide_upload}-thumbnail"):
+        assert (
+            api.get(
+                f"/uploads/{wide_upload}?w={width}", headers={"If-None-Match": f'"{other}"'}
+            ).status_code
+            == 200
+        )
+
+
+def test_a_width_the_upload_does_not_have_is_404_not_the_original(api: Api, uploaded: str) -> None:
+    # `uploaded` is 900 px wide: a 640 rendition, but no 1080 one (never enlarged).
+    assert api.get(f"/uploads/{uploaded}?w=640").status_code == 200
+    response = api.get(f"/uploads/{uploaded}?w=1080")
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not Found"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["w=", "w=641", "w=320", "w=1080px", "w=0640", "w=640&w=1080", "w=640&variant=thumbnail"],
+)
+def test_an_unknown_width_is_400_without_touching_storage(dead_store_api: Api, query: str) -> None:
+    response = dead_store_api.get(f"/uploads/{secrets.token_hex(16)}?{query}")
+    assert response.status_code == 400
+    assert set(response.json()) == {"message"} and response.json()["message"]
 
 
 def test_other_methods_are_405(api: Api, uploaded: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from phasma.blobs import BlobStoreUnavailable, thumbnail_key
+from phasma.blobs import BlobStoreUnavailable, image_keys, thumbnail_key
 from phasma.posts import actions, queries
 from tests.api.conftest import Account, Api, ApiStack, Bucket, Database
 from tests.api.posting import (
@@ -23,6 +23,7 @@ from tests.api.posting import (
     new_upload,
     outbox_position,
     sql_posts,
+    tiny_jpeg,
     user_id,
     walk,
 )
@@ -31,7 +32,9 @@ MALFORMED_IDS = ["not-a-uuid", "123", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5", "g"
 
 
 def post_row(database: Database, public_id: str) -> dict[str, Any]:
-    names = ("id", "user_id", "filename", "description", "width", "height", "blurhash")
+    names = (
+        "id", "user_id", "filename", "description", "width", "height", "blurhash", "renditions",
+    )  # fmt: skip
     rows = database.rows(
         f"SELECT {', '.join(names)} FROM posts WHERE public_id = CAST(:p AS uuid)", p=public_id
     )
@@ -55,7 +58,7 @@ def test_create_consumes_the_upload_counts_the_post_and_emits_events_in_order(
 ) -> None:
     filename = new_upload(account, database, bucket)
     image = database.rows(
-        "SELECT width, height, blurhash FROM uploads WHERE filename = :f", f=filename
+        "SELECT width, height, blurhash, renditions FROM uploads WHERE filename = :f", f=filename
     )[0]
     beach, sunset = unique_tag("Beach"), unique_tag("sun")
     description = f"  at the #{beach} with #{sunset}, again #{beach.upper()}  "
@@ -72,7 +75,7 @@ def test_create_consumes_the_upload_counts_the_post_and_emits_events_in_order(
     row = post_row(database, public_id)
     assert row["filename"] == filename
     assert row["description"] == description.strip()
-    assert [row["width"], row["height"], row["blurhash"]] == image
+    assert [row["width"], row["height"], row["blurhash"], row["renditions"]] == image
     assert database.value("SELECT count(*) FROM uploads WHERE filename = :f", f=filename) == 0
     assert (
         database.value("SELECT post_count FROM users WHERE username = :u", u=account.username) == 1
@@ -304,6 +307,7 @@ def test_a_post_shows_its_author_and_is_public(
         "width": row["width"],
         "height": row["height"],
         "blurhash": row["blurhash"],
+        "renditions": [],  # a 12 px image: no narrower rendition
         "altText": None,
     }
     assert post["created"].endswith("Z")
@@ -428,6 +432,28 @@ def test_delete_cascades_clears_avatars_counts_down_and_removes_the_blobs(
     assert filename not in keys and thumbnail_key(filename) not in keys
     assert_error(account.client.get(f"/posts/{public_id}"), 404)
     assert_error(account.client.delete(f"/posts/{public_id}"), 404)
+
+
+def test_a_wide_photos_renditions_are_listed_on_its_post_and_deleted_with_it(
+    api: Api, account: Account, database: Database, bucket: Bucket
+) -> None:
+    files = {"image": ("wide.jpg", tiny_jpeg(1600, 1200), "image/jpeg")}
+    filename = account.client.post("/uploads", files=files).json()["filename"]
+    created = account.client.post("/posts", json={"filename": filename})
+    assert created.status_code == 201, created.text
+    public_id = created.json()["publicId"]
+
+    post = api.get(f"/posts/{public_id}").json()
+
+    assert (post["width"], post["height"], post["renditions"]) == (1600, 1200, [640, 1080])
+    assert post_row(database, public_id)["renditions"] == [640, 1080]
+    assert set(image_keys(filename)) <= bucket.keys()  # original, thumbnail, 640 and 1080
+    listed = api.get(f"/users/{account.username}/posts").json()["items"]
+    assert [item["renditions"] for item in listed] == [[640, 1080]]
+
+    assert_no_content(account.client.delete(f"/posts/{public_id}"))
+
+    assert not set(image_keys(filename)) & bucket.keys()
 
 
 def test_a_failed_delete_keeps_the_post_and_its_blobs(

@@ -11,7 +11,7 @@ import requests
 from PIL import Image
 from werkzeug.test import Client
 
-from phasma.blobs import BlobStoreUnavailable, thumbnail_key
+from phasma.blobs import BlobStoreUnavailable, image_keys, rendition_key, thumbnail_key
 from phasma.concurrency import ConcurrencyLimit
 from phasma.devstack.services import DependencyUrls, free_port
 from phasma.http.pipeline import HttpFunction
@@ -95,15 +95,16 @@ def test_jpeg_is_stored_reencoded_without_metadata_and_upright(
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
     assert response.headers["Cache-Control"] == "no-store"
     body = response.json()
-    assert set(body) == {"filename", "width", "height", "blurhash", "thumbnail"}
+    assert set(body) == {"filename", "width", "height", "blurhash", "thumbnail", "renditions"}
     assert FILENAME.fullmatch(body["filename"])
     assert (body["width"], body["height"], body["thumbnail"]) == (48, 64, True)
+    assert body["renditions"] == []  # 48 px wide: no narrower rendition to make
     assert isinstance(body["blurhash"], str) and len(body["blurhash"]) == 28
     row = database.rows(
-        "SELECT user_id, width, height, blurhash FROM uploads WHERE filename = :f",
+        "SELECT user_id, width, height, blurhash, renditions FROM uploads WHERE filename = :f",
         f=body["filename"],
     )
-    assert row == [[user_id(database, account), 48, 64, body["blurhash"]]]
+    assert row == [[user_id(database, account), 48, 64, body["blurhash"], []]]
     original, thumbnail = stored_images(bucket, body["filename"])
     assert original is not None and thumbnail is not None
     assert_clean_jpeg(original)
@@ -123,6 +124,41 @@ def test_large_image_gets_a_thumbnail_of_at_most_640_pixels(
     assert original is not None and thumbnail is not None
     assert opened(original).size == (1600, 900)
     assert opened(thumbnail).size == (THUMBNAIL_LONGEST_SIDE, 360)
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((1600, 900), {640: (640, 360), 1080: (1080, 608)}),
+        ((900, 2700), {640: (640, 1920)}),  # narrower than 1080: that one is the original
+        ((500, 500), {}),  # never enlarged
+    ],
+)
+def test_renditions_of_each_width_narrower_than_the_image_are_stored(
+    account: Account,
+    database: Database,
+    bucket: Bucket,
+    size: tuple[int, int],
+    expected: dict[int, tuple[int, int]],
+) -> None:
+    response = post_image(account.client, encode(halves(size, RED, BLUE), "JPEG", quality=90))
+
+    assert response.status_code == 201
+    filename = response.json()["filename"]
+    assert response.json()["renditions"] == sorted(expected)
+    assert database.value(
+        "SELECT renditions FROM uploads WHERE filename = :f", f=filename
+    ) == sorted(expected)
+    original = bucket.get(filename) or b""
+    for width in (640, 1080):
+        stored = bucket.get(rendition_key(filename, width))
+        if width not in expected:
+            assert stored is None
+            continue
+        assert stored is not None
+        assert_clean_jpeg(stored)
+        assert opened(stored).size == expected[width]
+        assert len(stored) < len(original)
 
 
 @pytest.mark.parametrize(
@@ -397,6 +433,9 @@ def test_expired_uploads_are_removed_with_their_blobs_before_counting(
     add_pending(database, owner, 1, age="61 minutes")
     stored = bucket.keys()
     assert all(key in stored for name in expired for key in (name, thumbnail_key(name)))
+    # Renditions too, as a wider upload would have them: they go with the rest.
+    for name in expired:
+        bucket.put(rendition_key(name, 640), b"rendition bytes")
 
     # 21 rows, 3 of them expired: after the sweep 18 remain, so this one is the 19th.
     response = post_image(account.client, photo_jpeg())
@@ -404,7 +443,7 @@ def test_expired_uploads_are_removed_with_their_blobs_before_counting(
     assert response.status_code == 201
     assert database.value("SELECT count(*) FROM uploads WHERE user_id = :u", u=owner) == 19
     keys = bucket.keys()
-    assert not any(key in keys for name in expired for key in (name, thumbnail_key(name)))
+    assert not any(key in keys for name in expired for key in image_keys(name))
     assert response.json()["filename"] in keys
 
 
@@ -462,6 +501,32 @@ def test_a_failed_thumbnail_write_removes_the_row_and_the_original(
     assert response.status_code == 503
     assert response.json() == {"message": "Service unavailable"}
     assert len(written) == 1  # the original was stored, then removed again
+    nothing_written()
+
+
+def test_a_failed_rendition_write_removes_the_row_and_every_blob(
+    account: Account,
+    api_stack: ApiStack,
+    nothing_written: Callable[[], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = api_stack.functions["uploads"].runtime.blob_store
+    real_put = store.put
+    written: list[str] = []
+
+    def put(key: str, data: bytes, content_type: str = "image/jpeg") -> None:
+        if key.startswith("renditions/1080/"):
+            raise BlobStoreUnavailable("injected: rendition write failed")
+        real_put(key, data, content_type)
+        written.append(key)
+
+    monkeypatch.setattr(store, "put", put)
+
+    response = post_image(account.client, encode(halves((1600, 900), RED, BLUE), "JPEG"))
+
+    assert response.status_code == 503
+    # Original, thumbnail and the 640 rendition were stored, then removed again.
+    assert [key.split("/")[0] for key in written] == [written[0], "thumbnails", "renditions"]
     nothing_written()
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from phasma.blobs import thumbnail_key
+from phasma.blobs import image_keys, rendition_key, thumbnail_key
 from phasma.db.connect import connect
 from phasma.devstack.eventing import ping_event
 from phasma.devstack.services import free_port
@@ -117,14 +117,17 @@ def test_expired_uploads_go_with_their_blobs(
     for filename in (expired, fresh):
         bucket.put(filename, b"jpeg bytes")
         bucket.put(thumbnail_key(filename), b"thumbnail bytes")
+        for width in (640, 1080):
+            bucket.put(rendition_key(filename, width), b"rendition bytes")
 
     assert deliver(janitor, task("expired-uploads")).status_code == 204
 
     # A blob already missing counts as deleted: its row goes too.
     assert existing(database, "uploads", "filename", [expired, blobless, fresh]) == {fresh}
     keys = bucket.keys()
-    assert expired not in keys and thumbnail_key(expired) not in keys
-    assert fresh in keys and thumbnail_key(fresh) in keys
+    assert len(image_keys(expired)) == 4  # original, thumbnail, 640 and 1080
+    assert not set(image_keys(expired)) & keys
+    assert set(image_keys(fresh)) <= keys
 
 
 def test_an_unreachable_blob_store_keeps_the_expired_uploads(

@@ -154,10 +154,53 @@ def test_image_proxy_streams_with_cache_headers_and_304(member: Member, visitor:
         "/uploads/" + "a" * 32 + ".jpg",
         "/uploads/" + "0" * 32,  # well-formed, but nothing is stored under it
         "/uploads/" + "a" * 32 + "?variant=huge",
+        "/uploads/" + "a" * 32 + "?w=320",
+        "/uploads/" + "a" * 32 + "?w=640&variant=thumbnail",
     ],
 )
 def test_image_proxy_not_found(visitor: Visitor, path: str) -> None:
     assert visitor.get(path).status_code == 404
+
+
+def test_photos_offer_their_renditions_and_the_first_loads_first(
+    member: Member, visitor: Visitor
+) -> None:
+    for _ in range(2):
+        response = member.visitor.post(
+            "/upload", data={"image": image_part(photo_jpeg((1600, 900)))}
+        )
+        assert response.status_code == 303
+    feed = member.visitor.get("/feed").get_data(as_text=True)
+    images = re.findall(r'<img class="post-image"[^>]*>', feed)
+    assert len(images) == 2
+    filename = re.search(r'src="/uploads/([0-9a-f]{32})"', images[0]).group(1)  # type: ignore[union-attr]
+    srcset = (
+        f"/uploads/{filename}?w=640 640w, /uploads/{filename}?w=1080 1080w,"
+        f" /uploads/{filename} 1600w"
+    )
+    assert f'srcset="{srcset}"' in images[0]
+    assert 'sizes="(max-width: 608px) calc(100vw - 34px), 574px"' in images[0]
+    assert 'width="1600" height="900"' in images[0]
+    assert 'loading="eager" fetchpriority="high"' in images[0]
+    assert 'loading="lazy"' in images[1] and "fetchpriority" not in images[1]
+    post_id = re.findall(r'data-post="([0-9a-f-]{36})"', feed)[1]
+    page = member.visitor.get(f"/posts/{post_id}").get_data(as_text=True)
+    [image] = re.findall(r'<img class="post-image"[^>]*>', page)
+    assert 'srcset="' in image and 'sizes="(min-width: 1024px) 629px' in image
+    assert 'loading="eager" fetchpriority="high"' in image
+    assert 'class="card post-card post-split"' in page
+
+    for width in (640, 1080):
+        rendition = visitor.get(f"/uploads/{filename}?w={width}")
+        assert rendition.status_code == 200 and rendition.data[:3] == b"\xff\xd8\xff"
+        assert rendition.headers["ETag"] == f'"{filename}-w{width}"'
+        assert rendition.headers["Cache-Control"] == "public, max-age=86400, immutable"
+        again = visitor.get(
+            f"/uploads/{filename}?w={width}", headers={"If-None-Match": rendition.headers["ETag"]}
+        )
+        assert (again.status_code, again.data) == (304, b"")
+    original = visitor.get(f"/uploads/{filename}")
+    assert len(visitor.get(f"/uploads/{filename}?w=640").data) < len(original.data)
 
 
 # -- likes, comments, deleting ------------------------------------------------------------

@@ -18,6 +18,8 @@ from phasma.images import (
     decode_image,
     encode_jpeg,
     process_upload,
+    render_renditions,
+    rendition_size,
     sniff_format,
 )
 from tests.api.sample_images import (
@@ -354,6 +356,9 @@ def test_output_over_a_megabyte_steps_quality_down() -> None:
     assert len(result.jpeg) <= MEGABYTE
     assert result.jpeg == encode_jpeg(picture, expected)  # the first quality that fits
     assert (result.width, result.height) == (2000, 2000)
+    # The worst case for the renditions too: each stays under what the original needed.
+    assert set(result.renditions) <= {640, 1080}
+    assert all(len(rendition) < len(result.jpeg) for rendition in result.renditions.values())
 
 
 def test_output_over_a_megabyte_at_quality_70_is_413() -> None:
@@ -383,6 +388,62 @@ def test_thumbnail_fits_640_pixels(size: tuple[int, int], thumbnail_size: tuple[
     thumbnail = opened(result.thumbnail)
     assert thumbnail.size == thumbnail_size
     assert_close(thumbnail.getpixel((0, 0)), GREEN)
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((1600, 1200), {640: (640, 480), 1080: (1080, 810)}),
+        ((1200, 3600), {640: (640, 1920), 1080: (1080, 3240)}),  # 1:3, taller than 4:5
+        ((3000, 1000), {640: (640, 213), 1080: (1080, 360)}),  # 3:1, wider than 1.91:1
+        ((900, 1600), {640: (640, 1138)}),  # narrower than 1080: no 1080 rendition
+        ((1080, 1350), {640: (640, 800)}),  # exactly 1080 wide: the original is that one
+        ((640, 480), {}),
+        ((500, 500), {}),  # never enlarged
+    ],
+)
+def test_renditions_are_the_widths_narrower_than_the_image(
+    size: tuple[int, int], expected: dict[int, tuple[int, int]]
+) -> None:
+    result = process_upload(encode(halves("RGB", size, GREEN, BLUE), "PNG"))
+    assert list(result.renditions) == sorted(expected)  # ascending, as posts list them
+    for width, encoded in result.renditions.items():
+        rendition = opened(encoded)
+        assert rendition.size == expected[width]
+        assert rendition.mode == "RGB"
+        assert_clean_jpeg(encoded)
+        assert len(encoded) < len(result.jpeg) <= MEGABYTE
+        # The whole picture, scaled: both halves keep their colour, nothing is cropped.
+        assert_close(rendition.getpixel((2, rendition.height // 2)), GREEN, tolerance=12)
+        assert_close(rendition.getpixel((width - 3, rendition.height // 2)), BLUE, tolerance=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    width=st.integers(1, 25_000), height=st.integers(1, 25_000), target=st.sampled_from([640, 1080])
+)
+def test_rendition_size_keeps_the_aspect_ratio_and_never_enlarges(
+    width: int, height: int, target: int
+) -> None:
+    size = rendition_size((width, height), target)
+    if width <= target:
+        assert size is None
+        return
+    assert size is not None
+    new_width, new_height = size
+    assert new_width == target and 1 <= new_height <= height
+    # Rounded to the nearest pixel: the ratio is off by at most half a pixel of height.
+    assert abs(new_height - height * target / width) <= 0.5 or new_height == 1
+
+
+def test_a_rendition_no_smaller_than_the_original_is_not_kept() -> None:
+    picture = decode_image(encode(noise((1400, 1000), 40), "PNG"))
+    kept = render_renditions(picture, MEGABYTE)
+    assert list(kept) == [640, 1080]
+    # Against an original of fewer bytes than a rendition, that rendition would only cost.
+    smallest = len(kept[640])
+    assert list(render_renditions(picture, len(kept[1080]))) == [640]
+    assert render_renditions(picture, smallest) == {}
 
 
 def test_blurhash_has_four_by_three_components_and_the_image_colour() -> None:
@@ -422,5 +483,6 @@ def test_any_small_image_becomes_clean_jpegs(upload: tuple[bytes, tuple[int, int
     assert opened(result.jpeg).size == size
     assert opened(result.jpeg).mode == "RGB"
     assert opened(result.thumbnail).size == size  # all under 640 px
+    assert result.renditions == {}  # and so no narrower rendition
     assert_clean_jpeg(result.jpeg)
     assert len(result.blurhash) == 28

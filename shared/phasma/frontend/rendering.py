@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -16,13 +17,62 @@ from phasma.frontend.richtext import rich_text
 
 PLACEHOLDER_AVATAR = "/assets/placeholder.svg"
 _FILENAME = re.compile(r"[0-9a-f]{32}")
+# The CSS width of a post's photo box in each layout, as `sizes` states it (app.css: a
+# 36rem column of a 1px-bordered card inside 16px of shell padding; from 900px the post
+# page puts the photo beside a 360px comments column in the 64rem shell).
+PHOTO_SLOTS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "feed": (("(max-width: 608px)", "calc(100vw - 34px)"), ("", "574px")),
+    "post": (
+        ("(min-width: 1024px)", "629px"),
+        ("(min-width: 900px)", "calc(100vw - 395px)"),
+        ("(max-width: 608px)", "calc(100vw - 34px)"),
+        ("", "574px"),
+    ),
+}
+# Photos narrower than 4:5 are letterboxed in a 4:5 box (app.css `.post-media`), so
+# they are drawn narrower than the slot; `sizes` says so and the browser picks less.
+TALLEST_BOX_RATIO: Final = 4 / 5
 
 
-def image_url(filename: str | None, *, thumbnail: bool = False) -> str:
-    """The frontend's proxy URL of an upload (the thumbnail variant for grids)."""
+def image_url(filename: str | None, *, thumbnail: bool = False, width: int | None = None) -> str:
+    """The frontend's proxy URL of an upload: the thumbnail variant for grids, a `width`
+    px rendition for `srcset`, else the original."""
     if not filename or not _FILENAME.fullmatch(filename):
         return PLACEHOLDER_AVATAR
+    if width is not None:
+        return f"/uploads/{filename}?w={width}"
     return f"/uploads/{filename}" + ("?variant=thumbnail" if thumbnail else "")
+
+
+def photo_srcset(post: Mapping[str, Any]) -> str:
+    """The `srcset` of a post's photo: each rendition it lists, then the original, by width.
+
+    Empty when the post lists none (a small image, or one not backfilled yet): `src`
+    alone then names the only candidate.
+    """
+    filename = post.get("filename")
+    widths = [width for width in post.get("renditions") or () if isinstance(width, int)]
+    if not widths or not filename or not _FILENAME.fullmatch(filename):
+        return ""
+    candidates = [f"{image_url(filename, width=width)} {width}w" for width in sorted(widths)]
+    original_width = post.get("width")
+    if isinstance(original_width, int) and original_width > max(widths):
+        candidates.append(f"{image_url(filename)} {original_width}w")
+    return ", ".join(candidates)
+
+
+def photo_sizes(post: Mapping[str, Any], layout: str = "feed") -> str:
+    """The `sizes` of a post's photo in `layout`: the slot's width, scaled down for a photo
+    taller than 4:5, which is drawn narrower than its box."""
+    width, height = post.get("width"), post.get("height")
+    scale = 1.0
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        scale = min(1.0, width / height / TALLEST_BOX_RATIO)
+    sizes = []
+    for condition, slot in PHOTO_SLOTS[layout]:
+        value = slot if scale == 1.0 else f"calc({slot} * {scale:.3f})"
+        sizes.append(f"{condition} {value}".strip())
+    return ", ".join(sizes)
 
 
 def avatar_url(filename: str | None) -> str:
@@ -74,6 +124,8 @@ def build_environment(templates: Path, assets: AssetCatalogue) -> Environment:
         "asset": assets.url,
         "icon": icon,
         "image_url": image_url,
+        "photo_srcset": photo_srcset,
+        "photo_sizes": photo_sizes,
         "avatar_url": avatar_url,
         "profile_url": profile_url,
         "search_url": search_url,

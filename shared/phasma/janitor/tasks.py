@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from phasma.blobs import thumbnail_key
+from phasma.blobs import image_keys
 from phasma.db.pool import Executor
 from phasma.events.worker import Outcome, ReceivedEvent, Skip
 from phasma.janitor import queries
@@ -72,7 +72,7 @@ def _expired_uploads(executor: Executor, runtime: Runtime) -> tuple[int, bool]:
     filenames = queries.lock_expired_uploads(executor, BATCH_SIZE)
     if not filenames:
         return 0, False
-    keys = [*filenames, *(thumbnail_key(filename) for filename in filenames)]
+    keys = [key for filename in filenames for key in image_keys(filename)]
     runtime.blob_store.delete_many(keys)
     deleted = queries.delete_uploads(executor, filenames)
     return deleted, len(filenames) == BATCH_SIZE

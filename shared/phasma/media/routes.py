@@ -3,6 +3,10 @@
 Images never change under a name (a new upload gets a new one), so responses are
 cacheable for a day and marked immutable, and the ETag is derived from the URL alone:
 a conditional request is answered without asking the store anything.
+
+`?variant=thumbnail` asks for the grid rendition (the original stands in for uploads
+stored before thumbnails existed); `?w=640` or `?w=1080` for a responsive rendition,
+which is a 404 when the upload has none of that width (its post lists the ones it has).
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from typing import Final
 from werkzeug import Response
 from werkzeug.datastructures import MultiDict
 
-from phasma.blobs import thumbnail_key
+from phasma.blobs import rendition_key, thumbnail_key
+from phasma.config import Limits
 from phasma.http.context import RequestContext
 from phasma.http.errors import BadRequest, NotFound
 
@@ -24,20 +29,30 @@ THUMBNAIL_VARIANT: Final = "thumbnail"
 
 
 def serve(context: RequestContext) -> Response:
-    """`GET /uploads/{filename}[?variant=thumbnail]`: the stored JPEG, streamed."""
+    """`GET /uploads/{filename}[?variant=thumbnail | ?w=<width>]`: the stored JPEG, streamed."""
     filename = context.params["filename"]
     if not FILENAME_PATTERN.fullmatch(filename):
         raise NotFound()  # never a storage key: extensions, uppercase, anything else
-    thumbnail = _wants_thumbnail(context.request.args)
-    etag = f"{filename}-{THUMBNAIL_VARIANT}" if thumbnail else filename
+    args = context.request.args
+    thumbnail = _wants_thumbnail(args)
+    width = _wanted_width(args)
+    if thumbnail and width is not None:
+        raise BadRequest("variant and w cannot be combined")
+    if width is not None:
+        etag = f"{filename}-w{width}"
+    else:
+        etag = f"{filename}-{THUMBNAIL_VARIANT}" if thumbnail else filename
     # `contains_weak` also accepts `W/"…"` and `*` (api.md §15.2).
     if context.request.if_none_match.contains_weak(etag):
         return _not_modified(etag)
     store = context.runtime.blob_store
-    blob = store.open(thumbnail_key(filename)) if thumbnail else None
-    if blob is None:
-        # Uploads stored before thumbnails existed have none: the original stands in.
-        blob = store.open(filename)
+    if width is not None:
+        blob = store.open(rendition_key(filename, width))
+    else:
+        blob = store.open(thumbnail_key(filename)) if thumbnail else None
+        if blob is None:
+            # Uploads stored before thumbnails existed have none: the original stands in.
+            blob = store.open(filename)
     if blob is None:
         raise NotFound()
     body: Iterable[bytes]
@@ -62,6 +77,17 @@ def _wants_thumbnail(args: MultiDict[str, str]) -> bool:
     if variants != [THUMBNAIL_VARIANT]:
         raise BadRequest(f"variant must be {THUMBNAIL_VARIANT!r}")
     return True
+
+
+def _wanted_width(args: MultiDict[str, str]) -> int | None:
+    """The rendition width `?w=` asks for; a value that is not one of them is a 400."""
+    values = args.getlist("w")
+    if not values:
+        return None
+    allowed = Limits.IMAGE_RENDITION_WIDTHS
+    if len(values) != 1 or values[0] not in {str(width) for width in allowed}:
+        raise BadRequest(f"w must be one of {', '.join(str(width) for width in allowed)}")
+    return int(values[0])
 
 
 def _not_modified(etag: str) -> Response:

@@ -24,7 +24,8 @@ class CreatePostBody(RequestBody):
 
 
 class Post(CamelModel):
-    """api.md §9.2, plus `width`, `height`, `blurhash` and `altText` (docs/api.md additions)."""
+    """api.md §9.2, plus `width`, `height`, `blurhash`, `renditions` and `altText`
+    (docs/api.md additions)."""
 
     public_id: UUID
     username: str
@@ -39,6 +40,9 @@ class Post(CamelModel):
     width: int | None
     height: int | None
     blurhash: str | None
+    # Widths of the stored responsive renditions, ascending (`GET /uploads/{filename}?w=`);
+    # empty when the image is no wider than the smallest or was not processed yet.
+    renditions: list[int]
     alt_text: str | None
 
 

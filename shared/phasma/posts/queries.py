@@ -17,7 +17,8 @@ from phasma.posts.models import Post
 # 100,000 likes), where this stays one primary-key probe per listed post.
 POST_COLUMNS = """
     p.id, p.public_id, p.filename, p.description, p.like_count, p.comment_count,
-    p.created, p.width, p.height, p.blurhash, p.alt_text, u.username, u.name, u.avatar,
+    p.created, p.width, p.height, p.blurhash, p.renditions, p.alt_text,
+    u.username, u.name, u.avatar,
     COALESCE((
         SELECT true FROM likes
         WHERE likes.post_id = p.id AND likes.user_id = CAST(:viewer_id AS bigint)
@@ -63,6 +64,7 @@ def to_post(row: dict[str, Any]) -> Post:
         width=row["width"],
         height=row["height"],
         blurhash=row["blurhash"],
+        renditions=row["renditions"] or [],
         alt_text=row["alt_text"],
     )
 
@@ -143,8 +145,13 @@ def insert_post(
 ) -> dict[str, Any]:
     rows = executor.fetch_all(
         """
-        INSERT INTO posts (user_id, filename, description, alt_text, width, height, blurhash)
-        VALUES (:user_id, :filename, :description, :alt_text, :width, :height, :blurhash)
+        INSERT INTO posts (
+            user_id, filename, description, alt_text, width, height, blurhash, renditions
+        )
+        VALUES (
+            :user_id, :filename, :description, :alt_text, :width, :height, :blurhash,
+            CAST(:renditions AS int[])
+        )
         RETURNING id, public_id, created
         """,
         user_id=user_id,
@@ -154,6 +161,7 @@ def insert_post(
         width=image["width"],
         height=image["height"],
         blurhash=image["blurhash"],
+        renditions=image["renditions"],
     )
     return rows[0]
 

@@ -97,9 +97,9 @@ def _delete_blobs(runtime: Runtime, filename: str) -> None:
     """
     # Imported here, as the runtime builds the store on first use: boto3 takes ~0.1 s
     # to import, a cold-start cost the post reads should not pay (operations.md §5).
-    from phasma.blobs import thumbnail_key
+    from phasma.blobs import image_keys
 
     try:
-        runtime.blob_store.delete_many([filename, thumbnail_key(filename)])
+        runtime.blob_store.delete_many(image_keys(filename))
     except Exception:
         log.warning("could not delete the blobs of %s", filename, exc_info=True)

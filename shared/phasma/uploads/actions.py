@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from phasma.blobs import BlobStore, thumbnail_key
+from phasma.blobs import BlobStore, image_keys, rendition_key, thumbnail_key
 from phasma.config import Limits
 from phasma.db.pool import Database
 from phasma.http.errors import TooManyRequests, Unauthorized
@@ -43,6 +43,8 @@ def create_upload(
     try:
         blob_store.put(filename, image.jpeg)
         blob_store.put(thumbnail_key(filename), image.thumbnail)
+        for width, rendition in image.renditions.items():
+            blob_store.put(rendition_key(filename, width), rendition)
     except Exception:
         _withdraw(database, blob_store, filename)
         raise
@@ -50,12 +52,12 @@ def create_upload(
 
 
 def discard_images(blob_store: BlobStore, filenames: list[str]) -> None:
-    """Delete the originals and thumbnails of `filenames`, best effort.
+    """Delete every object of `filenames` (originals, thumbnails, renditions), best effort.
 
     Their rows are gone already, so a failure leaves orphaned objects that cost storage
     but are never served under a live name; it is logged, not raised.
     """
-    keys = [key for filename in filenames for key in (filename, thumbnail_key(filename))]
+    keys = [key for filename in filenames for key in image_keys(filename)]
     try:
         blob_store.delete_many(keys)
     except Exception:
@@ -70,5 +72,5 @@ def _withdraw(database: Database, blob_store: BlobStore, filename: str) -> None:
     except Exception:
         # The row expires within the hour; the janitor then removes it and its blobs.
         log.warning("could not remove the row of failed upload %s", filename, exc_info=True)
-    # A write that timed out may still have landed, so both keys go whatever happened.
+    # A write that timed out may still have landed, so every key goes whatever happened.
     discard_images(blob_store, [filename])

@@ -13,3 +13,4 @@ class UploadCreated(CamelModel):
     height: int
     blurhash: str
     thumbnail: bool  # a grid rendition exists (`GET /uploads/{filename}?variant=thumbnail`)
+    renditions: list[int]  # widths of the responsive renditions (`GET /uploads/{filename}?w=`)

@@ -41,14 +41,15 @@ def count_pending(executor: Executor, user_id: int) -> int:
 def insert(executor: Executor, filename: str, user_id: int, image: ProcessedImage) -> None:
     executor.execute(
         """
-        INSERT INTO uploads (filename, user_id, width, height, blurhash)
-        VALUES (:filename, :user_id, :width, :height, :blurhash)
+        INSERT INTO uploads (filename, user_id, width, height, blurhash, renditions)
+        VALUES (:filename, :user_id, :width, :height, :blurhash, CAST(:renditions AS int[]))
         """,
         filename=filename,
         user_id=user_id,
         width=image.width,
         height=image.height,
         blurhash=image.blurhash,
+        renditions=list(image.renditions),
     )
 
 
@@ -59,14 +60,15 @@ def delete(executor: Executor, filename: str) -> None:
 def consume(executor: Executor, user_id: int, filename: str) -> dict[str, Any] | None:
     """Delete the user's unexpired pending upload `filename` (a post or an avatar uses it).
 
-    Returns its image facts (width, height, blurhash), or None when there is no such upload.
+    Returns its image facts (width, height, blurhash, renditions), or None when there is no
+    such upload.
     """
     return executor.fetch_one(
         """
         DELETE FROM uploads
         WHERE filename = :filename AND user_id = :user_id
           AND created > now() - make_interval(secs => :expiry)
-        RETURNING width, height, blurhash
+        RETURNING width, height, blurhash, renditions
         """,
         filename=filename,
         user_id=user_id,

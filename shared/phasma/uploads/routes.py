@@ -26,5 +26,6 @@ def upload(context: RequestContext) -> Response:
         height=image.height,
         blurhash=image.blurhash,
         thumbnail=True,
+        renditions=list(image.renditions),
     )
     return json_response(created, 201)

@@ -215,17 +215,18 @@ def change_password(
 
 
 def delete_replaced_avatar(database: Database, blob_store: BlobStore, filename: str) -> None:
-    """After a profile update committed: delete the old avatar's blob and thumbnail unless a
-    post or a user still references it (domain.md §2.1). Best effort: failures are logged.
+    """After a profile update committed: delete the old avatar's blobs (original, thumbnail,
+    renditions) unless a post or a user still references it (domain.md §2.1). Best effort:
+    failures are logged.
     """
     # Imported here, not at the top: it pulls in boto3 (~0.1 s), which `users` should load
     # only once an avatar is replaced, not at every cold start (docs/performance.md).
-    from phasma.blobs import thumbnail_key
+    from phasma.blobs import image_keys
 
     try:
         if database.read(lambda executor: queries.blob_is_referenced(executor, filename)):
             return
-        blob_store.delete_many([filename, thumbnail_key(filename)])
+        blob_store.delete_many(image_keys(filename))
     except Exception:
         # The profile change stands; the worst case is an orphaned object costing storage.
         log.warning("could not delete replaced avatar %s", filename, exc_info=True)

@@ -7,20 +7,27 @@ from collections.abc import Iterable
 
 from werkzeug import Response
 
+from phasma.config import Limits
 from phasma.frontend.backend import BackendUnavailable
 from phasma.frontend.context import Context
 
 FILENAME = re.compile(r"[0-9a-f]{32}")
 VARIANTS = frozenset({"thumbnail"})
+WIDTHS = frozenset(str(width) for width in Limits.IMAGE_RENDITION_WIDTHS)
 RELAYED_HEADERS = ("Content-Type", "Content-Length", "ETag", "Last-Modified", "Cache-Control")
 TEXT = "text/plain; charset=utf-8"
 
 
 def image(context: Context) -> Response:
-    """Relay `GET /uploads/{key}[?variant=thumbnail]` from `media`, `304` included."""
+    """Relay `GET /uploads/{key}[?variant=thumbnail | ?w=<width>]` from `media`, `304` included."""
     key = context.params["key"]
     variant = context.request.args.get("variant")
-    if not FILENAME.fullmatch(key) or (variant is not None and variant not in VARIANTS):
+    width = context.request.args.get("w")
+    if (
+        not FILENAME.fullmatch(key)
+        or (variant is not None and variant not in VARIANTS)
+        or (width is not None and (width not in WIDTHS or variant is not None))
+    ):
         return Response("Not found.", status=404, content_type=TEXT)
     headers = {}
     if_none_match = context.request.headers.get("If-None-Match")
@@ -30,7 +37,7 @@ def image(context: Context) -> Response:
         upstream = context.api.stream(
             context.request.method,
             f"/uploads/{key}",
-            query={"variant": variant},
+            query={"variant": variant, "w": width},
             headers=headers,
             anonymous=True,
         )

@@ -234,6 +234,7 @@ FUNCTIONS: tuple[Function, ...] = (
             Route("POST", "/posts", "phasma.posts.routes:create_post", json_body=True),
             Route("GET", "/posts/popular", "phasma.posts.routes:popular_posts"),
             Route("GET", "/posts/{id}", "phasma.posts.routes:get_post", access=Access.OPTIONAL),
+            Route("PATCH", "/posts/{id}", "phasma.posts.routes:edit_post", json_body=True),
             Route("DELETE", "/posts/{id}", "phasma.posts.routes:delete_post"),
             Route(
                 "GET",

@@ -23,8 +23,16 @@ class CreatePostBody(RequestBody):
     alt_text: Text = Field("", alias="altText")
 
 
+class UpdatePostBody(RequestBody):
+    """`PATCH /posts/{id}`: a field left out keeps its value; null or empty clears it."""
+
+    description: Text = ""
+    alt_text: Text = Field("", alias="altText")
+
+
 class Post(CamelModel):
-    """api.md §9.2, plus `width`, `height`, `blurhash` and `altText` (docs/api.md additions)."""
+    """api.md §9.2, plus `width`, `height`, `blurhash`, `altText` (docs/api.md additions)
+    and `edited` (api-2.md §C)."""
 
     public_id: UUID
     username: str
@@ -40,6 +48,7 @@ class Post(CamelModel):
     height: int | None
     blurhash: str | None
     alt_text: str | None
+    edited: Timestamp | None  # the last edit of the description or alt text; null if none
 
 
 class PostList(CamelModel):

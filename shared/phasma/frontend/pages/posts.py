@@ -15,6 +15,7 @@ from phasma.frontend.rendering import title_snippet
 COMMENT_MAX_CHARS = 400
 COMMENT_LENGTH_MESSAGE = "Comment must be 1\u2013400 characters."  # an en dash
 POST_NOT_FOUND = "Post not found"
+POST_UPDATED = "Post updated."  # after an edit (`pages/post_edit.py` redirects with ?edited=1)
 
 
 def post_page(context: Context) -> Response:
@@ -22,7 +23,8 @@ def post_page(context: Context) -> Response:
     post_id = uuid_param(context, "post_id")
     if context.is_fragment:
         return _comments_fragment(context, post_id)
-    return _render_post(context, post_id)
+    notice = POST_UPDATED if context.request.args.get("edited") == "1" else None
+    return _render_post(context, post_id, notice=notice)
 
 
 def like(context: Context) -> Response:
@@ -71,7 +73,7 @@ def delete_comment(context: Context) -> Response:
 def confirm_delete(context: Context) -> Response:
     """`GET /posts/{id}/delete`: the confirmation page a visitor without JS gets."""
     post_id = uuid_param(context, "post_id")
-    post = _post(context, post_id)
+    post = fetch_post(context, post_id)
     viewer = context.require_viewer()
     if post.get("username") != viewer.get("username"):
         raise PageError(403)
@@ -91,7 +93,8 @@ def _set_like(context: Context, method: str) -> Response:
     return submit(context, method, path, location, liked=method == "POST")
 
 
-def _post(context: Context, post_id: str) -> dict[str, Any]:
+def fetch_post(context: Context, post_id: str) -> dict[str, Any]:
+    """`GET /posts/{id}`; a missing post is the "Post not found" page."""
     return _post_from(context, context.api.get(api_path("/posts/{}", post_id)))
 
 
@@ -111,6 +114,7 @@ def _render_post(
     comment_error: str | None = None,
     comment_body: str = "",
     status: int = 200,
+    notice: str | None = None,
 ) -> Response:
     post_call = context.api.backend.submit(lambda: context.api.get(api_path("/posts/{}", post_id)))
     comments: list[dict[str, Any]] = []
@@ -136,6 +140,7 @@ def _render_post(
         comments_failed=comments_failed,
         comment_error=comment_error,
         comment_body=comment_body,
+        notice=notice,
     )
 
 

@@ -237,6 +237,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 "GET", "/posts/popular", "phasma.posts.routes:popular_posts", access=Access.OPTIONAL
             ),
             Route("GET", "/posts/{id}", "phasma.posts.routes:get_post", access=Access.OPTIONAL),
+            Route("PATCH", "/posts/{id}", "phasma.posts.routes:edit_post", json_body=True),
             Route("DELETE", "/posts/{id}", "phasma.posts.routes:delete_post"),
             Route(
                 "GET",

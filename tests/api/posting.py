@@ -22,7 +22,7 @@ from tests.api.conftest import Account, Api, Bucket, Database
 
 POST_FIELDS = {
     "publicId", "username", "name", "avatar", "filename", "description", "likes", "liked",
-    "comments", "created", "width", "height", "blurhash", "renditions", "altText",
+    "comments", "created", "width", "height", "blurhash", "renditions", "altText", "edited",
 }  # fmt: skip
 EVENT_COLUMNS = ("type", "topic", "source", "subject", "partition_key", "payload")
 

@@ -101,6 +101,26 @@ def test_a_followees_posts_arrive_by_fan_out_and_leave_with_the_unfollow(
     assert feed_ids(reader.client) == []
 
 
+def test_a_materialised_post_shows_its_edit_and_the_edit_needs_no_fan_out(
+    make_account, database: Database, bucket: Bucket, feed_worker: Worker
+) -> None:
+    reader, author = make_account(), make_account()
+    follow(reader, author)
+    position = outbox_position(database)
+    public_id = new_post(author, database, bucket, "first words")
+    feed_worker.deliver_all(outbox_rows(database, position))
+    position = outbox_position(database)
+    edited = author.client.patch(f"/posts/{public_id}", json={"description": "better words"})
+    assert edited.status_code == 200, edited.text
+    [item] = reader.client.get("/feed").json()["items"]
+    assert (item["description"], item["edited"]) == ("better words", edited.json()["edited"])
+    assert item == reader.client.get(f"/posts/{public_id}").json()
+    rows = feed_row_count(database, reader.username)
+    outcomes = feed_worker.deliver_all(outbox_rows(database, position))
+    assert outcomes == ["skipped"]  # `phasma.post.updated`: nothing to change
+    assert feed_row_count(database, reader.username) == rows
+
+
 def test_a_follow_backfills_earlier_posts(
     make_account, database: Database, bucket: Bucket, feed_worker: Worker
 ) -> None:

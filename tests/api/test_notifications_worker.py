@@ -54,6 +54,27 @@ def post(make_account, database: Database, bucket: Bucket) -> tuple[Account, str
     return author, new_post(author, database, bucket)
 
 
+# -- edits --------------------------------------------------------------------------------
+
+
+def test_a_mention_added_by_an_edit_notifies_no_one(
+    account: Account,
+    post: tuple[Account, str],
+    database: Database,
+    notifications_worker: Worker,
+) -> None:
+    author, post_id = post
+    position = outbox_position(database)
+    response = author.client.patch(
+        f"/posts/{post_id}", json={"description": f"hello @{account.username} #{account.username}"}
+    )
+    assert response.status_code == 200, response.text
+    rows = outbox_rows(database, position)
+    assert [row.type for row in rows] == ["phasma.post.updated", "phasma.hashtag.updated"]
+    assert notifications_worker.deliver_all(rows) == ["skipped", "skipped"]
+    assert notifications_of(database, account.username) == []
+
+
 # -- likes --------------------------------------------------------------------------------
 
 

@@ -309,6 +309,7 @@ def test_a_post_shows_its_author_and_is_public(
         "blurhash": row["blurhash"],
         "renditions": [],  # a 12 px image: no narrower rendition
         "altText": None,
+        "edited": None,
     }
     assert post["created"].endswith("Z")
     assert anonymous.headers["cache-control"] == "no-store"
@@ -362,6 +363,253 @@ def test_unknown_posts_are_404(api: Api) -> None:
     response = api.get(f"/posts/{uuid.uuid4()}")
     assert_error(response, 404)
     assert response.json() == {"message": "Not Found"}
+
+
+# -- PATCH /posts/{id} -------------------------------------------------------------
+
+
+def post_texts(database: Database, public_id: str) -> list[Any]:
+    return database.rows(
+        "SELECT description, alt_text, edited FROM posts WHERE public_id = CAST(:p AS uuid)",
+        p=public_id,
+    )[0]
+
+
+def linked_tags(database: Database, public_id: str) -> list[str]:
+    rows = database.rows(
+        """
+        SELECT h.name FROM post_hashtags ph JOIN hashtags h ON h.id = ph.hashtag_id
+        JOIN posts p ON p.id = ph.post_id WHERE p.public_id = CAST(:p AS uuid) ORDER BY h.name
+        """,
+        p=public_id,
+    )
+    return [name for (name,) in rows]
+
+
+def test_edit_replaces_the_texts_recounts_the_hashtags_and_emits_events(
+    account: Account, make_account, database: Database, bucket: Bucket
+) -> None:
+    stem = uuid.uuid4().hex[:10]
+    kept, shared, dropped, added = (f"{stem}{name}" for name in ("a", "b", "c", "d"))
+    public_id = new_post(account, database, bucket, f"old #{kept} #{shared} #{dropped}")
+    new_post(make_account(), database, bucket, f"#{shared}")  # keeps `shared` at 1 afterwards
+    assert [hashtag_count(database, tag) for tag in (kept, shared, dropped, added)] == [
+        1, 2, 1, None
+    ]  # fmt: skip
+    before = account.client.get(f"/posts/{public_id}").json()
+    assert before["edited"] is None
+    position = outbox_position(database)
+
+    description = f"new #{kept} #{added.upper()} and #{kept}"
+    response = account.client.patch(
+        f"/posts/{public_id}", json={"description": f"  {description} ", "altText": " A dog "}
+    )
+
+    assert response.status_code == 200, response.text
+    post = response.json()
+    assert set(post) == POST_FIELDS
+    assert post == {
+        **before,
+        "description": description,
+        "altText": "A dog",
+        "edited": post["edited"],
+    }
+    edited = datetime.fromisoformat(post["edited"])
+    assert post["edited"].endswith("Z") and edited >= datetime.fromisoformat(post["created"])
+    assert abs(datetime.now(UTC) - edited) < timedelta(minutes=1)
+    assert account.client.get(f"/posts/{public_id}").json() == post
+    assert post_texts(database, public_id)[:2] == [description, "A dog"]
+    assert [hashtag_count(database, tag) for tag in (kept, shared, dropped, added)] == [
+        1, 1, 0, 1
+    ]  # fmt: skip
+    assert linked_tags(database, public_id) == [kept, added]
+
+    events = events_since(database, position)
+    assert [event["type"] for event in events] == ["phasma.post.updated"] + [
+        "phasma.hashtag.updated"
+    ] * 3
+    updated = events[0]
+    assert (updated["topic"], updated["source"]) == ("entity-changes", "/phasma/posts")
+    assert updated["subject"] == updated["partition_key"] == public_id
+    author_id = database.value(
+        "SELECT public_id::text FROM users WHERE username = :u", u=account.username
+    )
+    assert updated["payload"] == {
+        "postId": public_id,
+        "authorId": author_id,
+        "description": description,
+        "altText": "A dog",
+        "hashtags": [kept, added],
+        "edited": post["edited"],
+    }
+    assert [event["payload"] for event in events[1:]] == [
+        {"name": shared, "postCount": 1},
+        {"name": dropped, "postCount": 0},
+        {"name": added, "postCount": 1},
+    ]
+    assert all(event["subject"] == event["payload"]["name"] for event in events[1:])
+
+
+def test_edit_keeps_the_field_left_out_and_clears_an_empty_one(
+    account: Account, database: Database, bucket: Bucket
+) -> None:
+    tag = unique_tag()
+    filename = new_upload(account, database, bucket)
+    body = {"filename": filename, "description": f"caption #{tag}", "altText": "old alt"}
+    public_id = account.client.post("/posts", json=body).json()["publicId"]
+
+    response = account.client.patch(f"/posts/{public_id}", json={"altText": "ü" * 1000})
+    assert response.status_code == 200, response.text
+    assert (response.json()["description"], response.json()["altText"]) == (
+        f"caption #{tag}",
+        "ü" * 1000,
+    )
+    assert hashtag_count(database, tag) == 1
+
+    position = outbox_position(database)
+    response = account.client.patch(f"/posts/{public_id}", json={"description": "   "})
+    assert response.status_code == 200, response.text
+    assert (response.json()["description"], response.json()["altText"]) == (None, "ü" * 1000)
+    assert hashtag_count(database, tag) == 0 and linked_tags(database, public_id) == []
+    events = events_since(database, position)
+    assert [event["type"] for event in events] == [
+        "phasma.post.updated",
+        "phasma.hashtag.updated",
+    ]
+    assert events[0]["payload"]["hashtags"] == []
+
+    response = account.client.patch(f"/posts/{public_id}", json={"altText": None})
+    assert response.status_code == 200, response.text
+    assert post_texts(database, public_id)[:2] == [None, None]
+
+
+def test_an_edit_that_changes_nothing_writes_nothing(
+    account: Account, database: Database, bucket: Bucket
+) -> None:
+    public_id = new_post(account, database, bucket, f"same #{unique_tag()}")
+    description = post_texts(database, public_id)[0]
+    before = content_state(database)
+    response = account.client.patch(
+        f"/posts/{public_id}", json={"description": f" {description} ", "altText": ""}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["edited"] is None
+    assert content_state(database) == before
+    assert post_texts(database, public_id)[2] is None
+
+
+def _bad_edit_bodies() -> list[Any]:
+    return [
+        {},
+        {"alt_text": "snake case is not the field"},
+        {"caption": "unknown fields are ignored"},
+        {"description": 7},
+        {"description": ["a"]},
+        {"description": {"text": "a"}},
+        {"description": True},
+        {"altText": 3},
+        {"description": "d" * 1001},
+        {"altText": "a" * 1001},
+        {"description": "fine", "altText": "a" * 1001},  # all or nothing
+        {"description": "d" * 1001, "altText": "fine"},
+        {"description": "nul \x00 inside"},
+    ]
+
+
+def test_bad_edit_input_is_rejected_and_writes_nothing(
+    account: Account, database: Database, bucket: Bucket
+) -> None:
+    public_id = new_post(account, database, bucket, f"keep me #{unique_tag()}")
+    texts = post_texts(database, public_id)
+    for body in _bad_edit_bodies():
+        before = content_state(database)
+        assert_error(account.client.patch(f"/posts/{public_id}", json=body), 400)
+        assert content_state(database) == before, body
+    assert post_texts(database, public_id) == texts
+    response = account.client.patch(f"/posts/{public_id}", json={})
+    assert response.json() == {"message": "description or altText is required"}
+    response = account.client.patch(f"/posts/{public_id}", json={"altText": "a" * 1001})
+    assert response.json() == {"message": "altText must be at most 1000 characters"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "data", "status"),
+    [
+        ({"Content-Type": "text/plain"}, b'{"description": "x"}', 415),
+        ({}, None, 415),
+        ({"Content-Type": "application/json"}, b"", 400),
+        ({"Content-Type": "application/json"}, b'["description"]', 400),
+        ({"Content-Type": "application/json"}, b'{"description": "x"} trailing', 400),
+    ],
+)
+def test_malformed_edit_bodies_are_rejected_and_write_nothing(
+    account: Account,
+    database: Database,
+    bucket: Bucket,
+    headers: dict[str, str],
+    data: bytes | None,
+    status: int,
+) -> None:
+    public_id = new_post(account, database, bucket, "untouched")
+    before = content_state(database)
+    assert_error(account.client.patch(f"/posts/{public_id}", data=data, headers=headers), status)
+    assert content_state(database) == before
+    assert post_texts(database, public_id) == ["untouched", None, None]
+
+
+def test_only_the_author_may_edit_a_post(
+    account: Account, make_account, database: Database, bucket: Bucket
+) -> None:
+    public_id = new_post(account, database, bucket, f"mine #{unique_tag()}")
+    texts = post_texts(database, public_id)
+    stranger = make_account()
+    before = content_state(database)
+    response = stranger.client.patch(
+        f"/posts/{public_id}", json={"description": f"yours #{unique_tag()}"}
+    )
+    assert_error(response, 403)
+    assert content_state(database) == before
+    assert post_texts(database, public_id) == texts
+
+
+@pytest.mark.parametrize("malformed", MALFORMED_IDS)
+def test_edit_rejects_malformed_ids_and_unknown_posts(
+    account: Account, database: Database, malformed: str
+) -> None:
+    before = content_state(database)
+    body = {"description": "anything"}
+    assert_error(account.client.patch(f"/posts/{malformed}", json=body), 400)
+    response = account.client.patch(f"/posts/{uuid.uuid4()}", json=body)
+    assert_error(response, 404)
+    assert response.json() == {"message": "Not Found"}
+    assert content_state(database) == before
+
+
+def test_edit_requires_a_session(
+    api: Api, account: Account, database: Database, bucket: Bucket
+) -> None:
+    public_id = new_post(account, database, bucket, "signed in only")
+    before = content_state(database)
+    assert_error(api.patch(f"/posts/{public_id}", json={"description": "anonymous"}), 401)
+    assert content_state(database) == before
+    assert post_texts(database, public_id)[0] == "signed in only"
+
+
+def test_a_failure_late_in_the_edit_writes_nothing(
+    account: Account, database: Database, bucket: Bucket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public_id = new_post(account, database, bucket, f"before #{unique_tag()}")
+    texts = post_texts(database, public_id)
+
+    def fail(*args: object) -> None:
+        raise RuntimeError("injected after the edit, its event and the hashtag counts")
+
+    monkeypatch.setattr(actions, "_record_hashtag", fail)
+    before = content_state(database)
+    response = account.client.patch(f"/posts/{public_id}", json={"description": "after"})
+    assert_error(response, 500)
+    assert content_state(database) == before
+    assert post_texts(database, public_id) == texts
 
 
 # -- DELETE /posts/{id} ------------------------------------------------------------

@@ -297,6 +297,29 @@ def test_hashtag_filter_returns_exactly_that_tag_newest_first(
     assert search(account.client, q=f"#{word}_none", type="posts")["items"] == []
 
 
+def test_an_edited_post_is_found_by_its_new_text_and_tags_only(
+    account: Account, content: Content
+) -> None:
+    old, new = token(), token()
+    post = content.post(account.username, f"{old} words #{old}", tags=(old,))
+    assert [item["id"] for item in search(account.client, q=old, type="posts")["items"]] == [post]
+
+    response = account.client.patch(f"/posts/{post}", json={"description": f"{new} #{new}"})
+    assert response.status_code == 200, response.text
+
+    def ids(query: str) -> list[str]:
+        return [item["id"] for item in search(account.client, q=query, type="posts")["items"]]
+
+    assert ids(new) == [post] and ids(f"#{new}") == [post]
+    assert ids(old) == [] and ids(f"#{old}") == []
+    found = search(account.client, q=new, type="posts")["items"][0]
+    assert found["description"] == f"{new} #{new}"
+    assert search(account.client, q=new, type="hashtags")["items"] == [
+        {"name": new, "postCount": 1}
+    ]
+    assert search(account.client, q=old, type="hashtags")["items"] == []
+
+
 def test_single_type_pages_never_end_on_an_empty_page(
     account: Account, register: Callable[..., str]
 ) -> None:

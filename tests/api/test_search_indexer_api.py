@@ -302,6 +302,40 @@ def test_a_post_gone_before_indexing_is_skipped(pool: Pool) -> None:
     assert writer.calls == []
 
 
+def test_post_updated_reindexes_the_edited_text_from_the_row_not_the_payload(
+    database: Database, pool: Pool
+) -> None:
+    author = make_author(database)
+    tag = "ix" + secrets.token_hex(4)
+    post_id = make_post(database, author, tags=(tag,))
+    database.rows(
+        "UPDATE posts SET description = :d, edited = now() WHERE public_id = :p",
+        d=f"edited words #{tag}",
+        p=post_id,
+    )
+    data = {
+        "postId": str(post_id),
+        "authorId": str(author.public_id),
+        "description": "an older edit, delivered late",
+        "altText": None,
+        "hashtags": [],
+        "edited": "2026-06-22T12:00:00Z",
+    }
+    writer = RecordingWriter()
+    apply(event("phasma.post.updated", data), writer, pool)
+    [(action, index, [document])] = writer.calls
+    assert (action, index) == ("upsert", "posts")
+    assert document["postId"] == str(post_id)
+    assert document["description"] == f"edited words #{tag}"
+    assert document["hashtags"] == [tag]
+
+    database.rows("DELETE FROM posts WHERE public_id = :p", p=post_id)
+    writer = RecordingWriter()
+    with pytest.raises(Skip):
+        apply(event("phasma.post.updated", data), writer, pool)
+    assert writer.calls == []
+
+
 def test_post_deleted_deletes_the_document(pool: Pool) -> None:
     post_id = uuid.uuid4()
     data = {

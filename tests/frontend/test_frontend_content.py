@@ -3,8 +3,10 @@ site, without JavaScript and as its scripts call it (frontend.md §5 to §9)."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -283,6 +285,123 @@ def test_only_the_author_deletes_a_post(member: Member, sign_up, database: Datab
     assert "Post deleted." not in text_of(member.visitor.get("/feed"))
     gone = member.visitor.get(f"/posts/{post_id}")
     assert gone.status_code == 404 and "Post not found" in text_of(gone)
+
+
+# -- editing a post ----------------------------------------------------------------------
+
+
+def edit_form_values(response: Any) -> tuple[str | None, str | None]:
+    """The caption and alt text the edit form shows, unescaped."""
+    page = response.get_data(as_text=True)
+
+    def value(name: str) -> str | None:
+        match = re.search(rf'<textarea[^>]*name="{name}"[^>]*>(.*?)</textarea>', page, re.S)
+        return html.unescape(match.group(1)) if match else None
+
+    return value("description"), value("alt_text")
+
+
+def post_texts(database: Database, post_id: str) -> list[Any]:
+    return database.rows(
+        "SELECT description, alt_text, edited FROM posts WHERE public_id = CAST(:p AS uuid)",
+        p=post_id,
+    )[0]
+
+
+def test_the_author_edits_a_caption_and_the_post_shows_edited(
+    member: Member,
+    sign_up,
+    database: Database,  # type: ignore[no-untyped-def]
+) -> None:
+    post_id = share(member, "first caption #before", alt_text="old alt")
+    page = member.visitor.get(f"/posts/{post_id}").get_data(as_text=True)
+    assert f'href="/posts/{post_id}/edit"' in page and "post-edited" not in page
+    stranger = sign_up("other")
+    assert f"/posts/{post_id}/edit" not in stranger.visitor.get(f"/posts/{post_id}").get_data(True)
+
+    form = member.visitor.get(f"/posts/{post_id}/edit")
+    assert form.status_code == 200
+    assert edit_form_values(form) == ("first caption #before", "old alt")
+    assert f'action="/posts/{post_id}/edit"' in form.get_data(as_text=True)
+
+    saved = member.visitor.post(
+        f"/posts/{post_id}/edit",
+        data={"description": "  better caption #after <b>x</b> ", "alt_text": "new alt"},
+    )
+    assert (saved.status_code, saved.headers["Location"]) == (303, f"/posts/{post_id}")
+    description, alt_text, edited = post_texts(database, post_id)
+    assert (description, alt_text) == ("better caption #after <b>x</b>", "new alt")
+
+    shown = member.visitor.get(saved.headers["Location"])
+    html_text = shown.get_data(as_text=True)
+    assert "<span>Post updated.</span>" in html_text
+    assert "better caption" in text_of(shown) and "first caption" not in text_of(shown)
+    assert "&lt;b&gt;x&lt;/b&gt;" in html_text and 'alt="new alt"' in html_text
+    marker = re.search(
+        r'<time class="post-edited" datetime="([^"]+)" title="([^"]+)">edited</time>', html_text
+    )
+    assert marker is not None
+    assert marker.group(1) == edited.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    assert marker.group(2).startswith("Edited ") and marker.group(2).endswith(" UTC")
+    # The notice is said once; the feed shows the marker too.
+    assert "Post updated." not in member.visitor.get(f"/posts/{post_id}").get_data(as_text=True)
+    feed = member.visitor.get("/feed").get_data(as_text=True)
+    assert 'class="post-edited"' in feed and "better caption" in feed
+
+
+def test_only_the_author_may_open_or_submit_the_edit_form(
+    member: Member,
+    sign_up,
+    visitor: Visitor,
+    database: Database,  # type: ignore[no-untyped-def]
+) -> None:
+    post_id = share(member, "not yours")
+    stranger = sign_up("other")
+    before = database.counts("posts", "outbox")
+    assert stranger.visitor.get(f"/posts/{post_id}/edit").status_code == 403
+    refused = stranger.visitor.post(f"/posts/{post_id}/edit", data={"description": "mine now"})
+    assert refused.status_code == 403
+    too_long = stranger.visitor.post(f"/posts/{post_id}/edit", data={"description": "c" * 1001})
+    assert too_long.status_code == 403 and "c" * 1001 not in too_long.get_data(as_text=True)
+    unknown = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
+    missing = member.visitor.get(f"/posts/{unknown}/edit")
+    assert missing.status_code == 404 and "Post not found" in text_of(missing)
+    missing = member.visitor.post(f"/posts/{unknown}/edit", data={"description": "x"})
+    assert missing.status_code == 404
+    assert member.visitor.get("/posts/not-a-uuid/edit").status_code == 404
+    anonymous = visitor.get(f"/posts/{post_id}/edit")
+    assert (anonymous.status_code, anonymous.headers["Location"]) == (303, "/login")
+    anonymous = visitor.post(f"/posts/{post_id}/edit", data={"description": "x"})
+    assert (anonymous.status_code, anonymous.headers["Location"]) == (303, "/login")
+    assert database.counts("posts", "outbox") == before
+    assert post_texts(database, post_id)[:2] == ["not yours", None]
+
+
+CAPTION_TOO_LONG = "Caption must be 1,000 characters or fewer."
+ALT_TOO_LONG = "Alt text must be 1,000 characters or fewer."
+EDIT_FAILED = "Could not save your changes. Please try again."
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"description": "c" * 1001, "alt_text": "kept alt"}, CAPTION_TOO_LONG),
+        ({"description": "kept caption", "alt_text": "a" * 1001}, ALT_TOO_LONG),
+        # Refused by the API (a NUL cannot be stored): the generic copy, values kept.
+        ({"description": "kept \x00 caption", "alt_text": "kept alt"}, EDIT_FAILED),
+    ],
+)
+def test_edit_errors_keep_the_entered_values_and_write_nothing(
+    member: Member, database: Database, fields: dict[str, str], message: str
+) -> None:
+    post_id = share(member, "original", alt_text="original alt")
+    before = database.counts("posts", "outbox")
+    response = member.visitor.post(f"/posts/{post_id}/edit", data=fields)
+    assert response.status_code == 400
+    assert alert_of(response) == message
+    assert edit_form_values(response) == (fields["description"], fields["alt_text"])
+    assert database.counts("posts", "outbox") == before
+    assert post_texts(database, post_id) == ["original", "original alt", None]
 
 
 # -- profiles, follows, load more --------------------------------------------------------

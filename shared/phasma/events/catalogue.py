@@ -51,6 +51,15 @@ class PostCreated(EventPayload):
     author_is_celebrity: bool  # the latch as read in the creating transaction
 
 
+class PostUpdated(EventPayload):
+    post_id: UUID
+    author_id: UUID
+    description: str | None
+    alt_text: str | None
+    hashtags: list[str]  # after the edit, as `PostCreated` carries them
+    edited: Timestamp
+
+
 class PostDeleted(EventPayload):
     post_id: UUID
     author_id: UUID
@@ -92,6 +101,7 @@ CATALOGUE: Final[dict[str, tuple[Topic, type[EventPayload]]]] = {
     "phasma.user.created": ("entity-changes", UserCreated),
     "phasma.user.updated": ("entity-changes", UserUpdated),
     "phasma.post.created": ("entity-changes", PostCreated),
+    "phasma.post.updated": ("entity-changes", PostUpdated),
     "phasma.post.deleted": ("entity-changes", PostDeleted),
     "phasma.hashtag.updated": ("entity-changes", HashtagUpdated),
     "phasma.post.liked": ("activity", PostLikeChanged),

@@ -50,6 +50,7 @@ def _user_unfollowed(event: ReceivedEvent, runtime: Runtime) -> Outcome:
 
 
 # `phasma.post.deleted` needs nothing: the foreign key cascade removed the rows.
+# `phasma.post.updated` needs nothing: feed rows hold keys, and pages read the text live.
 REACTIONS: dict[str, Callable[[ReceivedEvent, Runtime], Outcome]] = {
     "phasma.post.created": _post_created,
     "phasma.user.followed": _user_followed,

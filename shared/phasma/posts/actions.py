@@ -5,10 +5,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from phasma.db.pool import Database, Executor
-from phasma.events.catalogue import HashtagUpdated, PostCreated, PostDeleted
+from phasma.events.catalogue import HashtagUpdated, PostCreated, PostDeleted, PostUpdated
 from phasma.events.outbox import record_event
 from phasma.http.errors import BadRequest, Forbidden, NotFound
 from phasma.posts import queries
+from phasma.posts.models import Post
 from phasma.sessions.queries import Viewer
 from phasma.text import extract_hashtags
 from phasma.uploads import queries as upload_queries
@@ -55,6 +56,59 @@ def create_post(
         for name in hashtags:
             _record_hashtag(executor, name, counts[name])
     return post["public_id"]
+
+
+def edit_post(
+    database: Database,
+    viewer: Viewer,
+    public_id: UUID,
+    description: str | None,
+    alt_text: str | None,
+) -> Post:
+    """The author's new description and alt text (None keeps one, "" clears it); the Post.
+
+    404 when the post does not exist, 403 when it is someone else's. An edit that
+    changes a text stamps `edited` and emits `phasma.post.updated`, then one
+    `phasma.hashtag.updated` per tag it removed or added, in name order; one that
+    changes nothing writes nothing. Mentions in the new text notify no one.
+    """
+    with database.transaction() as executor:
+        post = queries.lock_post_for_edit(executor, public_id)
+        if post is None:
+            raise NotFound()
+        if post["user_id"] != viewer.user_id:
+            raise Forbidden()
+        if description is None:
+            description = post["description"]
+        if alt_text is None:
+            alt_text = post["alt_text"]
+        # An empty text is stored as null, as `create_post` stores it.
+        description, alt_text = description or None, alt_text or None
+        edited = queries.edit_post(executor, post["id"], description, alt_text)
+        if edited is not None:
+            hashtags = extract_hashtags(description or "")
+            record_event(
+                executor,
+                event_type="phasma.post.updated",
+                source_function=SOURCE,
+                subject=str(public_id),
+                payload=PostUpdated(
+                    post_id=public_id,
+                    author_id=post["author_public_id"],
+                    description=description,
+                    alt_text=alt_text,
+                    hashtags=hashtags,
+                    edited=edited["edited"],
+                ),
+            )
+            before = set(post["hashtags"])
+            removed = sorted(before - set(hashtags))
+            added = sorted(set(hashtags) - before)
+            for row in queries.change_hashtags(executor, post["id"], removed, added):
+                _record_hashtag(executor, row["name"], row["post_count"])
+        updated = queries.post_by_public_id(executor, public_id, viewer.user_id)
+        assert updated is not None  # locked above
+    return updated
 
 
 def delete_post(database: Database, viewer: Viewer, public_id: UUID) -> str:

@@ -23,9 +23,16 @@ class CreatePostBody(RequestBody):
     alt_text: Text = Field("", alias="altText")
 
 
+class UpdatePostBody(RequestBody):
+    """`PATCH /posts/{id}`: a field left out keeps its value; null or empty clears it."""
+
+    description: Text = ""
+    alt_text: Text = Field("", alias="altText")
+
+
 class Post(CamelModel):
     """api.md §9.2, plus `width`, `height`, `blurhash`, `renditions` and `altText`
-    (docs/api.md additions)."""
+    (docs/api.md additions) and `edited` (api-2.md §C)."""
 
     public_id: UUID
     username: str
@@ -44,6 +51,7 @@ class Post(CamelModel):
     # empty when the image is no wider than the smallest or was not processed yet.
     renditions: list[int]
     alt_text: str | None
+    edited: Timestamp | None  # the last edit of the description or alt text; null if none
 
 
 class PostList(CamelModel):

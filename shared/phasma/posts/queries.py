@@ -1,4 +1,4 @@
-"""SQL for posts: the Post shape, lists by keyset, and the writes of create and delete."""
+"""SQL for posts: the Post shape, lists by keyset, and the writes of create, edit and delete."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from phasma.posts.models import Post
 # 100,000 likes), where this stays one primary-key probe per listed post.
 POST_COLUMNS = """
     p.id, p.public_id, p.filename, p.description, p.like_count, p.comment_count,
-    p.created, p.width, p.height, p.blurhash, p.renditions, p.alt_text,
+    p.created, p.width, p.height, p.blurhash, p.renditions, p.alt_text, p.edited,
     u.username, u.name, u.avatar,
     COALESCE((
         SELECT true FROM likes
@@ -66,6 +66,7 @@ def to_post(row: dict[str, Any]) -> Post:
         blurhash=row["blurhash"],
         renditions=row["renditions"] or [],
         alt_text=row["alt_text"],
+        edited=row["edited"],
     )
 
 
@@ -192,6 +193,94 @@ def add_hashtags(executor: Executor, post_id: int, names: list[str]) -> dict[str
         hashtag_ids=[row["id"] for row in rows],
     )
     return {row["name"]: row["post_count"] for row in rows}
+
+
+def lock_post_for_edit(executor: Executor, public_id: UUID) -> dict[str, Any] | None:
+    """The post an edit changes: its texts, author's public id and hashtags, or None.
+
+    `FOR NO KEY UPDATE`, the lock the edit's own UPDATE takes anyway, taken before any
+    hashtag row: the order post deletion locks them in.
+    """
+    return executor.fetch_one(
+        """
+        SELECT p.id, p.user_id, p.description, p.alt_text, u.public_id AS author_public_id,
+            ARRAY(
+                SELECT h.name FROM post_hashtags ph JOIN hashtags h ON h.id = ph.hashtag_id
+                WHERE ph.post_id = p.id
+                ORDER BY h.name
+            ) AS hashtags
+        FROM posts p JOIN users u ON u.id = p.user_id
+        WHERE p.public_id = :public_id
+        FOR NO KEY UPDATE OF p
+        """,
+        public_id=public_id,
+    )
+
+
+def edit_post(
+    executor: Executor, post_id: int, description: str | None, alt_text: str | None
+) -> dict[str, Any] | None:
+    """Store the new texts and stamp `edited`; None (nothing written) when neither changed.
+
+    `search_vector` is generated from the description, so PostgreSQL search follows at once.
+    """
+    return executor.fetch_one(
+        """
+        UPDATE posts SET description = :description, alt_text = :alt_text, edited = now()
+        WHERE id = :post_id
+            AND (description IS DISTINCT FROM :description OR alt_text IS DISTINCT FROM :alt_text)
+        RETURNING edited
+        """,
+        post_id=post_id,
+        description=description,
+        alt_text=alt_text,
+    )
+
+
+def change_hashtags(
+    executor: Executor, post_id: int, removed: list[str], added: list[str]
+) -> list[dict[str, Any]]:
+    """Count `removed` tags down (floor 0) and `added` ones up, relinking the post; returns
+    each tag's name and new `post_count`, in name order.
+
+    One upsert over both lists in name order, so an edit locks its tags in the order
+    post creation and deletion do and never deadlocks with them. A removed tag is
+    linked to the post, so its row exists and the insert branch never applies to it.
+    """
+    if not removed and not added:
+        return []
+    rows = executor.fetch_all(
+        """
+        INSERT INTO hashtags (name, post_count)
+        SELECT name, 1 FROM unnest(CAST(:names AS varchar[])) AS name ORDER BY name
+        ON CONFLICT (name) DO UPDATE SET post_count = GREATEST(
+            hashtags.post_count
+            + CASE WHEN hashtags.name = ANY(CAST(:removed AS varchar[])) THEN -1 ELSE 1 END,
+            0
+        )
+        RETURNING id, name, post_count
+        """,
+        names=removed + added,
+        removed=removed,
+    )
+    ids = {row["name"]: row["id"] for row in rows}
+    executor.execute(
+        """
+        DELETE FROM post_hashtags
+        WHERE post_id = :post_id AND hashtag_id = ANY(CAST(:hashtag_ids AS bigint[]))
+        """,
+        post_id=post_id,
+        hashtag_ids=[ids[name] for name in removed],
+    )
+    executor.execute(
+        """
+        INSERT INTO post_hashtags (post_id, hashtag_id)
+        SELECT :post_id, unnest(CAST(:hashtag_ids AS bigint[]))
+        """,
+        post_id=post_id,
+        hashtag_ids=[ids[name] for name in added],
+    )
+    return sorted(rows, key=lambda row: row["name"])
 
 
 def lock_post_for_activity(executor: Executor, public_id: UUID) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from phasma.posts.models import (
     CreatePostBody,
     Post,
     PostList,
+    UpdatePostBody,
     check_alt_text,
     check_description,
     post_json,
@@ -53,6 +54,27 @@ def get_post(context: RequestContext) -> Response:
     )
     if post is None:
         raise NotFound()
+    return json_response(post)
+
+
+def edit_post(context: RequestContext) -> Response:
+    """`PATCH /posts/{id}`: the author changes the description and/or the alt text."""
+    public_id = context.uuid_param("id")
+    body = context.body(UpdatePostBody)
+    given = body.model_fields_set
+    if not given & {"description", "alt_text"}:
+        raise BadRequest("description or altText is required")
+    # Present fields follow `POST /posts`'s rules; absent ones (None) stay as they are.
+    description = alt_text = None
+    if "description" in given:
+        description = body.description.strip()
+        check_description(description)
+    if "alt_text" in given:
+        alt_text = body.alt_text.strip()
+        check_alt_text(alt_text)
+    post = actions.edit_post(
+        context.runtime.db, context.signed_in, public_id, description, alt_text
+    )
     return json_response(post)
 
 

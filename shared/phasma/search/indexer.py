@@ -24,6 +24,7 @@ from phasma.events.catalogue import (
     HashtagUpdated,
     PostCreated,
     PostDeleted,
+    PostUpdated,
     UserCreated,
     UserUpdated,
 )
@@ -85,12 +86,20 @@ def _user_updated(event: ReceivedEvent, writer: IndexWriter, database: Database)
             return
 
 
-def _post_created(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
-    post_id = event.payload(PostCreated).post_id
+def _upsert_post(post_id: UUID, writer: IndexWriter, database: Database) -> None:
     document = database.read(lambda executor: document_queries.post(executor, post_id))
     if document is None:
         raise Skip("the post no longer exists")
     writer.upsert(POSTS.uid, [document])
+
+
+def _post_created(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
+    _upsert_post(event.payload(PostCreated).post_id, writer, database)
+
+
+def _post_updated(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
+    # The document as the post is now: a late or repeated edit event never restores old text.
+    _upsert_post(event.payload(PostUpdated).post_id, writer, database)
 
 
 def _post_deleted(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
@@ -117,6 +126,7 @@ REACTIONS: dict[str, Callable[[ReceivedEvent, IndexWriter, Database], None]] = {
     "phasma.user.created": _user_created,
     "phasma.user.updated": _user_updated,
     "phasma.post.created": _post_created,
+    "phasma.post.updated": _post_updated,
     "phasma.post.deleted": _post_deleted,
     "phasma.hashtag.updated": _hashtag_updated,
 }

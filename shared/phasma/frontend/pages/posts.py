@@ -88,7 +88,7 @@ def confirm_delete_comment(context: Context) -> Response:
 def confirm_delete(context: Context) -> Response:
     """`GET /posts/{id}/delete`: the confirmation page a visitor without JS gets."""
     post_id = uuid_param(context, "post_id")
-    post = _post(context, post_id)
+    post = fetch_post(context, post_id)
     viewer = context.require_viewer()
     if post.get("username") != viewer.get("username"):
         raise PageError(403)
@@ -118,7 +118,8 @@ def _set_like(context: Context, method: str) -> Response:
     return submit(context, method, path, location, liked=method == "POST")
 
 
-def _post(context: Context, post_id: str) -> dict[str, Any]:
+def fetch_post(context: Context, post_id: str) -> dict[str, Any]:
+    """`GET /posts/{id}`; a missing post is the "Post not found" page."""
     return _post_from(context, context.api.get(api_path("/posts/{}", post_id)))
 
 

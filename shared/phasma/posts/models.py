@@ -24,7 +24,8 @@ class CreatePostBody(RequestBody):
 
 
 class Post(CamelModel):
-    """api.md §9.2, plus `width`, `height`, `blurhash` and `altText` (docs/api.md additions)."""
+    """api.md §9.2, plus `width`, `height`, `blurhash` and `altText` (docs/api.md additions)
+    and the viewer's `bookmarked` (api-2.md §F)."""
 
     public_id: UUID
     username: str
@@ -34,6 +35,7 @@ class Post(CamelModel):
     description: str | None
     likes: int
     liked: bool
+    bookmarked: bool
     comments: int
     created: Timestamp
     width: int | None

@@ -41,7 +41,17 @@ def test_save_a_post_see_it_in_saved_then_unsave_it(page: Page, site: Site, axe:
     thumbnail = page.locator(f'#profile-grid a[href="/posts/{post_id}"]')
     expect(thumbnail).to_be_visible()
     assert_accessible(page, axe)
-    screenshot(page, "profile-saved")
+    screenshot(page, "wide-saved")
+    # At phone width the five profile sections wrap; the saved post card still fits.
+    page.set_viewport_size({"width": 360, "height": 780})
+    page.reload()
+    assert_accessible(page, axe)
+    screenshot(page, "phone-saved")
+    page.goto(f"/posts/{post_id}")
+    assert_accessible(page, axe)
+    screenshot(page, "phone-post-saved")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"/@{reader.username}/saved")
 
     # Unsave from the post card; the Saved tab is empty again.
     thumbnail.click()

@@ -250,12 +250,16 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="likes",
         kind="http",
-        summary="Like and unlike posts; the posts a user liked",
+        summary="Like and unlike posts; the posts a user liked; bookmarks and the saved list",
         scaling=Scaling(0, 4, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
         routes=(
             Route("POST", "/posts/{id}/likes", "phasma.likes.routes:like"),
             Route("DELETE", "/posts/{id}/likes", "phasma.likes.routes:unlike"),
             Route("GET", "/users/{username}/likes", "phasma.likes.routes:list_liked"),
+            # Bookmarks: the same per-viewer, per-post rows as likes, without counters or events.
+            Route("PUT", "/posts/{id}/bookmark", "phasma.bookmarks.routes:bookmark"),
+            Route("DELETE", "/posts/{id}/bookmark", "phasma.bookmarks.routes:unbookmark"),
+            Route("GET", "/users/me/bookmarks", "phasma.bookmarks.routes:list_bookmarks"),
         ),
     ),
     Function(

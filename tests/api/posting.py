@@ -22,7 +22,8 @@ from tests.api.conftest import Account, Api, Bucket, Database
 
 POST_FIELDS = {
     "publicId", "username", "name", "avatar", "filename", "description", "likes", "liked",
-    "comments", "created", "width", "height", "blurhash", "renditions", "altText", "edited",
+    "bookmarked", "comments", "created", "width", "height", "blurhash", "renditions", "altText",
+    "edited",
 }  # fmt: skip
 EVENT_COLUMNS = ("type", "topic", "source", "subject", "partition_key", "payload")
 
@@ -88,10 +89,18 @@ def events_since(database: Database, position: int) -> list[dict[str, Any]]:
 
 
 def content_state(database: Database) -> dict[str, Any]:
-    """Everything a post, like or comment mutation may write: rows, counters, events."""
+    """Everything a post, like, bookmark or comment mutation may write: rows, counters, events."""
     return {
         **database.counts(
-            "posts", "uploads", "likes", "comments", "hashtags", "post_hashtags", "feed", "outbox"
+            "posts",
+            "uploads",
+            "likes",
+            "bookmarks",
+            "comments",
+            "hashtags",
+            "post_hashtags",
+            "feed",
+            "outbox",
         ),
         "post_counters": database.value("SELECT coalesce(sum(post_count), 0) FROM users"),
         "hashtag_counters": database.value("SELECT coalesce(sum(post_count), 0) FROM hashtags"),

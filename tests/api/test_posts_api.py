@@ -302,6 +302,7 @@ def test_a_post_shows_its_author_and_is_public(
         "description": "hello #world",
         "likes": 0,
         "liked": False,
+        "bookmarked": False,
         "comments": 0,
         "created": post["created"],
         "width": row["width"],

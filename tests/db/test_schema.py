@@ -38,6 +38,7 @@ TABLES = {
     "outbox",
     "audit_log",
     "recent_searches",
+    "bookmarks",
 }
 
 
@@ -123,6 +124,9 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         ("outbox", "(created)"),
         ("audit_log", "(user_id)"),
         ("recent_searches", "(user_id, created DESC, id DESC)"),
+        # Beyond §1.2 (migration 0015): the saved list in order; post deletions cascade.
+        ("bookmarks", "(user_id, created DESC, post_id DESC)"),
+        ("bookmarks", "(post_id)"),
     }
 
 
@@ -311,12 +315,35 @@ def test_deleting_a_user_cascades(owner: pg8000.native.Connection) -> None:
         user=reader,
         post=post_id,
     )
+    owner.run(
+        "INSERT INTO bookmarks (user_id, post_id) VALUES (:user, :post)", user=reader, post=post_id
+    )
 
     owner.run("DELETE FROM users WHERE id = :id", id=author)
 
-    for table in ("sessions", "posts", "likes", "feed"):
+    for table in ("sessions", "posts", "likes", "feed", "bookmarks"):
         assert owner.run(f"SELECT count(*) FROM {table}") == [[0]], table
     assert owner.run("SELECT count(*) FROM users") == [[1]]
+
+
+def test_bookmarks_cascade_from_their_post_and_their_user(
+    owner: pg8000.native.Connection,
+) -> None:
+    author = _insert_user(owner, "saved_author")
+    saver = _insert_user(owner, "saver")
+    kept, deleted = _insert_post(owner, author), _insert_post(owner, author, "f" * 32)
+    for post_id in (kept, deleted):
+        owner.run(
+            "INSERT INTO bookmarks (user_id, post_id) VALUES (:user, :post)",
+            user=saver,
+            post=post_id,
+        )
+
+    owner.run("DELETE FROM posts WHERE id = :id", id=deleted)
+    assert owner.run("SELECT post_id FROM bookmarks") == [[kept]]
+    owner.run("DELETE FROM users WHERE id = :id", id=saver)
+    assert owner.run("SELECT count(*) FROM bookmarks") == [[0]]
+    assert owner.run("SELECT count(*) FROM posts") == [[1]]
 
 
 # --- roles -----------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Posting, the image proxy, likes, comments, follows, search and notifications through the
-site, without JavaScript and as its scripts call it (frontend.md §5 to §9)."""
+"""Posting, the image proxy, likes, bookmarks, comments, follows, search and notifications
+through the site, without JavaScript and as its scripts call it (frontend.md §5 to §9)."""
 
 from __future__ import annotations
 
@@ -220,6 +220,57 @@ def test_like_and_unlike_as_forms_and_as_fetches(member: Member, database: Datab
     assert missing.status_code == 404 and missing.json == {"ok": False, "error": "Not found."}
     page = member.visitor.post("/posts/00000000-0000-4000-8000-000000000000/like")
     assert page.status_code == 404 and "Page not found" in text_of(page)
+
+
+def saved_count(database: Database, post_id: str) -> int:
+    return int(
+        database.value(
+            "SELECT count(*) FROM bookmarks b JOIN posts p ON p.id = b.post_id "
+            "WHERE p.public_id = CAST(:p AS uuid)",
+            p=post_id,
+        )
+    )
+
+
+def save_button(html: str, post_id: str) -> str:
+    """The save form of one post card: its action and the button's pressed state."""
+    match = re.search(
+        rf'<form class="bookmark-form" method="post" action="(/posts/{post_id}/(?:un)?save)"'
+        r'[^>]*>.*?aria-pressed="(true|false)"',
+        html,
+        re.DOTALL,
+    )
+    assert match is not None, "no save button"
+    return f"{match.group(1)} {match.group(2)}"
+
+
+def test_save_and_unsave_as_forms_and_as_fetches(member: Member, database: Database) -> None:
+    post_id = share(member)
+    feed = member.visitor.get("/feed").get_data(as_text=True)
+    assert save_button(feed, post_id) == f"/posts/{post_id}/save false"
+    plain = member.visitor.post(f"/posts/{post_id}/save", data={"next": "/feed#post-x"})
+    assert (plain.status_code, plain.headers["Location"]) == (303, "/feed#post-x")
+    assert saved_count(database, post_id) == 1
+    # The post page and the feed now offer "unsave", pressed.
+    for path in (f"/posts/{post_id}", "/feed"):
+        html = member.visitor.get(path).get_data(as_text=True)
+        assert save_button(html, post_id) == f"/posts/{post_id}/unsave true", path
+    again = member.visitor.fetch(f"/posts/{post_id}/save")
+    assert again.json == {"ok": True, "saved": True} and saved_count(database, post_id) == 1
+    fetched = member.visitor.fetch(f"/posts/{post_id}/unsave")
+    assert fetched.json == {"ok": True, "saved": False}
+    assert saved_count(database, post_id) == 0
+
+    before = database.counts("bookmarks")
+    missing = member.visitor.fetch("/posts/00000000-0000-4000-8000-000000000000/save")
+    assert missing.status_code == 404 and missing.json == {"ok": False, "error": "Not found."}
+    page = member.visitor.post("/posts/not-a-post/save")
+    assert page.status_code == 404 and "Page not found" in text_of(page)
+    anonymous = Visitor(member.visitor.frontend)
+    assert anonymous.fetch(f"/posts/{post_id}/save").status_code == 401
+    assert database.counts("bookmarks") == before
+    signed_out = anonymous.get(f"/posts/{post_id}").get_data(as_text=True)
+    assert "bookmark-form" not in signed_out and "Log in to save this post" in signed_out
 
 
 @pytest.mark.parametrize("body", ["", "   ", "x" * 401])
@@ -444,6 +495,49 @@ def test_profiles_follow_and_load_more(member: Member, sign_up, database: Databa
         database.value("SELECT follower_count FROM users WHERE username = :u", u=member.username)
         == 0
     )
+
+
+def test_the_saved_tab_is_the_owners_alone(member: Member, sign_up, database: Database) -> None:  # type: ignore[no-untyped-def]
+    posts = [share(member, f"keep {number}") for number in range(12)]
+    for post_id in posts[:11]:
+        assert member.visitor.fetch(f"/posts/{post_id}/save").json["ok"] is True
+    saved_tab = f'href="/@{member.username}/saved"'
+    own = member.visitor.get(f"/@{member.username}").get_data(as_text=True)
+    assert saved_tab in own
+
+    page = member.visitor.get(f"/@{member.username}/saved")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<title>Saved posts - Phasma</title>" in html
+    assert 'aria-current="page"' in html.split(saved_tab)[1].split(">")[0]
+    # Newest bookmark first, ten to a page, then "Load More" with the list's cursor.
+    shown = re.findall(r'class="thumb media-box" href="/posts/([0-9a-f-]{36})"', html)
+    assert shown == posts[10:0:-1]
+    cursor = re.search(r'data-next-cursor="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    assert f'data-url="/@{member.username}/saved"' in html
+    fragment = member.visitor.get(
+        f"/@{member.username}/saved?cursor={cursor}", headers={"X-Phasma-Fragment": "1"}
+    )
+    assert fragment.status_code == 200 and "X-Next-Cursor" not in fragment.headers
+    rest = fragment.get_data(as_text=True)
+    assert re.findall(r'href="/posts/([0-9a-f-]{36})"', rest) == [posts[0]]
+
+    stranger = sign_up("nosy")
+    theirs = stranger.visitor.get(f"/@{member.username}").get_data(as_text=True)
+    assert saved_tab not in theirs
+    assert f'href="/@{stranger.username}/saved"' in stranger.visitor.get(
+        f"/@{stranger.username}"
+    ).get_data(as_text=True)
+    for headers in ({}, {"X-Phasma-Fragment": "1"}):
+        refused = stranger.visitor.get(f"/@{member.username}/saved", headers=headers)
+        assert refused.status_code == 404
+        assert not any(post_id in refused.get_data(as_text=True) for post_id in posts)
+    empty = stranger.visitor.get(f"/@{stranger.username}/saved")
+    assert empty.status_code == 200 and "No saved posts yet" in text_of(empty)
+
+    anonymous = Visitor(member.visitor.frontend)
+    assert saved_tab not in anonymous.get(f"/@{member.username}").get_data(as_text=True)
+    assert anonymous.get(f"/@{member.username}/saved").headers["Location"] == "/login"
 
 
 def test_load_more_failures_are_bare_statuses(member: Member) -> None:

@@ -58,6 +58,8 @@ ROUTES: tuple[PageRoute, ...] = (
     PageRoute("GET", "/posts/{post_id}", posts.post_page, Access.PUBLIC),
     PageRoute("POST", "/posts/{post_id}/like", posts.like, Access.ENDPOINT),
     PageRoute("POST", "/posts/{post_id}/unlike", posts.unlike, Access.ENDPOINT),
+    PageRoute("POST", "/posts/{post_id}/save", posts.save, Access.ENDPOINT),
+    PageRoute("POST", "/posts/{post_id}/unsave", posts.unsave, Access.ENDPOINT),
     PageRoute("POST", "/posts/{post_id}/comments", posts.add_comment, Access.ENDPOINT),
     PageRoute("GET", "/posts/{post_id}/comments/{comment_id}/delete", posts.confirm_delete_comment),
     PageRoute(
@@ -72,6 +74,7 @@ ROUTES: tuple[PageRoute, ...] = (
     PageRoute("POST", "/posts/{post_id}/delete", posts.delete_post, Access.ENDPOINT),
     PageRoute("GET", "/{handle}", profiles.posts, Access.PUBLIC),
     PageRoute("GET", "/{handle}/likes", profiles.likes),
+    PageRoute("GET", "/{handle}/saved", profiles.saved),
     # Checks the mode (404) before the session, so it is public here.
     PageRoute("GET", "/{handle}/{mode}", profiles.connections, Access.PUBLIC),
     PageRoute("POST", "/{handle}/follow", profiles.follow, Access.ENDPOINT),

@@ -32,7 +32,8 @@ class UpdatePostBody(RequestBody):
 
 class Post(CamelModel):
     """api.md §9.2, plus `width`, `height`, `blurhash`, `renditions` and `altText`
-    (docs/api.md additions) and `edited` (api-2.md §C)."""
+    (docs/api.md additions), `edited` (api-2.md §C) and the viewer's `bookmarked`
+    (api-2.md §F)."""
 
     public_id: UUID
     username: str
@@ -42,6 +43,7 @@ class Post(CamelModel):
     description: str | None
     likes: int
     liked: bool
+    bookmarked: bool
     comments: int
     created: Timestamp
     width: int | None

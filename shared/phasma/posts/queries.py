@@ -11,10 +11,10 @@ from phasma.pagination import Page, PageRequest, build_page
 from phasma.posts.models import Post
 
 # Every Post read selects these from `posts p JOIN users u` (the author's current
-# profile); `liked` is false for an anonymous viewer (a NULL id matches no like).
-# `liked` is a scalar subquery, not EXISTS: a generic plan may turn EXISTS into a
-# hashed subplan that reads every like of the viewer once per page (10 ms at
-# 100,000 likes), where this stays one primary-key probe per listed post.
+# profile); `liked` and `bookmarked` are false for an anonymous viewer (a NULL id
+# matches no row). Each is a scalar subquery, not EXISTS: a generic plan may turn
+# EXISTS into a hashed subplan that reads every like of the viewer once per page
+# (10 ms at 100,000 likes), where this stays one primary-key probe per listed post.
 POST_COLUMNS = """
     p.id, p.public_id, p.filename, p.description, p.like_count, p.comment_count,
     p.created, p.width, p.height, p.blurhash, p.renditions, p.alt_text, p.edited,
@@ -22,7 +22,11 @@ POST_COLUMNS = """
     COALESCE((
         SELECT true FROM likes
         WHERE likes.post_id = p.id AND likes.user_id = CAST(:viewer_id AS bigint)
-    ), false) AS liked
+    ), false) AS liked,
+    COALESCE((
+        SELECT true FROM bookmarks
+        WHERE bookmarks.user_id = CAST(:viewer_id AS bigint) AND bookmarks.post_id = p.id
+    ), false) AS bookmarked
 """
 POSTS_WITH_AUTHORS = "posts p JOIN users u ON u.id = p.user_id"
 
@@ -59,6 +63,7 @@ def to_post(row: dict[str, Any]) -> Post:
         description=row["description"],
         likes=row["like_count"],
         liked=row["liked"],
+        bookmarked=row["bookmarked"],
         comments=row["comment_count"],
         created=row["created"],
         width=row["width"],

@@ -1,4 +1,4 @@
-"""The post page, likes, comments and deleting a post (frontend.md §7.3, §7.4)."""
+"""The post page, likes, bookmarks, comments and deleting a post (frontend.md §7.3, §7.4)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,16 @@ def like(context: Context) -> Response:
 def unlike(context: Context) -> Response:
     """`POST /posts/{id}/unlike`."""
     return _set_like(context, "DELETE")
+
+
+def save(context: Context) -> Response:
+    """`POST /posts/{id}/save`: bookmark the post."""
+    return _set_bookmark(context, "PUT")
+
+
+def unsave(context: Context) -> Response:
+    """`POST /posts/{id}/unsave`: remove the bookmark."""
+    return _set_bookmark(context, "DELETE")
 
 
 def add_comment(context: Context) -> Response:
@@ -116,6 +126,13 @@ def _set_like(context: Context, method: str) -> Response:
     location = context.next_path(f"/posts/{post_id}")
     path = api_path("/posts/{}/likes", post_id)
     return submit(context, method, path, location, liked=method == "POST")
+
+
+def _set_bookmark(context: Context, method: str) -> Response:
+    post_id = uuid_param(context, "post_id")
+    location = context.next_path(f"/posts/{post_id}")
+    path = api_path("/posts/{}/bookmark", post_id)
+    return submit(context, method, path, location, saved=method == "PUT")
 
 
 def fetch_post(context: Context, post_id: str) -> dict[str, Any]:

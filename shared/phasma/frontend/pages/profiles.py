@@ -1,4 +1,5 @@
-"""Profile pages: posts, likes, followers, following; follow and unfollow (frontend.md §7.5)."""
+"""Profile pages: posts, likes, saved posts, followers, following; follow and unfollow
+(frontend.md §7.5)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,18 @@ def likes(context: Context) -> Response:
     if viewer.get("username") != username:
         raise PageError(403, LIKES_ARE_PRIVATE)
     return _grid(context, "likes", "/users/{}/likes", public=False)
+
+
+def saved(context: Context) -> Response:
+    """`GET /@{u}/saved`: the posts the viewer saved, on their own profile only.
+
+    Bookmarks are private (api-2.md §F): anyone else's `/@{u}/saved` is a 404,
+    decided before the list is read, so it never shows whether the page exists.
+    """
+    username = username_param(context)
+    if context.require_viewer().get("username") != username:
+        raise PageError(404)
+    return _grid(context, "saved", "/users/me/bookmarks", public=False)
 
 
 def connections(context: Context) -> Response:
@@ -96,7 +109,11 @@ def _grid(context: Context, section: str, list_path: str, *, public: bool) -> Re
     if context.is_fragment:
         return context.render_fragment("fragments/thumbnails.html", next_cursor, posts=grid)
     user = _user(context, user_call.result())
-    title = f"@{user['username']}" if section == "posts" else f"Liked posts by @{user['username']}"
+    title = {
+        "posts": f"@{user['username']}",
+        "likes": f"Liked posts by @{user['username']}",
+        "saved": "Saved posts",
+    }[section]
     return context.render(
         "profile.html",
         title=title,

@@ -1,0 +1,1 @@
+"""Bookmarks: idempotent save and unsave of posts, and the saved list only its owner reads."""

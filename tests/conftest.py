@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from phasma.devstack.mailcatcher import CatchingHandler, Mailbox, MailCatcher
 from phasma.devstack.services import Dependencies, DependencyUrls
 
 
@@ -25,3 +27,37 @@ def dependencies() -> Iterator[DependencyUrls]:
     with Dependencies(state_dir, os.environ) as servers:
         yield servers.start()
     shutil.rmtree(state_dir)
+
+
+class RefusingHandler(CatchingHandler):
+    """The catcher, plus real SMTP refusals on demand: `refuse(address, reply, times)`.
+
+    A refusal is a genuine reply to `RCPT TO` (e.g. `451 4.3.0 try later` or `550 5.1.1
+    no such user`), so the mailer sees exactly what a real server would send it.
+    """
+
+    def __init__(self, mailbox: Mailbox) -> None:
+        super().__init__(mailbox)
+        self.refusals: dict[str, list[str]] = {}
+
+    def refuse(self, address: str, reply: str, times: int = 1) -> None:
+        self.refusals.setdefault(address, []).extend([reply] * times)
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list
+    ) -> str:
+        pending = self.refusals.get(address)
+        if pending:
+            return pending.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.fixture(scope="session")
+def mail_catcher() -> Iterator[MailCatcher]:
+    """The session's SMTP catcher (aiosmtpd): the mailer under test sends real SMTP to it."""
+    directory = Path(tempfile.mkdtemp(prefix="phasma-mail-"))
+    catcher = MailCatcher(RefusingHandler(Mailbox.of(directory))).start()
+    yield catcher
+    catcher.stop()
+    shutil.rmtree(directory)

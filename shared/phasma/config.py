@@ -65,6 +65,11 @@ class Limits:
     TYPEAHEAD_MAX_RESULTS: Final = 10
     RECENT_SEARCHES_MAX: Final = 10
     SEARCH_ENGINE_TIMEOUT_SECONDS: Final = 5
+    # api-2 §B: mail tokens (at least 32 random bytes), their lifetimes, and resends.
+    MAIL_TOKEN_BYTES: Final = 32
+    VERIFICATION_TOKEN_TTL_SECONDS: Final = 24 * 3600
+    RESET_TOKEN_TTL_SECONDS: Final = 3600
+    VERIFICATION_RESENDS_PER_HOUR: Final = 3
 
 
 class BucketPolicy(BaseModel):
@@ -170,6 +175,18 @@ class Settings(BaseSettings):
     outbox_retention_days: int = Field(7, ge=1)
     background_pipeline_stale_seconds: float = Field(120, gt=0)
     pipeline_error_window_seconds: float = Field(30, gt=0)
+
+    # Outgoing mail (the mailer; api-2 §B). Unset SMTP_HOST: the mailer cannot send and
+    # every mail event is retried, then dead-lettered.
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(10, gt=0)
+    mail_from: str = "Phasma <no-reply@phasma.example.com>"
+    # The site's address in mailed links (the frontend's public origin).
+    site_url: str = "http://127.0.0.1:8080"
 
     # Frontend (frontend.md §2, operations.md §6)
     backend_url: str | None = None  # one base for every function (the dev gateway)

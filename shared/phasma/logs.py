@@ -54,6 +54,9 @@ def configure_logging(service: str, level: str) -> None:
     handler.setFormatter(JsonFormatter(service))
     root.handlers = [handler]
     root.setLevel(level.upper())
+    # urllib3 writes every request line, path included, at DEBUG: a password-reset path
+    # carries its token (docs/security.md §10), so that line stays off even at debug.
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 
 
 _access_log = logging.getLogger("phasma.access")

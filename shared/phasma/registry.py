@@ -42,6 +42,8 @@ class Route:
     access: Access = Access.REQUIRED
     policy: RateLimitPolicy | None = None  # None: "read" for GET/HEAD, else "mutation"
     json_body: bool = False  # takes a JSON object, read by RequestContext.body (api.md §7)
+    # The path carries a secret (a mail token): the access log writes the template instead.
+    secret_path: bool = False
 
     @property
     def rate_limit_policy(self) -> RateLimitPolicy:
@@ -141,6 +143,31 @@ FUNCTIONS: tuple[Function, ...] = (
             ),
             Route("GET", "/users/me", "phasma.users.routes:get_me"),
             Route("PUT", "/users/me", "phasma.users.routes:update_me", json_body=True),
+            Route("POST", "/users/me/verification", "phasma.users.routes:resend_verification"),
+            Route(
+                "POST",
+                "/email-verifications",
+                "phasma.users.routes:verify_email",
+                access=Access.PUBLIC,
+                json_body=True,
+            ),
+            Route(
+                "POST",
+                "/password-resets",
+                "phasma.users.routes:request_password_reset",
+                access=Access.PUBLIC,
+                policy="strict",
+                json_body=True,
+            ),
+            Route(
+                "PUT",
+                "/password-resets/{token}",
+                "phasma.users.routes:reset_password",
+                access=Access.PUBLIC,
+                policy="strict",
+                json_body=True,
+                secret_path=True,
+            ),
             Route("GET", "/users/suggested", "phasma.users.routes:suggested_users"),
             Route(
                 "GET",
@@ -352,6 +379,15 @@ FUNCTIONS: tuple[Function, ...] = (
         scaling=Scaling(0, 2, 10, None, "100m", "500m", "128Mi", "256Mi", 60),
         topics=("entity-changes",),
         event_handler="phasma.search.indexer:handle",
+    ),
+    Function(
+        name="mailer",
+        kind="event",
+        summary="Send verification, password-reset and notice mail through SMTP",
+        # Each delivery waits on the mail server: a few at a time per replica is plenty.
+        scaling=Scaling(0, 2, 5, None, "100m", "500m", "128Mi", "256Mi", 60),
+        topics=("activity",),
+        event_handler="phasma.mail.worker:handle",
     ),
     Function(
         name="outbox-relay",

@@ -176,7 +176,7 @@ def test_eventing_objects_match_their_models(complete: list[dict[str, Any]]) -> 
     eventing_documents = [d for d in complete if kind_of(d) in models]
     assert Counter(kind_of(d) for d in eventing_documents) == {
         "PingSource.sources.knative.dev": 2,
-        "KafkaSource.sources.knative.dev": 3,
+        "KafkaSource.sources.knative.dev": 4,
         "KafkaSink.eventing.knative.dev": 1,
     }
     for document in eventing_documents:
@@ -332,7 +332,7 @@ def test_every_function_source_exists_in_the_image_context() -> None:
 # Settings whose default cannot work in the cluster, and who must be given them.
 REQUIRED_IN_CLUSTER = {
     "DATABASE_URL": lambda needs: needs.database,
-    "SESSION_HASH_SECRET": lambda needs: needs.sessions_and_cache,
+    "SESSION_HASH_SECRET": lambda needs: needs.sessions_and_cache or needs.mail,
     "CACHE_URL": lambda needs: needs.sessions_and_cache,
     "CACHE_PASSWORD": lambda needs: needs.sessions_and_cache,
     "TRUSTED_PROXY_HOPS": lambda needs: needs.sessions_and_cache or needs.public,
@@ -344,6 +344,10 @@ REQUIRED_IN_CLUSTER = {
     "KAFKA_BROKERS": lambda needs: needs.broker,
     "MEILI_URL": lambda needs: needs.search,
     "PUBLIC_ORIGIN": lambda needs: needs.public,  # the default is the local stack's
+    "SMTP_HOST": lambda needs: needs.mail,
+    "SMTP_USERNAME": lambda needs: needs.mail,
+    "SMTP_PASSWORD": lambda needs: needs.mail,
+    "SITE_URL": lambda needs: needs.mail,  # the default is the local stack's
 }
 # security.md §11: each search function gets only its own scoped key; the master key
 # belongs to the setup command and reaches no function.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 import threading
 import time
@@ -29,6 +30,7 @@ from tests.events.records import TopicReader, header
 
 # Small numbers so a test sees the whole retry budget in well under a second.
 QUICK_RETRIES = RetryPolicy(retries=3, backoff_seconds=0.05)
+REJECTION = b'{"message":"550 5.1.1 no such mailbox"}'
 LIGHT = Scaling(1, 1, 1, None, "100m", "500m", "128Mi", "256Mi", 5)
 
 
@@ -51,7 +53,8 @@ class Worker:
             status = self.answer(event["id"], attempt)
             attributes = {**event.get_attributes(), "data": event.get_data()}
             self.deliveries.append((event["id"], status, attributes))
-        return Response(status=status)(environ, start_response)
+        body = REJECTION if status == 422 else b""
+        return Response(body, status=status)(environ, start_response)
 
     def statuses(self, event_id: str) -> list[int]:
         with self._lock:
@@ -188,6 +191,39 @@ def test_a_poison_record_is_dead_lettered_and_the_partition_moves_on(
     assert header(dead[0], "ce_knativeerrordest") == worker.url
     assert any("dead-lettered" in line for line in reports)
     worker.wait_for(lambda: committed(brokers, names["group"], names["topic"], 0) == 3)
+
+
+def test_a_rejected_event_is_dead_lettered_at_once_with_its_reason(
+    dependencies: DependencyUrls,
+    names: dict[str, str],
+    workers: list[Worker],
+    dispatchers: list[Dispatcher],
+) -> None:
+    # A worker's 422 (phasma.events.worker.Reject) means "never": like Knative, no retry.
+    brokers = dependencies.kafka_brokers
+    worker = Worker(lambda event_id, attempt: 422 if event_id == "2" else 204)
+    workers.append(worker)
+    dispatcher = subscribed_dispatcher(
+        brokers,
+        names,
+        worker,
+        dispatchers,
+        retry=QUICK_RETRIES,
+        dead_letter_topic=names["dead_letter"],
+        topics={names["topic"]: 1, names["dead_letter"]: 1},
+    )
+    dead_letters = TopicReader(brokers, [names["dead_letter"]])
+    produce(brokers, [row(names["topic"], n, "post-1") for n in (1, 2, 3)])
+
+    dispatcher.start()
+    worker.wait_for(lambda: worker.statuses("3") == [204])
+
+    assert worker.statuses("2") == [422]  # delivered once, never retried
+    dead = dead_letters.with_ids(["2"], "post-1")["2"]
+    dead_letters.close()
+    assert len(dead) == 1
+    assert header(dead[0], "ce_knativeerrorcode") == "422"
+    assert base64.b64decode(header(dead[0], "ce_knativeerrordata")) == REJECTION
 
 
 def test_failed_deliveries_are_retried_while_other_partitions_go_on(

@@ -159,6 +159,10 @@ class LoginThrottle:
             forget.append(reservation.device_key)
         self._run_settle(release, forget)
 
+    def forget_email(self, email: str) -> None:
+        """Clear the per-email counter (a password reset proved the mailbox's owner)."""
+        self._run_settle([], [f"login:email:{email}"])
+
     def cancel(self, reservation: Reservation) -> None:
         """No verdict was reached (a dependency failed): give back every counter taken."""
         if reservation.taken:

@@ -18,6 +18,7 @@ from phasma.deploy.kubernetes import (
     USES_BROKER,
     USES_CACHE,
     USES_DATABASE,
+    USES_MAIL,
     USES_SEARCH,
     USES_STORAGE,
     Manifest,
@@ -39,6 +40,8 @@ SEARCH_VARIABLE_OF = {"search": "MEILI_SEARCH_KEY", "search-indexer": "MEILI_IND
 INDEXER_FUNCTIONS = frozenset({"search-indexer"})
 # operations.md §6: KAFKA_BROKERS goes to mutating functions and the relay.
 RELAY_FUNCTIONS = frozenset({"outbox-relay"})
+# api-2 §B: the mailer sends SMTP and mints mail tokens under SESSION_HASH_SECRET.
+MAIL_FUNCTIONS = frozenset({"mailer"})
 
 # TRUSTED_PROXY_HOPS (api-2 §A): how many X-Forwarded-For entries, from the right,
 # were written by the Knative data plane in front of a function. What each hop does:
@@ -96,6 +99,12 @@ CONFIG_VALUES: dict[str, str] = {
     "MEILI_URL": f"http://meilisearch-0.meilisearch.{CLUSTER_DOMAIN}:7700",
     # The site's public origin (CSRF checks, HSTS): set it to the installation's domain.
     "PUBLIC_ORIGIN": "https://phasma.example.com",
+    # The mail server and the site address links point at (the login is in smtp-secret).
+    "SMTP_HOST": "smtp.example.com",
+    "SMTP_PORT": "587",
+    "SMTP_STARTTLS": "true",
+    "MAIL_FROM": "Phasma <no-reply@phasma.example.com>",
+    "SITE_URL": "https://phasma.example.com",
 }
 
 
@@ -110,6 +119,7 @@ class Needs:
     object_store: bool
     broker: bool
     search: bool
+    mail: bool
 
 
 def is_public(function: Function) -> bool:
@@ -130,6 +140,7 @@ def needs_of(function: Function) -> Needs:
         object_store=function.name in OBJECT_STORE_USERS,
         broker=(http_backend and mutates) or function.name in RELAY_FUNCTIONS,
         search=function.name in SEARCH_KEY_OF,
+        mail=function.name in MAIL_FUNCTIONS,
     )
 
 
@@ -150,6 +161,7 @@ def network_labels(needs: Needs) -> dict[str, str]:
         USES_STORAGE: needs.object_store,
         USES_BROKER: needs.broker,
         USES_SEARCH: needs.search,
+        USES_MAIL: needs.mail,
     }
     return {label: "true" for label, wanted in flags.items() if wanted}
 
@@ -213,7 +225,23 @@ def function_environment(function: Function) -> list[dict[str, Any]]:
         env.append(config_env("KAFKA_BROKERS"))
     if needs.search:
         env += scoped_search_environment(function.name)
+    if needs.mail:
+        env += mail_environment()
     return env
+
+
+def mail_environment() -> list[dict[str, Any]]:
+    """The mailer's SMTP settings, its login from `smtp-secret`, and the token key."""
+    return [
+        secret_env("SESSION_HASH_SECRET", secrets.BACKEND.name, "session-hash-secret"),
+        config_env("SMTP_HOST"),
+        config_env("SMTP_PORT"),
+        config_env("SMTP_STARTTLS"),
+        secret_env("SMTP_USERNAME", secrets.SMTP.name, "smtp-username"),
+        secret_env("SMTP_PASSWORD", secrets.SMTP.name, "smtp-password"),
+        config_env("MAIL_FROM"),
+        config_env("SITE_URL"),
+    ]
 
 
 def pooled_database_environment(*, indexer_login: bool) -> list[dict[str, Any]]:

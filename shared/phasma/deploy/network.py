@@ -25,6 +25,7 @@ from phasma.deploy.kubernetes import (
     USES_CACHE,
     USES_DATABASE,
     USES_KUBERNETES_API,
+    USES_MAIL,
     USES_SEARCH,
     USES_STORAGE,
     Manifest,
@@ -50,6 +51,10 @@ INTERNAL_GATEWAY_PORTS = (8012, 8013, 8081, 8444)
 # `kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes` shows.
 KUBERNETES_API_PORTS = (443, 6443)
 KUBERNETES_API_CIDR = "0.0.0.0/0"
+# The mail server is outside the cluster (a provider's relay): SMTP, submission with
+# STARTTLS, submission over TLS. Narrow the CIDR to the relay's addresses where known.
+SMTP_PORTS = (25, 465, 587)
+SMTP_CIDR = "0.0.0.0/0"
 
 
 @dataclass(frozen=True)
@@ -211,6 +216,22 @@ def kubernetes_api() -> list[Manifest]:
     ]
 
 
+def mail_server() -> list[Manifest]:
+    """Egress to the outside mail server for pods labelled as its clients (the mailer)."""
+    return [
+        policy(
+            "mail-users-to-smtp",
+            {
+                "podSelector": {"matchLabels": {USES_MAIL: "true"}},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {"to": [{"ipBlock": {"cidr": SMTP_CIDR}}], "ports": tcp_ports(*SMTP_PORTS)}
+                ],
+            },
+        )
+    ]
+
+
 def data_services() -> list[Manifest]:
     """For each data service: ingress from its clients, and each client group's egress."""
     result = []
@@ -244,4 +265,4 @@ def data_services() -> list[Manifest]:
 
 def all_policies() -> list[Manifest]:
     """Every NetworkPolicy of the namespace."""
-    return [*baseline(), *functions(), *kubernetes_api(), *data_services()]
+    return [*baseline(), *functions(), *kubernetes_api(), *mail_server(), *data_services()]

@@ -125,6 +125,11 @@ class Rollout:
             self.log(f"create secret {template.name}")
             if template.random_values:
                 self.kubectl("create", "-f", "-", stdin=to_yaml(random_secret(template)))
+            elif template.operator_filled:
+                manifest = secrets.template(template)
+                del manifest["metadata"]["annotations"][secrets.TEMPLATE_ANNOTATION]
+                self.kubectl("create", "-f", "-", stdin=to_yaml(manifest))
+                self.log(f"secret {template.name} is empty: fill it in (docs/operations.md)")
             elif template is secrets.DATABASE_CA:
                 self.create_database_ca()
             else:

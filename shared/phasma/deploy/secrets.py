@@ -26,6 +26,9 @@ class SecretTemplate:
     type: str = "Opaque"
     # Deploy fills the keys with random hex; certificates are made, never random.
     random_values: bool = True
+    # Values only the operator has (a mail provider's login): deploy creates the Secret
+    # with empty values, for the operator to fill (docs/operations.md).
+    operator_filled: bool = False
 
 
 DATABASE = SecretTemplate("database-secret", ("database-password",), "PostgreSQL, migrate Job")
@@ -38,7 +41,9 @@ INDEXER_DATABASE = SecretTemplate(
     "migrate Job, pooler, search-indexer, search-reindex Job",
 )
 BACKEND = SecretTemplate(
-    "backend-secret", ("session-hash-secret",), "HTTP backend functions that resolve sessions"
+    "backend-secret",
+    ("session-hash-secret",),
+    "HTTP backend functions that resolve sessions, mailer (mail-token HMAC key)",
 )
 CACHE = SecretTemplate("cache-secret", ("cache-password",), "cache, HTTP backend functions")
 STORAGE = SecretTemplate(
@@ -71,6 +76,14 @@ DATABASE_CA = SecretTemplate(
     random_values=False,
 )
 
+SMTP = SecretTemplate(
+    "smtp-secret",
+    ("smtp-username", "smtp-password"),
+    "mailer",
+    random_values=False,
+    operator_filled=True,
+)
+
 ALL = (
     DATABASE,
     APP_DATABASE,
@@ -82,6 +95,7 @@ ALL = (
     SEARCH_KEYS,
     DATABASE_TLS,
     DATABASE_CA,
+    SMTP,
 )
 
 

@@ -2,17 +2,20 @@
 
     python -m phasma.devstack up [--port 8081]
     python -m phasma.devstack events-tail [--from-beginning]
+    python -m phasma.devstack mail [--json]
 
 Starts the dependency servers (unless named in the environment), applies
 migrations, creates the bucket and topics, starts every registered function in
 its own functions-framework process, the local eventing (KafkaSources and
-PingSources) and the API gateway. Ctrl-C stops everything it started, and
-nothing else. `events-tail` prints the events flowing through that stack.
+PingSources), the SMTP catcher the mailer sends to, and the API gateway. Ctrl-C
+stops everything it started, and nothing else. `events-tail` prints the events
+flowing through that stack, `mail` the messages its catcher caught.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -24,6 +27,13 @@ from pathlib import Path
 from phasma.db.migrations import MigrationError
 from phasma.devstack.eventing import DEAD_LETTER_TOPIC, Dispatcher, dispatcher_for, tail
 from phasma.devstack.gateway import HttpUpstream, serve_gateways
+from phasma.devstack.mailcatcher import (
+    CatchingHandler,
+    Mailbox,
+    MailCatcher,
+    describe,
+    smtp_environment,
+)
 from phasma.devstack.processes import (
     REPOSITORY_ROOT,
     FunctionProcess,
@@ -67,10 +77,15 @@ def up(port: int) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     processes: list[FunctionProcess] = []
     dispatcher: Dispatcher | None = None
+    catcher: MailCatcher | None = None
     with Dependencies(state_dir, os.environ, progress) as dependencies:
         urls = dependencies.start()
         environment = prepare(urls, state_dir, os.environ, progress)
         try:
+            catcher = MailCatcher(CatchingHandler(Mailbox.of(state_dir))).start()
+            environment.update(smtp_environment(catcher))
+            environment["SITE_URL"] = f"http://127.0.0.1:{site_port}"
+            progress(f"mail       SMTP catcher on 127.0.0.1:{catcher.port}")
             processes = start_all(
                 (*http_functions(), *event_functions()),
                 environment,
@@ -101,6 +116,7 @@ def up(port: int) -> None:
             progress(f"API gateway  http://127.0.0.1:{port}  (try /users/me or POST /users)")
             progress(f"logs         {state_dir / 'logs'}")
             progress("events       ./taskw events:tail")
+            progress("mail         ./taskw mail")
             progress("press Ctrl-C to stop")
             _watch(processes, stop)
             gateway.shutdown()
@@ -112,6 +128,8 @@ def up(port: int) -> None:
                 (state_dir / BROKERS_FILE).unlink(missing_ok=True)
             for process in processes:
                 process.stop()
+            if catcher is not None:
+                catcher.stop()
     progress("stopped")
 
 
@@ -152,6 +170,22 @@ def events_tail(from_beginning: bool) -> None:
     )
 
 
+def mail(as_json: bool) -> None:
+    """Print what the catcher of this checkout's stack caught, oldest first."""
+    mailbox = Mailbox.of(_state_dir())
+    messages = mailbox.messages()
+    if as_json:
+        for record in messages:
+            fields = ("to", "subject", "text", "received")
+            print(json.dumps({name: record[name] for name in fields}, ensure_ascii=False))
+        return
+    if not messages:
+        progress(f"no mail caught yet ({mailbox.path})")
+        return
+    for record in messages:
+        print(describe(record), end="\n\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m phasma.devstack")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -161,8 +195,13 @@ def main() -> None:
     tail_command.add_argument(
         "--from-beginning", action="store_true", help="start with the oldest retained event"
     )
+    mail_command = commands.add_parser("mail", help="list the mail the local stack caught")
+    mail_command.add_argument("--json", action="store_true", help="one JSON object per line")
     arguments = parser.parse_args()
     try:
+        if arguments.command == "mail":
+            mail(arguments.json)
+            return
         if arguments.command == "events-tail":
             events_tail(arguments.from_beginning)
             return

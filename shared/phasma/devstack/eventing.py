@@ -8,7 +8,10 @@ binary-mode CloudEvent, with the semantics of operations.md §2.2:
 - offsets are committed only after a 2xx;
 - a failed delivery is retried with exponential backoff (10 retries from 0.5 s by
   default), then the record goes to the `dead-letter` topic with Knative's
-  `knativeerrordest` / `knativeerrorcode` extensions and the partition moves on.
+  `knativeerrordest` / `knativeerrorcode` / `knativeerrordata` extensions and the
+  partition moves on;
+- as in Knative, a 4xx other than 404, 408, 409, 425 and 429 is not retried: the
+  worker said the event can never succeed, so it is dead-lettered at once.
 
 Per scheduled function, a ping posts its registry payload once at start, then every
 `Schedule.local_every_seconds`. Tansu keeps topics in memory only, so a keeper
@@ -18,6 +21,7 @@ reads it again from the beginning: its position in the old log means nothing in 
 
 from __future__ import annotations
 
+import base64
 import collections
 import json
 import logging
@@ -48,6 +52,7 @@ from phasma.registry import Function
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_TOPIC = "dead-letter"
+ERROR_HEADERS = ("ce_knativeerrordest", "ce_knativeerrorcode", "ce_knativeerrordata")
 # What KafkaSource calls a record that is not a CloudEvent.
 RAW_RECORD_TYPE = "dev.knative.kafka.event"
 # Consumer groups join in ~3 s with these instead of ~20 s (ARCHITECTURE.md, local stack).
@@ -70,6 +75,27 @@ CLOSE_TIMEOUT_MS = 2000
 # restarted empty under a member holds that member's JoinGroup for all of it: this
 # floor bounds the stall (at 300 s deliveries stopped for five minutes).
 MIN_POLL_INTERVAL_SECONDS = 30
+# Knative's delivery retries these 4xx (and every 5xx); any other 4xx goes to the dead letters.
+RETRYABLE_CLIENT_ERRORS = frozenset({404, 408, 409, 425, 429})
+# Knative keeps at most this much of a failed response's body in `knativeerrordata`.
+ERROR_DATA_MAX_BYTES = 1024
+
+
+def retryable(status: int) -> bool:
+    """Whether a delivery answered `status` is tried again (0: nothing answered)."""
+    return not 400 <= status < 500 or status in RETRYABLE_CLIENT_ERRORS
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A worker's answer to one delivery: its status (0 when nothing answered) and body."""
+
+    status: int
+    body: bytes = b""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
 
 
 @dataclass(frozen=True)
@@ -147,7 +173,7 @@ def ping_event(source_name: str, payload: str) -> CloudEvent:
 
 
 class _Delivery:
-    """POSTs CloudEvents to one URL; the status code, or 0 when nothing answered."""
+    """POSTs CloudEvents to one URL; the answer (status 0 when nothing answered)."""
 
     def __init__(self, url: str, timeout_seconds: float) -> None:
         self.url = url
@@ -155,14 +181,14 @@ class _Delivery:
             timeout=urllib3.Timeout(connect=2.0, read=timeout_seconds), retries=False
         )
 
-    def post(self, event: CloudEvent) -> int:
+    def post(self, event: CloudEvent) -> Answer:
         headers, body = to_http(event)
         try:
             response = self._http.request("POST", self.url, body=body, headers=headers)
         except urllib3.exceptions.HTTPError as error:
             log.warning("delivery to %s failed: %s", self.url, error)
-            return 0
-        return response.status
+            return Answer(0)
+        return Answer(response.status, response.data[:ERROR_DATA_MAX_BYTES])
 
 
 class KafkaSourceLoop(threading.Thread):
@@ -173,7 +199,7 @@ class KafkaSourceLoop(threading.Thread):
         brokers: str,
         subscription: Subscription,
         retry: RetryPolicy,
-        dead_letter: Callable[[Any, str, int], bool],
+        dead_letter: Callable[[Any, str, Answer], bool],
         stopping: threading.Event,
     ) -> None:
         super().__init__(name=f"kafka-source-{subscription.name}", daemon=True)
@@ -295,10 +321,11 @@ class KafkaSourceLoop(threading.Thread):
             if self._stopping.is_set() or time.monotonic() >= until:
                 break
             record = state.records[0]
-            status = self._delivery.post(record_event(record))
-            if not 200 <= status < 300:
+            answer = self._delivery.post(record_event(record))
+            status = answer.status
+            if not answer.ok:
                 state.failed_attempts += 1
-                if state.failed_attempts <= self.retry.retries:
+                if retryable(status) and state.failed_attempts <= self.retry.retries:
                     state.next_attempt_at = time.monotonic() + self.retry.delay(
                         state.failed_attempts
                     )
@@ -312,7 +339,7 @@ class KafkaSourceLoop(threading.Thread):
                         state.next_attempt_at - time.monotonic(),
                     )
                     break
-                if not self._dead_letter(record, self.subscription.url, status):
+                if not self._dead_letter(record, self.subscription.url, answer):
                     break  # stopping before the dead letter was written: keep the record
             state.records.popleft()
             state.failed_attempts = 0
@@ -344,9 +371,9 @@ class PingLoop(threading.Thread):
     def run(self) -> None:
         while not self._stopping.is_set():
             started = time.monotonic()
-            status = self._delivery.post(ping_event(self.ping.source_name, self.ping.payload))
-            if not 200 <= status < 300:
-                log.warning("%s: %s answered %d", self.name, self.ping.url, status)
+            answer = self._delivery.post(ping_event(self.ping.source_name, self.ping.payload))
+            if not answer.ok:
+                log.warning("%s: %s answered %d", self.name, self.ping.url, answer.status)
             self._stopping.wait(max(self.ping.every_seconds - (time.monotonic() - started), 0))
 
 
@@ -443,20 +470,23 @@ class Dispatcher:
             if recreated.intersection(source.subscription.topics):
                 source.topics_recreated(recreated)
 
-    def _dead_letter(self, record: Any, destination: str, status: int) -> bool:
+    def _dead_letter(self, record: Any, destination: str, answer: Answer) -> bool:
         """Publish the undeliverable record to the dead-letter topic, as KafkaSink would.
 
-        False only when stopping before it was written: the record is then not committed.
+        The worker's answer body (its reason) rides along base64-encoded in
+        `knativeerrordata`, as Knative writes it. False only when stopping before it
+        was written: the record is then not committed.
         """
+        status = answer.status
         headers = [
-            (name, value)
-            for name, value in record.headers or []
-            if name not in ("ce_knativeerrordest", "ce_knativeerrorcode")
+            (name, value) for name, value in record.headers or [] if name not in ERROR_HEADERS
         ]
         headers += [
             ("ce_knativeerrordest", destination.encode()),
             ("ce_knativeerrorcode", str(status).encode()),
         ]
+        if answer.body:
+            headers.append(("ce_knativeerrordata", base64.b64encode(answer.body)))
         while not self._stopping.is_set():
             try:
                 producer = self._dead_letter_producer()

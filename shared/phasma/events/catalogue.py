@@ -96,6 +96,17 @@ class FollowChanged(EventPayload):
     recipient_id: UUID  # the followee
 
 
+class MailRequested(EventPayload):
+    """`phasma.mail.requested`: what to mail, never a secret (api-2 §B).
+
+    The mailer mints the link's token itself, so no token crosses the broker.
+    """
+
+    kind: Literal["verify", "reset", "email_changed_notice"]
+    user_id: UUID
+    address: str  # the recipient: the address to verify, the account's, or the old one
+
+
 # type -> (topic, payload model)
 CATALOGUE: Final[dict[str, tuple[Topic, type[EventPayload]]]] = {
     "phasma.user.created": ("entity-changes", UserCreated),
@@ -110,4 +121,5 @@ CATALOGUE: Final[dict[str, tuple[Topic, type[EventPayload]]]] = {
     "phasma.comment.deleted": ("activity", CommentChanged),
     "phasma.user.followed": ("activity", FollowChanged),
     "phasma.user.unfollowed": ("activity", FollowChanged),
+    "phasma.mail.requested": ("activity", MailRequested),
 }

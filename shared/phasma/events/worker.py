@@ -10,6 +10,10 @@ of `EventHandler`), then answers the way delivery needs:
   retryable status for a permanent problem would hold the partition for ~8.5 min.
 - `503` when a dependency is unavailable (`phasma.failures.DependencyUnavailable`):
   the source retries with backoff, then dead-letters.
+- `422` with the reason as `{"message"}` when the event can never succeed (`Reject`,
+  e.g. a mail server refusing the recipient for good): KafkaSource does not retry a
+  4xx other than 404, 408, 409, 425 and 429, so it dead-letters the event at once,
+  the reason in its `knativeerrordata` extension.
 - `500` for anything else, logged with its stack: retried and dead-lettered too, so
   the event can be replayed once the bug is fixed.
 
@@ -60,13 +64,24 @@ OTHER_TYPE = "other"
 
 EVENTS = Counter(
     "phasma_events",
-    "Delivered events by type and outcome (applied, skipped, failed)",
+    "Delivered events by type and outcome (applied, skipped, rejected, failed)",
     ["type", "outcome"],
 )
 
 
 class Skip(Exception):
     """Raised by a handler to acknowledge an event it deliberately does not apply."""
+
+
+class Reject(Exception):
+    """Raised by a handler for an event that can never succeed: dead-letter it now.
+
+    The message is the reason the dead letter carries; it must hold no secret.
+    """
+
+
+# Not retried by KafkaSource (nor by the local dispatcher): straight to the dead letters.
+REJECTED_STATUS = 422
 
 
 @dataclass(frozen=True)
@@ -181,6 +196,11 @@ class EventFunction:
         except Skip as reason:
             log.info("skipped %s %s: %s", event["type"], event["id"], reason)
             outcome = "skipped"
+        except Reject as reason:
+            log.warning("rejected %s %s for good: %s", event["type"], event["id"], reason)
+            self.pipeline.progress()  # answered: the partition moves on
+            EVENTS.labels(event_type, "rejected").inc()
+            return error_response(REJECTED_STATUS, str(reason))
         except DependencyUnavailable as error:
             log.warning("event %s %s must be retried: %s", event["type"], event["id"], error)
             self.pipeline.failure(f"{type(error).__name__}: {error}")

@@ -154,7 +154,7 @@ class Backend:
                 timeout=timeout,
             )
         except TransportError as error:
-            log.warning("backend %s %s failed: %s", method, path.split("?", 1)[0], error)
+            log.warning("backend %s %s failed: %s", method, _loggable(path), error)
             raise BackendUnavailable(str(error)) from None
 
     def submit(self, call: Callable[[], Result]) -> Future[Result]:
@@ -269,3 +269,11 @@ class BackendClient:
 def _with_query(path: str, query: Mapping[str, str | None] | None) -> str:
     pairs = {name: value for name, value in (query or {}).items() if value is not None}
     return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
+def _loggable(path: str) -> str:
+    """`path` without its query, and without a mail token (docs/security.md §10)."""
+    path = path.split("?", 1)[0]
+    if path.startswith("/password-resets/"):
+        return "/password-resets/{token}"
+    return path

@@ -86,6 +86,7 @@ class HttpFunction:
         self.bucket_policies = {
             name: self.settings.rate_limit_policy(name) for name in RATE_LIMIT_DEFAULTS
         }
+        self._secret_paths = frozenset(r.path for r in function.routes if r.secret_path)
         self.routes: RouteTable[tuple[Route, Handler]] = RouteTable(
             (route.method, route.path, (route, route.resolve_handler()))
             for route in function.routes
@@ -107,7 +108,9 @@ class HttpFunction:
                 template = request.path
             else:
                 response, template = self._guarded(request, request_id)
-                log_access(request.method, request.path, template, response.status_code, started)
+                # A token in the path (a password-reset link) never reaches the log.
+                path = template if template in self._secret_paths else request.path
+                log_access(request.method, path, template, response.status_code, started)
             # No handler sets these, so appending is safe and cheaper than replacing.
             response.headers.extend(SECURITY_HEADERS)
             response.headers.add("X-Request-ID", request_id)

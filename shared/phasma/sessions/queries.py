@@ -184,3 +184,8 @@ def delete_other_sessions(executor: Executor, user_id: int, keep_key: str) -> No
         user_id=user_id,
         key=keep_key,
     )
+
+
+def delete_all_sessions(executor: Executor, user_id: int) -> None:
+    """End every session of the account (a password reset, api-2 §B)."""
+    executor.execute("DELETE FROM sessions WHERE user_id = :user_id", user_id=user_id)

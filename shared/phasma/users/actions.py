@@ -6,15 +6,17 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from phasma.auth.passwords import PasswordHashing
 from phasma.config import Limits
-from phasma.db.pool import Database, violated_constraint
-from phasma.events.catalogue import UserCreated, UserUpdated
+from phasma.db.pool import Database, Executor, violated_constraint
+from phasma.events.catalogue import MailRequested, UserCreated, UserUpdated
 from phasma.events.outbox import record_event
 from phasma.http.cookies import DeviceCookie
 from phasma.http.errors import BadRequest, Conflict, NotFound, TooManyRequests
-from phasma.sessions.queries import Viewer, delete_other_sessions
+from phasma.mail import tokens
+from phasma.sessions.queries import Viewer, delete_all_sessions, delete_other_sessions
 from phasma.uploads import queries as upload_queries
 from phasma.users import queries
 from phasma.users.models import ProfileFields
@@ -31,6 +33,19 @@ WRONG_PASSWORD = "current password is incorrect"
 EMAIL_NEEDS_PASSWORD = "oldPassword (the current password) is required to change the email"
 TOO_MANY_PASSWORD_ATTEMPTS = "Too many password attempts; try again later"
 CHANGED_CONCURRENTLY = "the password was changed concurrently; try again"
+INVALID_TOKEN = "the link is invalid, expired or already used"
+TOO_MANY_VERIFICATION_MAILS = "Too many verification mails; try again later"
+
+
+def request_mail(executor: Executor, kind: str, user_public_id: UUID, address: str) -> None:
+    """Ask the mailer for a mail (api-2 §B): what to send, never a token."""
+    record_event(
+        executor,
+        event_type="phasma.mail.requested",
+        source_function=SOURCE,
+        subject=str(user_public_id),
+        payload=MailRequested(kind=kind, user_id=user_public_id, address=address),
+    )
 
 
 USERNAME_TAKEN = "That username is taken."
@@ -88,6 +103,7 @@ def register(
                 created=row["created"],
             ),
         )
+        request_mail(executor, "verify", row["public_id"], fields.email)
     return fields.username
 
 
@@ -102,7 +118,8 @@ def update_profile(
     """Replace the profile; returns the previous avatar when it changed (its blob may go).
 
     `verified_hash` is the stored hash the caller's `oldPassword` was verified against,
-    or None when none was: the email can change only with it.
+    or None when none was: the email can change only with it. A new address is stored
+    unverified; it gets a verification mail and the old one a notice (api-2 §B).
     """
     _check_reserved(fields.username)
     with _unique_fields_as_conflict(), database.transaction() as executor:
@@ -125,12 +142,15 @@ def update_profile(
         executor.execute(
             """
             UPDATE users SET name = :name, username = :username, email = :email,
-                             avatar = :avatar, bio = :bio
+                             avatar = :avatar, bio = :bio,
+                             email_verified_at = CASE WHEN :email_changed THEN NULL
+                                                      ELSE email_verified_at END
             WHERE id = :user_id
             """,
             name=fields.name,
             username=fields.username,
             email=fields.email,
+            email_changed=fields.email != current["email"],
             avatar=avatar,
             bio=bio,
             user_id=viewer.user_id,
@@ -153,6 +173,9 @@ def update_profile(
                 avatar=avatar,
             ),
         )
+        if fields.email != current["email"]:
+            request_mail(executor, "verify", current["public_id"], fields.email)
+            request_mail(executor, "email_changed_notice", current["public_id"], current["email"])
     previous_avatar: str | None = current["avatar"]
     return previous_avatar if previous_avatar != avatar else None
 
@@ -212,6 +235,128 @@ def change_password(
             raise Conflict(CHANGED_CONCURRENTLY)
         delete_other_sessions(executor, viewer.user_id, viewer.session_key)
         queries.write_audit(executor, viewer.user_id, "password_changed")
+
+
+def resend_verification(database: Database, viewer: Viewer) -> None:
+    """Ask for a fresh verification link: at most 3 per account per hour (else 429).
+
+    Counted under the account's row lock, so concurrent requests cannot overrun it.
+    Older links stay valid until they expire.
+    """
+    with database.transaction() as executor:
+        user = executor.fetch_one(
+            "SELECT public_id, email FROM users WHERE id = :user_id FOR UPDATE",
+            user_id=viewer.user_id,
+        )
+        if user is None:
+            raise NotFound()
+        window = executor.fetch_one(
+            """
+            SELECT count(*) AS recent,
+                   ceil(extract(epoch FROM min(created) + interval '1 hour' - now())) AS wait
+            FROM verification_requests
+            WHERE user_id = :user_id AND created > now() - interval '1 hour'
+            """,
+            user_id=viewer.user_id,
+        )
+        assert window is not None
+        if window["recent"] >= Limits.VERIFICATION_RESENDS_PER_HOUR:
+            raise TooManyRequests(
+                TOO_MANY_VERIFICATION_MAILS,
+                headers={"Retry-After": str(max(1, int(window["wait"])))},
+            )
+        # Requests older than the window count for nothing: drop them as we go.
+        executor.execute(
+            """
+            DELETE FROM verification_requests
+            WHERE user_id = :user_id AND created <= now() - interval '1 hour'
+            """,
+            user_id=viewer.user_id,
+        )
+        executor.execute(
+            "INSERT INTO verification_requests (user_id) VALUES (:user_id)",
+            user_id=viewer.user_id,
+        )
+        request_mail(executor, "verify", user["public_id"], user["email"])
+
+
+def verify_email(database: Database, secret: str, token: str) -> None:
+    """Spend a verification token and mark its address verified (400 when it cannot)."""
+    with database.transaction() as executor:
+        spent = tokens.spend(executor, secret, token, "verify")
+        # The link verifies the address it was sent to, never one set after it.
+        verified = spent is not None and executor.execute(
+            """
+            UPDATE users SET email_verified_at = COALESCE(email_verified_at, now())
+            WHERE id = :user_id AND email = :email
+            """,
+            user_id=spent["user_id"],
+            email=spent["email"],
+        )
+        if not verified:
+            raise BadRequest(INVALID_TOKEN)
+        assert spent is not None
+        queries.write_audit(executor, spent["user_id"], "email_verified")
+
+
+def request_password_reset(database: Database, email: str) -> None:
+    """Mail a reset link when `email` is registered; silently nothing otherwise."""
+    with database.transaction() as executor:
+        account = queries.credentials_by_email(executor, email)
+        if account is not None:
+            request_mail(executor, "reset", account["public_id"], account["email"])
+
+
+def live_token(database: Database, secret: str, token: str, purpose: tokens.Purpose) -> bool:
+    """Whether `token` is a live, unused token of `purpose` (a read; spending decides)."""
+    return tokens.is_well_formed(token) and bool(
+        database.read(
+            lambda executor: executor.fetch_value(
+                """
+                SELECT 1 FROM mail_tokens
+                WHERE token_hmac = :token_hmac AND purpose = :purpose
+                  AND used IS NULL AND expires > now()
+                """,
+                token_hmac=tokens.token_hmac(token, secret),
+                purpose=purpose,
+            )
+        )
+    )
+
+
+def reset_password(runtime: Runtime, token: str, new_password: str) -> None:
+    """Spend a reset token: new hash, every session ended, the email's login counter cleared.
+
+    The token is checked before the (slow) hash so a made-up one costs no Argon2 work,
+    then spent in the transaction that stores the hash: of two concurrent uses one wins.
+    """
+    secret = runtime.settings.session_hash_secret or ""
+    if not live_token(runtime.db, secret, token, "reset"):
+        raise BadRequest(INVALID_TOKEN)
+    new_hash = runtime.passwords.hash(new_password)
+    with runtime.db.transaction() as executor:
+        spent = tokens.spend(executor, secret, token, "reset")
+        # A link sent before an email change no longer speaks for the account.
+        changed = spent is not None and executor.execute(
+            "UPDATE users SET password_hash = :new_hash WHERE id = :user_id AND email = :email",
+            new_hash=new_hash,
+            user_id=spent["user_id"],
+            email=spent["email"],
+        )
+        if not changed:
+            raise BadRequest(INVALID_TOKEN)
+        assert spent is not None
+        # Every other reset link of the account dies with this one.
+        executor.execute(
+            """
+            UPDATE mail_tokens SET used = now()
+            WHERE user_id = :user_id AND purpose = 'reset' AND used IS NULL
+            """,
+            user_id=spent["user_id"],
+        )
+        delete_all_sessions(executor, spent["user_id"])
+        queries.write_audit(executor, spent["user_id"], "password_reset")
+    runtime.login_throttle.forget_email(spent["email"])
 
 
 def delete_replaced_avatar(database: Database, blob_store: BlobStore, filename: str) -> None:

@@ -51,6 +51,24 @@ class User(CamelModel):
     created: Timestamp
 
 
+class OwnUser(User):
+    """The signed-in account's own view (`GET /users/me`): api-2 §B adds `emailVerified`."""
+
+    email_verified: bool
+
+
+class TokenBody(RequestBody):
+    token: Text = ""
+
+
+class EmailBody(RequestBody):
+    email: Text = ""
+
+
+class NewPasswordBody(RequestBody):
+    password: Text = ""
+
+
 class UserList(CamelModel):
     """`{"items": [User, ...]}` without a cursor (`GET /users/suggested`)."""
 

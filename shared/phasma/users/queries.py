@@ -6,7 +6,7 @@ from typing import Any
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
-from phasma.users.models import User
+from phasma.users.models import OwnUser, User
 
 # The select list of the User shape (api.md §9.1) over `users u`, for every slice that
 # returns users: select it with a `:viewer_id` parameter and pass each row to `to_user`.
@@ -51,6 +51,22 @@ def user_by_id(executor: Executor, user_id: int, viewer_id: int | None) -> User 
         viewer_id=viewer_id,
     )
     return to_user(row, viewer_id) if row else None
+
+
+def own_user(executor: Executor, user_id: int) -> OwnUser | None:
+    """The account as its owner sees it: the User shape plus `emailVerified`."""
+    row = executor.fetch_one(
+        f"""
+        SELECT {USER_COLUMNS}, u.email_verified_at IS NOT NULL AS email_verified
+        FROM users u WHERE u.id = :user_id
+        """,
+        user_id=user_id,
+        viewer_id=user_id,
+    )
+    if row is None:
+        return None
+    user = to_user(row, user_id)
+    return OwnUser(**user.model_dump(), email_verified=bool(row["email_verified"]))
 
 
 def user_by_username(executor: Executor, username: str, viewer_id: int | None) -> User | None:

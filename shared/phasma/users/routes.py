@@ -15,10 +15,14 @@ from phasma.http.responses import json_response, no_content
 from phasma.notifications.queries import unread_count
 from phasma.users import actions, queries
 from phasma.users.models import (
+    EMAIL_PATTERN,
+    EmailBody,
+    NewPasswordBody,
+    OwnUser,
     ProfileFields,
     RegisterBody,
+    TokenBody,
     UpdateMeBody,
-    User,
     UserList,
     validate_new_password,
 )
@@ -35,15 +39,16 @@ def register(context: RequestContext) -> Response:
 
 
 def get_me(context: RequestContext) -> Response:
-    """`GET /users/me`: the signed-in account, email included; `?include=unreadCount` adds
-    the unread notification count, so a page's navigation shell costs one call, not two."""
+    """`GET /users/me`: the signed-in account, email and `emailVerified` included;
+    `?include=unreadCount` adds the unread notification count, so a page's navigation
+    shell costs one call, not two."""
     viewer = context.signed_in
     include = context.request.args.get("include")
     if include not in (None, "unreadCount"):
         raise BadRequest("include must be unreadCount")
 
-    def read(executor: Executor) -> tuple[User | None, int | None]:
-        user = queries.user_by_id(executor, viewer.user_id, viewer.user_id)
+    def read(executor: Executor) -> tuple[OwnUser | None, int | None]:
+        user = queries.own_user(executor, viewer.user_id)
         unread = unread_count(executor, viewer.user_id) if include and user else None
         return user, unread
 
@@ -129,3 +134,34 @@ def suggested_users(context: RequestContext) -> Response:
         lambda executor: queries.suggested_users(executor, viewer.user_id)
     )
     return json_response(UserList(items=users))
+
+
+def resend_verification(context: RequestContext) -> Response:
+    """`POST /users/me/verification`: mail a fresh verification link (3 an hour)."""
+    actions.resend_verification(context.runtime.db, context.signed_in)
+    return json_response({}, 202)
+
+
+def verify_email(context: RequestContext) -> Response:
+    """`POST /email-verifications` (public): spend the token, mark the address verified."""
+    body = context.body(TokenBody)
+    secret = context.runtime.settings.session_hash_secret or ""
+    actions.verify_email(context.runtime.db, secret, body.token)
+    return no_content()
+
+
+def request_password_reset(context: RequestContext) -> Response:
+    """`POST /password-resets` (public): `202` whether or not the address is registered."""
+    email = context.body(EmailBody).email.strip().lower()
+    if len(email) > Limits.EMAIL_MAX_CHARS or not EMAIL_PATTERN.fullmatch(email):
+        raise BadRequest("email is not a valid address")
+    actions.request_password_reset(context.runtime.db, email)
+    return json_response({}, 202)
+
+
+def reset_password(context: RequestContext) -> Response:
+    """`PUT /password-resets/{token}` (public): new password, every session ended."""
+    password = context.body(NewPasswordBody).password
+    validate_new_password(password)
+    actions.reset_password(context.runtime, context.params["token"], password)
+    return no_content()

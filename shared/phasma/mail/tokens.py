@@ -1,0 +1,81 @@
+"""Single-use mail tokens (api-2 §B): minted by the mailer, consumed by the users function.
+
+A token is 32 CSPRNG bytes as 43 base64url characters and travels only inside the
+mail it was minted for. The database keeps its HMAC-SHA256 under a key derived
+from `SESSION_HASH_SECRET` with a purpose label of its own, so a session key and a
+mail-token key can never be confused, and a stolen dump holds no usable link.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from phasma.config import Limits
+from phasma.db.pool import Executor
+
+Purpose = Literal["verify", "reset"]
+
+_KEY_LABEL = b"phasma mail token v1"
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+LIFETIMES: dict[Purpose, timedelta] = {
+    "verify": timedelta(seconds=Limits.VERIFICATION_TOKEN_TTL_SECONDS),
+    "reset": timedelta(seconds=Limits.RESET_TOKEN_TTL_SECONDS),
+}
+
+
+def new_token() -> str:
+    """A fresh token: `MAIL_TOKEN_BYTES` random bytes, unpadded base64url."""
+    raw = secrets.token_bytes(Limits.MAIL_TOKEN_BYTES)
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def is_well_formed(token: object) -> bool:
+    return isinstance(token, str) and _TOKEN_SHAPE.fullmatch(token) is not None
+
+
+def token_hmac(token: str, secret: str) -> str:
+    """The stored form of `token`: hex HMAC-SHA256 under the mail-token key."""
+    key = hmac.new(secret.encode(), _KEY_LABEL, hashlib.sha256).digest()
+    return hmac.new(key, token.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def store(executor: Executor, secret: str, user_id: int, purpose: Purpose, email: str) -> str:
+    """Mint a token for `user_id`, store only its HMAC with its expiry; return the token."""
+    token = new_token()
+    executor.execute(
+        """
+        INSERT INTO mail_tokens (token_hmac, user_id, purpose, email, expires)
+        VALUES (:token_hmac, :user_id, :purpose, :email, :expires)
+        """,
+        token_hmac=token_hmac(token, secret),
+        user_id=user_id,
+        purpose=purpose,
+        email=email,
+        expires=datetime.now(UTC) + LIFETIMES[purpose],
+    )
+    return token
+
+
+def spend(executor: Executor, secret: str, token: str, purpose: Purpose) -> dict[str, Any] | None:
+    """Mark a live, unused token of `purpose` used; its row (user_id, email), else None.
+
+    One UPDATE decides, so two concurrent requests with one token cannot both spend it.
+    """
+    if not is_well_formed(token):
+        return None
+    return executor.fetch_one(
+        """
+        UPDATE mail_tokens SET used = now()
+        WHERE token_hmac = :token_hmac AND purpose = :purpose
+          AND used IS NULL AND expires > now()
+        RETURNING user_id, email
+        """,
+        token_hmac=token_hmac(token, secret),
+        purpose=purpose,
+    )

@@ -40,7 +40,7 @@ from phasma.frontend.security import (
     safe_next,
     same_origin_request,
 )
-from phasma.http import metrics
+from phasma.http import metrics, probes
 from phasma.http.forwarded import client_address, is_secure
 from phasma.http.function import Target, as_target
 from phasma.http.probes import METRICS_CONTENT_TYPE
@@ -51,7 +51,6 @@ from phasma.registry import get_function
 log = logging.getLogger("phasma.frontend")
 
 FUNCTION_NAME = "frontend"
-_PROBES = frozenset({"/health", "/ready", "/metrics"})
 _CHUNK = 64 * 1024
 # A phone photo is 5-20 MB: read that much away so its sender sees the 413 page.
 _DISCARD_LIMIT = 64 * 1024 * 1024
@@ -97,7 +96,7 @@ class Frontend:
         try:
             template = "unmatched"
             if (
-                request.path in _PROBES
+                request.path in probes.PATHS
                 and request.method in ("GET", "HEAD")
                 and self._may_probe(request)
             ):

@@ -14,6 +14,7 @@ from phasma.frontend.backend import BackendResponse, api_path
 from phasma.frontend.context import Context, PageError, SignInRequired
 from phasma.frontend.pages import cursor_param, page_of, submit, username_param
 from phasma.frontend.rendering import profile_url
+from phasma.http import probes
 
 BARE_USERNAME = re.compile(r"[A-Za-z0-9._]{3,30}")
 CONNECTION_MODES = ("followers", "following")
@@ -25,13 +26,18 @@ def posts(context: Context) -> Response:
     """`GET /@{u}`: the header and the user's posts grid (public). `/{u}` without the
     `@` is a permanent redirect there, so a typed or shared `/alice` works."""
     bare = BARE_USERNAME.fullmatch(context.params["handle"])
-    if bare is not None and bare.group(0).lower() not in Limits.RESERVED_USERNAMES:
+    # A probe path the scraper may not read stays an unknown page, never a profile.
+    if bare is not None and not _reserved(bare.group(0).lower()):
         location = profile_url(bare.group(0).lower())
         query = context.request.query_string.decode("latin-1")
         response = Response(status=301)
         response.headers["Location"] = f"{location}?{query}" if query else location
         return response
     return _grid(context, "posts", "/users/{}/posts", public=True)
+
+
+def _reserved(name: str) -> bool:
+    return name in Limits.RESERVED_USERNAMES or f"/{name}" in probes.PATHS
 
 
 def likes(context: Context) -> Response:

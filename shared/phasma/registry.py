@@ -248,8 +248,19 @@ FUNCTIONS: tuple[Function, ...] = (
         routes=(
             Route("POST", "/users/{username}/follow", "phasma.follows.routes:follow"),
             Route("DELETE", "/users/{username}/follow", "phasma.follows.routes:unfollow"),
-            Route("GET", "/users/{username}/followers", "phasma.follows.routes:followers"),
-            Route("GET", "/users/{username}/following", "phasma.follows.routes:following"),
+            # Readable signed out (api-2 §F): `isFollowing` is then false for everyone.
+            Route(
+                "GET",
+                "/users/{username}/followers",
+                "phasma.follows.routes:followers",
+                access=Access.OPTIONAL,
+            ),
+            Route(
+                "GET",
+                "/users/{username}/following",
+                "phasma.follows.routes:following",
+                access=Access.OPTIONAL,
+            ),
         ),
     ),
     Function(
@@ -295,7 +306,13 @@ FUNCTIONS: tuple[Function, ...] = (
         summary="Comment on posts, list comments, delete them",
         scaling=Scaling(0, 4, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
         routes=(
-            Route("GET", "/posts/{id}/comments", "phasma.comments.routes:list_comments"),
+            # Readable signed out (api-2 §F): a Comment has no viewer-dependent field.
+            Route(
+                "GET",
+                "/posts/{id}/comments",
+                "phasma.comments.routes:list_comments",
+                access=Access.OPTIONAL,
+            ),
             Route(
                 "POST",
                 "/posts/{id}/comments",

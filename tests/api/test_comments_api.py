@@ -288,9 +288,29 @@ def test_comment_list_rejects_bad_pagination(
     assert_error(account.client.get(f"/posts/{public_id}/comments", params=params), 400)
 
 
-def test_comment_list_requires_a_session(api: Api, post: tuple[Account, str]) -> None:
+def test_anonymous_visitors_read_comments_as_signed_in_viewers_do(
+    api: Api, account: Account, post: tuple[Account, str]
+) -> None:
+    """Public reading (api-2 §F): the list is optional-session, so a shared link works."""
     _, public_id = post
-    assert_error(api.get(f"/posts/{public_id}/comments"), 401)
+    comment_on(account.client, public_id, "First!")
+    comment_on(account.client, public_id, "Second.")
+    path = f"/posts/{public_id}/comments"
+    signed_in = account.client.get(path)
+    assert signed_in.status_code == 200
+    assert "session=" in signed_in.headers["set-cookie"]
+    # No cookie, and a cookie no session has: both anonymous, neither refused nor cleared.
+    for cookies in ({}, {"session": "x" * 28}):
+        anonymous = api.get(path, cookies=cookies)
+        assert anonymous.status_code == 200
+        assert anonymous.json() == signed_in.json()
+        assert "set-cookie" not in anonymous.headers
+    assert [item["body"] for item in signed_in.json()["items"]] == ["Second.", "First!"]
+
+
+def test_anonymous_comment_reads_still_reject_malformed_and_unknown_posts(api: Api) -> None:
+    assert_error(api.get("/posts/not-a-uuid/comments"), 400)
+    assert_error(api.get(f"/posts/{uuid.uuid4()}/comments"), 404)
 
 
 # -- DELETE /posts/{id}/comments/{commentId} --------------------------------------------

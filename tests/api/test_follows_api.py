@@ -175,15 +175,12 @@ def test_follow_routes_answer_404_for_unknown_users(
     assert graph_state(database) == before
 
 
-@pytest.mark.parametrize(
-    ("method", "suffix"),
-    [("POST", "follow"), ("DELETE", "follow"), ("GET", "followers"), ("GET", "following")],
-)
-def test_every_follows_route_requires_a_session(
-    api: Api, account: Account, database: Database, method: str, suffix: str
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+def test_following_and_unfollowing_require_a_session(
+    api: Api, account: Account, database: Database, method: str
 ) -> None:
     before = graph_state(database)
-    response = api.request(method, f"/users/{account.username}/{suffix}")
+    response = api.request(method, f"/users/{account.username}/follow")
     assert response.status_code == 401
     assert response.json() == {"message": "Unauthorized"}
     assert graph_state(database) == before
@@ -468,6 +465,40 @@ def test_lists_personalise_is_following_and_email_per_viewer(make_account) -> No
     assert [item["username"] for item in following["items"]] == [bob.username, carol.username]
     assert [item["isFollowing"] for item in following["items"]] == [False, True]
     assert [item["email"] for item in following["items"]] == [bob.email, ""]
+
+
+def test_anonymous_visitors_read_both_lists_with_is_following_false(api: Api, make_account) -> None:
+    """Public reading (api-2 §F): the lists are optional-session; nobody is followed, no
+    email is shown, and neither a missing nor an unknown cookie is refused or cleared."""
+    alice, bob, carol = make_account(), make_account(), make_account()
+    for follower, followee in ((alice, carol), (bob, carol), (alice, bob)):
+        assert_no_content(follower.client.post(f"/users/{followee.username}/follow"))
+    for owner, direction, expected in (
+        (carol, "followers", [bob, alice]),
+        (alice, "following", [bob, carol]),
+    ):
+        path = f"/users/{owner.username}/{direction}"
+        # Alice follows bob, so her own view of these lists is personalised.
+        seen_by_alice = alice.client.get(path).json()["items"]
+        assert any(item["isFollowing"] for item in seen_by_alice)
+        for cookies in ({}, {"session": "x" * 28}):
+            response = api.get(path, cookies=cookies)
+            assert response.status_code == 200
+            assert "set-cookie" not in response.headers
+            items = response.json()["items"]
+            assert [item["username"] for item in items] == [user.username for user in expected]
+            assert not any(item["isFollowing"] for item in items)
+            assert {item["email"] for item in items} == {""}
+            assert [item["followers"] for item in items] == [
+                item["followers"] for item in seen_by_alice
+            ]
+
+
+@pytest.mark.parametrize("direction", ["followers", "following"])
+def test_anonymous_list_reads_of_unknown_users_are_404(api: Api, direction: str) -> None:
+    response = api.get(f"/users/nobody_{secrets.token_hex(4)}/{direction}")
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not Found"}
 
 
 def test_lists_answer_head_like_get(account: Account) -> None:

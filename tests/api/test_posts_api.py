@@ -909,10 +909,19 @@ def test_popular_posts_are_recent_liked_ones_by_likes_then_time(
 def test_anonymous_visitors_read_popular_posts_unliked(
     api: Api, account: Account, ranked_posts: dict[str, list[str]]
 ) -> None:
+    # The signed-in viewer likes and saves the top post: theirs alone to see.
+    top = ranked_posts["recent"][21]
+    assert_no_content(account.client.post(f"/posts/{top}/likes"))
+    assert_no_content(account.client.put(f"/posts/{top}/bookmark"))
     response = api.get("/posts/popular")
     assert response.status_code == 200
     items = response.json()["items"]
     signed_in = account.client.get("/posts/popular").json()["items"]
     assert [item["publicId"] for item in items] == [item["publicId"] for item in signed_in]
-    assert not any(item["liked"] for item in items)
+    assert (signed_in[0]["publicId"], signed_in[0]["liked"], signed_in[0]["bookmarked"]) == (
+        top,
+        True,
+        True,
+    )
+    assert not any(item["liked"] or item["bookmarked"] for item in items)
     assert "set-cookie" not in response.headers

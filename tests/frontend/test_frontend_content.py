@@ -304,7 +304,7 @@ def test_comment_then_delete_it(member: Member, sign_up, database: Database) -> 
     assert database.counts("comments") == before
     signed_out = Visitor(member.visitor.frontend)
     assert signed_out.get(f"/posts/{post_id}").status_code == 200
-    assert "Log in to comment" in text_of(signed_out.get(f"/posts/{post_id}"))
+    assert "Log in or sign up to comment." in text_of(signed_out.get(f"/posts/{post_id}"))
 
     # Without JS the trash is a link to a confirmation page; showing it deletes nothing.
     delete_path = f"/posts/{post_id}/comments/{comment_ids[0]}/delete"

@@ -100,7 +100,7 @@ def follow_page(
     executor: Executor,
     direction: Direction,
     user_id: int,
-    viewer_id: int,
+    viewer_id: int | None,
     cursor: Cursor | None,
     limit: int,
 ) -> list[dict[str, Any]]:

@@ -41,7 +41,8 @@ def _list(context: RequestContext, direction: Direction) -> Response:
     # The lists only lowercase the name: one no account can have is simply unknown.
     username = context.params["username"].lower()
     page_request = parse_page_request(context.request.args)
-    viewer_id = context.signed_in.user_id
+    # Anonymous visitors may read the lists (api-2 §F): `isFollowing` is then false.
+    viewer_id = context.viewer_id
 
     def read(executor: Executor) -> list[dict[str, Any]] | None:
         user = queries.user_key(executor, username)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -14,8 +14,11 @@ from phasma.frontend import formatting
 from phasma.frontend.assets import AssetCatalogue
 from phasma.frontend.icons import icon
 from phasma.frontend.richtext import rich_text
+from phasma.frontend.security import safe_next
 
 PLACEHOLDER_AVATAR = "/assets/placeholder.svg"
+# Where signing in lands anyway, and the sign-in pages themselves: no `next` needed.
+_NO_RETURN = frozenset({"/", "/feed", "/login", "/register"})
 _FILENAME = re.compile(r"[0-9a-f]{32}")
 # The CSS width of a post's photo box in each layout, as `sizes` states it (app.css: a
 # 36rem column of a 1px-bordered card inside 16px of shell padding; from 900px the post
@@ -88,6 +91,15 @@ def profile_url(username: str, section: str = "") -> str:
     return f"{base}/{section}" if section else base
 
 
+def auth_url(page: str, next_path: str | None = None) -> str:
+    """`page` (`/login` or `/register`) returning afterwards to `next_path`, when that is a
+    same-origin path worth coming back to: a signed-out reader's prompt keeps their place."""
+    target = safe_next(next_path, "")
+    if not target or urlsplit(target).path in _NO_RETURN:
+        return page
+    return f"{page}?next={quote(target, safe='/@')}"
+
+
 def search_url(query: str, tab: str = "") -> str:
     """The results page of `query`, on one of its tabs when `tab` is given."""
     url = "/search?q=" + quote(query, safe="")
@@ -128,6 +140,7 @@ def build_environment(templates: Path, assets: AssetCatalogue) -> Environment:
         "photo_sizes": photo_sizes,
         "avatar_url": avatar_url,
         "profile_url": profile_url,
+        "auth_url": auth_url,
         "search_url": search_url,
         "tag_url": tag_url,
         "with_cursor": with_cursor,

@@ -83,7 +83,7 @@ ROUTES: tuple[PageRoute, ...] = (
     PageRoute("GET", "/{handle}", profiles.posts, Access.PUBLIC),
     PageRoute("GET", "/{handle}/likes", profiles.likes),
     PageRoute("GET", "/{handle}/saved", profiles.saved),
-    # Checks the mode (404) before the session, so it is public here.
+    # Followers and following read signed out (api-2 §F); an unknown mode is a 404.
     PageRoute("GET", "/{handle}/{mode}", profiles.connections, Access.PUBLIC),
     PageRoute("POST", "/{handle}/follow", profiles.follow, Access.ENDPOINT),
     PageRoute("POST", "/{handle}/unfollow", profiles.unfollow, Access.ENDPOINT),

@@ -24,9 +24,9 @@ SIGN_IN_AFTER_REGISTER_FAILED = "Account created, but sign-in failed. Please log
 
 
 def login_page(context: Context) -> Response:
-    """`GET /login` (a signed-in visitor goes to the feed)."""
+    """`GET /login[?next=]` (a signed-in visitor goes on to `next`, or the feed)."""
     if context.viewer is not None:
-        return context.redirect(FEED)
+        return context.redirect(context.next_path(FEED))
     return _login_form(context, email="", error=None, status=200)
 
 
@@ -52,9 +52,9 @@ def log_in(context: Context) -> Response:
 
 
 def register_page(context: Context) -> Response:
-    """`GET /register` (a signed-in visitor goes to the feed)."""
+    """`GET /register[?next=]` (a signed-in visitor goes on to `next`, or the feed)."""
     if context.viewer is not None:
-        return context.redirect(FEED)
+        return context.redirect(context.next_path(FEED))
     return _register_form(context, {}, error=None, status=200)
 
 
@@ -90,7 +90,7 @@ def register(context: Context) -> Response:
         return _login_form(context, values["email"], SIGN_IN_AFTER_REGISTER_FAILED, 503)
     if response.status != 201:
         return _login_form(context, values["email"], SIGN_IN_AFTER_REGISTER_FAILED, 200)
-    return _signed_in(context, response, FEED, values["email"])
+    return _signed_in(context, response, context.next_path(FEED), values["email"])
 
 
 def log_out(context: Context) -> Response:
@@ -132,7 +132,8 @@ def _login_form(context: Context, email: str, error: str | None, status: int) ->
         status=status,
         email=email,
         error=error,
-        next=context.next_path(FEED) if context.request.method == "POST" else FEED,
+        # The page a signed-out reader came from (`?next=`, then the hidden field).
+        next=context.next_path(FEED),
     )
 
 
@@ -159,4 +160,5 @@ def _register_form(
         values=values,
         error=error,
         errors={field: error} if field and error else {},
+        next=context.next_path(FEED),
     )

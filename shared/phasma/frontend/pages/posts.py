@@ -12,6 +12,7 @@ from phasma.frontend.cookies import set_flash
 from phasma.frontend.messages import POST_DELETED, status_message
 from phasma.frontend.pages import cursor_param, page_of, submit, uuid_param
 from phasma.frontend.rendering import title_snippet
+from phasma.frontend.sharing import post_meta
 
 COMMENT_MAX_CHARS = 400
 COMMENT_LENGTH_MESSAGE = "Comment must be 1\u2013400 characters."  # an en dash
@@ -19,7 +20,7 @@ POST_NOT_FOUND = "Post not found"
 
 
 def post_page(context: Context) -> Response:
-    """`GET /posts/{id}`: the post, and its comments for a signed-in visitor."""
+    """`GET /posts/{id}`: the post and its comments, for anyone (api-2 §F: public reading)."""
     post_id = uuid_param(context, "post_id")
     if context.is_fragment:
         return _comments_fragment(context, post_id)
@@ -160,15 +161,13 @@ def _render_post(
     post_call = context.api.backend.submit(lambda: context.api.get(api_path("/posts/{}", post_id)))
     comments: list[dict[str, Any]] = []
     next_cursor: str | None = None
-    comments_failed = False
-    if context.has_session:
-        response = context.api.get(
-            api_path("/posts/{}/comments", post_id), cursor=cursor_param(context)
-        )
-        if response.ok:
-            comments, next_cursor = page_of(response)
-        elif response.status != 401:
-            comments_failed = True
+    # Signed out too: the list is an optional-session read, so a shared link shows it.
+    response = context.api.get(
+        api_path("/posts/{}/comments", post_id), cursor=cursor_param(context)
+    )
+    if response.ok:
+        comments, next_cursor = page_of(response)
+    comments_failed = not response.ok
     post = _post_from(context, post_call.result())
     return context.render(
         "post.html",
@@ -181,12 +180,11 @@ def _render_post(
         comments_failed=comments_failed,
         comment_error=comment_error,
         comment_body=comment_body,
+        meta=post_meta(context.settings.public_origin, post),
     )
 
 
 def _comments_fragment(context: Context, post_id: str) -> Response:
-    if not context.has_session:
-        raise SignInRequired()
     post_call = context.api.backend.submit(lambda: context.api.get(api_path("/posts/{}", post_id)))
     response = context.expect(
         context.api.get(api_path("/posts/{}/comments", post_id), cursor=cursor_param(context))

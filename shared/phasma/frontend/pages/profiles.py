@@ -14,6 +14,7 @@ from phasma.frontend.backend import BackendResponse, api_path
 from phasma.frontend.context import Context, PageError, SignInRequired
 from phasma.frontend.pages import cursor_param, page_of, submit, username_param
 from phasma.frontend.rendering import profile_url
+from phasma.frontend.sharing import profile_meta
 from phasma.http import probes
 
 BARE_USERNAME = re.compile(r"[A-Za-z0-9._]{3,30}")
@@ -68,9 +69,10 @@ def connections(context: Context) -> Response:
     if mode not in CONNECTION_MODES:
         raise PageError(404)
     username = username_param(context)
-    if not context.has_session:
-        raise SignInRequired()
+    # Readable signed out (api-2 §F): the lists are optional-session reads.
     user_call, list_response = _user_and_list(context, username, "/users/{}/" + mode)
+    if list_response.status == 404:
+        raise PageError(404, USER_NOT_FOUND)
     people, next_cursor = page_of(context.expect(list_response))
     if context.is_fragment:
         return context.render_fragment("fragments/connections.html", next_cursor, people=people)
@@ -128,6 +130,8 @@ def _grid(context: Context, section: str, list_path: str, *, public: bool) -> Re
         posts=grid,
         next_cursor=next_cursor,
         more_url=profile_url(username, "" if section == "posts" else section),
+        # Only the public grid is worth a link preview; likes and saved are private.
+        meta=profile_meta(context.settings.public_origin, user) if public else None,
     )
 
 

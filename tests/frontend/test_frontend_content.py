@@ -515,8 +515,10 @@ def test_the_saved_tab_is_the_owners_alone(member: Member, sign_up, database: Da
     assert shown == posts[10:0:-1]
     cursor = re.search(r'data-next-cursor="([^"]+)"', html).group(1)  # type: ignore[union-attr]
     assert f'data-url="/@{member.username}/saved"' in html
+    # "Load More" names the page's viewer, as loadmore.js does: fragments make no viewer call.
     fragment = member.visitor.get(
-        f"/@{member.username}/saved?cursor={cursor}", headers={"X-Phasma-Fragment": "1"}
+        f"/@{member.username}/saved?cursor={cursor}",
+        headers={"X-Phasma-Fragment": "1", "X-Phasma-Viewer": member.username},
     )
     assert fragment.status_code == 200 and "X-Next-Cursor" not in fragment.headers
     rest = fragment.get_data(as_text=True)

@@ -70,6 +70,15 @@ class Limits:
     VERIFICATION_TOKEN_TTL_SECONDS: Final = 24 * 3600
     RESET_TOKEN_TTL_SECONDS: Final = 3600
     VERIFICATION_RESENDS_PER_HOUR: Final = 3
+    # Reset mails requested per account per hour; beyond it `POST /password-resets`
+    # still answers 202 but mails nothing (docs/security.md §10).
+    PASSWORD_RESET_MAILS_PER_HOUR: Final = 3
+    # The janitor keeps a spent or expired mail token this long after it ended, so
+    # support can still see why a recent link failed; the audit log keeps the rest.
+    MAIL_TOKEN_KEEP_AFTER_END_SECONDS: Final = 24 * 3600
+    # Topic retention (operations.md §2.1), set by `setup topics`: how long the broker
+    # can still hand a record (back) to a consumer.
+    TOPIC_RETENTION_DAYS: Final = {"entity-changes": 7, "activity": 7, "dead-letter": 14}
 
 
 class BucketPolicy(BaseModel):

@@ -19,6 +19,7 @@ from phasma.devstack.mailcatcher import MailCatcher
 from phasma.devstack.services import DependencyUrls
 from phasma.events.cloudevents import OutboxRow, to_cloudevent
 from phasma.events.worker import OUTCOME_HEADER, EventFunction
+from phasma.mail.compose import SUBJECTS
 from phasma.mail.tokens import token_hmac
 from tests.api.conftest import Account, Api, ApiStack, Database, deliver, new_identity
 from tests.api.event_delivery import outbox_rows
@@ -27,6 +28,7 @@ from tests.api.posting import outbox_position
 MAIL_EVENT = "phasma.mail.requested"
 INVALID_TOKEN = {"message": "the link is invalid, expired or already used"}
 LINK = re.compile(r"(https?://\S+/(verify-email|reset-password)\?token=([A-Za-z0-9_-]+))")
+RESET_SUBJECT = SUBJECTS["reset"]
 WRITES = ("outbox", "mail_tokens", "verification_requests", "audit_log", "sessions")
 
 
@@ -282,6 +284,53 @@ def test_a_reset_request_with_a_bad_email_is_400(
         {"message": "email is not a valid address"},
     )
     assert database.counts(*WRITES) == before
+
+
+def test_reset_mails_are_capped_per_account_whoever_asks(
+    account: Account,
+    api_stack: ApiStack,
+    database: Database,
+    mailer: EventFunction,
+    mail_catcher: MailCatcher,
+) -> None:
+    """Five requests from five client addresses: five 202s, three reset mails."""
+    position = outbox_position(database)
+    written: list[dict[str, int]] = []
+    for _ in range(5):
+        before = database.counts(*WRITES)
+        stranger = Api(api_stack.base_url)  # a client address of its own each time
+        response = stranger.post("/password-resets", json={"email": account.email})
+        assert (response.status_code, response.json()) == (202, {})
+        after = database.counts(*WRITES)
+        written.append({table: after[table] - before[table] for table in WRITES})
+    requested = {"outbox": 1, "mail_tokens": 0, "verification_requests": 1}
+    nothing = dict.fromkeys(requested, 0)
+    # The 4th and 5th answer like the first three (and like an unknown address) but
+    # write nothing: no request row, no mail event.
+    assert [{t: w[t] for t in requested} for w in written] == [requested] * 3 + [nothing] * 2
+    events = mail_events(database, position)
+    assert [(e.payload["kind"], e.payload["address"]) for e in events] == [
+        ("reset", account.email)
+    ] * 3
+    for event in events:
+        mailed_token(mailer, mail_catcher, event)
+    resets = [m for m in mail_to(mail_catcher, account.email) if m["subject"] == RESET_SUBJECT]
+    assert len(resets) == 3
+
+    # The cap is the reset's own: the account can still ask for a verification mail.
+    assert account.client.post("/users/me/verification").status_code == 202
+    # Once the hour has passed, a request mails again.
+    database.rows(
+        """
+        UPDATE verification_requests SET created = created - interval '61 minutes'
+        WHERE user_id = (SELECT id FROM users WHERE email = :e) AND purpose = 'reset'
+        """,
+        e=account.email,
+    )
+    position = outbox_position(database)
+    again = Api(api_stack.base_url).post("/password-resets", json={"email": account.email})
+    assert again.status_code == 202
+    assert [e.payload["kind"] for e in mail_events(database, position)] == ["reset"]
 
 
 def reset_token(

@@ -2,7 +2,9 @@
 
 Every HTTP and event function in its own functions-framework process, the local
 eventing, the API gateway and the `frontend` function on its own port, against the
-session's real PostgreSQL, Redis, Kafka and S3. Headless Debian Chromium drives it.
+session's real PostgreSQL, Redis, Kafka and S3. The `mailer` sends real SMTP to the
+session's aiosmtpd catcher, its links pointing at this site. Headless Debian
+Chromium drives it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from phasma.db.connect import connect
 from phasma.deploy.eventing import consumer_group
 from phasma.devstack.eventing import Dispatcher, Ping, Subscription
 from phasma.devstack.gateway import HttpUpstream, serve_gateways
+from phasma.devstack.mailcatcher import MailCatcher, smtp_environment
 from phasma.devstack.processes import FunctionProcess, start_all, start_frontend
 from phasma.devstack.services import DependencyUrls, free_port
 from phasma.devstack.stack import prepare
@@ -90,7 +93,11 @@ def _dispatcher(brokers: str, running: list[FunctionProcess]) -> Dispatcher:
 
 
 @pytest.fixture(scope="session")
-def site(dependencies: DependencyUrls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(
+    dependencies: DependencyUrls,
+    mail_catcher: MailCatcher,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Site]:
     admin = connect(dependencies.database_url)
     try:
         admin.run(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
@@ -106,7 +113,14 @@ def site(dependencies: DependencyUrls, tmp_path_factory: pytest.TempPathFactory)
     )
     state_dir: Path = tmp_path_factory.mktemp("e2e-stack")
     lines: list[str] = []
-    environment = {**prepare(urls, state_dir, {}, lines.append), **ROOMY_LIMITS}
+    # The site's port is chosen first: the mailer writes its address into every link.
+    site_port = free_port()
+    environment = {
+        **prepare(urls, state_dir, {}, lines.append),
+        **ROOMY_LIMITS,
+        **smtp_environment(mail_catcher),
+        "SITE_URL": f"http://127.0.0.1:{site_port}",
+    }
     logs = state_dir / "logs"
     running = start_all((*http_functions(), *event_functions()), environment, logs, lines.append)
     dispatcher = _dispatcher(urls.kafka_brokers, running)
@@ -114,7 +128,7 @@ def site(dependencies: DependencyUrls, tmp_path_factory: pytest.TempPathFactory)
     server, internal = serve_gateways({p.name: HttpUpstream(p.url) for p in running}, 0)
     gateway = f"http://127.0.0.1:{server.server_port}"
     frontend = start_frontend(
-        f"http://127.0.0.1:{internal.server_port}", free_port(), logs, lines.append
+        f"http://127.0.0.1:{internal.server_port}", site_port, logs, lines.append
     )
     try:
         assert dispatcher.wait_until_joined(60), "the local eventing did not join its groups"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -12,7 +13,7 @@ from phasma.db.connect import connect
 from phasma.devstack.eventing import ping_event
 from phasma.devstack.services import free_port
 from phasma.events.worker import OUTCOME_HEADER, EventFunction
-from phasma.janitor.tasks import TaskResult, run
+from phasma.janitor.tasks import TaskResult, mail_delivery_retention_days, run
 from tests.api.conftest import Bucket, Database, deliver
 
 
@@ -149,6 +150,97 @@ def test_an_unreachable_blob_store_keeps_the_expired_uploads(
     assert response.get_json() == {"message": "Service unavailable"}
     assert existing(database, "uploads", "filename", [filename]) == {filename}
     database.rows("DELETE FROM uploads WHERE filename = :filename", filename=filename)
+
+
+def insert_mail_token(
+    database: Database, user_id: int, *, age: str, lifetime: str, used_after: str | None
+) -> str:
+    """A token row created `age` ago, expiring `lifetime` after that, spent `used_after`
+    its creation (None: never)."""
+    token_hmac = secrets.token_hex(32)
+    database.rows(
+        """
+        INSERT INTO mail_tokens (token_hmac, user_id, purpose, email, created, expires, used)
+        VALUES (:token_hmac, :user_id, 'verify', 'janitor@example.com',
+                now() - CAST(:age AS interval),
+                now() - CAST(:age AS interval) + CAST(:lifetime AS interval),
+                now() - CAST(:age AS interval) + CAST(:used_after AS interval))
+        """,
+        token_hmac=token_hmac,
+        user_id=user_id,
+        age=age,
+        lifetime=lifetime,
+        used_after=used_after,
+    )
+    return token_hmac
+
+
+def test_mail_tokens_go_a_day_after_they_expire_or_are_spent(
+    janitor: EventFunction, database: Database
+) -> None:
+    user = insert_user(database)
+    live = insert_mail_token(database, user, age="1 hour", lifetime="24 hours", used_after=None)
+    just_spent = insert_mail_token(
+        database, user, age="2 hours", lifetime="24 hours", used_after="1 hour"
+    )
+    just_expired = insert_mail_token(
+        database, user, age="25 hours", lifetime="24 hours", used_after=None
+    )
+    # Spent 25 hours ago, expired only 90 minutes ago: the spending ended it.
+    long_spent = insert_mail_token(
+        database, user, age="25 hours 30 minutes", lifetime="24 hours", used_after="30 minutes"
+    )
+    long_expired = insert_mail_token(
+        database, user, age="50 hours", lifetime="1 hour", used_after=None
+    )
+    tokens = [live, just_spent, just_expired, long_spent, long_expired]
+
+    response = deliver(janitor, task("mail-tokens"))
+
+    assert (response.status_code, response.headers[OUTCOME_HEADER]) == (204, "applied")
+    assert existing(database, "mail_tokens", "token_hmac", tokens) == {
+        live,
+        just_spent,
+        just_expired,
+    }
+
+
+def insert_mail_delivery(database: Database, age: str) -> str:
+    event_id = str(uuid.uuid4())
+    database.rows(
+        """
+        INSERT INTO mail_deliveries (event_id, sent)
+        VALUES (:event_id, now() - CAST(:age AS interval))
+        """,
+        event_id=event_id,
+        age=age,
+    )
+    return event_id
+
+
+def test_mail_deliveries_outlive_every_way_an_event_can_come_back(
+    host: Callable[..., EventFunction], janitor: EventFunction, database: Database
+) -> None:
+    # The dead-letter topic keeps records longest (14 days, beyond the 7 of `activity`
+    # and of the outbox): a replayed dead letter must still find its delivery record.
+    assert mail_delivery_retention_days(janitor.runtime) == 14
+    recent, past_the_topic, past_the_dead_letters = (
+        insert_mail_delivery(database, age) for age in ("1 day", "13 days", "15 days")
+    )
+    ids = [recent, past_the_topic, past_the_dead_letters]
+
+    assert deliver(janitor, task("mail-deliveries")).status_code == 204
+    assert existing(database, "mail_deliveries", "event_id", ids) == {recent, past_the_topic}
+
+    # An outbox kept longer (OUTBOX_RETENTION_DAYS) keeps the records as long.
+    kept_longer = host("janitor", outbox_retention_days=30)
+    month_old, older = (
+        insert_mail_delivery(database, "29 days"),
+        insert_mail_delivery(database, "31 days"),
+    )
+    assert deliver(kept_longer, task("mail-deliveries")).status_code == 204
+    assert existing(database, "mail_deliveries", "event_id", [month_old, older]) == {month_old}
+    database.rows("DELETE FROM mail_deliveries WHERE event_id = ANY(:ids)", ids=[month_old, *ids])
 
 
 def test_follower_counts_are_recounted_and_the_celebrity_latch_never_resets(

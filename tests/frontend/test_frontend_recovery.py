@@ -50,6 +50,7 @@ def test_the_login_page_offers_a_forgotten_password_form(visitor: Visitor) -> No
 def test_an_unverified_member_sees_the_banner_and_can_resend(member: Member) -> None:
     feed = member.visitor.get("/feed").get_data(as_text=True)
     assert "Please verify your email" in feed and 'action="/settings/verification"' in feed
+    assert f"we sent a link to <strong>{member.email}</strong>." in feed
     resent = member.visitor.post("/settings/verification")
     assert resent.status_code == 200 and "We sent a new verification link" in resent.get_data(
         as_text=True

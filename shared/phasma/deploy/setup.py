@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
+from phasma.config import Limits
 from phasma.db.migrations import ensure_login_user
 from phasma.deploy.environment import APP_DATABASE_USER, INDEXER_DATABASE_USER
 from phasma.devstack.services import create_bucket, create_topics
@@ -24,7 +25,7 @@ from phasma.devstack.stack import TOPICS
 
 DAY_MS = 24 * 3600 * 1000
 # operations.md §2.1: 7 days for the event topics, 14 for dead letters.
-RETENTION_MS = {"entity-changes": 7 * DAY_MS, "activity": 7 * DAY_MS, "dead-letter": 14 * DAY_MS}
+RETENTION_MS = {name: days * DAY_MS for name, days in Limits.TOPIC_RETENTION_DAYS.items()}
 # security.md §12: login user -> the NOLOGIN role (from the migrations) it is granted.
 DATABASE_LOGINS = {
     APP_DATABASE_USER: ("APP_DB_PASSWORD", "phasma_app"),

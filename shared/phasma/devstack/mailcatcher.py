@@ -25,8 +25,9 @@ MAILBOX_FILE = "mail/messages.jsonl"
 
 
 def _part(message: EmailMessage, subtype: str) -> str:
+    """A body part's text with plain newlines: SMTP's CRLF line ends are transport."""
     part = message.get_body(preferencelist=(subtype,))
-    return part.get_content() if part is not None else ""
+    return part.get_content().replace("\r\n", "\n") if part is not None else ""
 
 
 @dataclass

@@ -225,6 +225,7 @@ class Context:
             theme=self.theme,
             viewer=viewer,
             unread=self.unread if viewer else 0,
+            unverified_email=self._unverified_email(viewer),
             path=self.request.path,
             flash=FLASHES.get(flash_key or ""),
             **values,
@@ -233,6 +234,14 @@ class Context:
         if flash_key is not None:
             clear_flash(response, secure=self.secure)
         return response
+
+    def _unverified_email(self, viewer: dict[str, Any] | None) -> str | None:
+        """The address the "verify your email" banner names: the viewer's own, read from
+        the account (the viewer drops it), only while it is unverified."""
+        if viewer is None or viewer.get("emailVerified") is not False or self._account is None:
+            return None
+        email = self._account.get("email")
+        return email if isinstance(email, str) else None
 
     def render_fragment(self, template: str, next_cursor: str | None, **values: Any) -> Response:
         """Item partials for "Load More", with the next cursor in `X-Next-Cursor`."""

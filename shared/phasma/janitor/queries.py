@@ -48,6 +48,40 @@ def delete_old_published_events(executor: Executor, retention_days: int, limit: 
     )
 
 
+def delete_ended_mail_tokens(executor: Executor, keep_seconds: int, limit: int) -> int:
+    """Delete up to `limit` mail tokens spent or expired more than `keep_seconds` ago."""
+    return executor.execute(
+        """
+        DELETE FROM mail_tokens WHERE token_hmac IN (
+            SELECT token_hmac FROM mail_tokens
+            WHERE expires < now() - make_interval(secs => :keep)
+               OR used < now() - make_interval(secs => :keep)
+            LIMIT :limit
+            FOR UPDATE SKIP LOCKED
+        )
+        """,
+        keep=keep_seconds,
+        limit=limit,
+    )
+
+
+def delete_old_mail_deliveries(executor: Executor, retention_days: int, limit: int) -> int:
+    """Delete up to `limit` mail delivery records older than `retention_days`."""
+    return executor.execute(
+        """
+        DELETE FROM mail_deliveries WHERE event_id IN (
+            SELECT event_id FROM mail_deliveries
+            WHERE sent < now() - make_interval(days => :days)
+            ORDER BY sent
+            LIMIT :limit
+            FOR UPDATE SKIP LOCKED
+        )
+        """,
+        days=retention_days,
+        limit=limit,
+    )
+
+
 def lock_expired_uploads(executor: Executor, limit: int) -> list[str]:
     """Lock up to `limit` pending uploads past their 1-hour use window; their filenames."""
     rows = executor.fetch_all(

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from phasma.blobs import image_keys
+from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.events.worker import Outcome, ReceivedEvent, Skip
 from phasma.janitor import queries
@@ -64,6 +65,29 @@ def _outbox_retention(executor: Executor, runtime: Runtime) -> tuple[int, bool]:
     return deleted, deleted == BATCH_SIZE
 
 
+def _ended_mail_tokens(executor: Executor, runtime: Runtime) -> tuple[int, bool]:
+    keep = Limits.MAIL_TOKEN_KEEP_AFTER_END_SECONDS
+    deleted = queries.delete_ended_mail_tokens(executor, keep, BATCH_SIZE)
+    return deleted, deleted == BATCH_SIZE
+
+
+def mail_delivery_retention_days(runtime: Runtime) -> int:
+    """How long a mail delivery record must outlive its send (operations.md, SMTP).
+
+    The record is what keeps a redelivered event from mailing twice, so it must last
+    as long as the event can come back: from its topic or the dead-letter topic (an
+    operator replays dead letters) while the broker retains them, or from its outbox
+    row while the janitor keeps that. Whichever is longest.
+    """
+    return max(runtime.settings.outbox_retention_days, *Limits.TOPIC_RETENTION_DAYS.values())
+
+
+def _mail_deliveries(executor: Executor, runtime: Runtime) -> tuple[int, bool]:
+    days = mail_delivery_retention_days(runtime)
+    deleted = queries.delete_old_mail_deliveries(executor, days, BATCH_SIZE)
+    return deleted, deleted == BATCH_SIZE
+
+
 def _expired_uploads(executor: Executor, runtime: Runtime) -> tuple[int, bool]:
     """Blobs first, then rows: a blob-store failure rolls back and keeps the rows for later.
 
@@ -94,6 +118,8 @@ TASKS: dict[str, Callable[[], Batch]] = {
     "expired-sessions": lambda: _expired_sessions,
     "outbox-retention": lambda: _outbox_retention,
     "expired-uploads": lambda: _expired_uploads,
+    "mail-tokens": lambda: _ended_mail_tokens,
+    "mail-deliveries": lambda: _mail_deliveries,
     "follower-counts": _FollowerCounts,
 }
 

@@ -237,10 +237,47 @@ def change_password(
         queries.write_audit(executor, viewer.user_id, "password_changed")
 
 
+def _admit_mail_request(
+    executor: Executor, user_id: int, purpose: tokens.Purpose, per_hour: int
+) -> int | None:
+    """Count a request for a mail of `purpose` against the account's hourly cap (api-2 §B).
+
+    Within the cap the request is recorded and None returned; beyond it nothing is
+    written and the answer is the seconds until the oldest request leaves the hour.
+    The caller holds the account's row lock, so concurrent requests cannot overrun it.
+    """
+    window = executor.fetch_one(
+        """
+        SELECT count(*) AS recent,
+               ceil(extract(epoch FROM min(created) + interval '1 hour' - now())) AS wait
+        FROM verification_requests
+        WHERE user_id = :user_id AND purpose = :purpose AND created > now() - interval '1 hour'
+        """,
+        user_id=user_id,
+        purpose=purpose,
+    )
+    assert window is not None
+    if window["recent"] >= per_hour:
+        return max(1, int(window["wait"]))
+    # Requests older than the window count for nothing: drop them as we go.
+    executor.execute(
+        """
+        DELETE FROM verification_requests
+        WHERE user_id = :user_id AND created <= now() - interval '1 hour'
+        """,
+        user_id=user_id,
+    )
+    executor.execute(
+        "INSERT INTO verification_requests (user_id, purpose) VALUES (:user_id, :purpose)",
+        user_id=user_id,
+        purpose=purpose,
+    )
+    return None
+
+
 def resend_verification(database: Database, viewer: Viewer) -> None:
     """Ask for a fresh verification link: at most 3 per account per hour (else 429).
 
-    Counted under the account's row lock, so concurrent requests cannot overrun it.
     Older links stay valid until they expire.
     """
     with database.transaction() as executor:
@@ -250,33 +287,11 @@ def resend_verification(database: Database, viewer: Viewer) -> None:
         )
         if user is None:
             raise NotFound()
-        window = executor.fetch_one(
-            """
-            SELECT count(*) AS recent,
-                   ceil(extract(epoch FROM min(created) + interval '1 hour' - now())) AS wait
-            FROM verification_requests
-            WHERE user_id = :user_id AND created > now() - interval '1 hour'
-            """,
-            user_id=viewer.user_id,
+        wait = _admit_mail_request(
+            executor, viewer.user_id, "verify", Limits.VERIFICATION_RESENDS_PER_HOUR
         )
-        assert window is not None
-        if window["recent"] >= Limits.VERIFICATION_RESENDS_PER_HOUR:
-            raise TooManyRequests(
-                TOO_MANY_VERIFICATION_MAILS,
-                headers={"Retry-After": str(max(1, int(window["wait"])))},
-            )
-        # Requests older than the window count for nothing: drop them as we go.
-        executor.execute(
-            """
-            DELETE FROM verification_requests
-            WHERE user_id = :user_id AND created <= now() - interval '1 hour'
-            """,
-            user_id=viewer.user_id,
-        )
-        executor.execute(
-            "INSERT INTO verification_requests (user_id) VALUES (:user_id)",
-            user_id=viewer.user_id,
-        )
+        if wait is not None:
+            raise TooManyRequests(TOO_MANY_VERIFICATION_MAILS, headers={"Retry-After": str(wait)})
         request_mail(executor, "verify", user["public_id"], user["email"])
 
 
@@ -300,11 +315,26 @@ def verify_email(database: Database, secret: str, token: str) -> None:
 
 
 def request_password_reset(database: Database, email: str) -> None:
-    """Mail a reset link when `email` is registered; silently nothing otherwise."""
+    """Mail a reset link when `email` is registered, at most 3 an hour per account.
+
+    Silently nothing for an unknown address or beyond the cap: the caller answers 202
+    either way, so the response never tells whether the address is registered, and a
+    stranger who knows it can make it receive no more than the cap (api-2 §B).
+    """
     with database.transaction() as executor:
-        account = queries.credentials_by_email(executor, email)
-        if account is not None:
-            request_mail(executor, "reset", account["public_id"], account["email"])
+        account = executor.fetch_one(
+            "SELECT id, public_id, email FROM users WHERE email = :email FOR UPDATE",
+            email=email,
+        )
+        if account is None:
+            return
+        wait = _admit_mail_request(
+            executor, account["id"], "reset", Limits.PASSWORD_RESET_MAILS_PER_HOUR
+        )
+        if wait is not None:
+            log.info("reset mail for user %d not requested: the hourly cap is spent", account["id"])
+            return
+        request_mail(executor, "reset", account["public_id"], account["email"])
 
 
 def live_token(database: Database, secret: str, token: str, purpose: tokens.Purpose) -> bool:

@@ -130,7 +130,7 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         # Beyond §1.2 (migration 0015): the saved list in order; post deletions cascade.
         ("bookmarks", "(user_id, created DESC, post_id DESC)"),
         ("bookmarks", "(post_id)"),
-        # Migrations 0016 and 0020 (api-2 §B): tokens by account, and the janitor's ages;
+        # Migrations 0016 and 0017 (api-2 §B): tokens by account, and the janitor's ages;
         # mail requests counted per account and purpose within the hour.
         ("mail_tokens", "(user_id, purpose)"),
         ("mail_tokens", "(expires)"),

@@ -12,7 +12,6 @@ and the feed rows are written in SQL, so no budget of the browsing person is spe
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ import requests
 from playwright.sync_api import Browser, Response, expect
 
 from phasma.db.connect import connect
-from phasma.devstack.gateway import Gateway, HttpUpstream, serve
+from phasma.devstack.gateway import HttpUpstream, serve_gateways
 from phasma.devstack.processes import start_all, start_frontend
 from phasma.devstack.services import DependencyUrls, free_port
 from phasma.devstack.stack import prepare
@@ -77,10 +76,10 @@ def strict_site(
     environment = prepare(urls, state_dir, {"DATABASE_URL": owner_url}, lambda line: None)
     logs = state_dir / "logs"
     running = start_all(http_functions(), environment, logs, lambda line: None)
-    server = serve(Gateway({p.name: HttpUpstream(p.url) for p in running}), "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    gateway = f"http://127.0.0.1:{server.server_port}"
-    frontend = start_frontend(gateway, free_port(), logs, lambda line: None)
+    server, internal = serve_gateways({p.name: HttpUpstream(p.url) for p in running}, 0)
+    frontend = start_frontend(
+        f"http://127.0.0.1:{internal.server_port}", free_port(), logs, lambda line: None
+    )
     try:
         yield StrictSite(
             frontend.url, {p.name: p.url for p in running}, owner_url, dependencies.cache_url
@@ -88,6 +87,7 @@ def strict_site(
     finally:
         frontend.stop()
         server.shutdown()
+        internal.shutdown()
         for process in running:
             process.stop()
 

@@ -144,9 +144,29 @@
     };
   }
 
+  // A page opens the live stream only once it has been looked at for a while (the
+  // notifications list at once): a brisk walk through pages then opens none, so it
+  // spends neither the per-user cap of five streams nor the read budget on pages a
+  // person passes through in a second (docs/frontend.md).
+  const STREAM_AFTER_MS = 5000;
+
   function listen(page) {
     if (!document.querySelector("[data-bell]") || !window.EventSource) return;
-    const source = new EventSource("/notifications/stream");
+    let source = null;
+    const opening = window.setTimeout(open, page ? 0 : STREAM_AFTER_MS);
+    window.addEventListener("pagehide", function () {
+      window.clearTimeout(opening);
+      if (source) source.close();
+    });
+
+    function open() {
+      source = new EventSource("/notifications/stream");
+      source.addEventListener("message", onEvent);
+      ["notification", "unread", "unread-count", "count"].forEach(function (name) {
+        source.addEventListener(name, onEvent);
+      });
+    }
+
     function onEvent(event) {
       let data = null;
       try {
@@ -167,13 +187,6 @@
         }
       }
     }
-    source.addEventListener("message", onEvent);
-    ["notification", "unread", "unread-count", "count"].forEach(function (name) {
-      source.addEventListener(name, onEvent);
-    });
-    window.addEventListener("pagehide", function () {
-      source.close();
-    });
   }
 
   window.Phasma.ready(function () {

@@ -39,6 +39,7 @@ TABLES = {
     "audit_log",
     "recent_searches",
     "bookmarks",
+    "hashtag_follows",
 }
 
 
@@ -111,7 +112,8 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         # Beyond §1.2 (migration 0013): what `./taskw media:backfill-renditions` has left.
         ("posts", "(id) WHERE (renditions IS NULL)"),
         ("likes", "(user_id, created DESC, post_id DESC)"),
-        ("post_hashtags", "(hashtag_id)"),
+        # Migration 0018: a tag's posts in order (links carry their post's time).
+        ("post_hashtags", "(hashtag_id, created DESC, post_id DESC)"),
         ("comments", "(post_id, created DESC, id DESC)"),
         ("follows", "(followee_id, created DESC, follower_id DESC)"),
         ("follows", "(follower_id, created DESC, followee_id DESC)"),
@@ -127,6 +129,8 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         # Beyond §1.2 (migration 0015): the saved list in order; post deletions cascade.
         ("bookmarks", "(user_id, created DESC, post_id DESC)"),
         ("bookmarks", "(post_id)"),
+        # Beyond §1.2 (migration 0018): the feed merges a viewer's latest followed tags.
+        ("hashtag_follows", "(user_id, created DESC, hashtag_id DESC)"),
     }
 
 

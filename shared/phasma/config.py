@@ -51,6 +51,9 @@ class Limits:
     FOLLOW_BACKFILL_POSTS: Final = 50
     FEED_LIVE_WINDOW_DAYS: Final = 90
     FEED_FANOUT_BATCH_ROWS: Final = 5000
+    # GET /feed merges the newest posts of this many of the viewer's most recently
+    # followed hashtags: the read's cost stays bounded however many tags one follows.
+    FEED_FOLLOWED_HASHTAGS_MERGED: Final = 100
     DESCRIPTION_MAX_CHARS: Final = 1000
     ALT_TEXT_MAX_CHARS: Final = 1000
     HASHTAG_MAX_CHARS: Final = 50

@@ -283,6 +283,23 @@ FUNCTIONS: tuple[Function, ...] = (
                 "phasma.posts.routes:list_user_posts",
                 access=Access.OPTIONAL,
             ),
+            # Hashtags as places: posts writes every tag and its links, and a tag's page is
+            # a list of Posts; `GET /hashtags/search` (a literal, so it wins) stays with
+            # search, whose backend (PostgreSQL or Meilisearch) the typeahead needs.
+            Route(
+                "GET",
+                "/hashtags/{name}",
+                "phasma.hashtags.routes:get_hashtag",
+                access=Access.OPTIONAL,
+            ),
+            Route(
+                "GET",
+                "/hashtags/{name}/posts",
+                "phasma.hashtags.routes:list_posts",
+                access=Access.OPTIONAL,
+            ),
+            Route("PUT", "/hashtags/{name}/follow", "phasma.hashtags.routes:follow"),
+            Route("DELETE", "/hashtags/{name}/follow", "phasma.hashtags.routes:unfollow"),
         ),
     ),
     Function(

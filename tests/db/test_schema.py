@@ -42,6 +42,7 @@ TABLES = {
     "mail_tokens",
     "mail_deliveries",
     "verification_requests",
+    "hashtag_follows",
 }
 
 
@@ -114,7 +115,8 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         # Beyond §1.2 (migration 0013): what `./taskw media:backfill-renditions` has left.
         ("posts", "(id) WHERE (renditions IS NULL)"),
         ("likes", "(user_id, created DESC, post_id DESC)"),
-        ("post_hashtags", "(hashtag_id)"),
+        # Migration 0018: a tag's posts in order (links carry their post's time).
+        ("post_hashtags", "(hashtag_id, created DESC, post_id DESC)"),
         ("comments", "(post_id, created DESC, id DESC)"),
         ("follows", "(followee_id, created DESC, follower_id DESC)"),
         ("follows", "(follower_id, created DESC, followee_id DESC)"),
@@ -136,6 +138,8 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         ("mail_tokens", "(expires)"),
         ("mail_deliveries", "(sent)"),
         ("verification_requests", "(user_id, purpose, created)"),
+        # Beyond §1.2 (migration 0018): the feed merges a viewer's latest followed tags.
+        ("hashtag_follows", "(user_id, created DESC, hashtag_id DESC)"),
     }
 
 

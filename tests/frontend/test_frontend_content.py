@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import secrets
 from datetime import UTC
 from typing import Any
 
@@ -602,10 +603,53 @@ def test_search_results_for_a_hashtag(member: Member) -> None:
     assert f'href="/posts/{post_id}"' in tag.get_data(as_text=True)
     assert member.visitor.get("/tags/ZZFrontendTag").headers["Location"] == "/tags/zzfrontendtag"
     assert member.visitor.get("/tags/no-such!").status_code == 404
-    assert Visitor(member.visitor.frontend).get("/tags/zzfrontendtag").status_code == 303
+    assert Visitor(member.visitor.frontend).get("/tags/zzfrontendtag").status_code == 200
     none = member.visitor.get("/search?q=%23zznothinghere")
     assert "No results" in text_of(none)
     assert "Nothing matched \u201c#zznothinghere\u201d. Try a different query." in text_of(none)
+
+
+def test_a_tag_page_counts_its_posts_and_follows_the_tag(member: Member) -> None:
+    tag = f"zzfollow{secrets.token_hex(3)}"
+    older, newer = share(member, f"Dusk #{tag}"), share(member, f"Dawn #{tag.upper()}")
+    page = member.visitor.get(f"/tags/{tag}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "2 posts" in text_of(page)
+    assert html.index(f'href="/posts/{newer}"') < html.index(f'href="/posts/{older}"')
+    assert f'action="/tags/{tag}/follow"' in html and 'aria-pressed="false"' in html
+    assert "Sign up to follow" not in text_of(page)
+
+    # Without JavaScript: a plain form post, back to the page, now following.
+    followed = member.visitor.post(f"/tags/{tag}/follow", data={"next": f"/tags/{tag}"})
+    assert followed.status_code == 303 and followed.headers["Location"] == f"/tags/{tag}"
+    html = member.visitor.get(f"/tags/{tag}").get_data(as_text=True)
+    assert f'action="/tags/{tag}/unfollow"' in html and 'aria-pressed="true"' in html
+    # With JavaScript, follow.js sends the same form with fetch.
+    assert member.visitor.fetch(f"/tags/{tag}/unfollow", data={}).json == {
+        "ok": True,
+        "following": False,
+    }
+    assert f'action="/tags/{tag}/follow"' in member.visitor.get(f"/tags/{tag}").get_data(True)
+    unknown = member.visitor.fetch(f"/tags/zznosuch{secrets.token_hex(3)}/follow", data={})
+    assert unknown.status_code == 404 and unknown.json["ok"] is False
+
+
+def test_a_tag_page_is_readable_signed_out_with_a_sign_up_prompt(member: Member) -> None:
+    tag = f"zzopen{secrets.token_hex(3)}"
+    post_id = share(member, f"Open to all #{tag}")
+    stranger = Visitor(member.visitor.frontend)
+    page = stranger.get(f"/tags/{tag}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "1 post" in text_of(page)
+    assert f'href="/posts/{post_id}"' in html
+    assert "Sign up to follow" in text_of(page) and 'href="/register"' in html
+    assert "data-tag-follow-form" not in html
+    # Following needs an account: a fetch gets a bare 401, nothing is written.
+    assert stranger.fetch(f"/tags/{tag}/follow", data={}).status_code == 401
+    # A tag nobody used: an empty page without a button, not an error.
+    empty = stranger.get(f"/tags/zznothing{secrets.token_hex(3)}")
+    assert empty.status_code == 200 and "No posts yet" in text_of(empty)
+    assert "Sign up to follow" not in text_of(empty)
 
 
 def test_notifications_page_and_marking_read(member: Member) -> None:

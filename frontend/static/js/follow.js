@@ -31,6 +31,27 @@
     noun.textContent = value === 1 ? "follower" : "followers";
   }
 
+  /* A hashtag's page (frontend.md, "Tag pages"): the same optimistic flip for a tag. */
+  document.addEventListener("submit", async function (event) {
+    const form = event.target.closest("[data-tag-follow-form]");
+    if (!form) return;
+    event.preventDefault();
+    const button = form.querySelector("[data-follow-button]");
+    if (button.disabled) return;
+    const tag = form.getAttribute("data-tag");
+    const target = form.action;
+    const following = button.getAttribute("aria-pressed") !== "true";
+    show(form, following, true);
+    const result = await window.Phasma.post(target, new URLSearchParams(new FormData(form)));
+    if (result.ok) {
+      show(form, following, false);
+      window.Phasma.announce(following ? "Following #" + tag : "Unfollowed #" + tag);
+      return;
+    }
+    show(form, !following, false);
+    window.Phasma.announce("Could not update follow status.");
+  });
+
   document.addEventListener("submit", async function (event) {
     const form = event.target.closest("[data-follow-form]");
     if (!form) return;

@@ -23,6 +23,16 @@ from phasma.posts.queries import POST_COLUMNS, cursor_params, post_page
 # of the feed's primary key per candidate: as an anti-join, the generic plan of the
 # prepared statement (which assumes an average feed) reads the viewer's whole feed
 # once per candidate instead (10 ms instead of 1 ms with 2,000 rows, growing with it).
+#
+# The tag branch (api-2.md §F) is merged the same way rather than fanned out: per tag
+# among the viewer's `:followed_tags` most recently followed, the tag's newest links
+# from the (hashtag_id, created DESC, post_id DESC) index, `:limit` at most, so a tag on
+# 100,000 posts costs what a tag on 10 does. A link's key is its post's (created, id)
+# (migration 0018), so a tagged post is the same (post_id, created) pair in every
+# branch: the outer `UNION` keeps each once, whichever branches (materialised, live,
+# several tags) bring it, and each branch is already free of repeats (the tag branch's
+# `DISTINCT`), so the first `:limit` distinct candidates are the page and its last one
+# the cursor, as before. Unfollowing a tag takes its posts out of the next read.
 _FEED = """
     SELECT {columns}
     FROM (
@@ -61,6 +71,26 @@ _FEED = """
                     LIMIT :limit
                 ) AS live
             )
+            UNION
+            (
+                SELECT DISTINCT tagged.post_id, tagged.created
+                FROM (
+                    SELECT hf.hashtag_id FROM hashtag_follows hf
+                    WHERE hf.user_id = :viewer_id
+                    ORDER BY hf.created DESC, hf.hashtag_id DESC
+                    LIMIT :followed_tags
+                ) AS tags
+                CROSS JOIN LATERAL (
+                    SELECT ph.post_id, ph.created FROM post_hashtags ph
+                    WHERE ph.hashtag_id = tags.hashtag_id
+                      AND ph.created > now() - make_interval(days => :live_days)
+                      {after_tagged}
+                    ORDER BY ph.created DESC, ph.post_id DESC
+                    LIMIT :limit
+                ) AS tagged
+                ORDER BY tagged.created DESC, tagged.post_id DESC
+                LIMIT :limit
+            )
         ) AS candidates
         ORDER BY candidates.created DESC, candidates.post_id DESC
         LIMIT :limit
@@ -73,11 +103,14 @@ _AFTER = """
     AND ({alias}.created, {alias}.{key})
         < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
 """
-FEED_FIRST_PAGE = _FEED.format(columns=POST_COLUMNS, after_materialised="", after_live="")
+FEED_FIRST_PAGE = _FEED.format(
+    columns=POST_COLUMNS, after_materialised="", after_live="", after_tagged=""
+)
 FEED_NEXT_PAGE = _FEED.format(
     columns=POST_COLUMNS,
     after_materialised=_AFTER.format(alias="f", key="post_id"),
     after_live=_AFTER.format(alias="candidate", key="id"),
+    after_tagged=_AFTER.format(alias="ph", key="post_id"),
 )
 
 
@@ -85,7 +118,11 @@ def feed_page(executor: Executor, viewer_id: int, page: PageRequest) -> Page[Pos
     """One page of the viewer's feed, newest post first."""
     sql = FEED_FIRST_PAGE if page.cursor is None else FEED_NEXT_PAGE
     rows = executor.fetch_all(
-        sql, viewer_id=viewer_id, live_days=Limits.FEED_LIVE_WINDOW_DAYS, **cursor_params(page)
+        sql,
+        viewer_id=viewer_id,
+        live_days=Limits.FEED_LIVE_WINDOW_DAYS,
+        followed_tags=Limits.FEED_FOLLOWED_HASHTAGS_MERGED,
+        **cursor_params(page),
     )
     return post_page(rows, page)
 

@@ -189,15 +189,23 @@ def add_hashtags(executor: Executor, post_id: int, names: list[str]) -> dict[str
         """,
         names=names,
     )
+    link_hashtags(executor, post_id, [row["id"] for row in rows])
+    return {row["name"]: row["post_count"] for row in rows}
+
+
+def link_hashtags(executor: Executor, post_id: int, hashtag_ids: list[int]) -> None:
+    """Link the post to the tags, each link stamped with the post's `created` (migration
+    0018): a tag's posts are then one index range in the order its page and the feed read."""
     executor.execute(
         """
-        INSERT INTO post_hashtags (post_id, hashtag_id)
-        SELECT :post_id, unnest(CAST(:hashtag_ids AS bigint[]))
+        INSERT INTO post_hashtags (post_id, hashtag_id, created)
+        SELECT p.id, tag.id, p.created
+        FROM posts p, unnest(CAST(:hashtag_ids AS bigint[])) AS tag(id)
+        WHERE p.id = :post_id
         """,
         post_id=post_id,
-        hashtag_ids=[row["id"] for row in rows],
+        hashtag_ids=hashtag_ids,
     )
-    return {row["name"]: row["post_count"] for row in rows}
 
 
 def lock_post_for_edit(executor: Executor, public_id: UUID) -> dict[str, Any] | None:
@@ -277,14 +285,7 @@ def change_hashtags(
         post_id=post_id,
         hashtag_ids=[ids[name] for name in removed],
     )
-    executor.execute(
-        """
-        INSERT INTO post_hashtags (post_id, hashtag_id)
-        SELECT :post_id, unnest(CAST(:hashtag_ids AS bigint[]))
-        """,
-        post_id=post_id,
-        hashtag_ids=[ids[name] for name in added],
-    )
+    link_hashtags(executor, post_id, [ids[name] for name in added])
     return sorted(rows, key=lambda row: row["name"])
 
 

@@ -1,0 +1,82 @@
+"""SQL of hashtags as places: the tag, its posts newest first, and who follows it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from phasma.db.pool import Executor
+from phasma.pagination import Page, PageRequest
+from phasma.posts.models import Post
+from phasma.posts.queries import POST_COLUMNS, cursor_params, post_page
+
+# `following` is false anonymous: a NULL viewer id matches no row.
+TAG = """
+    SELECT h.id, h.name, h.post_count,
+        EXISTS (
+            SELECT 1 FROM hashtag_follows hf
+            WHERE hf.user_id = CAST(:viewer_id AS bigint) AND hf.hashtag_id = h.id
+        ) AS following
+    FROM hashtags h WHERE h.name = :name
+"""
+# A link's (created, post_id) is its post's (created, id) (migration 0018), so the page is
+# one range of post_hashtags_hashtag_id_created_post_id_idx, however large the tag; only
+# the page's posts are joined to their authors. The cursor is the link's own key.
+_POSTS = f"""
+    SELECT {POST_COLUMNS}, page.created AS tagged
+    FROM (
+        SELECT ph.post_id, ph.created FROM post_hashtags ph
+        WHERE ph.hashtag_id = :hashtag_id {{after}}
+        ORDER BY ph.created DESC, ph.post_id DESC
+        LIMIT :limit
+    ) AS page
+    JOIN posts p ON p.id = page.post_id
+    JOIN users u ON u.id = p.user_id
+    ORDER BY page.created DESC, page.post_id DESC
+"""
+POSTS_FIRST_PAGE = _POSTS.format(after="")
+POSTS_NEXT_PAGE = _POSTS.format(
+    after="""
+    AND (ph.created, ph.post_id)
+        < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
+    """
+)
+
+
+def tag(executor: Executor, name: str, viewer_id: int | None) -> dict[str, Any] | None:
+    """The tag's id, name, post count and whether the viewer follows it; None if unknown."""
+    return executor.fetch_one(TAG, name=name, viewer_id=viewer_id)
+
+
+def hashtag_id(executor: Executor, name: str) -> int | None:
+    return executor.fetch_value("SELECT id FROM hashtags WHERE name = :name", name=name)
+
+
+def tagged_posts(
+    executor: Executor, hashtag_id: int, viewer_id: int | None, page: PageRequest
+) -> Page[Post]:
+    """One page of the tag's posts, newest first."""
+    sql = POSTS_FIRST_PAGE if page.cursor is None else POSTS_NEXT_PAGE
+    rows = executor.fetch_all(
+        sql, hashtag_id=hashtag_id, viewer_id=viewer_id, **cursor_params(page)
+    )
+    return post_page(rows, page, sort_time="tagged")
+
+
+def insert_follow(executor: Executor, user_id: int, hashtag_id: int) -> None:
+    """Follow the tag; following it again keeps the first follow's time."""
+    executor.execute(
+        """
+        INSERT INTO hashtag_follows (user_id, hashtag_id) VALUES (:user_id, :hashtag_id)
+        ON CONFLICT (user_id, hashtag_id) DO NOTHING
+        """,
+        user_id=user_id,
+        hashtag_id=hashtag_id,
+    )
+
+
+def delete_follow(executor: Executor, user_id: int, hashtag_id: int) -> None:
+    executor.execute(
+        "DELETE FROM hashtag_follows WHERE user_id = :user_id AND hashtag_id = :hashtag_id",
+        user_id=user_id,
+        hashtag_id=hashtag_id,
+    )

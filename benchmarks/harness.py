@@ -63,7 +63,7 @@ def embedded_stack(name: str) -> Iterator[Stack]:
     """
     with tempfile.TemporaryDirectory(prefix=f"phasma-bench-{name}-") as directory:
         state_dir = Path(directory)
-        with Dependencies(state_dir, {}, report_progress) as dependencies:
+        with Dependencies(state_dir, {}, report_progress, durable=False) as dependencies:
             urls = dependencies.start()
             environment = {**prepare(urls, state_dir, {}, report_progress), **UNLIMITED}
             yield Stack(state_dir, urls, dependencies, environment)

@@ -23,7 +23,7 @@ from werkzeug.test import Client, TestResponse
 
 from phasma.config import Settings
 from phasma.db.connect import connect
-from phasma.db.migrations import ensure_login_user, migrate
+from phasma.db.migrations import ensure_login_user
 from phasma.devstack.gateway import serve_gateways
 from phasma.devstack.services import DependencyUrls, create_bucket, create_topics
 from phasma.devstack.stack import APP_DATABASE_USER, TOPICS, with_credentials
@@ -32,6 +32,7 @@ from phasma.events.worker import EventFunction
 from phasma.http.pipeline import HttpFunction
 from phasma.registry import get_function, http_functions
 from phasma.runtime import Runtime
+from tests.databases import database_from_template
 
 # Generous buckets so ordinary tests never trip the limiter; the limiter's own
 # tests build functions with the spec's defaults.
@@ -51,16 +52,6 @@ class ApiStack:
     admin_url: str
     settings: Settings
     functions: dict[str, HttpFunction]
-
-
-def _fresh_database(owner_url: str, name: str) -> str:
-    admin = connect(owner_url)
-    try:
-        admin.run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.run(f"CREATE DATABASE {name}")
-    finally:
-        admin.close()
-    return owner_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 @dataclass
@@ -114,19 +105,18 @@ def build_settings(app_url: str, dependencies: DependencyUrls, **overrides: Any)
     return Settings(_env_file=None, **values)
 
 
-def migrated_database(dependencies: DependencyUrls, name: str) -> tuple[str, str]:
-    """A new, migrated database called `name`: (owner URL, app-role URL)."""
-    owner_url = _fresh_database(dependencies.database_url, name)
-    migrate(owner_url, progress=lambda line: None)
+def migrated_database(dependencies: DependencyUrls, template: str, name: str) -> tuple[str, str]:
+    """A new, migrated database called `name`, copied from `template`: (owner URL, app-role URL)."""
+    owner_url = database_from_template(dependencies.database_url, template, name)
     password = secrets.token_hex(16)
     ensure_login_user(owner_url, APP_DATABASE_USER, password, "phasma_app")
     return owner_url, with_credentials(owner_url, APP_DATABASE_USER, password)
 
 
 @pytest.fixture(scope="session")
-def api_database(dependencies: DependencyUrls) -> tuple[str, str]:
+def api_database(dependencies: DependencyUrls, template_database: str) -> tuple[str, str]:
     """A migrated database for the API tests: (owner URL, app-role URL)."""
-    return migrated_database(dependencies, "phasma_api_tests")
+    return migrated_database(dependencies, template_database, "phasma_api_tests")
 
 
 @pytest.fixture(scope="session")
@@ -266,6 +256,23 @@ class Database:
     def counts(self, *tables: str) -> dict[str, int]:
         """Row counts of `tables` (the names are fixed in tests, never user input)."""
         return {table: self.value(f"SELECT count(*) FROM {table}") for table in tables}
+
+    def every_count(self) -> dict[str, int]:
+        """Row counts of every table of the schema, read in one statement."""
+        connection: pg8000.native.Connection = connect(self._url)
+        try:
+            tables = [
+                name
+                for [name] in connection.run(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+                )
+            ]
+            # The names come from the catalogue, quoted as identifiers.
+            counts = ", ".join(f'(SELECT count(*) FROM "{table}")' for table in tables)
+            [row] = connection.run(f"SELECT {counts}")
+        finally:
+            connection.close()
+        return dict(zip(tables, row, strict=True))
 
 
 def direct(api_stack: ApiStack, function: str) -> Client:

@@ -97,10 +97,12 @@ class QueryWatch:
 
 
 @pytest.fixture(scope="module")
-def flood_database(dependencies: DependencyUrls) -> Iterator[tuple[str, str, str]]:
+def flood_database(
+    dependencies: DependencyUrls, template_database: str
+) -> Iterator[tuple[str, str, str]]:
     """A database only the flood's stack uses: (name, owner URL, app URL)."""
     name = "phasma_flood_tests"
-    owner_url, app_url = migrated_database(dependencies, name)
+    owner_url, app_url = migrated_database(dependencies, template_database, name)
     yield name, owner_url, app_url
 
 

@@ -207,8 +207,10 @@ def test_concurrent_follows_of_one_pair_count_once(
 ) -> None:
     followee = make_account()
     statuses: list[int] = []
+    start = threading.Barrier(6)  # all six requests leave together
 
     def follow() -> None:
+        start.wait()
         statuses.append(account.client.post(f"/users/{followee.username}/follow").status_code)
 
     threads = [threading.Thread(target=follow) for _ in range(6)]

@@ -149,8 +149,10 @@ def test_concurrent_likes_by_one_user_count_once(
 ) -> None:
     _, public_id = post
     statuses: list[int] = []
+    start = threading.Barrier(6)  # all six requests leave together
 
     def like() -> None:
+        start.wait()
         statuses.append(account.client.post(f"/posts/{public_id}/likes").status_code)
 
     threads = [threading.Thread(target=like) for _ in range(6)]

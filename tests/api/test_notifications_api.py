@@ -434,8 +434,10 @@ def test_leases_are_atomic_across_racing_replicas_and_lapse_after_a_crash(
     user = uuid.uuid4()
     won: list[Lease] = []
     refused: list[int] = []
+    start = threading.Barrier(len(replicas))  # the replicas race from the same instant
 
     def race(leases: StreamLeases) -> None:
+        start.wait()
         for _ in range(5):
             try:
                 won.append(leases.open(user))

@@ -110,8 +110,10 @@ def test_concurrent_deliveries_of_one_like_create_one_notification(
     assert_no_content(account.client.post(f"/posts/{post_id}/likes"))
     event = one_event(database, position, "phasma.post.liked")
     outcomes: list[str] = []
+    start = threading.Barrier(4)  # all four deliveries begin together
 
     def deliver() -> None:
+        start.wait()
         outcomes.append(notifications_worker.deliver(event))
 
     threads = [threading.Thread(target=deliver) for _ in range(4)]

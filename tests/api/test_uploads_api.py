@@ -420,6 +420,29 @@ def test_the_twenty_first_pending_upload_is_429_and_stores_nothing(
     assert post_image(client, photo_jpeg()).status_code == 201
 
 
+def test_racing_uploads_never_overrun_the_pending_cap(
+    account: Account, database: Database, bucket: Bucket
+) -> None:
+    owner = user_id(database, account)
+    add_pending(database, owner, 17)
+    before = bucket.keys()
+    start = threading.Barrier(6)  # all six uploads arrive together, three places left
+    statuses: list[int] = []
+
+    def upload() -> None:
+        start.wait()
+        statuses.append(post_image(account.client, photo_jpeg()).status_code)
+
+    threads = [threading.Thread(target=upload) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 201, 201, 429, 429, 429]
+    assert database.value("SELECT count(*) FROM uploads WHERE user_id = :owner", owner=owner) == 20
+    assert len(bucket.keys() - before) == 6  # three originals and their thumbnails
+
+
 def test_expired_uploads_are_removed_with_their_blobs_before_counting(
     account: Account, database: Database, bucket: Bucket
 ) -> None:

@@ -5,21 +5,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from typing import Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from phasma.db.connect import connect
-from phasma.db.migrations import migrate
+from tests.databases import database_from_template, with_database
 
 
 class _Dependencies(Protocol):
     database_url: str
 
 
-def _with_database(database_url: str, database: str) -> str:
-    """``database_url`` pointing at another database on the same server."""
-    return urlunsplit(urlsplit(database_url)._replace(path=f"/{database}"))
+def _drop(database_url: str, name: str) -> None:
+    with connect(database_url) as connection:
+        connection.run(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -30,14 +29,20 @@ def empty_database_url(dependencies: _Dependencies) -> Iterator[str]:
     with connect(dependencies.database_url) as connection:
         connection.run(f'CREATE DATABASE "{name}"')
     try:
-        yield _with_database(dependencies.database_url, name)
+        yield with_database(dependencies.database_url, name)
     finally:
-        with connect(dependencies.database_url) as connection:
-            connection.run(f'DROP DATABASE "{name}" WITH (FORCE)')
+        _drop(dependencies.database_url, name)
 
 
 @pytest.fixture
-def migrated_database_url(empty_database_url: str) -> str:
-    """``empty_database_url`` with every migration applied."""
-    migrate(empty_database_url, progress=lambda _line: None)
-    return empty_database_url
+def migrated_database_url(dependencies: _Dependencies, template_database: str) -> Iterator[str]:
+    """A superuser URL to a brand-new database with every migration applied, dropped after.
+
+    A copy of the session's migrated template (tests/databases.py), not a migration run.
+    """
+    name = f"phasma_test_{uuid.uuid4().hex[:16]}"
+    url = database_from_template(dependencies.database_url, template_database, name)
+    try:
+        yield url
+    finally:
+        _drop(dependencies.database_url, name)

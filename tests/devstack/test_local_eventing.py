@@ -313,6 +313,7 @@ def test_pings_fire_at_start_and_then_on_their_interval(
     assert len({event_id for event_id, _, _ in worker.deliveries}) == len(worker.deliveries)
 
 
+@pytest.mark.servers  # its own broker, which it restarts
 def test_deliveries_resume_after_the_broker_restarts_empty(
     tmp_path: Path, names: dict[str, str], workers: list[Worker], dispatchers: list[Dispatcher]
 ) -> None:

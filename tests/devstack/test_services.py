@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -29,11 +29,15 @@ from phasma.devstack.services import (
     RunningService,
     create_bucket,
     create_topics,
-    start_kafka,
-    start_postgres,
-    start_redis,
-    start_s3,
 )
+
+# What names each server in the environment; Dependencies starts the ones left unnamed.
+ENV_VARS = {
+    "postgres": "DATABASE_URL",
+    "redis": "CACHE_URL",
+    "kafka": "KAFKA_BROKERS",
+    "s3": "S3_ENDPOINT",
+}
 
 
 @pytest.fixture
@@ -42,6 +46,19 @@ def pg_state_dir() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="phasma-devstack-test-"))
     yield path
     shutil.rmtree(path)
+
+
+def start_alone(name: str, state_dir: Path, *, durable: bool = True) -> Dependencies:
+    """Dependencies, as `./taskw up` uses them, that start server `name` and no other."""
+    environ = {var: f"{other}://elsewhere" for other, var in ENV_VARS.items() if other != name}
+    started = Dependencies(state_dir, environ, lambda line: None, durable=durable)
+    started.start()
+    return started
+
+
+def postgres_url(started: Dependencies) -> str:
+    [postgres] = started.services
+    return postgres.url
 
 
 def connect(url: str, database: str | None = None) -> pg8000.native.Connection:
@@ -147,8 +164,21 @@ def test_s3_create_bucket_is_idempotent_and_an_object_round_trips(
     assert client.get_object(Bucket=bucket, Key="photos/a.jpg")["Body"].read() == b"\xff\xd8jpeg"
 
 
+def test_a_free_port_is_never_handed_out_twice() -> None:
+    # The kernel offers a released port again now and then (3 times in 300 when measured).
+    ports = [services.free_port() for _ in range(300)]
+    assert len(set(ports)) == 300
+
+
+@pytest.mark.skipif(not Path(services._EPHEMERAL_RANGE).exists(), reason="Linux only")
+def test_free_ports_lie_below_the_range_connections_take_their_source_ports_from() -> None:
+    start = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    assert all(20000 <= port < start for port in services._free_ports(50))
+
+
+@pytest.mark.servers
 def test_stop_ends_the_server_and_can_be_repeated(tmp_path: Path) -> None:
-    service = start_redis(tmp_path)
+    [service] = start_alone("redis", tmp_path).services
     address = service.url.removeprefix("redis://").removesuffix("/0")
     assert service.process is not None
     assert accepts_connections(address)
@@ -176,57 +206,64 @@ def test_a_service_from_the_environment_is_not_ours_to_stop() -> None:
 
 
 @pytest.mark.parametrize(
-    ("resolver", "start", "name"),
+    ("resolver", "name"),
     [
-        ("_postgres_bin_dir", start_postgres, "postgres"),
-        ("_redis_server_binary", start_redis, "redis"),
-        ("_tansu_binary", start_kafka, "kafka"),
-        ("_weed_binary", start_s3, "s3"),
+        ("_postgres_bin_dir", "postgres"),
+        ("_redis_server_binary", "redis"),
+        ("_tansu_binary", "kafka"),
+        ("_weed_binary", "s3"),
     ],
 )
 def test_missing_binary_is_a_one_line_error(
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    resolver: str,
-    start: Callable[[Path], RunningService],
-    name: str,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, resolver: str, name: str
 ) -> None:
     monkeypatch.setattr(services, resolver, lambda: tmp_path / "nowhere" / "bin")
     with pytest.raises(DependencyError) as raised:
-        start(tmp_path)
+        start_alone(name, tmp_path)
     message = str(raised.value)
     assert "\n" not in message
     assert message.startswith(f"{name}: binary not found")
     assert message.endswith(REINSTALL_HINT)
 
 
-def test_a_second_postgres_start_keeps_the_data(pg_state_dir: Path) -> None:
-    first = start_postgres(pg_state_dir)
+def crash_safety(url: str) -> list[str]:
+    """What PostgreSQL at `url` does to survive a crash of the machine ("on" for each)."""
+    db = connect(url)
     try:
-        db = connect(first.url)
+        return [db.run(f"SHOW {name}")[0][0] for name in CRASH_SAFETY]
+    finally:
+        db.close()
+
+
+CRASH_SAFETY = ("fsync", "synchronous_commit", "full_page_writes")
+
+
+@pytest.mark.servers
+def test_a_second_postgres_start_keeps_the_data(pg_state_dir: Path) -> None:
+    with start_alone("postgres", pg_state_dir) as first:
+        assert crash_safety(postgres_url(first)) == ["on", "on", "on"]
+        db = connect(postgres_url(first))
         db.run("CREATE TABLE kept (note text)")
         db.run("INSERT INTO kept VALUES ('still here')")
         db.close()
-    finally:
-        first.stop()
-    second = start_postgres(pg_state_dir)
-    try:
-        db = connect(second.url)
+    with start_alone("postgres", pg_state_dir) as second:
+        db = connect(postgres_url(second))
         assert db.run("SELECT note FROM kept") == [["still here"]]
         db.close()
-    finally:
-        second.stop()
 
 
+@pytest.mark.servers
+def test_a_scratch_postgres_never_waits_for_the_disk(pg_state_dir: Path) -> None:
+    with start_alone("postgres", pg_state_dir, durable=False) as scratch:
+        assert crash_safety(postgres_url(scratch)) == ["off", "off", "off"]
+
+
+@pytest.mark.servers
 def test_a_server_exiting_during_start_up_is_a_one_line_error_naming_its_log(
     pg_state_dir: Path,
 ) -> None:
-    running = start_postgres(pg_state_dir)
-    try:
-        with pytest.raises(DependencyError) as raised:
-            start_postgres(pg_state_dir)  # the same data directory is in use
-    finally:
-        running.stop()
+    with start_alone("postgres", pg_state_dir), pytest.raises(DependencyError) as raised:
+        start_alone("postgres", pg_state_dir)  # the same data directory is in use
     message = str(raised.value)
     assert "\n" not in message
     assert message.startswith("postgres: exited with code 1")

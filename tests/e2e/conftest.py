@@ -19,7 +19,6 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from phasma.db.connect import connect
 from phasma.deploy.eventing import consumer_group
 from phasma.devstack.eventing import Dispatcher, Ping, Subscription
 from phasma.devstack.gateway import HttpUpstream, serve_gateways
@@ -28,6 +27,7 @@ from phasma.devstack.processes import FunctionProcess, start_all, start_frontend
 from phasma.devstack.services import DependencyUrls, free_port
 from phasma.devstack.stack import prepare
 from phasma.registry import event_functions, http_functions
+from tests.databases import database_from_template
 from tests.e2e.browsing import CHROMIUM, CHROMIUM_ARGS, axe_source, ensure_chromium
 
 DATABASE = "phasma_e2e_tests"
@@ -96,15 +96,11 @@ def _dispatcher(brokers: str, running: list[FunctionProcess]) -> Dispatcher:
 def site(
     dependencies: DependencyUrls,
     mail_catcher: MailCatcher,
+    template_database: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Site]:
-    admin = connect(dependencies.database_url)
-    try:
-        admin.run(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        admin.run(f"CREATE DATABASE {DATABASE}")
-    finally:
-        admin.close()
-    owner_url = dependencies.database_url.rsplit("/", 1)[0] + f"/{DATABASE}"
+    # Already migrated: `prepare` finds nothing pending, as on a second `./taskw up`.
+    owner_url = database_from_template(dependencies.database_url, template_database, DATABASE)
     urls = DependencyUrls(
         database_url=owner_url,
         cache_url=dependencies.cache_url,

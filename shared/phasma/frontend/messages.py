@@ -17,7 +17,6 @@ STATUS_MESSAGES: Final = {
     503: "The service is temporarily unavailable. Please try again later.",
 }
 SERVER_ERROR: Final = "Something went wrong. Please try again."
-LOAD_MORE_FAILED: Final = "Could not load more items. Please try again."
 SESSION_NOT_ESTABLISHED: Final = "Could not establish a session. Please try again."
 USERNAME_TAKEN: Final = "That username is taken."
 EMAIL_TAKEN: Final = "That email is already registered."
@@ -42,8 +41,3 @@ def status_message(status: int) -> str:
     if status in STATUS_MESSAGES:
         return STATUS_MESSAGES[status]
     return SERVER_ERROR if status >= 500 else STATUS_MESSAGES[400]
-
-
-def load_more_message(status: int) -> str:
-    """The copy above a failed "Load More": sign-in and rate limits as usual, else generic."""
-    return STATUS_MESSAGES[status] if status in (401, 429) else LOAD_MORE_FAILED

@@ -28,6 +28,7 @@ from tests.api.sample_images import (
     WHITE,
     assert_clean_jpeg,
     encode,
+    heic,
     opened,
     png_header_only,
 )
@@ -335,6 +336,43 @@ def test_exactly_the_pixel_limit_passes_the_header_check() -> None:
     error = rejection(png_header_only(10_000, 5000))
     assert error.status == 400
     assert "pixels" not in error.message
+
+
+def test_a_large_jpeg_is_decoded_at_reduced_scale(
+    decode_calls: list[ImageFile.ImageFile],
+) -> None:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    source = encode(halves("RGB", (6000, 4000), RED, BLUE), "JPEG", quality=80, exif=exif)
+    result = process_upload(source)
+    # libjpeg decoded 1/2 scale (3000 x 2000 is the smallest not below 2048 x 1365).
+    assert {call.size for call in decode_calls} == {(3000, 2000)}
+    assert (result.width, result.height) == (1365, 2048)  # then turned upright
+    stored = opened(result.jpeg)
+    assert stored.size == (1365, 2048)
+    assert_close(stored.getpixel((680, 20)), RED)
+    assert_close(stored.getpixel((680, 2020)), BLUE)
+
+
+def test_a_large_transparent_png_is_flattened_and_scaled_in_bands() -> None:
+    # 8200 x 300 RGBA: reduced by 4 in bands of rows, then to 2048 px; transparency white.
+    source = encode(halves("RGBA", (8200, 300), (*RED, 255), TRANSPARENT), "PNG")
+    result = process_upload(source)
+    assert (result.width, result.height) == (2048, 75)
+    stored = opened(result.jpeg)
+    assert_close(stored.getpixel((10, 37)), RED)
+    assert_close(stored.getpixel((2040, 37)), WHITE)
+    assert_close(stored.getpixel((10, 74)), RED)  # the last, partial band is there too
+
+
+def test_heic_decodes_through_pillow_heif() -> None:
+    assert sniff_format(heic((64, 48))) == "HEIF"
+    result = process_upload(heic((400, 300)))
+    assert (result.width, result.height) == (400, 300)
+    assert_clean_jpeg(result.jpeg)
+    stored = opened(result.jpeg)
+    assert_close(stored.getpixel((20, 150)), RED, tolerance=24)
+    assert_close(stored.getpixel((380, 150)), BLUE, tolerance=24)
 
 
 def test_bomb_guard_leaves_warning_filters_as_they_were() -> None:

@@ -279,7 +279,8 @@ def _scaled_to_rgb(image: Image.Image, target: tuple[int, int]) -> Image.Image:
     A frame at least twice the target is first box-reduced by the integer part of the
     ratio, a band of rows at a time: each band is flattened onto white and then averaged
     (which is what compositing the scaled picture would give), so no full-size RGB or
-    RGBA copy is ever made. Lanczos then scales the rest of the way (under 2x).
+    RGBA copy is ever made. Bicubic then scales the rest of the way (under 2x): a third
+    of Lanczos's time on a 12 MP frame, and the renditions' choice too.
     """
     width, height = image.size
     factor = min(width // target[0], height // target[1])
@@ -293,7 +294,7 @@ def _scaled_to_rgb(image: Image.Image, target: tuple[int, int]) -> Image.Image:
             picture.paste(_flatten_to_rgb(rows).reduce(factor), (0, top // factor))
     if picture.size == target:
         return picture
-    return picture.resize(target, Image.Resampling.LANCZOS)
+    return picture.resize(target, Image.Resampling.BICUBIC)
 
 
 def _flatten_to_rgb(image: Image.Image) -> Image.Image:

@@ -41,8 +41,12 @@ class Limits:
     PAGE_MAX_LIMIT: Final = 50
     CURSOR_MAX_CHARS: Final = 512
     REQUEST_ID_MAX_CHARS: Final = 64
-    UPLOAD_MAX_BYTES: Final = 1_000_000
-    UPLOAD_MAX_PIXELS: Final = 25_000_000
+    # What `POST /uploads` takes (api-2.md §F): a phone's original photo, HEIC included.
+    UPLOAD_MAX_BYTES: Final = 20_000_000
+    UPLOAD_MAX_PIXELS: Final = 50_000_000
+    # What is stored of it: scaled to this longest side, re-encoded within this many bytes.
+    IMAGE_STORED_LONGEST_SIDE: Final = 2048
+    IMAGE_STORED_MAX_BYTES: Final = 1_000_000
     UPLOAD_PENDING_MAX: Final = 20
     UPLOAD_EXPIRY_SECONDS: Final = 3600
     # Widths in pixels of the responsive renditions made of every upload wider than them.
@@ -208,7 +212,7 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(None, min_length=32)
     public_origin: str = "http://127.0.0.1:8080"
     cookie_secure: bool = True
-    body_size_limit: str = Field("1100K", pattern=r"^\s*\d+\s*[KkMm]?\s*$")
+    body_size_limit: str = Field("20M", pattern=r"^\s*\d+\s*[KkMm]?\s*$")
 
     @field_validator(
         "rate_limit_strict_burst",

@@ -1,16 +1,21 @@
-"""Validate an uploaded image and re-encode it as clean JPEGs (api.md §15.1, security.md §8).
+"""Validate an uploaded image and re-encode it as clean JPEGs (api.md §15.1, api-2.md §F,
+security.md §8 and §11).
 
-`process_upload` turns the bytes of an upload into a full rendition (JPEG quality 90,
-stepping down to 70 to fit the byte limit), the responsive renditions pages pick from
+`process_upload` turns the bytes of an upload (JPEG, PNG, GIF, WebP or HEIC, up to 50
+megapixels) into a full rendition (at most 2048 px on its longest side; JPEG quality 90,
+stepping down to 50 to fit the byte limit), the responsive renditions pages pick from
 with `srcset` (640 and 1080 px wide, never enlarged), a grid thumbnail and a blurhash
 placeholder.
 Nothing of the input survives but pixels: no metadata, no trailing bytes, no second
 frame, so a polyglot that passes the magic-byte check comes out as a plain JPEG.
 
-Resource bound: decoding runs in the caller's thread and is the expensive part. A
-25-megapixel RGBA frame is 100 MB before conversion, and a few hundred milliseconds
-of CPU, so the `uploads` function must cap how many uploads a replica processes at once
-(security.md §8); this module caps only the size of each one.
+Resource bound: the pixel count is checked from the header before any pixel is
+decoded. A JPEG is then decoded at 1/2, 1/4 or 1/8 scale whenever the stored size
+allows (`draft`: a 48 MP photo decodes as 12 MP), and any other format is flattened
+and box-reduced a band of rows at a time, so the only full-size buffer is the decoder's
+own (at most 50 MP x 4 bytes = 200 MB for RGBA). Decoding runs in the caller's thread
+and is the expensive part, so the `uploads` function caps how many uploads a replica
+processes at once (security.md §8); this module caps only the size of each one.
 """
 
 from __future__ import annotations
@@ -23,14 +28,17 @@ from dataclasses import dataclass
 from typing import Final
 
 import blurhash
-from PIL import Image, ImageMath, ImageOps
+import pillow_heif
+from PIL import ExifTags, Image, ImageMath
 
 from phasma.config import Limits
 from phasma.http.errors import HttpError
 
 FULL_QUALITY: Final = 90
-# Quality steps tried, in order, while the full rendition exceeds the byte limit.
-FALLBACK_QUALITIES: Final = (85, 80, 75, 70)
+# Quality steps tried, in order, while the full rendition exceeds the byte limit: at most
+# eight encodes of a 2048 px frame (~40 ms each). A photo fits by 70 at that size; the
+# lower steps are for grain and fine texture, and only noise-like content fails them.
+FALLBACK_QUALITIES: Final = (85, 80, 75, 70, 60, 50)
 # Grid cells (frontend.md) are square crops of ~330 CSS px on a 64rem page (~660 device px
 # at 2x) and ~130 on a phone (~390 at 3x): 640 on the longest side serves both.
 THUMBNAIL_LONGEST_SIDE: Final = 640
@@ -49,11 +57,35 @@ _MAGIC: Final = (
     (b"\x89PNG\r\n\x1a\n", "PNG"),
     (b"GIF8", "GIF"),
 )
+# ISO BMFF `ftyp` brands of HEIF images and sequences coded with HEVC (what phones write),
+# and the generic image brands libheif reads; an AVIF one fails to decode (400).
+_HEIF_BRANDS: Final = frozenset(
+    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
+)
+# Rows of the output produced per band while flattening and reducing a large frame.
+_BAND_ROWS: Final = 64
+# EXIF orientation -> the transpose that makes the picture upright (as ImageOps does).
+_UPRIGHT: Final = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 _SIXTEEN_BIT_MODES: Final = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
 
-# Pillow's own bomb guard (process-wide) warns above this and raises above twice this;
-# `_open` turns the warning into an error, so Pillow refuses exactly what the spec refuses.
+# Pillow's own bomb guard (process-wide, every format's `open`) warns above this and
+# raises above twice this; `_open` turns the warning into an error, so Pillow refuses
+# exactly what the spec refuses.
 Image.MAX_IMAGE_PIXELS = Limits.UPLOAD_MAX_PIXELS
+# HEIC through libheif: only the primary image is ever decoded, so the embedded
+# thumbnails, depth maps and auxiliary images are not even parsed. One decoder thread:
+# the process already runs `UPLOAD_MAX_CONCURRENCY` decodes on its few cores.
+pillow_heif.register_heif_opener(
+    thumbnails=False, depth_images=False, aux_images=False, decode_threads=1
+)
 # `warnings.catch_warnings` swaps the process-wide filter list on entry and restores it
 # on exit; two threads interleaving would restore each other's lists (possibly leaving
 # the error filter installed for good), so header parsing holds this lock. It is short:
@@ -83,20 +115,23 @@ class ProcessedImage:
 
 
 def sniff_format(data: bytes) -> str | None:
-    """The Pillow format name ("JPEG", "PNG", "GIF", "WEBP") the magic bytes announce, or None."""
+    """The Pillow format name ("JPEG", "PNG", "GIF", "WEBP", "HEIF") the magic bytes announce,
+    or None."""
     for magic, image_format in _MAGIC:
         if data.startswith(magic):
             return image_format
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "HEIF"
     return None
 
 
 def process_upload(data: bytes) -> ProcessedImage:
     """Validate `data` and re-encode it; raises ImageRejected (400 or 413) for unacceptable input.
 
-    CPU-bound (tens of milliseconds for a phone photo, more for 25 MP): callers bound
-    how many run at once.
+    CPU-bound (a few hundred milliseconds for a 12 MP phone photo, about a second for
+    48 MP): callers bound how many run at once.
     """
     picture = decode_image(data)
     jpeg = encode_within_limit(picture)
@@ -112,16 +147,25 @@ def process_upload(data: bytes) -> ProcessedImage:
 
 
 def decode_image(data: bytes) -> Image.Image:
-    """Check and fully decode the first frame: upright RGB on white, with no metadata attached."""
+    """Check and decode the first frame: upright RGB on white, at most 2048 px on its longest
+    side, with no metadata attached."""
     image_format = sniff_format(data)
     if image_format is None:
-        raise ImageRejected(400, "Unsupported image type: use JPEG, PNG, GIF or WebP")
+        raise ImageRejected(400, "Unsupported image type: use JPEG, PNG, GIF, WebP or HEIC")
     image = _open(data, image_format)
     try:
+        # The longest side is the same before and after the EXIF rotation.
+        target = _fit(image.size, Limits.IMAGE_STORED_LONGEST_SIDE)
+        if image_format == "JPEG":
+            # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, never below `target`:
+            # a quarter or less of the pixels to decode and hold.
+            image.draft(None, target)
         # `open` leaves the first frame of an animation selected; `load` decodes only it.
         image.load()
-        ImageOps.exif_transpose(image, in_place=True)
-        picture = _flatten_to_rgb(image)
+        upright = _UPRIGHT.get(image.getexif().get(ExifTags.Base.Orientation, 1))
+        picture = _scaled_to_rgb(image, target)
+        if upright is not None:
+            picture = picture.transpose(upright)
     except MemoryError:
         raise  # the server's problem, not the upload's: let it become a 500
     except Exception as error:
@@ -134,10 +178,10 @@ def decode_image(data: bytes) -> Image.Image:
 
 
 def encode_within_limit(picture: Image.Image) -> bytes:
-    """The full rendition: quality 90, else the first of 85..70 that fits; 413 if none does."""
+    """The full rendition: quality 90, else the first of 85..50 that fits; 413 if none does."""
     for quality in (FULL_QUALITY, *FALLBACK_QUALITIES):
         encoded = encode_jpeg(picture, quality)
-        if len(encoded) <= Limits.UPLOAD_MAX_BYTES:
+        if len(encoded) <= Limits.IMAGE_STORED_MAX_BYTES:
             return encoded
     raise ImageRejected(413, "The image is too large even after compression")
 
@@ -227,6 +271,30 @@ def _open(data: bytes, image_format: str) -> Image.Image:
     if width * height > Limits.UPLOAD_MAX_PIXELS:
         raise ImageRejected(400, "The image has too many pixels")
     return image
+
+
+def _scaled_to_rgb(image: Image.Image, target: tuple[int, int]) -> Image.Image:
+    """`image` as RGB on white, scaled to `target` (no larger than the image).
+
+    A frame at least twice the target is first box-reduced by the integer part of the
+    ratio, a band of rows at a time: each band is flattened onto white and then averaged
+    (which is what compositing the scaled picture would give), so no full-size RGB or
+    RGBA copy is ever made. Bicubic then scales the rest of the way (under 2x): a third
+    of Lanczos's time on a 12 MP frame, and the renditions' choice too.
+    """
+    width, height = image.size
+    factor = min(width // target[0], height // target[1])
+    if factor < 2:
+        picture = _flatten_to_rgb(image)
+    else:
+        picture = Image.new("RGB", (-(-width // factor), -(-height // factor)), WHITE)
+        band = factor * _BAND_ROWS
+        for top in range(0, height, band):
+            rows = image.crop((0, top, width, min(top + band, height)))
+            picture.paste(_flatten_to_rgb(rows).reduce(factor), (0, top // factor))
+    if picture.size == target:
+        return picture
+    return picture.resize(target, Image.Resampling.BICUBIC)
 
 
 def _flatten_to_rgb(image: Image.Image) -> Image.Image:

@@ -218,7 +218,7 @@ FUNCTIONS: tuple[Function, ...] = (
         summary="Validate, re-encode and store an image as a pending upload",
         uses_blob_store=True,
         blob_store_readiness=True,
-        # Hard limit 2: each decode may hold a 25 MP frame (~100 MB of pixels).
+        # Hard limit 2: each decode may hold a 50 MP frame (up to 200 MB of pixels).
         scaling=Scaling(0, 4, 2, 2, "1", "2", "512Mi", "1Gi", 60),
         routes=(Route("POST", "/uploads", "phasma.uploads.routes:upload", policy="strict"),),
     ),

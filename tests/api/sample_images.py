@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import io
+import random
 import struct
 import zlib
 
+import pillow_heif
 from PIL import ExifTags, Image
 
 RED = (255, 0, 0)
@@ -67,6 +70,54 @@ def png_header_only(width: int, height: int) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"\x00" * 16))
         + chunk(b"IEND", b"")
     )
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A complete, valid 1-bit PNG of width x height white pixels: its IDAT inflates to
+    height x (1 + width / 8) bytes, compressed about a thousand to one."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        checksum = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", checksum)
+
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + b"\xff" * -(-width // 8)  # filter byte "none", then the row's bits
+    rows_per_block = max(1, 4_000_000 // len(row))
+    blocks, rest = divmod(height, rows_per_block)
+    data = b"".join(compressor.compress(row * rows_per_block) for _ in range(blocks))
+    data += compressor.compress(row * rest) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+
+
+def heic(size: tuple[int, int], orientation: int | None = None) -> bytes:
+    """A HEIC (HEVC-coded HEIF, as phones write it) of red and blue halves, with EXIF."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhasmaCam"
+    if orientation is not None:
+        exif[ExifTags.Base.Orientation] = orientation
+    buffer = io.BytesIO()
+    heif = pillow_heif.from_pillow(halves(size, RED, BLUE))
+    heif.save(buffer, quality=90, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+@functools.cache
+def noisy_jpeg(size: tuple[int, int], spread: int, quality: int) -> bytes:
+    """A large JPEG that stays large: a tile of uniform noise (`spread` grey levels wide
+    around mid-grey) repeated over `size`. Noise is the worst case for JPEG, so a few
+    megapixels of it weigh as many megabytes as a camera's original; seeded, so the bytes
+    are the same every run."""
+    side = 512
+    tile = Image.frombytes("RGB", (side, side), random.Random(7).randbytes(3 * side * side))
+    tile = tile.point(lambda value: 128 - spread // 2 + value * spread // 256)
+    picture = Image.new("RGB", size)
+    for top in range(0, size[1], side):
+        for left in range(0, size[0], side):
+            picture.paste(tile, (left, top))
+    return encode(picture, "JPEG", quality=quality)
 
 
 def opened(jpeg: bytes) -> Image.Image:

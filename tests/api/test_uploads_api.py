@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -38,8 +39,11 @@ from tests.api.sample_images import (
     colour_at,
     encode,
     halves,
+    heic,
+    noisy_jpeg,
     opened,
     photo_jpeg,
+    png_bomb,
     png_header_only,
     png_with_alpha,
     webp,
@@ -47,7 +51,10 @@ from tests.api.sample_images import (
 
 WRITES = ("uploads", "posts", "users", "outbox")
 FILENAME = re.compile(r"[0-9a-f]{32}")
-REQUEST_LIMIT = 1_000_000 + 64 * 1024
+IMAGE_LIMIT = 20_000_000
+REQUEST_LIMIT = IMAGE_LIMIT + 64 * 1024
+STORED_LONGEST_SIDE = 2048
+STORED_MAX_BYTES = 1_000_000
 
 
 def post_image(
@@ -130,7 +137,7 @@ def test_large_image_gets_a_thumbnail_of_at_most_640_pixels(
     ("size", "expected"),
     [
         ((1600, 900), {640: (640, 360), 1080: (1080, 608)}),
-        ((900, 2700), {640: (640, 1920)}),  # narrower than 1080: that one is the original
+        ((900, 2000), {640: (640, 1422)}),  # narrower than 1080: that one is the original
         ((500, 500), {}),  # never enlarged
     ],
 )
@@ -193,6 +200,79 @@ def test_png_gif_and_webp_are_stored_as_jpeg(
     assert_clean_jpeg(original)
     assert close_to(colour_at(original, (2, size[1] // 2)), left)
     assert close_to(colour_at(original, (size[0] - 3, size[1] // 2)), right)
+
+
+def assert_stored_within_limits(
+    database: Database, bucket: Bucket, body: dict[str, object], size: tuple[int, int]
+) -> None:
+    """The upload was stored as `size` (its longest side 2048 px), within a megabyte."""
+    filename = str(body["filename"])
+    assert (body["width"], body["height"]) == size
+    assert max(size) == STORED_LONGEST_SIDE
+    widths = [width for width in (640, 1080) if width < size[0]]
+    assert body["renditions"] == widths
+    assert database.rows("SELECT width, height FROM uploads WHERE filename = :f", f=filename) == [
+        list(size)
+    ]
+    original, thumbnail = stored_images(bucket, filename)
+    assert original is not None and thumbnail is not None
+    assert len(original) <= STORED_MAX_BYTES
+    assert_clean_jpeg(original)
+    assert opened(original).size == size
+    assert max(opened(thumbnail).size) == THUMBNAIL_LONGEST_SIDE
+    for width in widths:
+        rendition = bucket.get(rendition_key(filename, width))
+        assert rendition is not None and opened(rendition).size[0] == width
+
+
+def test_a_19_megabyte_photo_is_stored_at_2048_pixels_within_a_megabyte(
+    account: Account, database: Database, bucket: Bucket
+) -> None:
+    source = noisy_jpeg((6000, 4500), 128, 91)
+    assert 18_500_000 < len(source) <= 19_500_000
+    response = post_image(account.client, source)
+    assert response.status_code == 201, response.text
+    assert_stored_within_limits(database, bucket, response.json(), (2048, 1536))
+
+
+def test_a_48_megapixel_photo_of_20_megabytes_is_stored_at_2048_pixels(
+    account: Account, database: Database, bucket: Bucket
+) -> None:
+    source = noisy_jpeg((8000, 6000), 76, 85)
+    assert 19_000_000 < len(source) <= IMAGE_LIMIT
+    response = post_image(account.client, source)
+    assert response.status_code == 201, response.text
+    assert_stored_within_limits(database, bucket, response.json(), (2048, 1536))
+
+
+def test_a_tall_png_is_scaled_to_2048_pixels_high(
+    account: Account, database: Database, bucket: Bucket
+) -> None:
+    source = encode(halves((1536, 4096), RED, BLUE), "PNG")
+    response = post_image(account.client, source, filename="a.png", content_type="image/png")
+    assert response.status_code == 201
+    assert_stored_within_limits(database, bucket, response.json(), (768, 2048))
+
+
+def test_heic_is_stored_upright_as_a_clean_jpeg(
+    account: Account, database: Database, bucket: Bucket
+) -> None:
+    # As an iPhone writes it: HEVC in HEIF, rotated by its metadata, a type browsers send
+    # as image/heic (ignored like every declared type).
+    source = heic((400, 300), orientation=6)
+    response = post_image(
+        account.client, source, filename="IMG_0001.HEIC", content_type="image/heic"
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["width"], body["height"]) == (300, 400)
+    original, thumbnail = stored_images(bucket, body["filename"])
+    assert original is not None and thumbnail is not None
+    assert_clean_jpeg(original)
+    assert b"PhasmaCam" not in original
+    # The red left half is the top once turned clockwise.
+    assert close_to(colour_at(original, (150, 20)), RED, tolerance=24)
+    assert close_to(colour_at(original, (150, 380)), BLUE, tolerance=24)
 
 
 def test_polyglot_comes_out_as_a_plain_jpeg(account: Account, bucket: Bucket) -> None:
@@ -303,8 +383,9 @@ def truncated_jpeg() -> bytes:
         (b"", "type"),
         (truncated_jpeg(), "decoded"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "decoded"),  # right magic, garbage after
-        (png_header_only(6000, 6000), "pixels"),  # 36 MP claimed in ~100 bytes
-        (png_header_only(25_000_001, 1), "pixels"),
+        (png_header_only(8000, 8000), "pixels"),  # 64 MP claimed in ~100 bytes
+        (png_header_only(50_000_001, 1), "pixels"),
+        (encode(Image.new("RGB", (10_000, 6000), RED), "JPEG"), "pixels"),  # a real 60 MP
     ],
     ids=[
         "text",
@@ -315,6 +396,7 @@ def truncated_jpeg() -> bytes:
         "garbage-png",
         "pixel-bomb",
         "pixel-bomb-wide",
+        "sixty-megapixels",
     ],
 )
 def test_unacceptable_images_are_400(
@@ -326,19 +408,35 @@ def test_unacceptable_images_are_400(
     nothing_written()
 
 
-def test_an_image_part_over_a_million_bytes_is_413_without_decoding(
+def test_a_png_bomb_is_refused_before_it_inflates(
     account: Account, nothing_written: Callable[[], None]
 ) -> None:
-    # JPEG magic followed by junk: were it decoded, it would be a 400.
-    response = post_image(account.client, b"\xff\xd8\xff" + b"\x00" * (1_000_000 - 2))
-    assert_error(response, 413)
+    # A complete, valid PNG: 400 MP (50 MB of pixel rows) in under 100 KB.
+    bomb = png_bomb(20_000, 20_000)
+    assert len(bomb) < 100_000
+    started = time.perf_counter()
+    response = post_image(account.client, bomb, filename="a.png", content_type="image/png")
+    assert time.perf_counter() - started < 2  # a decode would take far longer
+    assert_error(response, 400)
+    assert "pixels" in response.json()["message"]
     nothing_written()
 
 
-def test_an_image_part_of_exactly_a_million_bytes_is_read(
+@pytest.mark.parametrize("size", [IMAGE_LIMIT + 1, 21_000_000], ids=["one-byte-over", "21-mb"])
+def test_an_image_part_over_twenty_megabytes_is_413_without_decoding(
+    account: Account, nothing_written: Callable[[], None], size: int
+) -> None:
+    # JPEG magic followed by junk: were it decoded, it would be a 400.
+    response = post_image(account.client, b"\xff\xd8\xff" + b"\x00" * (size - 3))
+    assert_error(response, 413)
+    assert "large" in response.json()["message"]
+    nothing_written()
+
+
+def test_an_image_part_of_exactly_twenty_megabytes_is_read(
     account: Account, nothing_written: Callable[[], None]
 ) -> None:
-    response = post_image(account.client, b"\xff\xd8\xff" + b"\x00" * (1_000_000 - 3))
+    response = post_image(account.client, b"\xff\xd8\xff" + b"\x00" * (IMAGE_LIMIT - 3))
     assert_error(response, 400)  # within the limit, so it reached the decoder
     assert "decoded" in response.json()["message"]
     nothing_written()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Bucket, Database
-from tests.api.sample_images import photo_jpeg
+from tests.api.sample_images import noisy_jpeg, opened, photo_jpeg
 from tests.frontend.conftest import Member, Visitor, alert_of, text_of
 
 
@@ -61,12 +61,12 @@ def test_an_over_long_caption_is_refused_whole_never_cut(
         (
             {"image": image_part(b"just some text", "notes.txt", "text/plain")},
             400,
-            "Please select a JPEG, PNG, GIF, or WEBP image.",
+            "Please select a JPEG, PNG, GIF, WEBP, or HEIC image.",
         ),
         (
-            {"image": image_part(b"\xff\xd8\xff" + bytes(1_000_000))},
+            {"image": image_part(b"\xff\xd8\xff" + bytes(20_000_000))},
             413,
-            "Image must be smaller than 1 MB.",
+            "Image must be smaller than 20 MB.",
         ),
         (
             {"image": image_part(b"\xff\xd8\xff\xe0 truncated jpeg")},
@@ -115,6 +115,27 @@ def test_upload_publishes_the_post_with_its_caption(member: Member, database: Da
         ' rel="noopener noreferrer">https://example.com/a?b=1</a>'
     ) in html
     assert "0 likes" in text_of(page) and "0 comments" in text_of(page)
+
+
+def test_a_20_megabyte_phone_photo_is_posted_without_javascript(
+    member: Member, database: Database, bucket: Bucket
+) -> None:
+    # What a browser without JavaScript sends: the camera's original, 48 MP and ~20 MB.
+    photo = noisy_jpeg((8000, 6000), 76, 85)
+    assert 19_000_000 < len(photo) <= 20_000_000
+    before = database.counts("uploads", "posts")
+    response = member.visitor.post(
+        "/upload",
+        data={"image": image_part(photo, "IMG_0001.JPG"), "description": "Straight off the camera"},
+    )
+    assert (response.status_code, response.headers["Location"]) == (303, "/feed")
+    assert database.counts("uploads", "posts") == {**before, "posts": before["posts"] + 1}
+    filename = database.value(
+        "SELECT filename FROM posts WHERE description = 'Straight off the camera'"
+    )
+    stored = bucket.get(filename)
+    assert stored is not None and len(stored) <= 1_000_000
+    assert opened(stored).size == (2048, 1536)
 
 
 def test_user_text_is_never_markup(member: Member) -> None:

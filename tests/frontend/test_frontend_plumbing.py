@@ -274,10 +274,10 @@ def test_garbage_bodies_get_the_400_page(
 def test_bodies_over_the_limit_are_refused(member: Member, database: Database) -> None:
     before = database.counts("uploads", "posts")
     response = member.visitor.post(
-        "/upload", data={"image": (io.BytesIO(bytes(1_200_000)), "big.jpg", "image/jpeg")}
+        "/upload", data={"image": (io.BytesIO(bytes(21 * 1024 * 1024)), "big.jpg", "image/jpeg")}
     )
     assert response.status_code == 413
-    assert "Image must be smaller than 1 MB." in text_of(response)
+    assert "Image must be smaller than 20 MB." in text_of(response)
     assert database.counts("uploads", "posts") == before
 
 

@@ -28,6 +28,7 @@ from tests.api.sample_images import (
     WHITE,
     assert_clean_jpeg,
     encode,
+    heic,
     opened,
     png_header_only,
 )
@@ -303,7 +304,7 @@ def decode_calls(monkeypatch: pytest.MonkeyPatch) -> list[ImageFile.ImageFile]:
 
 
 def test_pixel_bomb_png_is_400_before_decoding(decode_calls: list[ImageFile.ImageFile]) -> None:
-    bomb = png_header_only(6000, 6000)  # 36 MP claimed in a ~100 byte file
+    bomb = png_header_only(8000, 8000)  # 64 MP claimed in a ~100 byte file
     assert len(bomb) < 200
     error = rejection(bomb)
     assert error.status == 400
@@ -315,6 +316,7 @@ def test_pixel_bomb_jpeg_is_400_before_decoding(decode_calls: list[ImageFile.Ima
     jpeg = bytearray(encode(Image.new("RGB", (8, 8)), "JPEG"))
     start_of_frame = jpeg.index(b"\xff\xc0")
     jpeg[start_of_frame + 5 : start_of_frame + 9] = struct.pack(">HH", 10_000, 10_000)
+    assert len(jpeg) < 1000
     error = rejection(bytes(jpeg))
     assert (error.status, "pixels" in error.message) == (400, True)
     assert decode_calls == []
@@ -324,21 +326,58 @@ def test_own_pixel_check_holds_without_pillows_guard(
     monkeypatch: pytest.MonkeyPatch, decode_calls: list[ImageFile.ImageFile]
 ) -> None:
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
-    error = rejection(png_header_only(5001, 5000))
+    error = rejection(png_header_only(10_001, 5000))
     assert (error.status, "pixels" in error.message) == (400, True)
     assert decode_calls == []
 
 
 def test_exactly_the_pixel_limit_passes_the_header_check() -> None:
-    # 5000 x 5000 is allowed; this one then fails to decode (its body is a stub).
-    error = rejection(png_header_only(5000, 5000))
+    # 10 000 x 5000 is allowed; this one then fails to decode (its body is a stub).
+    error = rejection(png_header_only(10_000, 5000))
     assert error.status == 400
     assert "pixels" not in error.message
 
 
+def test_a_large_jpeg_is_decoded_at_reduced_scale(
+    decode_calls: list[ImageFile.ImageFile],
+) -> None:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    source = encode(halves("RGB", (6000, 4000), RED, BLUE), "JPEG", quality=80, exif=exif)
+    result = process_upload(source)
+    # libjpeg decoded 1/2 scale (3000 x 2000 is the smallest not below 2048 x 1365).
+    assert {call.size for call in decode_calls} == {(3000, 2000)}
+    assert (result.width, result.height) == (1365, 2048)  # then turned upright
+    stored = opened(result.jpeg)
+    assert stored.size == (1365, 2048)
+    assert_close(stored.getpixel((680, 20)), RED)
+    assert_close(stored.getpixel((680, 2020)), BLUE)
+
+
+def test_a_large_transparent_png_is_flattened_and_scaled_in_bands() -> None:
+    # 8200 x 300 RGBA: reduced by 4 in bands of rows, then to 2048 px; transparency white.
+    source = encode(halves("RGBA", (8200, 300), (*RED, 255), TRANSPARENT), "PNG")
+    result = process_upload(source)
+    assert (result.width, result.height) == (2048, 75)
+    stored = opened(result.jpeg)
+    assert_close(stored.getpixel((10, 37)), RED)
+    assert_close(stored.getpixel((2040, 37)), WHITE)
+    assert_close(stored.getpixel((10, 74)), RED)  # the last, partial band is there too
+
+
+def test_heic_decodes_through_pillow_heif() -> None:
+    assert sniff_format(heic((64, 48))) == "HEIF"
+    result = process_upload(heic((400, 300)))
+    assert (result.width, result.height) == (400, 300)
+    assert_clean_jpeg(result.jpeg)
+    stored = opened(result.jpeg)
+    assert_close(stored.getpixel((20, 150)), RED, tolerance=24)
+    assert_close(stored.getpixel((380, 150)), BLUE, tolerance=24)
+
+
 def test_bomb_guard_leaves_warning_filters_as_they_were() -> None:
     before = list(warnings.filters)
-    rejection(png_header_only(6000, 6000))
+    rejection(png_header_only(8000, 8000))
     process_upload(encode(Image.new("RGB", (8, 8)), "PNG"))
     assert warnings.filters == before
 
@@ -361,11 +400,10 @@ def test_output_over_a_megabyte_steps_quality_down() -> None:
     assert all(len(rendition) < len(result.jpeg) for rendition in result.renditions.values())
 
 
-def test_output_over_a_megabyte_at_quality_70_is_413() -> None:
-    size = (2000, 2000)
-    assert size[0] * size[1] <= 25_000_000  # rejected for its bytes, not its pixels
+def test_output_over_a_megabyte_at_quality_50_is_413() -> None:
+    size = (2000, 2000)  # under 2048 px: stored at this size
     source = encode(noise(size, 64), "JPEG", quality=95)
-    assert len(encode_jpeg(decode_image(source), 70)) > MEGABYTE
+    assert len(encode_jpeg(decode_image(source), 50)) > MEGABYTE  # noise: nothing fits
     assert rejection(source).status == 413
 
 
@@ -379,7 +417,7 @@ def test_output_over_a_megabyte_at_quality_70_is_413() -> None:
         ((900, 1600), (360, 640)),
         ((1000, 1000), (640, 640)),
         ((300, 200), (300, 200)),  # never enlarged
-        ((4000, 10), (640, 2)),
+        ((2048, 6), (640, 2)),
     ],
 )
 def test_thumbnail_fits_640_pixels(size: tuple[int, int], thumbnail_size: tuple[int, int]) -> None:
@@ -394,7 +432,7 @@ def test_thumbnail_fits_640_pixels(size: tuple[int, int], thumbnail_size: tuple[
     ("size", "expected"),
     [
         ((1600, 1200), {640: (640, 480), 1080: (1080, 810)}),
-        ((1200, 3600), {640: (640, 1920), 1080: (1080, 3240)}),  # 1:3, taller than 4:5
+        ((1200, 2000), {640: (640, 1067), 1080: (1080, 1800)}),  # 3:5, taller than 4:5
         ((3000, 1000), {640: (640, 213), 1080: (1080, 360)}),  # 3:1, wider than 1.91:1
         ((900, 1600), {640: (640, 1138)}),  # narrower than 1080: no 1080 rendition
         ((1080, 1350), {640: (640, 800)}),  # exactly 1080 wide: the original is that one

@@ -9,6 +9,7 @@ import pytest
 from werkzeug import Request
 from werkzeug.test import EnvironBuilder
 
+from phasma.config import Limits
 from phasma.http.errors import BadRequest, HttpError, PayloadTooLarge, UnsupportedMediaType
 from phasma.uploads.multipart import READ_CHUNK_BYTES, REQUEST_MAX_BYTES, read_image_part
 
@@ -77,7 +78,7 @@ def test_a_declared_oversized_body_is_413_before_any_read() -> None:
 
 def test_an_oversized_image_part_stops_the_read_at_the_limit() -> None:
     """The body is declared small enough, but the part itself is too big."""
-    data = body(part("image", b"\xff" * 1_000_001))
+    data = body(part("image", b"\xff" * (Limits.UPLOAD_MAX_BYTES + 1)))
     with pytest.raises(PayloadTooLarge):
         read_image_part(request(data))
     with pytest.raises(PayloadTooLarge):

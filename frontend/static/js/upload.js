@@ -4,11 +4,15 @@
  * Resize rules: accept JPEG/PNG/GIF/WEBP; longest side at most 1600 px; draw on white
  * (transparency becomes white); encode JPEG at 0.88, 0.80, 0.72, 0.64 and keep the first
  * result of at most 900 KiB; if none fits, shrink both sides by 0.85 and try again,
- * giving up once a side would reach 320 px. Re-encoding drops EXIF and GPS. */
+ * giving up once a side would reach 320 px. Re-encoding drops EXIF and GPS.
+ * The resize only saves bandwidth: a photo the browser cannot decode or shrink (HEIC in
+ * most browsers) is sent as it is when it is within the server's 20 MB. */
 (function () {
   "use strict";
 
   const TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+  const ORIGINAL_TYPES = TYPES.concat(["image/heic", "image/heif"]);
+  const SERVER_MAX_BYTES = 20000000;
   const MAX_BYTES = 921600;
   const QUALITIES = [0.88, 0.8, 0.72, 0.64];
   const SHRINK = 0.85;
@@ -33,7 +37,7 @@
   /** The file as a JPEG within the limits above. */
   async function resize(file, maxSide) {
     if (TYPES.indexOf(file.type) < 0) {
-      throw new ResizeError("Choose a JPEG, PNG, GIF, or WEBP image.");
+      throw new ResizeError("Choose a JPEG, PNG, GIF, WEBP, or HEIC image.");
     }
     const bitmap = await decode(file);
     const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
@@ -79,7 +83,14 @@
     }
     setStatus(status, "Preparing your photo…", false);
     try {
-      const resized = await resize(chosen, Number(input.getAttribute("data-max-side")) || 1600);
+      let resized;
+      try {
+        resized = await resize(chosen, Number(input.getAttribute("data-max-side")) || 1600);
+      } catch (error) {
+        const original = ORIGINAL_TYPES.indexOf(chosen.type) >= 0 || /\.hei[cf]$/i.test(chosen.name);
+        if (!original || chosen.size > SERVER_MAX_BYTES) throw error;
+        resized = chosen; // the server scales it
+      }
       const transfer = new DataTransfer();
       transfer.items.add(resized);
       input.files = transfer.files;

@@ -52,9 +52,10 @@ log = logging.getLogger("phasma.frontend")
 
 FUNCTION_NAME = "frontend"
 _CHUNK = 64 * 1024
-# A phone photo is 5-20 MB: read that much away so its sender sees the 413 page.
+# Past BODY_SIZE_LIMIT (a 20 MB photo and its form): read up to this much away so its
+# sender sees the 413 page rather than a reset connection.
 _DISCARD_LIMIT = 64 * 1024 * 1024
-TOO_LARGE = "That is too much to send at once. Image must be smaller than 1 MB."
+TOO_LARGE = "That is too much to send at once. Image must be smaller than 20 MB."
 _ERROR_HEADINGS = {
     404: "Page not found",
     403: "Access denied",

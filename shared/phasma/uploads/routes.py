@@ -17,7 +17,7 @@ def upload(context: RequestContext) -> Response:
     viewer = context.signed_in
     runtime = context.runtime
     data = read_image_part(context.request)
-    # Decoding is the memory-hungry step (a 25 MP frame is ~100 MB): bounded per process.
+    # Decoding is the memory-hungry step (a 50 MP RGBA frame is 200 MB): bounded per process.
     image = runtime.image_decoding.run(lambda: process_upload(data))
     filename = actions.create_upload(runtime.db, runtime.blob_store, viewer.user_id, image)
     created = UploadCreated(

@@ -18,10 +18,12 @@ from phasma.frontend.context import Context, RequestTooLarge, SignInRequired
 
 CAPTION_MAX_CHARS = 1000
 ALT_TEXT_MAX_CHARS = 1000
-IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+IMAGE_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif"}
+)
 SELECT_AN_IMAGE = "Please select an image."
-IMAGE_TOO_LARGE = "Image must be smaller than 1 MB."
-WRONG_IMAGE_TYPE = "Please select a JPEG, PNG, GIF, or WEBP image."
+IMAGE_TOO_LARGE = "Image must be smaller than 20 MB."
+WRONG_IMAGE_TYPE = "Please select a JPEG, PNG, GIF, WEBP, or HEIC image."
 UPLOAD_FAILED = "Image upload failed. Please try again."
 POST_FAILED = "Could not create post. Please try again."
 
@@ -46,8 +48,10 @@ class ImageFile:
 
 def _looks_like_an_image(data: bytes) -> bool:
     head = data[:12]
-    return head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8")) or (
-        head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    return (
+        head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8"))
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+        or head[4:8] == b"ftyp"  # HEIC: `uploads` checks the brand
     )
 
 

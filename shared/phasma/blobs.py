@@ -11,10 +11,15 @@ Originals live under their upload filename (32 lowercase hex characters, the onl
 names `GET /uploads/{filename}` serves); thumbnails under `thumbnail_key(filename)` and
 responsive renditions under `rendition_key(filename, width)`. `image_keys` names every
 object an upload may have, so whoever deletes one deletes them all.
+
+Large objects written piece by piece (data exports) go through `BlobStore.writer`: a
+file-like object over an S3 multipart upload that holds one part in memory at a time.
 """
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +34,8 @@ from botocore.response import StreamingBody
 from phasma.config import Limits, Settings
 from phasma.failures import DependencyUnavailable
 
+log = logging.getLogger(__name__)
+
 CONNECT_TIMEOUT_SECONDS: Final = 2.0
 READ_TIMEOUT_SECONDS: Final = 10.0
 # Total attempts per call (the first one included), in botocore's "standard" retry mode.
@@ -36,6 +43,8 @@ MAX_ATTEMPTS: Final = 2
 # S3's DeleteObjects accepts at most this many keys per request.
 DELETE_BATCH_SIZE: Final = 1000
 STREAM_CHUNK_BYTES: Final = 64 * 1024
+# S3 parts must be at least 5 MiB (the last excepted); 8 MiB bounds a writer's buffer.
+MULTIPART_PART_BYTES: Final = 8 * 1024 * 1024
 THUMBNAIL_PREFIX: Final = "thumbnails/"
 RENDITIONS_PREFIX: Final = "renditions/"
 
@@ -161,10 +170,104 @@ class BlobStore:
                 )
             _raise_for_refused(response)
 
+    @contextmanager
+    def writer(self, key: str, content_type: str) -> Iterator[MultipartWriter]:
+        """A writable stream into a multipart upload of `key`, replacing any object there.
+
+        The object appears whole on a clean exit and never otherwise: any exception
+        aborts the upload (S3 discards its parts) and propagates.
+        """
+        with _outages_as_unavailable(f"create multipart upload {key}"):
+            upload_id = self._client.create_multipart_upload(
+                Bucket=self.bucket, Key=key, ContentType=content_type
+            )["UploadId"]
+        stream = MultipartWriter(self._client, self.bucket, key, upload_id)
+        try:
+            yield stream
+            stream.complete()
+        except BaseException:
+            stream.abort()
+            raise
+
     def check(self) -> None:
         """Raise unless the bucket answers (readiness, api.md §17)."""
         with _outages_as_unavailable(f"head bucket {self.bucket}"):
             self._client.head_bucket(Bucket=self.bucket)
+
+
+class MultipartWriter(io.RawIOBase):
+    """Write-only, non-seekable stream whose bytes become S3 parts of `MULTIPART_PART_BYTES`.
+
+    Memory is one part's buffer however large the object grows. Not seekable, so
+    `zipfile` writes data descriptors instead of seeking back to patch local headers.
+    """
+
+    def __init__(self, client: Any, bucket: str, key: str, upload_id: str) -> None:
+        super().__init__()
+        self._client = client
+        self._bucket = bucket
+        self._key = key
+        self._upload_id = upload_id
+        self._buffer = bytearray()
+        self._parts: list[dict[str, Any]] = []
+        self._position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._buffer += view
+        self._position += len(view)
+        while len(self._buffer) >= MULTIPART_PART_BYTES:
+            self._upload_part(bytes(self._buffer[:MULTIPART_PART_BYTES]))
+            del self._buffer[:MULTIPART_PART_BYTES]
+        return len(view)
+
+    @property
+    def size(self) -> int:
+        """Bytes written so far."""
+        return self._position
+
+    def _upload_part(self, data: bytes) -> None:
+        number = len(self._parts) + 1
+        with _outages_as_unavailable(f"upload part {number} of {self._key}"):
+            response = self._client.upload_part(
+                Bucket=self._bucket,
+                Key=self._key,
+                UploadId=self._upload_id,
+                PartNumber=number,
+                Body=data,
+            )
+        self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
+
+    def complete(self) -> None:
+        """Send the last part (S3 needs one, even empty) and assemble the object."""
+        if self._buffer or not self._parts:
+            self._upload_part(bytes(self._buffer))
+            self._buffer.clear()
+        with _outages_as_unavailable(f"complete multipart upload {self._key}"):
+            self._client.complete_multipart_upload(
+                Bucket=self._bucket,
+                Key=self._key,
+                UploadId=self._upload_id,
+                MultipartUpload={"Parts": self._parts},
+            )
+
+    def abort(self) -> None:
+        """Discard the parts sent; best effort, since the caller is already failing."""
+        self._buffer.clear()
+        try:
+            self._client.abort_multipart_upload(
+                Bucket=self._bucket, Key=self._key, UploadId=self._upload_id
+            )
+        except Exception as error:
+            # The caller's failure is the one to report; S3's lifecycle rule (or a later
+            # abort) reclaims parts an abort could not discard.
+            log.warning("blob store: abort multipart upload %s failed: %s", self._key, error)
 
 
 @contextmanager

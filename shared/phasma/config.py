@@ -83,6 +83,10 @@ class Limits:
     # The janitor keeps a spent or expired mail token this long after it ended, so
     # support can still see why a recent link failed; the audit log keeps the rest.
     MAIL_TOKEN_KEEP_AFTER_END_SECONDS: Final = 24 * 3600
+    # A ready data export is downloadable this long, then the janitor removes it (api-2 §C).
+    EXPORT_TTL_SECONDS: Final = 24 * 3600
+    # Rows the exporter reads per query: each JSON list is written a page at a time.
+    EXPORT_PAGE_ROWS: Final = 500
     # Topic retention (operations.md §2.1), set by `setup topics`: how long the broker
     # can still hand a record (back) to a consumer.
     TOPIC_RETENTION_DAYS: Final = {"entity-changes": 7, "activity": 7, "dead-letter": 14}

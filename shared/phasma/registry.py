@@ -130,7 +130,7 @@ FUNCTIONS: tuple[Function, ...] = (
         kind="http",
         summary="Registration, profiles and the signed-in account",
         hashes_passwords=True,
-        uses_blob_store=True,  # deletes a replaced avatar's blob
+        uses_blob_store=True,  # deletes a replaced avatar's blob, streams export ZIPs
         scaling=Scaling(1, 6, 30, None, "100m", "1", "192Mi", "384Mi", 30),
         routes=(
             Route(
@@ -144,6 +144,11 @@ FUNCTIONS: tuple[Function, ...] = (
             Route("GET", "/users/me", "phasma.users.routes:get_me"),
             Route("PUT", "/users/me", "phasma.users.routes:update_me", json_body=True),
             Route("POST", "/users/me/verification", "phasma.users.routes:resend_verification"),
+            Route("POST", "/users/me/exports", "phasma.exports.routes:request_export"),
+            Route("GET", "/users/me/exports/{id}", "phasma.exports.routes:get_export"),
+            Route(
+                "GET", "/users/me/exports/{id}/download", "phasma.exports.routes:download_export"
+            ),
             Route(
                 "POST",
                 "/email-verifications",
@@ -424,6 +429,16 @@ FUNCTIONS: tuple[Function, ...] = (
         event_handler="phasma.mail.worker:handle",
     ),
     Function(
+        name="exporter",
+        kind="event",
+        summary="Write a user's data export ZIP to the bucket, streamed with bounded memory",
+        uses_blob_store=True,
+        # One export streams hundreds of MB: one at a time per replica, a long timeout.
+        scaling=Scaling(0, 2, 1, 1, "250m", "1", "192Mi", "384Mi", 600),
+        topics=("activity",),
+        event_handler="phasma.exports.worker:handle",
+    ),
+    Function(
         name="outbox-relay",
         kind="event",
         summary="Publish the outbox rows the writing functions did not",
@@ -437,8 +452,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="janitor",
         kind="event",
-        summary="Expired sessions and uploads, old outbox rows, follower counts",
-        uses_blob_store=True,  # deletes expired uploads' blobs
+        summary="Expired sessions, uploads and exports, old outbox rows, follower counts",
+        uses_blob_store=True,  # deletes expired uploads' and exports' blobs
         scaling=Scaling(0, 1, 1, 1, "100m", "500m", "128Mi", "256Mi", 300),
         event_handler="phasma.janitor.tasks:handle",
         schedule=Schedule(

@@ -102,9 +102,16 @@ class MailRequested(EventPayload):
     The mailer mints the link's token itself, so no token crosses the broker.
     """
 
-    kind: Literal["verify", "reset", "email_changed_notice"]
+    kind: Literal["verify", "reset", "email_changed_notice", "export_ready"]
     user_id: UUID
     address: str  # the recipient: the address to verify, the account's, or the old one
+
+
+class ExportRequested(EventPayload):
+    """`phasma.export.requested`: build the ZIP of export `export_id` (api-2 §C)."""
+
+    export_id: UUID
+    user_id: UUID
 
 
 # type -> (topic, payload model)
@@ -122,4 +129,5 @@ CATALOGUE: Final[dict[str, tuple[Topic, type[EventPayload]]]] = {
     "phasma.user.followed": ("activity", FollowChanged),
     "phasma.user.unfollowed": ("activity", FollowChanged),
     "phasma.mail.requested": ("activity", MailRequested),
+    "phasma.export.requested": ("activity", ExportRequested),
 }

@@ -15,6 +15,7 @@ from werkzeug import Response
 from phasma.frontend.context import Context
 from phasma.frontend.pages import (
     auth,
+    exports,
     feed,
     media,
     notifications,
@@ -107,6 +108,9 @@ ROUTES: tuple[PageRoute, ...] = (
     PageRoute("GET", "/settings/password", settings.password_page),
     PageRoute("POST", "/settings/password", settings.change_password, Access.ENDPOINT),
     PageRoute("GET", "/settings/sessions", settings.sessions_page),
+    PageRoute("GET", "/settings/export", exports.export_page),
+    PageRoute("POST", "/settings/export", exports.request_export, Access.ENDPOINT),
+    PageRoute("GET", "/settings/export/{export_id}/download", exports.download, shell=False),
     PageRoute(
         "POST",
         "/settings/sessions/{session_id}/revoke",

@@ -17,6 +17,7 @@ from phasma.blobs import image_keys
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.events.worker import Outcome, ReceivedEvent, Skip
+from phasma.exports import queries as export_queries
 from phasma.janitor import queries
 from phasma.runtime import Runtime
 
@@ -102,6 +103,20 @@ def _expired_uploads(executor: Executor, runtime: Runtime) -> tuple[int, bool]:
     return deleted, len(filenames) == BATCH_SIZE
 
 
+def _expired_exports(executor: Executor, runtime: Runtime) -> tuple[int, bool]:
+    """Exports past their 24 h (api-2 §C): objects first, then rows, as for uploads.
+
+    A failed or stuck pending export may still have an object (a crash after the
+    upload completed), so every removed row's key is deleted.
+    """
+    rows = export_queries.lock_expired(executor, BATCH_SIZE)
+    if not rows:
+        return 0, False
+    runtime.blob_store.delete_many(export_queries.object_key(row["public_id"]) for row in rows)
+    deleted = export_queries.delete_exports(executor, [row["id"] for row in rows])
+    return deleted, len(rows) == BATCH_SIZE
+
+
 class _FollowerCounts:
     """Walks every user in id order, one batch per transaction, remembering where it is."""
 
@@ -118,6 +133,7 @@ TASKS: dict[str, Callable[[], Batch]] = {
     "expired-sessions": lambda: _expired_sessions,
     "outbox-retention": lambda: _outbox_retention,
     "expired-uploads": lambda: _expired_uploads,
+    "expired-exports": lambda: _expired_exports,
     "mail-tokens": lambda: _ended_mail_tokens,
     "mail-deliveries": lambda: _mail_deliveries,
     "follower-counts": _FollowerCounts,

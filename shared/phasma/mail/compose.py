@@ -15,12 +15,13 @@ from typing import Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-Kind = Literal["verify", "reset", "email_changed_notice"]
+Kind = Literal["verify", "reset", "email_changed_notice", "export_ready"]
 
 SUBJECTS: dict[Kind, str] = {
     "verify": "Confirm your email address",
     "reset": "Reset your Phasma password",
     "email_changed_notice": "Your Phasma email address was changed",
+    "export_ready": "Your Phasma data export is ready",
 }
 TEMPLATES = Path(__file__).parent / "templates"
 

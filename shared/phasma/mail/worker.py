@@ -20,6 +20,8 @@ from phasma.runtime import Runtime
 
 EVENT_TYPE = "phasma.mail.requested"
 LINK_PATHS: dict[tokens.Purpose, str] = {"verify": "/verify-email", "reset": "/reset-password"}
+# Links that carry no token: the page checks the session, so the link is no secret.
+PLAIN_LINK_PATHS: dict[str, str] = {"export_ready": "/settings/export"}
 
 
 def handle(event: ReceivedEvent, runtime: Runtime) -> Outcome:
@@ -51,7 +53,9 @@ def handle(event: ReceivedEvent, runtime: Runtime) -> Outcome:
         if user is None:
             raise Skip("the account is gone")
         link = None
-        if payload.kind != "email_changed_notice":
+        if payload.kind in PLAIN_LINK_PATHS:
+            link = f"{settings.site_url.rstrip('/')}{PLAIN_LINK_PATHS[payload.kind]}"
+        elif payload.kind != "email_changed_notice":
             # A link is worth sending only to the account's current address: a later
             # email change (or a verification already done) makes the request stale.
             if user["email"] != payload.address:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from phasma.models import CamelModel, Timestamp
 
-NotificationType = Literal["like", "comment", "follow"]
+NotificationType = Literal["like", "comment", "follow", "export_ready"]
 
 
 class Notification(CamelModel):

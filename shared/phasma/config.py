@@ -52,6 +52,7 @@ class Limits:
     FEED_LIVE_WINDOW_DAYS: Final = 90
     FEED_FANOUT_BATCH_ROWS: Final = 5000
     DESCRIPTION_MAX_CHARS: Final = 1000
+    POST_IMAGES_MAX: Final = 10  # images of one album post (api-2.md §F)
     ALT_TEXT_MAX_CHARS: Final = 1000
     HASHTAG_MAX_CHARS: Final = 50
     HASHTAGS_PER_POST: Final = 20

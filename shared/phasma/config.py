@@ -180,7 +180,8 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(None, min_length=32)
     public_origin: str = "http://127.0.0.1:8080"
     cookie_secure: bool = True
-    body_size_limit: str = Field("1100K", pattern=r"^\s*\d+\s*[KkMm]?\s*$")
+    # An album's photos arrive in one form post: 10 of at most 1 MB each, and its fields.
+    body_size_limit: str = Field("10M", pattern=r"^\s*\d+\s*[KkMm]?\s*$")
 
     @field_validator(
         "rate_limit_strict_burst",

@@ -126,7 +126,7 @@ def test_safe_next(value: str | None, expected: str) -> None:
 def test_origins_and_body_limit() -> None:
     assert origin_of("HTTPS://Site.Example:8443/path") == "https://site.example:8443"
     assert origin_of("null") == ""
-    assert Settings(_env_file=None).body_size_limit_bytes == 1100 * 1024
+    assert Settings(_env_file=None).body_size_limit_bytes == 10 * 1024**2
     assert Settings(_env_file=None, body_size_limit="2M").body_size_limit_bytes == 2 * 1024**2
     assert Settings(_env_file=None, body_size_limit="5000").body_size_limit_bytes == 5000
     with pytest.raises(ValueError):

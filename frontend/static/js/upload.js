@@ -157,10 +157,13 @@
       input.files = transfer.files;
       list.textContent = "";
       const count = items.length;
-      items.forEach(function (item, index) {
+      // One photo keeps the one alt text field; an album gets a field per photo.
+      const album = count > 1;
+      if (!album && count) items[0].alt = singleAltField.value;
+      (album ? items : []).forEach(function (item, index) {
         const row = document.createElement("li");
         row.className = "upload-item";
-        row.draggable = count > 1;
+        row.draggable = true;
         row.setAttribute("data-index", String(index));
         const thumb = document.createElement("img");
         thumb.className = "upload-thumb";
@@ -188,9 +191,9 @@
         row.append(thumb, label, field, moves);
         list.append(row);
       });
-      list.hidden = count === 0;
-      singleAlt.hidden = count > 0;
-      singleAltField.disabled = count > 0;
+      list.hidden = !album;
+      singleAlt.hidden = album;
+      singleAltField.disabled = album;
       if (count) {
         image.src = items[0].url;
         target.hidden = true;
@@ -218,12 +221,14 @@
       let chosen = Array.from(files || []);
       if (chosen.length > maxFiles) chosen = chosen.slice(0, maxFiles);
       const resized = chosen.length ? await prepareAll(chosen, maxSide, status) : null;
-      const alt = items.length ? items[0].alt : singleAltField.value;
+      const alt = items.length > 1 ? items[0].alt : singleAltField.value;
       clear();
       if (resized) {
         items = resized.map(function (file, index) {
           return { file: file, url: URL.createObjectURL(file), alt: index === 0 ? alt : "" };
         });
+        singleAltField.value = alt;
+        singleAltField.dispatchEvent(new Event("input")); // its counter
         if (files.length > maxFiles) {
           setStatus(status, "Only the first " + maxFiles + " photos were kept.", true);
         }

@@ -221,14 +221,20 @@ def test_every_route_that_returns_posts_lists_their_images(
         images: list[dict[str, Any]] = items[0]["images"]
         return images
 
-    for path in (
-        f"/users/{account.username}/posts",
-        "/feed",
-        "/posts/popular",
-        f"/users/{account.username}/likes",
-        "/users/me/bookmarks",
-    ):
-        assert listed(path) == expected, path
+    try:
+        for path in (
+            f"/users/{account.username}/posts",
+            "/feed",
+            "/posts/popular",
+            f"/users/{account.username}/likes",
+            "/users/me/bookmarks",
+        ):
+            assert listed(path) == expected, path
+    finally:
+        # Out of the way of the tests that rank the popular list.
+        database.rows(
+            "UPDATE posts SET like_count = 1 WHERE public_id = CAST(:p AS uuid)", p=public_id
+        )
     edited = account.client.patch(f"/posts/{public_id}", json={"altText": "first, edited"})
     assert edited.status_code == 200, edited.text
     assert edited.json()["images"][0]["altText"] == "first, edited"

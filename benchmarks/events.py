@@ -222,6 +222,7 @@ def bench_fanout(ports: dict[str, int], sql: Sql, environment: dict[str, str], r
                 description=None,
                 hashtags=[],
                 filename="0" * 32,
+                filenames=["0" * 32],
                 created=created,
                 author_is_celebrity=False,
             )

@@ -59,6 +59,7 @@ class Limits:
     # followed hashtags: the read's cost stays bounded however many tags one follows.
     FEED_FOLLOWED_HASHTAGS_MERGED: Final = 100
     DESCRIPTION_MAX_CHARS: Final = 1000
+    POST_IMAGES_MAX: Final = 10  # images of one album post (api-2.md §F)
     ALT_TEXT_MAX_CHARS: Final = 1000
     HASHTAG_MAX_CHARS: Final = 50
     HASHTAGS_PER_POST: Final = 20
@@ -216,6 +217,7 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(None, min_length=32)
     public_origin: str = "http://127.0.0.1:8080"
     cookie_secure: bool = True
+    # A 20 MB photo with its form; an album without JavaScript shares the same bound.
     body_size_limit: str = Field("20M", pattern=r"^\s*\d+\s*[KkMm]?\s*$")
 
     @field_validator(

@@ -23,8 +23,9 @@ from tests.api.conftest import Account, Api, Bucket, Database
 POST_FIELDS = {
     "publicId", "username", "name", "avatar", "filename", "description", "likes", "liked",
     "bookmarked", "comments", "created", "width", "height", "blurhash", "renditions", "altText",
-    "edited",
+    "edited", "images",
 }  # fmt: skip
+IMAGE_FIELDS = {"filename", "width", "height", "blurhash", "altText", "renditions"}
 EVENT_COLUMNS = ("type", "topic", "source", "subject", "partition_key", "payload")
 
 
@@ -93,6 +94,7 @@ def content_state(database: Database) -> dict[str, Any]:
     return {
         **database.counts(
             "posts",
+            "post_images",
             "uploads",
             "likes",
             "bookmarks",

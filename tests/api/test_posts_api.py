@@ -105,6 +105,7 @@ def test_create_consumes_the_upload_counts_the_post_and_emits_events_in_order(
         "description": description.strip(),
         "hashtags": tags,
         "filename": filename,
+        "filenames": [filename],
         "created": payload["created"],
         "authorIsCelebrity": False,
     }
@@ -311,6 +312,16 @@ def test_a_post_shows_its_author_and_is_public(
         "renditions": [],  # a 12 px image: no narrower rendition
         "altText": None,
         "edited": None,
+        "images": [
+            {
+                "filename": row["filename"],
+                "width": row["width"],
+                "height": row["height"],
+                "blurhash": row["blurhash"],
+                "renditions": [],
+                "altText": None,
+            }
+        ],
     }
     assert post["created"].endswith("Z")
     assert anonymous.headers["cache-control"] == "no-store"
@@ -414,6 +425,7 @@ def test_edit_replaces_the_texts_recounts_the_hashtags_and_emits_events(
         "description": description,
         "altText": "A dog",
         "edited": post["edited"],
+        "images": [{**before["images"][0], "altText": "A dog"}],  # the first image's alt text
     }
     edited = datetime.fromisoformat(post["edited"])
     assert post["edited"].endswith("Z") and edited >= datetime.fromisoformat(post["created"])
@@ -671,6 +683,7 @@ def test_delete_cascades_clears_avatars_counts_down_and_removes_the_blobs(
         "postId": public_id,
         "authorId": author_id,
         "filename": filename,
+        "filenames": [filename],
         "commentIds": comment_ids,
     }
     assert {event["payload"]["name"]: event["payload"]["postCount"] for event in events[1:]} == {

@@ -19,6 +19,7 @@ from phasma.search import document_queries
 from phasma.search.documents import INDEX_UIDS
 
 CHECK_VIOLATION = "23514"
+UNIQUE_VIOLATION = "23505"
 INSUFFICIENT_PRIVILEGE = "42501"
 
 BLOB = "0123456789abcdef0123456789abcdef"
@@ -43,6 +44,7 @@ TABLES = {
     "mail_deliveries",
     "verification_requests",
     "hashtag_follows",
+    "post_images",
 }
 
 
@@ -357,6 +359,26 @@ def test_bookmarks_cascade_from_their_post_and_their_user(
     owner.run("DELETE FROM users WHERE id = :id", id=saver)
     assert owner.run("SELECT count(*) FROM bookmarks") == [[0]]
     assert owner.run("SELECT count(*) FROM posts") == [[1]]
+
+
+def test_album_images_cascade_with_their_post_and_keep_one_row_per_place(
+    owner: pg8000.native.Connection,
+) -> None:
+    post_id = _insert_post(owner, _insert_user(owner, "album_author"))
+    insert = "INSERT INTO post_images (post_id, position, filename) VALUES (:post, :at, :name)"
+    owner.run(insert, post=post_id, at=1, name="a" * 32)
+
+    # Position 0 is the post's own image; an album has at most ten.
+    for position in (0, 10):
+        assert _sqlstate(owner, insert, post=post_id, at=position, name="b" * 32) == (
+            CHECK_VIOLATION
+        )
+    assert _sqlstate(owner, insert, post=post_id, at=1, name="b" * 32) == UNIQUE_VIOLATION
+    assert _sqlstate(owner, insert, post=post_id, at=2, name="a" * 32) == UNIQUE_VIOLATION
+    assert _sqlstate(owner, insert, post=post_id, at=2, name="not-a-blob") == CHECK_VIOLATION
+
+    owner.run("DELETE FROM posts WHERE id = :id", id=post_id)
+    assert owner.run("SELECT count(*) FROM post_images") == [[0]]
 
 
 # --- roles -----------------------------------------------------------------------

@@ -138,6 +138,114 @@ def test_a_20_megabyte_phone_photo_is_posted_without_javascript(
     assert opened(stored).size == (2048, 1536)
 
 
+def album_images(database: Database, post_id: str) -> list[tuple[str, str | None]]:
+    """(filename, alt text) of every image of the post, in display order."""
+    rows = database.rows(
+        "SELECT p.filename, p.alt_text, 0 FROM posts p WHERE p.public_id = CAST(:p AS uuid)"
+        " UNION ALL SELECT i.filename, i.alt_text, i.position FROM post_images i"
+        " JOIN posts p ON p.id = i.post_id WHERE p.public_id = CAST(:p AS uuid) ORDER BY 3",
+        p=post_id,
+    )
+    return [(filename, alt_text) for filename, alt_text, _ in rows]
+
+
+def test_several_files_without_javascript_make_an_album_in_selection_order(
+    member: Member, database: Database
+) -> None:
+    photos = [photo_jpeg((64 + 16 * index, 48)) for index in range(3)]
+    before = database.counts("uploads", "posts", "post_images")
+    post_id = share(
+        member,
+        "three at once",
+        image=[image_part(photo, f"photo{index}.jpg") for index, photo in enumerate(photos)],
+        alt_text="The first one",
+    )
+    after = database.counts("uploads", "posts", "post_images")
+    added = {"posts": before["posts"] + 1, "post_images": before["post_images"] + 2}
+    assert after == {**before, **added}
+    images = album_images(database, post_id)
+    # The one alt text field describes the first photo; the order is the selection's.
+    assert [alt_text for _, alt_text in images] == ["The first one", None, None]
+    widths = database.rows(
+        "SELECT width FROM posts WHERE public_id = CAST(:p AS uuid)"
+        " UNION ALL SELECT i.width FROM post_images i JOIN posts p ON p.id = i.post_id"
+        " WHERE p.public_id = CAST(:p AS uuid)",
+        p=post_id,
+    )
+    assert sorted(width for [width] in widths) == [64, 80, 96]
+
+    page = member.visitor.get(f"/posts/{post_id}").get_data(as_text=True)
+    carousel = re.search(r"<div class=\"post-media media-box carousel\".*?</ol>", page, re.S)
+    assert carousel is not None
+    markup = carousel.group(0)
+    assert 'aria-label="Album of 3 photos"' in markup and "data-carousel" in markup
+    sources = re.findall(r'<img class="post-image" src="/uploads/([0-9a-f]{32})"', markup)
+    assert sources == [filename for filename, _ in images]
+    loading = re.findall(r'<img class="post-image"[^>]*?loading="(\w+)"', markup, re.S)
+    assert loading == ["eager", "lazy", "lazy"]  # the post page's photo first; the rest wait
+    assert markup.count("data-carousel-dot") == 3
+    assert 'aria-label="Next photo"' in markup and 'aria-label="Previous photo"' in markup
+    assert 'alt="The first one"' in markup and "Photo 2 of 3 shared by @" in markup
+
+
+def test_the_scripts_alt_text_fields_give_each_photo_its_own(
+    member: Member, database: Database
+) -> None:
+    post_id = share(
+        member,
+        image=[image_part(photo_jpeg(), "a.jpg"), image_part(photo_jpeg(), "b.jpg")],
+        alt_texts=["  First ", "Second"],
+    )
+    assert [alt for _, alt in album_images(database, post_id)] == ["First", "Second"]
+
+
+@pytest.mark.parametrize(
+    ("count", "alt_texts", "status", "message"),
+    [
+        (11, [], 400, "Please select at most 10 photos."),
+        (2, ["fine", "a" * 1001], 400, "Alt text must be 1,000 characters or fewer."),
+    ],
+)
+def test_a_bad_album_is_refused_and_writes_nothing(
+    member: Member,
+    database: Database,
+    bucket: Bucket,
+    count: int,
+    alt_texts: list[str],
+    status: int,
+    message: str,
+) -> None:
+    before = database.counts("uploads", "posts", "post_images", "outbox")
+    blobs = bucket.keys()
+    files = [image_part(photo_jpeg((16, 12)), f"p{index}.jpg") for index in range(count)]
+    response = member.visitor.post(
+        "/upload", data={"image": files, "alt_texts": alt_texts, "description": "kept"}
+    )
+    assert response.status_code == status
+    assert alert_of(response) == message
+    assert "kept" in response.get_data(as_text=True)
+    assert database.counts("uploads", "posts", "post_images", "outbox") == before
+    assert bucket.keys() == blobs
+
+
+def test_one_photo_keeps_the_single_markup_and_the_grid_marks_albums(
+    member: Member,
+) -> None:
+    single = share(member)
+    album = share(member, image=[image_part(photo_jpeg()), image_part(photo_jpeg())])
+    page = member.visitor.get(f"/posts/{single}").get_data(as_text=True)
+    assert "data-carousel" not in page
+    assert re.search(r'<div class="post-media media-box"[^>]*>\s*<img class="post-image"', page)
+    grid = member.visitor.get(f"/@{member.username}").get_data(as_text=True)
+    thumbs = re.findall(r'<a class="thumb media-box" href="/posts/([0-9a-f-]{36})"', grid)
+    assert thumbs == [album, single]
+    marked = re.findall(
+        r'href="/posts/([0-9a-f-]{36})"(?:(?!</a>).)*class="thumb-album"', grid, re.S
+    )
+    assert marked == [album]
+    assert ", album of 2 photos" in grid
+
+
 def test_user_text_is_never_markup(member: Member) -> None:
     post_id = share(member, "<img src=x onerror=alert(1)> & <b>bold</b>")
     member.visitor.post(f"/posts/{post_id}/comments", data={"body": "<script>alert(2)</script>"})

@@ -46,7 +46,8 @@ class PostCreated(EventPayload):
     username: str
     description: str | None
     hashtags: list[str]
-    filename: str
+    filename: str  # the first image's
+    filenames: list[str]  # every image's, in display order (api-2.md §F albums)
     created: Timestamp
     author_is_celebrity: bool  # the latch as read in the creating transaction
 
@@ -63,7 +64,8 @@ class PostUpdated(EventPayload):
 class PostDeleted(EventPayload):
     post_id: UUID
     author_id: UUID
-    filename: str
+    filename: str  # the first image's
+    filenames: list[str]  # every image's, in display order
     comment_ids: list[UUID]  # captured before the cascade removed them
 
 

@@ -20,22 +20,39 @@ SOURCE = "posts"
 def create_post(
     database: Database,
     viewer: Viewer,
-    filename: str,
+    filenames: list[str],
     description: str | None,
-    alt_text: str | None,
+    alt_texts: list[str | None],
 ) -> UUID:
-    """Consume the caller's pending upload into a new post with its hashtags; its public id.
+    """Consume the caller's pending uploads into a new post with its hashtags; its public id.
 
-    Events: `phasma.post.created`, then one `phasma.hashtag.updated` per tag in
-    extraction order. 400 when `filename` is not a pending, unexpired upload of the caller.
+    `filenames` (1 to 10, distinct) are the images in display order, `alt_texts` theirs.
+    The first image is stored on the post's row, the rest in `post_images`. Events:
+    `phasma.post.created`, then one `phasma.hashtag.updated` per tag in extraction order.
+    400, with nothing written, when any filename is not a pending, unexpired upload of
+    the caller.
     """
     hashtags = extract_hashtags(description or "")
     with database.transaction() as executor:
         author = queries.count_new_post(executor, viewer.user_id)
-        image = upload_queries.consume(executor, viewer.user_id, filename)
-        if image is None:
+        consumed = {
+            row["filename"]: row
+            for row in upload_queries.consume_many(executor, viewer.user_id, filenames)
+        }
+        if len(consumed) != len(filenames):
             raise BadRequest("upload is invalid or expired")
-        post = queries.insert_post(executor, viewer.user_id, filename, description, alt_text, image)
+        first, *more = filenames
+        post = queries.insert_post(
+            executor, viewer.user_id, first, description, alt_texts[0], consumed[first]
+        )
+        queries.insert_more_images(
+            executor,
+            post["id"],
+            [
+                consumed[filename] | {"alt_text": alt_text}
+                for filename, alt_text in zip(more, alt_texts[1:], strict=True)
+            ],
+        )
         record_event(
             executor,
             event_type="phasma.post.created",
@@ -47,7 +64,8 @@ def create_post(
                 username=author["username"],
                 description=description,
                 hashtags=hashtags,
-                filename=filename,
+                filename=first,
+                filenames=filenames,
                 created=post["created"],
                 author_is_celebrity=author["is_celebrity"],
             ),
@@ -111,13 +129,13 @@ def edit_post(
     return updated
 
 
-def delete_post(database: Database, viewer: Viewer, public_id: UUID) -> str:
-    """Delete the caller's post and everything hanging off it; returns its blob's filename.
+def delete_post(database: Database, viewer: Viewer, public_id: UUID) -> list[str]:
+    """Delete the caller's post and everything hanging off it; returns every image's filename.
 
     404 when the post does not exist, 403 when it is someone else's. Events:
     `phasma.post.deleted` (with the comment ids the cascade removes), then one
-    `phasma.hashtag.updated` per tag the post carried. The caller deletes the blob
-    after this returns, that is after commit.
+    `phasma.hashtag.updated` per tag the post carried. The caller deletes the blobs
+    of every image after this returns, that is after commit.
     """
     with database.transaction() as executor:
         post = queries.lock_post(executor, public_id)
@@ -130,7 +148,7 @@ def delete_post(database: Database, viewer: Viewer, public_id: UUID) -> str:
         # Still matched on the owner, not only on the check above (security.md §7).
         if not queries.delete_own_post(executor, public_id, viewer.user_id):
             raise NotFound()
-        queries.clear_avatars(executor, post["filename"])
+        queries.clear_avatars(executor, post["filenames"])
         # The author's row before the hashtag rows: the order post creation locks them in.
         queries.count_deleted_post(executor, viewer.user_id)
         record_event(
@@ -142,14 +160,15 @@ def delete_post(database: Database, viewer: Viewer, public_id: UUID) -> str:
                 post_id=public_id,
                 author_id=viewer.user_public_id,
                 filename=post["filename"],
+                filenames=post["filenames"],
                 comment_ids=comment_ids,
             ),
         )
         updated = queries.remove_hashtags(executor, hashtag_ids)
         for row in sorted(updated, key=lambda row: row["name"]):
             _record_hashtag(executor, row["name"], row["post_count"])
-    filename: str = post["filename"]
-    return filename
+    filenames: list[str] = post["filenames"]
+    return filenames
 
 
 def _record_hashtag(executor: Executor, name: str, post_count: int) -> None:

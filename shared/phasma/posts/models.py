@@ -18,9 +18,16 @@ FILENAME_PATTERN = re.compile(r"[0-9a-f]{32}")
 
 
 class CreatePostBody(RequestBody):
+    """One image (`filename`, `altText`) or an album (`filenames`, `altTexts`: api-2.md §F).
+
+    The lists stay None when absent, so a route can tell them from an empty list.
+    """
+
     filename: Text = ""
+    filenames: list[Text] | None = None
     description: Text = ""
     alt_text: Text = Field("", alias="altText")
+    alt_texts: list[Text] | None = Field(None, alias="altTexts")  # a null item: no alt text
 
 
 class UpdatePostBody(RequestBody):
@@ -30,10 +37,23 @@ class UpdatePostBody(RequestBody):
     alt_text: Text = Field("", alias="altText")
 
 
+class PostImage(CamelModel):
+    """One image of a post, as `images` lists them (api-2.md §F)."""
+
+    filename: str
+    width: int | None
+    height: int | None
+    blurhash: str | None
+    alt_text: str | None
+    # Widths of the stored responsive renditions, ascending (`GET /uploads/{filename}?w=`);
+    # empty when the image is no wider than the smallest or was not processed yet.
+    renditions: list[int]
+
+
 class Post(CamelModel):
     """api.md §9.2, plus `width`, `height`, `blurhash`, `renditions` and `altText`
-    (docs/api.md additions), `edited` (api-2.md §C) and the viewer's `bookmarked`
-    (api-2.md §F)."""
+    (docs/api.md additions), `edited` (api-2.md §C), the viewer's `bookmarked` and
+    `images` (api-2.md §F). The top-level image fields describe `images[0]`."""
 
     public_id: UUID
     username: str
@@ -54,6 +74,7 @@ class Post(CamelModel):
     renditions: list[int]
     alt_text: str | None
     edited: Timestamp | None  # the last edit of the description or alt text; null if none
+    images: list[PostImage]  # every image in display order; one for a single-image post
 
 
 class PostList(CamelModel):

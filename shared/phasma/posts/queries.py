@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest, build_page
-from phasma.posts.models import Post
+from phasma.posts.models import Post, PostImage
 
 # Every Post read selects these from `posts p JOIN users u` (the author's current
 # profile); `liked` and `bookmarked` are false for an anonymous viewer (a NULL id
 # matches no row). Each is a scalar subquery, not EXISTS: a generic plan may turn
 # EXISTS into a hashed subplan that reads every like of the viewer once per page
 # (10 ms at 100,000 likes), where this stays one primary-key probe per listed post.
+# `more_images` is an album's images after the first (which is on `posts`), as a JSON
+# array in position order: one range read of `post_images`' primary key per post.
 POST_COLUMNS = """
     p.id, p.public_id, p.filename, p.description, p.like_count, p.comment_count,
     p.created, p.width, p.height, p.blurhash, p.renditions, p.alt_text, p.edited,
     u.username, u.name, u.avatar,
+    (
+        SELECT json_agg(json_build_object(
+            'filename', i.filename, 'width', i.width, 'height', i.height,
+            'blurhash', i.blurhash, 'alt_text', i.alt_text, 'renditions', i.renditions
+        ) ORDER BY i.position)
+        FROM post_images i WHERE i.post_id = p.id
+    ) AS more_images,
     COALESCE((
         SELECT true FROM likes
         WHERE likes.post_id = p.id AND likes.user_id = CAST(:viewer_id AS bigint)
@@ -54,6 +64,8 @@ POPULAR = f"""
 
 def to_post(row: dict[str, Any]) -> Post:
     """The API shape of a row selected with POST_COLUMNS."""
+    first = {key: row[key] for key in ("filename", "width", "height", "blurhash", "alt_text")}
+    images = [first | {"renditions": row["renditions"]}, *(row["more_images"] or [])]
     return Post(
         public_id=row["public_id"],
         username=row["username"],
@@ -72,6 +84,7 @@ def to_post(row: dict[str, Any]) -> Post:
         renditions=row["renditions"] or [],
         alt_text=row["alt_text"],
         edited=row["edited"],
+        images=[PostImage(**image | {"renditions": image["renditions"] or []}) for image in images],
     )
 
 
@@ -170,6 +183,33 @@ def insert_post(
         renditions=image["renditions"],
     )
     return rows[0]
+
+
+def insert_more_images(executor: Executor, post_id: int, images: list[dict[str, Any]]) -> None:
+    """Store an album's images after the first, at positions 1, 2, ... in list order.
+
+    Each item: `filename`, `alt_text` and the upload's `width`, `height`, `blurhash` and
+    `renditions`. One statement: the list travels as JSON, its arrays become `int[]`.
+    """
+    if not images:
+        return
+    executor.execute(
+        """
+        INSERT INTO post_images (
+            post_id, position, filename, width, height, blurhash, alt_text, renditions
+        )
+        SELECT :post_id, image.position, image.filename, image.width, image.height,
+            image.blurhash, image.alt_text, image.renditions
+        FROM jsonb_to_recordset(CAST(:images AS jsonb)) AS image (
+            position smallint, filename varchar, width int, height int, blurhash varchar,
+            alt_text varchar, renditions int[]
+        )
+        """,
+        post_id=post_id,
+        images=json.dumps(
+            [image | {"position": position} for position, image in enumerate(images, 1)]
+        ),
+    )
 
 
 def add_hashtags(executor: Executor, post_id: int, names: list[str]) -> dict[str, int]:
@@ -326,9 +366,16 @@ def count_comments(executor: Executor, post_id: int, change: int) -> None:
 
 
 def lock_post(executor: Executor, public_id: UUID) -> dict[str, Any] | None:
-    """The post row, locked against concurrent likes, comments and deletes."""
+    """The post row, locked against concurrent likes, comments and deletes, with every
+    image's filename in display order (`filenames`)."""
     return executor.fetch_one(
-        "SELECT id, user_id, filename FROM posts WHERE public_id = :public_id FOR UPDATE",
+        """
+        SELECT p.id, p.user_id, p.filename,
+            array_prepend(p.filename, ARRAY(
+                SELECT i.filename FROM post_images i WHERE i.post_id = p.id ORDER BY i.position
+            )) AS filenames
+        FROM posts p WHERE p.public_id = :public_id FOR UPDATE
+        """,
         public_id=public_id,
     )
 
@@ -357,8 +404,11 @@ def delete_own_post(executor: Executor, public_id: UUID, user_id: int) -> int:
     )
 
 
-def clear_avatars(executor: Executor, filename: str) -> None:
-    executor.execute("UPDATE users SET avatar = NULL WHERE avatar = :filename", filename=filename)
+def clear_avatars(executor: Executor, filenames: list[str]) -> None:
+    executor.execute(
+        "UPDATE users SET avatar = NULL WHERE avatar = ANY(CAST(:filenames AS varchar[]))",
+        filenames=filenames,
+    )
 
 
 def count_deleted_post(executor: Executor, user_id: int) -> None:

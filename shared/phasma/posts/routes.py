@@ -6,6 +6,7 @@ import logging
 
 from werkzeug import Response
 
+from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.http.context import RequestContext
 from phasma.http.errors import BadRequest, NotFound
@@ -28,21 +29,47 @@ log = logging.getLogger(__name__)
 
 
 def create_post(context: RequestContext) -> Response:
-    """`POST /posts`: publish one of the caller's pending uploads."""
+    """`POST /posts`: publish one of the caller's pending uploads, or an album of 1 to 10."""
     body = context.body(CreatePostBody)
-    filename = body.filename.strip()
-    if not filename:
-        raise BadRequest("filename is required")
+    filenames, alt_texts = _images(body)
     description = body.description.strip()
     check_description(description)
-    alt_text = body.alt_text.strip()
-    check_alt_text(alt_text)
-    if not FILENAME_PATTERN.fullmatch(filename):
+    for alt_text in alt_texts:
+        check_alt_text(alt_text)
+    if not all(FILENAME_PATTERN.fullmatch(filename) for filename in filenames):
         raise BadRequest("upload is invalid or expired")  # cannot be any upload at all
     public_id = actions.create_post(
-        context.runtime.db, context.signed_in, filename, description or None, alt_text or None
+        context.runtime.db,
+        context.signed_in,
+        filenames,
+        description or None,
+        [alt_text or None for alt_text in alt_texts],
     )
     return json_response({"publicId": str(public_id)}, 201)
+
+
+def _images(body: CreatePostBody) -> tuple[list[str], list[str]]:
+    """The images' filenames in display order and their trimmed alt texts ("" for none),
+    from either `filename` and `altText` or `filenames` and `altTexts` (api-2.md §F)."""
+    given = body.model_fields_set
+    if body.filenames is None:
+        if body.alt_texts is not None:
+            raise BadRequest("altTexts requires filenames")
+        filename = body.filename.strip()
+        if not filename:
+            raise BadRequest("filename is required")
+        return [filename], [body.alt_text.strip()]
+    if "filename" in given or "alt_text" in given:
+        raise BadRequest("filenames and altTexts replace filename and altText; give one pair")
+    filenames = [filename.strip() for filename in body.filenames]
+    if not 1 <= len(filenames) <= Limits.POST_IMAGES_MAX:
+        raise BadRequest(f"filenames must list 1 to {Limits.POST_IMAGES_MAX} uploads")
+    if len(set(filenames)) != len(filenames):
+        raise BadRequest("filenames must not repeat")
+    alt_texts = body.alt_texts if body.alt_texts is not None else [""] * len(filenames)
+    if len(alt_texts) != len(filenames):
+        raise BadRequest("altTexts must have one item per filename")
+    return filenames, [alt_text.strip() for alt_text in alt_texts]
 
 
 def get_post(context: RequestContext) -> Response:
@@ -79,10 +106,10 @@ def edit_post(context: RequestContext) -> Response:
 
 
 def delete_post(context: RequestContext) -> Response:
-    """`DELETE /posts/{id}`: the author deletes a post; its blobs go after commit."""
+    """`DELETE /posts/{id}`: the author deletes a post; its images' blobs go after commit."""
     public_id = context.uuid_param("id")
-    filename = actions.delete_post(context.runtime.db, context.signed_in, public_id)
-    _delete_blobs(context.runtime, filename)
+    filenames = actions.delete_post(context.runtime.db, context.signed_in, public_id)
+    _delete_blobs(context.runtime, filenames)
     return no_content()
 
 
@@ -112,7 +139,7 @@ def popular_posts(context: RequestContext) -> Response:
     return json_response(PostList(items=posts))
 
 
-def _delete_blobs(runtime: Runtime, filename: str) -> None:
+def _delete_blobs(runtime: Runtime, filenames: list[str]) -> None:
     """Best effort: the post is already gone, so a failure here is logged, never answered.
 
     An object left behind is unreachable (no post or avatar names it any more).
@@ -122,6 +149,8 @@ def _delete_blobs(runtime: Runtime, filename: str) -> None:
     from phasma.blobs import image_keys
 
     try:
-        runtime.blob_store.delete_many(image_keys(filename))
+        runtime.blob_store.delete_many(
+            [key for filename in filenames for key in image_keys(filename)]
+        )
     except Exception:
-        log.warning("could not delete the blobs of %s", filename, exc_info=True)
+        log.warning("could not delete the blobs of %s", ", ".join(filenames), exc_info=True)

@@ -74,3 +74,23 @@ def consume(executor: Executor, user_id: int, filename: str) -> dict[str, Any] |
         user_id=user_id,
         expiry=Limits.UPLOAD_EXPIRY_SECONDS,
     )
+
+
+def consume_many(executor: Executor, user_id: int, filenames: list[str]) -> list[dict[str, Any]]:
+    """`consume` for several distinct filenames at once (an album's images).
+
+    Returns the image facts of each one consumed (`filename`, width, height, blurhash,
+    renditions) in no particular order; fewer rows than `filenames` means some were not
+    the caller's pending, unexpired uploads, and the caller must roll back.
+    """
+    return executor.fetch_all(
+        """
+        DELETE FROM uploads
+        WHERE filename = ANY(CAST(:filenames AS varchar[])) AND user_id = :user_id
+          AND created > now() - make_interval(secs => :expiry)
+        RETURNING filename, width, height, blurhash, renditions
+        """,
+        filenames=filenames,
+        user_id=user_id,
+        expiry=Limits.UPLOAD_EXPIRY_SECONDS,
+    )

@@ -1,4 +1,5 @@
-"""Creating a post: the image, its caption and alt text (frontend.md §7.8).
+"""Creating a post: its images (one, or an album of up to 10), caption and alt texts
+(frontend.md §7.8).
 
 The browser resizes the image before sending it when JavaScript runs; without it
 the original arrives and the limits below apply. They are for usability and load
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from urllib3 import encode_multipart_formdata
 from werkzeug import Response
+from werkzeug.datastructures import FileStorage
 
 from phasma.config import Limits
 from phasma.frontend.backend import BackendResponse
@@ -24,6 +26,7 @@ IMAGE_TYPES = frozenset(
 SELECT_AN_IMAGE = "Please select an image."
 IMAGE_TOO_LARGE = "Image must be smaller than 20 MB."
 WRONG_IMAGE_TYPE = "Please select a JPEG, PNG, GIF, WEBP, or HEIC image."
+TOO_MANY_IMAGES = f"Please select at most {Limits.POST_IMAGES_MAX} photos."
 UPLOAD_FAILED = "Image upload failed. Please try again."
 POST_FAILED = "Could not create post. Please try again."
 
@@ -65,6 +68,24 @@ def read_image(context: Context, field: str, *, required: bool) -> ImageFile | N
         if required:
             raise ImageProblem(SELECT_AN_IMAGE, 400)
         return None
+    return _read_part(part)
+
+
+def read_images(context: Context, field: str) -> list[ImageFile]:
+    """Every image part `field` in the order sent (the selection's, or the order the
+    upload page's script arranged): 1 to `POST_IMAGES_MAX` of them (`ImageProblem`)."""
+    try:
+        parts = [part for part in context.files().getlist(field) if part.filename]
+    except RequestTooLarge:
+        raise ImageProblem(IMAGE_TOO_LARGE, 413) from None
+    if not parts:
+        raise ImageProblem(SELECT_AN_IMAGE, 400)
+    if len(parts) > Limits.POST_IMAGES_MAX:
+        raise ImageProblem(TOO_MANY_IMAGES, 400)
+    return [_read_part(part) for part in parts]
+
+
+def _read_part(part: FileStorage) -> ImageFile:
     data = part.stream.read(Limits.UPLOAD_MAX_BYTES + 1)
     if not data:
         raise ImageProblem(SELECT_AN_IMAGE, 400)
@@ -72,7 +93,7 @@ def read_image(context: Context, field: str, *, required: bool) -> ImageFile | N
         raise ImageProblem(IMAGE_TOO_LARGE, 413)
     if part.mimetype not in IMAGE_TYPES and not _looks_like_an_image(data):
         raise ImageProblem(WRONG_IMAGE_TYPE, 400)
-    return ImageFile(part.filename, part.mimetype or "application/octet-stream", data)
+    return ImageFile(part.filename or "", part.mimetype or "application/octet-stream", data)
 
 
 def send_image(context: Context, image: ImageFile) -> str:
@@ -98,32 +119,40 @@ def upload_page(context: Context) -> Response:
 
 
 def create_post(context: Context) -> Response:
-    """`POST /upload`: `POST /uploads`, then `POST /posts`, then the feed."""
+    """`POST /upload`: `POST /uploads` per photo, then `POST /posts`, then the feed.
+
+    Several photos make an album, in the order sent. Each has its alt text: the
+    script's per-photo `alt_texts` fields, or without it the one `alt_text` field,
+    which describes the first photo.
+    """
     try:
         form = context.form()
         description = form.get("description", "").strip()
         alt_text = form.get("alt_text", "").strip()
-        image = read_image(context, "image", required=True)
+        per_image = [text.strip() for text in form.getlist("alt_texts")]
+        images = read_images(context, "image")
     except RequestTooLarge:
         return _form(context, "", "", IMAGE_TOO_LARGE, 413)
     except ImageProblem as problem:
         return _form(context, description, alt_text, problem.message, problem.status)
-    assert image is not None
     if len(description) > CAPTION_MAX_CHARS:
         message = f"Caption must be {CAPTION_MAX_CHARS:,} characters or fewer."
         return _form(context, description, alt_text, message, 400)
-    if len(alt_text) > ALT_TEXT_MAX_CHARS:
+    alt_texts = per_image or [alt_text]
+    alt_texts = [*alt_texts, *[""] * len(images)][: len(images)]
+    if any(len(text) > ALT_TEXT_MAX_CHARS for text in alt_texts):
         message = f"Alt text must be {ALT_TEXT_MAX_CHARS:,} characters or fewer."
         return _form(context, description, alt_text, message, 400)
     try:
-        filename = send_image(context, image)
+        filenames = [send_image(context, image) for image in images]
     except ImageProblem as problem:
         return _form(context, description, alt_text, problem.message, problem.status)
-    created = context.api.call(
-        "POST",
-        "/posts",
-        json_body={"filename": filename, "description": description, "altText": alt_text},
-    )
+    body: dict[str, object] = {"description": description}
+    if len(filenames) == 1:
+        body |= {"filename": filenames[0], "altText": alt_texts[0]}
+    else:
+        body |= {"filenames": filenames, "altTexts": alt_texts}
+    created = context.api.call("POST", "/posts", json_body=body)
     if created.status == 401:
         raise SignInRequired()
     if created.status != 201:

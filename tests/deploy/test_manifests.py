@@ -176,7 +176,7 @@ def test_eventing_objects_match_their_models(complete: list[dict[str, Any]]) -> 
     eventing_documents = [d for d in complete if kind_of(d) in models]
     assert Counter(kind_of(d) for d in eventing_documents) == {
         "PingSource.sources.knative.dev": 2,
-        "KafkaSource.sources.knative.dev": 4,
+        "KafkaSource.sources.knative.dev": 5,
         "KafkaSink.eventing.knative.dev": 1,
     }
     for document in eventing_documents:

@@ -11,6 +11,7 @@ from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest
 from phasma.posts.models import Post
 from phasma.posts.queries import POST_COLUMNS, cursor_params, post_page
+from phasma.users.queries import live
 
 # -- the read -------------------------------------------------------------------------
 #
@@ -66,18 +67,21 @@ _FEED = """
         LIMIT :limit
     ) AS page
     JOIN posts p ON p.id = page.post_id
-    JOIN users u ON u.id = p.user_id
+    JOIN users u ON u.id = p.user_id AND {live_author}
     ORDER BY p.created DESC, p.id DESC
 """
 _AFTER = """
     AND ({alias}.created, {alias}.{key})
         < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
 """
-FEED_FIRST_PAGE = _FEED.format(columns=POST_COLUMNS, after_materialised="", after_live="")
+FEED_FIRST_PAGE = _FEED.format(
+    columns=POST_COLUMNS, after_materialised="", after_live="", live_author=live("u")
+)
 FEED_NEXT_PAGE = _FEED.format(
     columns=POST_COLUMNS,
     after_materialised=_AFTER.format(alias="f", key="post_id"),
     after_live=_AFTER.format(alias="candidate", key="id"),
+    live_author=live("u"),
 )
 
 

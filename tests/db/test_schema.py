@@ -127,6 +127,11 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         # Beyond §1.2 (migration 0015): the saved list in order; post deletions cascade.
         ("bookmarks", "(user_id, created DESC, post_id DESC)"),
         ("bookmarks", "(post_id)"),
+        # Beyond §1.2 (migration 0021): unfinished account removals; a user's comments and
+        # the notifications they caused, which the account-remover deletes by these keys.
+        ("users", "(deleted_at) WHERE (deleted_at IS NOT NULL)"),
+        ("comments", "(user_id)"),
+        ("notifications", "(actor_id)"),
     }
 
 
@@ -476,6 +481,9 @@ def test_audit_log_is_append_only_for_the_app_role(
     ):
         assert _sqlstate(app, statement) == INSUFFICIENT_PRIVILEGE, statement
     assert owner.run("SELECT user_id, action FROM audit_log") == [[user_id, "password_changed"]]
-    # A deleted account still takes its history with it: the cascade runs as the owner.
+    # A removed account's history stays, naming it by public id only (migration 0021).
+    [[public_id]] = owner.run("SELECT public_id FROM users WHERE id = :id", id=user_id)
     app.run("DELETE FROM users WHERE id = :id", id=user_id)
-    assert owner.run("SELECT count(*) FROM audit_log") == [[0]]
+    assert owner.run("SELECT user_id, user_public_id, action FROM audit_log") == [
+        [None, public_id, "password_changed"]
+    ]

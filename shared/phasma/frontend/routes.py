@@ -105,6 +105,8 @@ ROUTES: tuple[PageRoute, ...] = (
     PageRoute("GET", "/settings/password", settings.password_page),
     PageRoute("POST", "/settings/password", settings.change_password, Access.ENDPOINT),
     PageRoute("GET", "/settings/sessions", settings.sessions_page),
+    PageRoute("GET", "/settings/delete-account", settings.delete_account_page),
+    PageRoute("POST", "/settings/delete-account", settings.delete_account, Access.ENDPOINT),
     PageRoute(
         "POST",
         "/settings/sessions/{session_id}/revoke",

@@ -278,6 +278,48 @@ def test_deleting_needs_a_session(api: Api, database: Database) -> None:
     assert outbox_position(database) == start
 
 
+def test_a_session_that_outlives_the_deletion_is_no_session(
+    make_account, api_stack, database: Database, bucket: Bucket
+) -> None:
+    """A login that checked the password just before the deletion committed inserts its
+    session after it: that session must not show the account (whose `post_count` is not
+    counted down during removal) nor add a like the remover would drop uncounted."""
+    leaver, other = make_account(), make_account()
+    post = new_post(other, database, bucket, "still here")
+    new_post(leaver, database, bucket, "going")
+    token = leaver.client.session_token
+    saved = database.rows(
+        """
+        SELECT sessions.id, sessions.user_id FROM sessions
+        JOIN users ON users.id = sessions.user_id WHERE users.username = :u
+        """,
+        u=leaver.username,
+    )
+    assert leaver.client.delete("/users/me", json={"password": leaver.password}).status_code == 202
+    for key, user_id in saved:  # the racing login's insert, after the commit
+        database.rows(
+            """
+            INSERT INTO sessions (id, user_id, expires_at)
+            VALUES (:key, :user_id, now() + interval '1 day')
+            """,
+            key=key,
+            user_id=user_id,
+        )
+    late = Api(api_stack.base_url)
+    late.http.cookies.set("session", token)
+    assert late.get("/users/me").status_code == 401
+    assert late.post(f"/posts/{post}/likes").status_code == 401
+    assert database.value("SELECT like_count FROM posts WHERE public_id = :p", p=post) == 0
+    assert (
+        database.value(
+            "SELECT count(*) FROM likes JOIN posts ON posts.id = likes.post_id"
+            " WHERE posts.public_id = :p",
+            p=post,
+        )
+        == 0
+    )
+
+
 def test_password_guesses_are_throttled_like_logins(
     account: Account, api_stack, database: Database, cache: redis.Redis
 ) -> None:

@@ -70,7 +70,11 @@ def _followers(executor: Executor, blobs: BlobStore, account: dict[str, Any]) ->
 
 
 def _posts(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> int:
-    """A batch of posts: blobs, then rows, tags counted down, the events recorded."""
+    """A batch of posts: blobs, then rows, tags counted down, the events recorded.
+
+    The account's own `post_count` is not counted down: its row goes last, and nothing
+    reads it meanwhile (profiles, suggestions, search and sessions all skip a deleted
+    account)."""
     posts = queries.lock_posts(executor, account["id"], POST_BATCH_SIZE)
     if not posts:
         return 0

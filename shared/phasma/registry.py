@@ -143,6 +143,7 @@ FUNCTIONS: tuple[Function, ...] = (
             ),
             Route("GET", "/users/me", "phasma.users.routes:get_me"),
             Route("PUT", "/users/me", "phasma.users.routes:update_me", json_body=True),
+            Route("DELETE", "/users/me", "phasma.users.routes:delete_me", json_body=True),
             Route("POST", "/users/me/verification", "phasma.users.routes:resend_verification"),
             Route("POST", "/users/me/exports", "phasma.exports.routes:request_export"),
             Route("GET", "/users/me/exports/{id}", "phasma.exports.routes:get_export"),
@@ -418,6 +419,16 @@ FUNCTIONS: tuple[Function, ...] = (
         scaling=Scaling(0, 2, 10, None, "100m", "500m", "128Mi", "256Mi", 60),
         topics=("entity-changes",),
         event_handler="phasma.search.indexer:handle",
+    ),
+    Function(
+        name="account-remover",
+        kind="event",
+        summary="Remove a deleted account's posts, blobs, likes, follows and the rest in batches",
+        uses_blob_store=True,  # deletes the account's images
+        # Each removal runs for seconds; one or two at a time per replica is plenty.
+        scaling=Scaling(0, 2, 2, None, "250m", "1", "128Mi", "256Mi", 300),
+        topics=("entity-changes",),
+        event_handler="phasma.removal.remover:handle",
     ),
     Function(
         name="mailer",

@@ -176,8 +176,8 @@ def test_eventing_objects_match_their_models(complete: list[dict[str, Any]]) -> 
     eventing_documents = [d for d in complete if kind_of(d) in models]
     assert Counter(kind_of(d) for d in eventing_documents) == {
         "PingSource.sources.knative.dev": 2,
-        # notifications-worker, feed-worker, search-indexer, mailer, exporter
-        "KafkaSource.sources.knative.dev": 5,
+        # notifications-worker, feed-worker, search-indexer, mailer, exporter, account-remover
+        "KafkaSource.sources.knative.dev": 6,
         "KafkaSink.eventing.knative.dev": 1,
     }
     for document in eventing_documents:

@@ -9,11 +9,12 @@ from phasma.comments.models import Comment
 from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest, build_page
 from phasma.posts.queries import cursor_params
+from phasma.users.queries import live
 
-_LIST = """
+_LIST = f"""
     SELECT c.id, c.public_id, c.body, c.created, u.username, u.avatar
-    FROM comments c JOIN users u ON u.id = c.user_id
-    WHERE c.post_id = :post_id {after}
+    FROM comments c JOIN users u ON u.id = c.user_id AND {live("u")}
+    WHERE c.post_id = :post_id {{after}}
     ORDER BY c.created DESC, c.id DESC
     LIMIT :limit
 """

@@ -40,6 +40,17 @@ class UserUpdated(EventPayload):
     avatar: str | None
 
 
+class UserDeleted(EventPayload):
+    """`phasma.user.deleted`: the account asked to be removed (api-2 §C) and is gone for
+    every reader. Its posts, comments, likes, follows and the rest are then removed by the
+    `account-remover`, which records `phasma.post.deleted` and `phasma.hashtag.updated` for
+    each post and tag it changes; no per-like, per-comment or per-follow events follow."""
+
+    user_id: UUID
+    username: str
+    deleted: Timestamp
+
+
 class PostCreated(EventPayload):
     post_id: UUID
     author_id: UUID
@@ -120,6 +131,7 @@ class ExportRequested(EventPayload):
 CATALOGUE: Final[dict[str, tuple[Topic, type[EventPayload]]]] = {
     "phasma.user.created": ("entity-changes", UserCreated),
     "phasma.user.updated": ("entity-changes", UserUpdated),
+    "phasma.user.deleted": ("entity-changes", UserDeleted),
     "phasma.post.created": ("entity-changes", PostCreated),
     "phasma.post.updated": ("entity-changes", PostUpdated),
     "phasma.post.deleted": ("entity-changes", PostDeleted),

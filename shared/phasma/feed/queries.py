@@ -11,6 +11,7 @@ from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest
 from phasma.posts.models import Post
 from phasma.posts.queries import POST_COLUMNS, cursor_params, post_page
+from phasma.users.queries import live
 
 # -- the read -------------------------------------------------------------------------
 #
@@ -96,7 +97,7 @@ _FEED = """
         LIMIT :limit
     ) AS page
     JOIN posts p ON p.id = page.post_id
-    JOIN users u ON u.id = p.user_id
+    JOIN users u ON u.id = p.user_id AND {live_author}
     ORDER BY p.created DESC, p.id DESC
 """
 _AFTER = """
@@ -104,13 +105,18 @@ _AFTER = """
         < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
 """
 FEED_FIRST_PAGE = _FEED.format(
-    columns=POST_COLUMNS, after_materialised="", after_live="", after_tagged=""
+    columns=POST_COLUMNS,
+    after_materialised="",
+    after_live="",
+    after_tagged="",
+    live_author=live("u"),
 )
 FEED_NEXT_PAGE = _FEED.format(
     columns=POST_COLUMNS,
     after_materialised=_AFTER.format(alias="f", key="post_id"),
     after_live=_AFTER.format(alias="candidate", key="id"),
     after_tagged=_AFTER.format(alias="ph", key="post_id"),
+    live_author=live("u"),
 )
 
 

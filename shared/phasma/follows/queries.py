@@ -8,7 +8,7 @@ from typing import Any, Literal
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.pagination import Cursor
-from phasma.users.queries import USER_COLUMNS
+from phasma.users.queries import USER_COLUMNS, live
 
 Direction = Literal["followers", "following"]
 
@@ -22,7 +22,7 @@ _BEFORE_EVERY_ROW = Cursor(datetime.max.replace(tzinfo=UTC), 2**63 - 1)
 _LISTS: dict[Direction, str] = {
     "followers": f"""
         SELECT {USER_COLUMNS}, f.created AS followed_at
-        FROM follows f JOIN users u ON u.id = f.follower_id
+        FROM follows f JOIN users u ON u.id = f.follower_id AND {live("u")}
         WHERE f.followee_id = :user_id
           AND (f.created, f.follower_id)
               < (CAST(:after_created AS timestamptz), CAST(:after_id AS bigint))
@@ -31,7 +31,7 @@ _LISTS: dict[Direction, str] = {
     """,
     "following": f"""
         SELECT {USER_COLUMNS}, f.created AS followed_at
-        FROM follows f JOIN users u ON u.id = f.followee_id
+        FROM follows f JOIN users u ON u.id = f.followee_id AND {live("u")}
         WHERE f.follower_id = :user_id
           AND (f.created, f.followee_id)
               < (CAST(:after_created AS timestamptz), CAST(:after_id AS bigint))
@@ -44,7 +44,8 @@ _LISTS: dict[Direction, str] = {
 def user_key(executor: Executor, username: str) -> dict[str, Any] | None:
     """The internal and public id of the user called `username`, if any."""
     return executor.fetch_one(
-        "SELECT id, public_id FROM users WHERE username = :username", username=username
+        f"SELECT id, public_id FROM users WHERE username = :username AND {live('users')}",
+        username=username,
     )
 
 

@@ -33,7 +33,12 @@ def conflicting_field(message: object) -> tuple[str, str]:
 # One-time messages for the page a form lands on, by the name the `flash` cookie carries.
 POST_DELETED: Final = "post-deleted"
 POST_UPDATED: Final = "post-updated"
-FLASHES: Final = {POST_DELETED: "Post deleted.", POST_UPDATED: "Post updated."}
+ACCOUNT_DELETED: Final = "account-deleted"
+FLASHES: Final = {
+    POST_DELETED: "Post deleted.",
+    POST_UPDATED: "Post updated.",
+    ACCOUNT_DELETED: "Your account is being deleted.",
+}
 
 
 def status_message(status: int) -> str:

@@ -111,6 +111,8 @@ ROUTES: tuple[PageRoute, ...] = (
     PageRoute("GET", "/settings/export", exports.export_page),
     PageRoute("POST", "/settings/export", exports.request_export, Access.ENDPOINT),
     PageRoute("GET", "/settings/export/{export_id}/download", exports.download, shell=False),
+    PageRoute("GET", "/settings/delete-account", settings.delete_account_page),
+    PageRoute("POST", "/settings/delete-account", settings.delete_account, Access.ENDPOINT),
     PageRoute(
         "POST",
         "/settings/sessions/{session_id}/revoke",

@@ -19,6 +19,8 @@ from phasma.db.pool import Executor
 from phasma.events.worker import Outcome, ReceivedEvent, Skip
 from phasma.exports import queries as export_queries
 from phasma.janitor import queries
+from phasma.removal import queries as removal_queries
+from phasma.removal import remover
 from phasma.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -129,6 +131,16 @@ class _FollowerCounts:
         return corrected, last_id != 0
 
 
+def _account_removals(executor: Executor, runtime: Runtime) -> tuple[int, bool]:
+    """One batch of the oldest account removal the event path left unfinished (a crash,
+    a lost event): the remover's own next batch, so both paths converge."""
+    account = removal_queries.lock_unfinished_account(executor)
+    if account is None:
+        return 0, False
+    remover.run_batch(executor, runtime.blob_store, account)
+    return 1, True
+
+
 TASKS: dict[str, Callable[[], Batch]] = {
     "expired-sessions": lambda: _expired_sessions,
     "outbox-retention": lambda: _outbox_retention,
@@ -137,6 +149,7 @@ TASKS: dict[str, Callable[[], Batch]] = {
     "mail-tokens": lambda: _ended_mail_tokens,
     "mail-deliveries": lambda: _mail_deliveries,
     "follower-counts": _FollowerCounts,
+    "account-removals": lambda: _account_removals,
 }
 
 

@@ -17,6 +17,7 @@ from phasma.events.worker import Outcome, ReceivedEvent, Skip
 from phasma.mail import smtp, tokens
 from phasma.mail.compose import compose
 from phasma.runtime import Runtime
+from phasma.users.queries import live
 
 EVENT_TYPE = "phasma.mail.requested"
 LINK_PATHS: dict[tokens.Purpose, str] = {"verify": "/verify-email", "reset": "/reset-password"}
@@ -44,9 +45,9 @@ def handle(event: ReceivedEvent, runtime: Runtime) -> Outcome:
         if not claimed:
             raise Skip("already sent")
         user = executor.fetch_one(
-            """
+            f"""
             SELECT id, name, username, email, email_verified_at FROM users
-            WHERE public_id = :public_id
+            WHERE public_id = :public_id AND {live("users")}
             """,
             public_id=payload.user_id,
         )

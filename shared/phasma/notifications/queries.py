@@ -10,6 +10,7 @@ from uuid import UUID
 from phasma.db.pool import Executor
 from phasma.notifications.models import Notification
 from phasma.pagination import Page, PageRequest, build_page
+from phasma.users.queries import live
 
 # Every Notification read selects these from `notifications n JOIN users a` (the actor's
 # current profile).
@@ -17,7 +18,7 @@ _COLUMNS = """
     n.id, n.public_id, n.type, n.entity_id, n.read, n.created,
     a.username AS actor_username, a.name AS actor_name, a.avatar AS actor_avatar
 """
-_WITH_ACTORS = "notifications n JOIN users a ON a.id = n.actor_id"
+_WITH_ACTORS = f"notifications n JOIN users a ON a.id = n.actor_id AND {live('a')}"
 
 # The list reads the (user_id, created DESC, id DESC) index; the first page and the
 # continuation are separate statements so each stays one prepared plan.

@@ -10,6 +10,7 @@ from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest, build_page
 from phasma.posts.models import Post, PostImage
+from phasma.users.queries import live
 
 # Every Post read selects these from `posts p JOIN users u` (the author's current
 # profile); `liked` and `bookmarked` are false for an anonymous viewer (a NULL id
@@ -38,7 +39,7 @@ POST_COLUMNS = """
         WHERE bookmarks.user_id = CAST(:viewer_id AS bigint) AND bookmarks.post_id = p.id
     ), false) AS bookmarked
 """
-POSTS_WITH_AUTHORS = "posts p JOIN users u ON u.id = p.user_id"
+POSTS_WITH_AUTHORS = f"posts p JOIN users u ON u.id = p.user_id AND {live('u')}"
 
 # Keyset continuation: strictly after the cursor in (created DESC, id DESC) order.
 # Lists pick the statement with or without it, so each stays one prepared plan.
@@ -107,7 +108,8 @@ def post_page(
 
 def user_id_by_username(executor: Executor, username: str) -> int | None:
     return executor.fetch_value(
-        "SELECT id FROM users WHERE username = :username", username=username
+        f"SELECT id FROM users WHERE username = :username AND {live('users')}",
+        username=username,
     )
 
 
@@ -337,9 +339,9 @@ def lock_post_for_activity(executor: Executor, public_id: UUID) -> dict[str, Any
     like or comment that in turn waits on the post row.
     """
     return executor.fetch_one(
-        """
+        f"""
         SELECT p.id, p.user_id, u.public_id AS author_public_id
-        FROM posts p JOIN users u ON u.id = p.user_id
+        FROM posts p JOIN users u ON u.id = p.user_id AND {live("u")}
         WHERE p.public_id = :public_id
         FOR NO KEY UPDATE OF p
         """,
@@ -434,3 +436,21 @@ def remove_hashtags(executor: Executor, hashtag_ids: list[int]) -> list[dict[str
         """,
         hashtag_ids=hashtag_ids,
     )
+
+
+def image_filenames(executor: Executor, post_ids: list[int]) -> list[str]:
+    """Every image file of the posts `post_ids` (each names its blobs via `image_keys`):
+    the first on `posts`, an album's others in `post_images`.
+
+    The one place that knows where a post's images are listed, for whoever deletes posts
+    in bulk.
+    """
+    rows = executor.fetch_all(
+        """
+        SELECT filename FROM posts WHERE id = ANY(CAST(:post_ids AS bigint[]))
+        UNION ALL
+        SELECT filename FROM post_images WHERE post_id = ANY(CAST(:post_ids AS bigint[]))
+        """,
+        post_ids=post_ids,
+    )
+    return [row["filename"] for row in rows]

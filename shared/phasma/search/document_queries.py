@@ -12,6 +12,7 @@ from uuid import UUID
 
 from phasma.db.pool import Executor
 from phasma.search.documents import hashtag_document, post_document, user_document
+from phasma.users.queries import live
 
 _POST_COLUMNS = """
     posts.id, posts.public_id, authors.public_id AS author_id, authors.username,
@@ -40,7 +41,7 @@ def _post(row: dict[str, Any]) -> dict[str, Any]:
 def count(executor: Executor, index: str) -> int:
     """How many documents the re-index will load into `index`."""
     statements = {
-        "users": "SELECT count(*) FROM users",
+        "users": f"SELECT count(*) FROM users WHERE {live('users')}",
         "posts": "SELECT count(*) FROM posts",
         "hashtags": "SELECT count(*) FROM hashtags WHERE post_count > 0",
     }
@@ -50,9 +51,9 @@ def count(executor: Executor, index: str) -> int:
 def users_after(executor: Executor, after: int, batch: int) -> tuple[list[dict[str, Any]], int]:
     """The next `batch` user documents after internal id `after`, and the last id read."""
     rows = executor.fetch_all(
-        """
+        f"""
         SELECT id, public_id, username, name, avatar FROM users
-        WHERE id > :after ORDER BY id LIMIT :batch
+        WHERE id > :after AND {live("users")} ORDER BY id LIMIT :batch
         """,
         after=after,
         batch=batch,
@@ -68,7 +69,7 @@ def posts_after(executor: Executor, after: int, batch: int) -> tuple[list[dict[s
     rows = executor.fetch_all(
         f"""
         SELECT {_POST_COLUMNS}
-        FROM posts JOIN users AS authors ON authors.id = posts.user_id
+        FROM posts JOIN users AS authors ON authors.id = posts.user_id AND {live("authors")}
         WHERE posts.id > :after ORDER BY posts.id LIMIT :batch
         """,
         after=after,
@@ -84,7 +85,7 @@ def posts_by_author_after(
     rows = executor.fetch_all(
         f"""
         SELECT {_POST_COLUMNS}
-        FROM posts JOIN users AS authors ON authors.id = posts.user_id
+        FROM posts JOIN users AS authors ON authors.id = posts.user_id AND {live("authors")}
         WHERE authors.public_id = :author_id AND posts.id > :after
         ORDER BY posts.id LIMIT :batch
         """,
@@ -100,7 +101,7 @@ def post(executor: Executor, post_id: UUID) -> dict[str, Any] | None:
     row = executor.fetch_one(
         f"""
         SELECT {_POST_COLUMNS}
-        FROM posts JOIN users AS authors ON authors.id = posts.user_id
+        FROM posts JOIN users AS authors ON authors.id = posts.user_id AND {live("authors")}
         WHERE posts.public_id = :post_id
         """,
         post_id=post_id,
@@ -111,7 +112,10 @@ def post(executor: Executor, post_id: UUID) -> dict[str, Any] | None:
 def user(executor: Executor, user_id: UUID) -> dict[str, Any] | None:
     """One user's document as it is now; None when the account is gone."""
     row = executor.fetch_one(
-        "SELECT public_id, username, name, avatar FROM users WHERE public_id = :user_id",
+        f"""
+        SELECT public_id, username, name, avatar FROM users
+        WHERE public_id = :user_id AND {live("users")}
+        """,
         user_id=user_id,
     )
     if row is None:

@@ -26,6 +26,7 @@ from phasma.events.catalogue import (
     PostDeleted,
     PostUpdated,
     UserCreated,
+    UserDeleted,
     UserUpdated,
 )
 from phasma.events.worker import Outcome, ReceivedEvent, Skip
@@ -66,6 +67,12 @@ def _index_user(user_id: UUID, writer: IndexWriter, database: Database) -> None:
 
 def _user_created(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
     _index_user(event.payload(UserCreated).user_id, writer, database)
+
+
+def _user_deleted(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
+    # Re-read, the account is gone: its document is deleted (the posts' go one by one,
+    # with the remover's `post.deleted` events).
+    _index_user(event.payload(UserDeleted).user_id, writer, database)
 
 
 def _user_updated(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
@@ -125,6 +132,7 @@ def _hashtag_updated(event: ReceivedEvent, writer: IndexWriter, database: Databa
 REACTIONS: dict[str, Callable[[ReceivedEvent, IndexWriter, Database], None]] = {
     "phasma.user.created": _user_created,
     "phasma.user.updated": _user_updated,
+    "phasma.user.deleted": _user_deleted,
     "phasma.post.created": _post_created,
     "phasma.post.updated": _post_updated,
     "phasma.post.deleted": _post_deleted,

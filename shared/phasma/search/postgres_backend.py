@@ -15,18 +15,21 @@ from phasma.db.pool import Database, Executor
 from phasma.search.backend import BlendedHits
 from phasma.search.models import HashtagHit, PostHit, UserHit
 from phasma.search.query import PostQuery, SearchType
+from phasma.users.queries import live
+
+LIVE = live("users")
 
 # Each way of matching is its own branch so each reads its own index (a single OR made
 # the planner scan every row); the candidates are then ranked together.
-_USERS = """
+_USERS = f"""
 WITH candidates AS (
-    SELECT id, username, name, avatar FROM users WHERE username LIKE :prefix ESCAPE '\\'
+    SELECT id, username, name, avatar FROM users WHERE username LIKE :prefix ESCAPE '\\' AND {LIVE}
     UNION
-    SELECT id, username, name, avatar FROM users WHERE name ILIKE :prefix ESCAPE '\\'
+    SELECT id, username, name, avatar FROM users WHERE name ILIKE :prefix ESCAPE '\\' AND {LIVE}
     UNION
-    SELECT id, username, name, avatar FROM users WHERE username % :text
+    SELECT id, username, name, avatar FROM users WHERE username % :text AND {LIVE}
     UNION
-    SELECT id, username, name, avatar FROM users WHERE name % :text
+    SELECT id, username, name, avatar FROM users WHERE name % :text AND {LIVE}
 )
 SELECT username, name, avatar
 FROM candidates
@@ -60,7 +63,7 @@ OFFSET :offset LIMIT :limit
 # after every text match). Paging therefore ends after at most 2,000 hits, as Meilisearch's
 # own `maxTotalHits` (1,000) bounds it there. The planner sees the bound query terms, so
 # a common word walks the newest posts and a rare one comes from the full-text index.
-_POSTS_BY_TEXT = """
+_POSTS_BY_TEXT = f"""
 WITH text_matches AS (
     SELECT posts.id, posts.created, posts.search_vector
     FROM posts
@@ -71,7 +74,7 @@ WITH text_matches AS (
 authors AS (
     SELECT users.id
     FROM users
-    WHERE users.username LIKE :prefix ESCAPE '\\' OR users.username % :text
+    WHERE (users.username LIKE :prefix ESCAPE '\\' OR users.username % :text) AND {LIVE}
     ORDER BY users.username = :text DESC,
              users.username LIKE :prefix ESCAPE '\\' DESC,
              similarity(users.username, :text) DESC,
@@ -101,7 +104,7 @@ page AS (
 SELECT posts.public_id, users.username, posts.description, posts.filename, posts.like_count
 FROM page
 JOIN posts ON posts.id = page.id
-JOIN users ON users.id = posts.user_id
+JOIN users ON users.id = posts.user_id AND {LIVE}
 ORDER BY page.rank DESC, page.created DESC, page.id DESC
 """
 
@@ -109,11 +112,11 @@ _HASHTAG_ID = "SELECT id FROM hashtags WHERE name = :tag"
 
 # Given the tag's id rather than its name, the planner knows how common the tag is: a
 # popular one walks the newest posts, a rare one sorts its few links.
-_POSTS_BY_TAG = """
+_POSTS_BY_TAG = f"""
 SELECT posts.public_id, users.username, posts.description, posts.filename, posts.like_count
 FROM post_hashtags
 JOIN posts ON posts.id = post_hashtags.post_id
-JOIN users ON users.id = posts.user_id
+JOIN users ON users.id = posts.user_id AND {LIVE}
 WHERE post_hashtags.hashtag_id = :hashtag_id
 ORDER BY posts.created DESC, posts.id DESC
 OFFSET :offset LIMIT :limit

@@ -9,12 +9,18 @@ from uuid import UUID
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.sessions.devices import UNKNOWN_DEVICE
+from phasma.users.queries import live
 
 # Validating is a plain read on every request; a write follows only when the sliding
 # expiry is due (less than half the window left: at most once per 3.5 days) or the
 # `last_used` stamp is older than SESSION_LAST_USED_EVERY_SECONDS (at most one write
-# per session every five minutes, however many requests it makes).
-_RESOLVE = """
+# per session every five minutes, however many requests it makes). A deleted account
+# has no viewer: a login that checked the password just before `DELETE /users/me`
+# committed may still insert a session, and it must neither show the account (its
+# `post_count` is not counted down while the removal runs) nor add likes, comments or
+# follows behind the remover, whose last step would drop them without correcting the
+# counters they raised.
+_RESOLVE = f"""
 SELECT sessions.user_id, sessions.public_id AS session_public_id,
        users.public_id AS user_public_id,
        sessions.expires_at < now() + make_interval(secs => :refresh_below) AS needs_refresh,
@@ -23,6 +29,7 @@ FROM sessions JOIN users ON users.id = sessions.user_id
 WHERE sessions.id = :key
   AND sessions.expires_at > now()
   AND sessions.created >= now() - make_interval(secs => :absolute_seconds)
+  AND {live("users")}
 """
 # One atomic, idempotent statement (security.md §2), safe to retry.
 _REFRESH = """

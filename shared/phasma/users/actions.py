@@ -11,7 +11,7 @@ from uuid import UUID
 from phasma.auth.passwords import PasswordHashing
 from phasma.config import Limits
 from phasma.db.pool import Database, Executor, violated_constraint
-from phasma.events.catalogue import MailRequested, UserCreated, UserUpdated
+from phasma.events.catalogue import MailRequested, UserCreated, UserDeleted, UserUpdated
 from phasma.events.outbox import record_event
 from phasma.http.cookies import DeviceCookie
 from phasma.http.errors import BadRequest, Conflict, NotFound, TooManyRequests
@@ -273,6 +273,40 @@ def _admit_mail_request(
         purpose=purpose,
     )
     return None
+
+
+def delete_account(database: Database, viewer: Viewer, verified_hash: str) -> None:
+    """Mark the account deleted (the password was verified) and end every session.
+
+    From this commit every read treats the account as gone (`queries.live`); the
+    `phasma.user.deleted` event hands the removal of its rows to the `account-remover`.
+    """
+    with database.transaction() as executor:
+        # Matching the verified hash: a concurrent password change wins, as for changes.
+        deleted = executor.fetch_one(
+            """
+            UPDATE users SET deleted_at = now()
+            WHERE id = :user_id AND password_hash = :verified AND deleted_at IS NULL
+            RETURNING public_id, username, deleted_at
+            """,
+            user_id=viewer.user_id,
+            verified=verified_hash,
+        )
+        if deleted is None:
+            raise Conflict(CHANGED_CONCURRENTLY)
+        delete_all_sessions(executor, viewer.user_id)
+        queries.write_audit(executor, viewer.user_id, "account_deleted")
+        record_event(
+            executor,
+            event_type="phasma.user.deleted",
+            source_function=SOURCE,
+            subject=str(deleted["public_id"]),
+            payload=UserDeleted(
+                user_id=deleted["public_id"],
+                username=deleted["username"],
+                deleted=deleted["deleted_at"],
+            ),
+        )
 
 
 def resend_verification(database: Database, viewer: Viewer) -> None:

@@ -65,6 +65,10 @@ class EmailBody(RequestBody):
     email: Text = ""
 
 
+class DeleteAccountBody(RequestBody):
+    password: Text = ""
+
+
 class NewPasswordBody(RequestBody):
     password: Text = ""
 

@@ -14,6 +14,18 @@ from phasma.users.models import OwnUser, User
 # decides `isFollowing` and whether `email` is shown. `is_following` is a scalar
 # subquery, not EXISTS, for the reason given at `posts.queries.POST_COLUMNS`: one
 # primary-key probe per listed user under any plan.
+
+
+def live(alias: str) -> str:
+    """The one visibility rule for accounts, as a condition on `alias` (a `users` row).
+
+    An account whose removal was requested (`DELETE /users/me`) is gone for every reader
+    at once, though its rows are removed later, batch by batch (`phasma.removal`).
+    Every read that shows a user or something of theirs joins or filters with this.
+    """
+    return f"{alias}.deleted_at IS NULL"
+
+
 USER_COLUMNS = """
     u.id, u.public_id, u.name, u.username, u.email, u.avatar, u.bio,
     u.post_count, u.follower_count, u.created,
@@ -46,7 +58,7 @@ def to_user(row: dict[str, Any], viewer_id: int | None) -> User:
 
 def user_by_id(executor: Executor, user_id: int, viewer_id: int | None) -> User | None:
     row = executor.fetch_one(
-        f"SELECT {USER_COLUMNS} FROM users u WHERE u.id = :user_id",
+        f"SELECT {USER_COLUMNS} FROM users u WHERE u.id = :user_id AND {live('u')}",
         user_id=user_id,
         viewer_id=viewer_id,
     )
@@ -71,7 +83,7 @@ def own_user(executor: Executor, user_id: int) -> OwnUser | None:
 
 def user_by_username(executor: Executor, username: str, viewer_id: int | None) -> User | None:
     row = executor.fetch_one(
-        f"SELECT {USER_COLUMNS} FROM users u WHERE u.username = :username",
+        f"SELECT {USER_COLUMNS} FROM users u WHERE u.username = :username AND {live('u')}",
         username=username,
         viewer_id=viewer_id,
     )
@@ -86,7 +98,7 @@ def suggested_users(executor: Executor, viewer_id: int) -> list[User]:
     rows = executor.fetch_all(
         f"""
         SELECT {USER_COLUMNS} FROM users u
-        WHERE u.id <> :viewer_id
+        WHERE u.id <> :viewer_id AND {live("u")}
           AND (u.follower_count > 0 OR u.post_count > 0)
           AND NOT EXISTS (
               SELECT 1 FROM follows
@@ -106,13 +118,15 @@ CREDENTIAL_COLUMNS = "id, public_id, username, email, password_hash"
 
 def credentials_by_email(executor: Executor, email: str) -> dict[str, Any] | None:
     return executor.fetch_one(
-        f"SELECT {CREDENTIAL_COLUMNS} FROM users WHERE email = :email", email=email
+        f"SELECT {CREDENTIAL_COLUMNS} FROM users WHERE email = :email AND {live('users')}",
+        email=email,
     )
 
 
 def credentials_by_id(executor: Executor, user_id: int) -> dict[str, Any] | None:
     return executor.fetch_one(
-        f"SELECT {CREDENTIAL_COLUMNS} FROM users WHERE id = :user_id", user_id=user_id
+        f"SELECT {CREDENTIAL_COLUMNS} FROM users WHERE id = :user_id AND {live('users')}",
+        user_id=user_id,
     )
 
 

@@ -9,13 +9,14 @@ from werkzeug import Response
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.http.context import RequestContext
-from phasma.http.cookies import DEVICE_COOKIE_NAME, read_device_cookie
+from phasma.http.cookies import DEVICE_COOKIE_NAME, clear_session_cookie, read_device_cookie
 from phasma.http.errors import BadRequest, NotFound
 from phasma.http.responses import json_response, no_content
 from phasma.notifications.queries import unread_count
 from phasma.users import actions, queries
 from phasma.users.models import (
     EMAIL_PATTERN,
+    DeleteAccountBody,
     EmailBody,
     NewPasswordBody,
     OwnUser,
@@ -95,6 +96,22 @@ def update_me(context: RequestContext) -> Response:
     if replaced_avatar is not None:
         actions.delete_replaced_avatar(runtime.db, runtime.blob_store, replaced_avatar)
     return no_content()
+
+
+def delete_me(context: RequestContext) -> Response:
+    """`DELETE /users/me` (api-2 §C): with the password, the account is gone at once
+    (sessions ended, cookie cleared, profile 404, login refused); its rows and blobs are
+    removed afterwards by the `account-remover`. The password check counts in the login
+    throttle like every re-authentication (429 while it blocks)."""
+    body = context.body(DeleteAccountBody)
+    if not body.password:
+        raise BadRequest("password is required")
+    account = _credentials(context)
+    verified_hash = _reauthenticate(context, account, body.password)
+    actions.delete_account(context.runtime.db, context.signed_in, verified_hash)
+    response = json_response({}, 202)
+    clear_session_cookie(response, secure=context.secure)
+    return response
 
 
 def _credentials(context: RequestContext) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Settings: appearance, profile, password and active sessions (frontend.md §7.9)."""
+"""Settings: appearance, profile, password, active sessions (frontend.md §7.9) and
+deleting the account (api-2 §C)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from werkzeug import Response
 from phasma.config import Limits
 from phasma.frontend.backend import api_path
 from phasma.frontend.context import Context, RequestTooLarge, SignInRequired
-from phasma.frontend.cookies import set_theme, theme_of
-from phasma.frontend.messages import conflicting_field
+from phasma.frontend.cookies import delete_session, set_flash, set_theme, theme_of
+from phasma.frontend.messages import ACCOUNT_DELETED, conflicting_field
 from phasma.frontend.pages import UUID_SHAPE
 from phasma.frontend.pages.upload import IMAGE_TOO_LARGE, ImageProblem, read_image, send_image
 from phasma.http.errors import HttpError
@@ -30,6 +31,8 @@ SESSION_INVALID = "Invalid session."
 SESSION_GONE = "That session is no longer active."
 SESSION_CURRENT = "Your current session cannot be revoked here. Use Logout instead."
 REVOKE_FAILED = "Could not revoke the session. Please try again."
+DELETE_PASSWORD_REQUIRED = "Enter your password to delete your account."
+DELETE_FAILED = "Could not delete your account. Please try again."
 SESSIONS_FAILED = "Could not load active sessions. Please try again."
 
 
@@ -147,6 +150,37 @@ def change_password(context: Context) -> Response:
     return _password_form(context, SOMETHING_WRONG, response.status)
 
 
+def delete_account_page(context: Context) -> Response:
+    """`GET /settings/delete-account`: what goes, what is kept, and the password."""
+    context.require_viewer()
+    return _delete_form(context, error=None, status=200)
+
+
+def delete_account(context: Context) -> Response:
+    """`POST /settings/delete-account`: `DELETE /users/me {password}`; then the visitor is
+    signed out and lands on `/`, which says "Your account is being deleted." once."""
+    password = context.field("password")
+    if not password:
+        return _delete_form(context, DELETE_PASSWORD_REQUIRED, 400)
+    response = context.api.call(
+        "DELETE", "/users/me", json_body={"password": password}, device=True
+    )
+    if response.ok:
+        done = context.done("/", redirect="/")
+        # The backend ended every session; the cookie goes here too, not only when relayed.
+        delete_session(done, secure=context.settings.cookie_secure)
+        set_flash(done, ACCOUNT_DELETED, secure=context.secure)
+        return done
+    if response.status == 429:
+        return _delete_form(context, TOO_MANY_PASSWORD_ATTEMPTS, 429)
+    if response.status == 401:
+        raise SignInRequired()
+    if response.status == 400:  # the password is present, so the 400 is a wrong one
+        return _delete_form(context, PASSWORD_INCORRECT, 400)
+    # 409 (the password changed meanwhile) or an outage: nothing was deleted.
+    return _delete_form(context, DELETE_FAILED, response.status)
+
+
 def sessions_page(context: Context) -> Response:
     """`GET /settings/sessions`: every live session, the current one first."""
     return _sessions(context, error=None, status=200)
@@ -205,6 +239,14 @@ def _password_form(context: Context, error: str | None, status: int) -> Response
         return context.failed(error, status)
     return context.render(
         "settings_password.html", title="Change Password", status=status, error=error
+    )
+
+
+def _delete_form(context: Context, error: str | None, status: int) -> Response:
+    if error and context.wants_json:
+        return context.failed(error, status)
+    return context.render(
+        "settings_delete.html", title="Delete Account", status=status, error=error
     )
 
 

@@ -271,6 +271,26 @@ def delete_uploads(executor: Executor, filenames: list[str]) -> int:
     )
 
 
+def lock_exports(executor: Executor, user_id: int, limit: int) -> list[UUID]:
+    """The account's exports, whatever their status: a pending one may have written parts."""
+    rows = executor.fetch_all(
+        """
+        SELECT public_id FROM exports WHERE user_id = :user_id
+        ORDER BY id LIMIT :limit FOR UPDATE
+        """,
+        user_id=user_id,
+        limit=limit,
+    )
+    return [row["public_id"] for row in rows]
+
+
+def delete_exports(executor: Executor, public_ids: list[UUID]) -> int:
+    return executor.execute(
+        "DELETE FROM exports WHERE public_id = ANY(CAST(:ids AS uuid[]))",
+        ids=[str(public_id) for public_id in public_ids],
+    )
+
+
 def avatar_used_elsewhere(executor: Executor, user_id: int, filename: str) -> bool:
     """Whether a post or another user still shows `filename` (then its blobs stay)."""
     return bool(

@@ -24,6 +24,7 @@ from phasma.db.pool import Executor
 from phasma.events.catalogue import HashtagUpdated, PostDeleted, UserDeleted
 from phasma.events.outbox import record_event
 from phasma.events.worker import Outcome, ReceivedEvent, Skip
+from phasma.exports.queries import object_key
 from phasma.posts.queries import image_filenames
 from phasma.removal import queries
 from phasma.runtime import Runtime
@@ -115,6 +116,16 @@ def _uploads(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> i
     return queries.delete_uploads(executor, filenames)
 
 
+def _exports(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> int:
+    # The ZIPs hold everything the account had: they go before the rows that name them,
+    # or the rows' cascade with the user would leave them in the bucket for good.
+    public_ids = queries.lock_exports(executor, account["id"], BATCH_SIZE)
+    if not public_ids:
+        return 0
+    blobs.delete_many(object_key(public_id) for public_id in public_ids)
+    return queries.delete_exports(executor, public_ids)
+
+
 STEPS: Final[tuple[tuple[str, Step], ...]] = (
     ("credentials", _credentials),
     ("likes", _likes),
@@ -126,6 +137,7 @@ STEPS: Final[tuple[tuple[str, Step], ...]] = (
     ("feed", _plain("feed")),
     ("posts", _posts),
     ("uploads", _uploads),
+    ("exports", _exports),
 )
 
 

@@ -441,7 +441,13 @@
         });
         list.appendChild(li);
       });
-      list.style.top = field.offsetTop + field.offsetHeight + "px";
+      // Just under the field; a caption's list is as wide as its box, a comment's spans the
+      // whole composer (its input sits between the avatar and the send button).
+      list.style.top = field.offsetTop + field.offsetHeight + 4 + "px";
+      if (!combobox) {
+        list.style.left = field.offsetLeft + "px";
+        list.style.width = field.offsetWidth + "px";
+      }
       list.hidden = false;
       if (combobox) field.setAttribute("aria-expanded", "true");
       setHighlight(0);

@@ -1,5 +1,6 @@
-"""Mentions in a real browser: the caption box completes `@name` from the keyboard, the
-post notifies the person named, and their notification leads to the post."""
+"""Mentions and the notifications page in a real browser: the caption and comment boxes
+complete `@name` from the keyboard, the post notifies the person named and their
+notification leads to the post, and likes of one post group into one row, live."""
 
 from __future__ import annotations
 
@@ -103,3 +104,35 @@ def test_the_comment_box_completes_a_username_with_tab_and_escape_closes(
     expect(box).to_be_focused()
     box.press("Enter")  # the list is closed: Enter sends the comment
     expect(page.locator("[data-comment]").first).to_contain_text(f"look @{friend.username}")
+
+
+def test_likes_of_one_post_group_live_and_leaving_marks_every_one_read(
+    page: Page, site: Site
+) -> None:
+    author = seed_member(site.gateway, "liked", "Lia Liked")
+    post_id = author.post_photo("Morning fog", seed=9)
+    fans = [seed_member(site.gateway, "fan", f"Fan {number}") for number in range(3)]
+    for fan in fans[:2]:
+        assert fan.call("POST", f"/posts/{post_id}/likes").status_code == 204
+    sign_in(page, author)
+    rows = page.locator("[data-notification]")
+    for _ in range(40):
+        page.goto("/notifications")
+        if "Fan 0" in (rows.first.text_content() if rows.count() else ""):
+            break
+        page.wait_for_timeout(500)
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Fan 1 and Fan 0 liked your post")
+    expect(rows.first.locator(".notification-thumb img")).to_be_visible()
+
+    # A third like arrives while the page is open: the group grows in place.
+    assert fans[2].call("POST", f"/posts/{post_id}/likes").status_code == 204
+    expect(rows.first).to_contain_text("Fan 2 and 2 others liked your post", timeout=EVENTUALLY_MS)
+    expect(rows).to_have_count(1)
+    expect(page.locator("[data-notification].is-unread")).to_have_count(1)
+
+    # Leaving reads every like the row stands for, not only the newest.
+    page.goto("/feed")
+    expect(page.locator("[data-unread-dot]")).to_be_hidden(timeout=EVENTUALLY_MS)
+    page.goto("/notifications")
+    expect(page.locator("[data-notification].is-unread")).to_have_count(0)

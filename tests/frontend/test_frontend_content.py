@@ -677,7 +677,7 @@ def test_notifications_group_likes_link_their_post_show_it_and_quote_the_comment
     assert f'href="/posts/{mention_post}">mentioned you in a post</a>' in rows[0]
     assert f'href="/posts/{post_id}#comment-{comment_id}">mentioned you' in rows[1]
     assert f'href="/posts/{post_id}#comment-{comment_id}">commented' in rows[2]
-    assert f'href="/posts/{post_id}">liked your post</a>' in rows[3]
+    assert f'and 3 others <a class="notification-target" href="/posts/{post_id}">liked' in rows[3]
     # Likes and comments show the post's thumbnail, through the site's image proxy.
     thumbnail = f'src="/uploads/{filename}?variant=thumbnail"'
     assert thumbnail in rows[2] and thumbnail in rows[3]

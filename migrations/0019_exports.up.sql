@@ -19,8 +19,7 @@ CREATE UNIQUE INDEX exports_one_pending_idx ON exports (user_id) WHERE status = 
 CREATE INDEX exports_user_id_created_idx ON exports (user_id, created DESC);
 CREATE INDEX exports_expires_idx ON exports (expires) WHERE expires IS NOT NULL;
 
--- The notification telling a user their export is ready. Written as "drop, re-add with
--- the full list" so it commutes with the migration adding 'mention'.
+-- The notification telling a user their export is ready.
 ALTER TABLE notifications DROP CONSTRAINT IF EXISTS notifications_type_check;
 ALTER TABLE notifications ADD CONSTRAINT notifications_type_check
-    CHECK (type IN ('like', 'comment', 'follow', 'mention', 'export_ready'));
+    CHECK (type IN ('like', 'comment', 'follow', 'export_ready'));

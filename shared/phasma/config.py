@@ -64,6 +64,11 @@ class Limits:
     HASHTAG_MAX_CHARS: Final = 50
     HASHTAGS_PER_POST: Final = 20
     COMMENT_MAX_CHARS: Final = 400
+    # Only the first 20 distinct `@names` of a caption or comment notify: a text
+    # cannot page a crowd (the original product's limit per comment).
+    MENTIONS_NOTIFIED_PER_TEXT: Final = 20
+    # A notification quotes at most this much of its comment or caption.
+    NOTIFICATION_EXCERPT_CHARS: Final = 100
     POPULAR_POSTS_MAX: Final = 20
     POPULAR_WINDOW_DAYS: Final = 7
     SUGGESTED_USERS_MAX: Final = 5

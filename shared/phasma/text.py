@@ -1,9 +1,10 @@
 """Usernames, hashtags and mentions in user text (domain.md §2.1, §2.4, frontend.md §6).
 
 Pure functions, no I/O: `POST /posts` stores what `extract_hashtags` finds, and
-the frontend links what `find_mentions` finds. Character classes are spelled out
-in ASCII instead of using IGNORECASE, which would also let `[a-z]` match the
-Kelvin sign and the long s (they case-fold to ASCII letters).
+the frontend links what `find_mentions` finds, and the notifications-worker notifies
+those accounts. Character classes are spelled out in ASCII instead of using
+IGNORECASE, which would also let `[a-z]` match the Kelvin sign and the long s (they
+case-fold to ASCII letters).
 """
 
 from __future__ import annotations

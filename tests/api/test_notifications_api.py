@@ -46,6 +46,7 @@ from tests.api.server_sent_events import open_stream
 
 NOTIFICATION_FIELDS = {
     "id", "actorUsername", "actorName", "actorAvatar", "type", "entityId", "read", "created",
+    "postId", "postFilename", "excerpt",
 }  # fmt: skip
 WRITES = ("notifications", "outbox")
 
@@ -152,6 +153,45 @@ def test_notifications_show_like_comment_and_follow_with_the_actors_current_prof
         assert item["created"].endswith("Z")
         uuid.UUID(item["id"])
     assert fan.client.get("/notifications").json() == {"items": [], "nextCursor": None}
+
+
+def test_notifications_name_their_post_its_thumbnail_and_quote_the_text(
+    make_account, database: Database, bucket: Bucket, notifications_worker: Worker
+) -> None:
+    author, fan = make_account(), make_account()
+    position = outbox_position(database)
+    post_id = new_post(author, database, bucket, description=f"sunset with @{fan.username}")
+    filename = database.value("SELECT filename FROM posts WHERE public_id = :id", id=post_id)
+    assert_no_content(fan.client.post(f"/posts/{post_id}/likes"))
+    long_body = f"@{author.username} " + "word " * 60
+    comment = fan.client.post(f"/posts/{post_id}/comments", json={"body": long_body.strip()})
+    assert comment.status_code == 201, comment.text
+    comment_id = comment.json()["id"]
+    assert_no_content(fan.client.post(f"/users/{author.username}/follow"))
+    notifications_worker.deliver_all(outbox_rows(database, position))
+
+    about = [
+        (item["type"], item["entityId"], item["postId"], item["postFilename"], item["excerpt"])
+        for item in author.client.get("/notifications").json()["items"]
+    ]
+    quote = (f"@{author.username} " + "word " * 60)[: Limits.NOTIFICATION_EXCERPT_CHARS - 1]
+    quote = quote.rstrip() + "…"
+    assert len(quote) <= Limits.NOTIFICATION_EXCERPT_CHARS
+    assert about == [
+        ("follow", public_user_id(database, fan.username), None, None, None),
+        ("mention", comment_id, post_id, filename, quote),
+        ("comment", comment_id, post_id, filename, quote),
+        ("like", post_id, post_id, filename, None),
+    ]
+    # A mention in a caption quotes the caption and is about that post.
+    [mention] = fan.client.get("/notifications").json()["items"]
+    assert mention["type"] == "mention" and mention["actorUsername"] == author.username
+    assert (mention["entityId"], mention["postId"], mention["postFilename"]) == (
+        post_id,
+        post_id,
+        filename,
+    )
+    assert mention["excerpt"] == f"sunset with @{fan.username}"
 
 
 def test_notification_pages_are_newest_first_and_stable_on_ties(

@@ -353,6 +353,133 @@ def test_likes_and_comments_arriving_after_the_post_deletion_create_nothing(
     assert notifications_of(database, author.username) == []
 
 
+# -- mentions (api-2.md §F) -------------------------------------------------------------
+
+
+def test_a_caption_mention_notifies_once_per_event_even_on_redelivery(
+    account: Account, make_account, database: Database, bucket: Bucket,
+    notifications_worker: Worker,
+) -> None:  # fmt: skip
+    friend, other = make_account(), make_account()
+    position = outbox_position(database)
+    # Written in capitals and twice: one notification, for the account it links to.
+    post_id = new_post(
+        account, database, bucket,
+        description=f"with @{friend.username.upper()} and @{other.username}, @{friend.username}",
+    )  # fmt: skip
+    created = one_event(database, position, "phasma.post.created")
+    assert notifications_worker.deliver(created) == "applied"
+    assert notifications_worker.deliver(created) == "skipped"
+    for user in (friend, other):
+        assert [row[:3] for row in notifications_of(database, user.username)] == [
+            ("mention", account.username, post_id)
+        ]
+    assert notifications_of(database, account.username) == []
+
+
+def test_a_mention_of_oneself_or_an_unknown_username_notifies_no_one(
+    account: Account, database: Database, bucket: Bucket, notifications_worker: Worker
+) -> None:
+    position = outbox_position(database)
+    before = database.counts("notifications")
+    new_post(account, database, bucket, description=f"me @{account.username} and @nobody_here_x")
+    created = one_event(database, position, "phasma.post.created")
+    assert notifications_worker.deliver(created) == "skipped"
+    assert database.counts("notifications") == before
+
+
+def test_a_mention_an_edit_removed_before_delivery_notifies_no_one(
+    account: Account, make_account, database: Database, bucket: Bucket,
+    notifications_worker: Worker,
+) -> None:  # fmt: skip
+    kept, removed, added = make_account(), make_account(), make_account()
+    position = outbox_position(database)
+    post_id = new_post(
+        account, database, bucket, description=f"@{kept.username} @{removed.username}"
+    )
+    response = account.client.patch(
+        f"/posts/{post_id}", json={"description": f"@{kept.username} @{added.username}"}
+    )
+    assert response.status_code == 200, response.text
+    notifications_worker.deliver_all(outbox_rows(database, position))
+    assert [row[0] for row in notifications_of(database, kept.username)] == ["mention"]
+    assert notifications_of(database, removed.username) == []
+    assert notifications_of(database, added.username) == []
+
+
+def test_a_mention_in_a_deleted_post_notifies_no_one_and_is_removed_with_it(
+    account: Account, make_account, database: Database, bucket: Bucket,
+    notifications_worker: Worker,
+) -> None:  # fmt: skip
+    friend = make_account()
+    position = outbox_position(database)
+    first = new_post(account, database, bucket, description=f"@{friend.username}")
+    second = new_post(account, database, bucket, description=f"@{friend.username} again")
+    notifications_worker.deliver_all(outbox_rows(database, position))
+    assert [row[2] for row in notifications_of(database, friend.username)] == [first, second]
+    position = outbox_position(database)
+    assert_no_content(account.client.delete(f"/posts/{first}"))
+    deleted = one_event(database, position, "phasma.post.deleted")
+    assert notifications_worker.deliver(deleted) == "applied"
+    assert [row[2] for row in notifications_of(database, friend.username)] == [second]
+    # A late (re)delivery of the first post's creation finds no post: nothing comes back.
+    created = outbox_rows(database, 0, "phasma.post.created")
+    late = next(row for row in created if row.payload["postId"] == first)
+    assert notifications_worker.deliver(late) == "skipped"
+    assert [row[2] for row in notifications_of(database, friend.username)] == [second]
+
+
+def test_a_comment_mention_is_keyed_by_the_comment_and_goes_with_it(
+    account: Account, make_account, post: tuple[Account, str], database: Database,
+    notifications_worker: Worker,
+) -> None:  # fmt: skip
+    author, post_id = post
+    friend = make_account()
+    position = outbox_position(database)
+    response = account.client.post(
+        f"/posts/{post_id}/comments",
+        json={"body": f"@{friend.username} look, and @{author.username} @{account.username}"},
+    )
+    assert response.status_code == 201, response.text
+    comment_id = response.json()["id"]
+    created = one_event(database, position, "phasma.comment.created")
+    assert notifications_worker.deliver(created) == "applied"
+    assert notifications_worker.deliver(created) == "skipped"
+    assert [row[:3] for row in notifications_of(database, friend.username)] == [
+        ("mention", account.username, comment_id)
+    ]
+    # The post's author hears of the comment and of being named in it; the commenter not.
+    assert [row[:3] for row in notifications_of(database, author.username)] == [
+        ("comment", account.username, comment_id),
+        ("mention", account.username, comment_id),
+    ]
+    assert notifications_of(database, account.username) == []
+    external_ids = {row[3] for row in notifications_of(database, friend.username)}
+    assert external_ids != {str(created.id)}  # one event, several rows: keyed per recipient
+
+    position = outbox_position(database)
+    assert_no_content(account.client.delete(f"/posts/{post_id}/comments/{comment_id}"))
+    assert notifications_worker.deliver(one_event(database, position, "phasma.comment.deleted"))
+    assert notifications_of(database, friend.username) == []
+    assert notifications_of(database, author.username) == []
+    assert notifications_worker.deliver(created) == "skipped"  # late: the comment is gone
+
+
+def test_at_most_twenty_people_are_notified_from_one_text(
+    account: Account, make_account, post: tuple[Account, str], database: Database,
+    notifications_worker: Worker,
+) -> None:  # fmt: skip
+    _, post_id = post
+    named = [make_account() for _ in range(21)]
+    body = " ".join(f"@{user.username}" for user in named)
+    position = outbox_position(database)
+    response = account.client.post(f"/posts/{post_id}/comments", json={"body": body})
+    assert response.status_code == 201, response.text
+    notifications_worker.deliver(one_event(database, position, "phasma.comment.created"))
+    notified = [bool(notifications_of(database, user.username)) for user in named]
+    assert notified == [True] * 20 + [False]
+
+
 # -- what the worker ignores -----------------------------------------------------------
 
 

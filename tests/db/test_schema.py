@@ -127,6 +127,8 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         ("notifications", "(user_id, created DESC, id DESC)"),
         ("notifications", "(user_id) WHERE (NOT read)"),
         ("notifications", "(type, entity_id)"),
+        ("notifications", "(post_id) WHERE (post_id IS NOT NULL)"),
+        ("notifications", "(comment_id) WHERE (comment_id IS NOT NULL)"),
         ("outbox", "(id) WHERE (published_at IS NULL)"),
         ("outbox", "(created)"),
         ("audit_log", "(user_id)"),
@@ -273,9 +275,10 @@ def test_notification_types_are_closed(owner: pg8000.native.Connection) -> None:
     )
 
     owner.run(insert, external_id="event-1", recipient=recipient, actor=actor, type="follow")
+    owner.run(insert, external_id="event-2", recipient=recipient, actor=actor, type="mention")
     assert (
         _sqlstate(
-            owner, insert, external_id="event-2", recipient=recipient, actor=actor, type="mention"
+            owner, insert, external_id="event-3", recipient=recipient, actor=actor, type="repost"
         )
         == CHECK_VIOLATION
     )

@@ -7,14 +7,20 @@ import html
 import io
 import re
 import secrets
+from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
 import pytest
 
+from phasma.events.worker import EventFunction
+from phasma.registry import get_function
+from phasma.runtime import Runtime
 from tests.api.conftest import Bucket, Database
+from tests.api.event_delivery import Worker, outbox_rows
+from tests.api.posting import outbox_position
 from tests.api.sample_images import noisy_jpeg, opened, photo_jpeg
-from tests.frontend.conftest import Member, Visitor, alert_of, text_of
+from tests.frontend.conftest import Member, SiteStack, Visitor, alert_of, text_of
 
 
 def image_part(data: bytes, name: str = "photo.jpg", kind: str = "image/jpeg") -> Any:
@@ -799,6 +805,65 @@ def test_notifications_page_and_marking_read(member: Member) -> None:
         "unread": 0,
     }
     assert member.visitor.fetch("/notifications/read", json={"all": "yes"}).status_code == 400
+
+
+@pytest.fixture
+def notifications_worker(site_stack: SiteStack) -> Iterator[Worker]:
+    """The real `notifications-worker` on the site's database, fed the outbox by hand."""
+    function = get_function("notifications-worker")
+    runtime = Runtime(function, site_stack.api_settings)
+    yield Worker(EventFunction(function, runtime))
+    runtime.close()
+
+
+def test_notifications_group_likes_link_their_post_show_it_and_quote_the_comment(
+    member: Member, sign_up, database: Database, notifications_worker: Worker
+) -> None:  # type: ignore[no-untyped-def]
+    post_id = share(member, "evening walk")
+    filename = database.value("SELECT filename FROM posts WHERE public_id = :id", id=post_id)
+    fans = [sign_up("fan") for _ in range(4)]
+    position = outbox_position(database)
+    for fan in fans:
+        assert fan.visitor.fetch(f"/posts/{post_id}/like").json == {"ok": True, "liked": True}
+    commenter = fans[0]
+    commenter.visitor.post(
+        f"/posts/{post_id}/comments", data={"body": f"@{member.username} what a <light>"}
+    )
+    comment_id = database.value(
+        "SELECT c.public_id::text FROM comments c JOIN posts p ON p.id = c.post_id"
+        " WHERE p.public_id = :id",
+        id=post_id,
+    )
+    mention_post = share(fans[1], f"met @{member.username} today")
+    notifications_worker.deliver_all(outbox_rows(database, position))
+
+    page = member.visitor.get("/notifications")
+    body = page.get_data(as_text=True)
+    rows = re.findall(r'<li class="notification[^"]*"[^>]*>.*?</li>', body, re.S)
+    texts = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split()) for row in rows]
+    # Newest first: the caption mention, the comment mention, the comment, then the four
+    # likes in one row under the newest liker; the quotes are escaped text.
+    quote = f"@{member.username} what a <light>"
+    assert len(rows) == 4
+    assert texts[0].startswith(f"{fans[1].name} mentioned you in a post met @{member.username}")
+    assert texts[1].startswith(f"{commenter.name} mentioned you in a comment {quote}")
+    assert texts[2].startswith(f"{commenter.name} commented on your post {quote}")
+    assert texts[3].startswith(f"{fans[3].name} and 3 others liked your post")
+    assert "<light>" not in body
+    assert f'href="/posts/{mention_post}">mentioned you in a post</a>' in rows[0]
+    assert f'href="/posts/{post_id}#comment-{comment_id}">mentioned you' in rows[1]
+    assert f'href="/posts/{post_id}#comment-{comment_id}">commented' in rows[2]
+    assert f'and 3 others <a class="notification-target" href="/posts/{post_id}">liked' in rows[3]
+    # Likes and comments show the post's thumbnail, through the site's image proxy.
+    thumbnail = f'src="/uploads/{filename}?variant=thumbnail"'
+    assert thumbnail in rows[2] and thumbnail in rows[3]
+    # The grouped row stands for every like it shows, so leaving marks them all read.
+    ids = re.search(r'data-notification-ids="([^"]*)"', rows[3]).group(1).split()  # type: ignore[union-attr]
+    assert len(ids) == 4
+    assert member.visitor.fetch("/notifications/read", json={"ids": ids}).json == {
+        "ok": True,
+        "unread": 3,
+    }
 
 
 def test_the_likes_tab_is_the_owners_only(member: Member, sign_up) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from phasma.config import Settings
 from phasma.frontend.cookies import read_session_cookie, theme_of, well_formed_token
 from phasma.frontend.formatting import absolute_time, counted, plural, relative_time, time_tag
 from phasma.frontend.messages import status_message
+from phasma.frontend.pages.notifications import group_likes
 from phasma.frontend.richtext import rich_text
 from phasma.frontend.security import origin_of, safe_next
 
@@ -129,3 +130,20 @@ def test_origins_and_body_limit() -> None:
     assert Settings(_env_file=None, body_size_limit="5000").body_size_limit_bytes == 5000
     with pytest.raises(ValueError):
         Settings(_env_file=None, body_size_limit="lots")
+
+
+def test_likes_of_one_post_on_a_page_group_under_the_newest() -> None:
+    items = [
+        {"id": "3", "type": "like", "postId": "p", "actorUsername": "cy", "read": True},
+        {"id": "2", "type": "follow", "postId": None, "actorUsername": "cy", "read": False},
+        {"id": "1", "type": "like", "postId": "p", "actorUsername": "bo", "read": False},
+        {"id": "0", "type": "like", "postId": "q", "actorUsername": "al", "read": True},
+    ]
+    rows = group_likes(items)
+    assert [(row["id"], row["ids"], row["others"], row["read"]) for row in rows] == [
+        ("3", ["3", "1"], 1, False),
+        ("2", ["2"], 0, False),
+        ("0", ["0"], 0, True),
+    ]
+    assert rows[0]["second"]["actorUsername"] == "bo"
+    assert rows[0]["group"] == "like:p" and "group" not in rows[1]

@@ -7,6 +7,12 @@
 
   const MAX_IDS = 100;
 
+  /** Every notification id a row stands for: a row of grouped likes holds several. */
+  function idsOf(row) {
+    const ids = (row.getAttribute("data-notification-ids") || "").split(" ").filter(Boolean);
+    return ids.length ? ids : [row.getAttribute("data-notification")];
+  }
+
   function setDot(count) {
     const dot = document.querySelector("[data-unread-dot]");
     if (!dot) return;
@@ -47,15 +53,11 @@
       const rows = unreadRows();
       if (rows.length === 0) return;
       sent = sent.concat(rows);
+      const ids = rows.reduce(function (all, row) {
+        return all.concat(idsOf(row));
+      }, []);
       // One call when every unread item the server counts is on screen, else the ids.
-      const body =
-        rows.length >= knownUnread
-          ? { all: true }
-          : {
-              ids: rows.slice(0, MAX_IDS).map(function (row) {
-                return row.getAttribute("data-notification");
-              }),
-            };
+      const body = ids.length >= knownUnread ? { all: true } : { ids: ids.slice(0, MAX_IDS) };
       fetch("/notifications/read", {
         method: "POST",
         credentials: "same-origin",
@@ -90,6 +92,14 @@
           return !shown.has(row.getAttribute("data-notification"));
         });
         if (fresh.length === 0) return;
+        // A new like of a post already shown as a group comes back as that group, grown.
+        fresh.forEach(function (row) {
+          const group = row.getAttribute("data-group");
+          if (!group) return;
+          list.querySelectorAll('[data-group="' + CSS.escape(group) + '"]').forEach(function (old) {
+            old.remove();
+          });
+        });
         const first = list.firstElementChild;
         fresh.forEach(function (row) {
           list.insertBefore(row, first);

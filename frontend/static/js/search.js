@@ -1,5 +1,7 @@
 /* Search (frontend.md §7.6): typeahead with interleaved users and hashtags and keyboard
- * navigation, recent searches in the same sheet, and the discovery row's edge fades. */
+ * navigation, recent searches in the same sheet, and the discovery row's edge fades.
+ * The caption and comment boxes complete the `@name` or `#tag` under the caret from the
+ * same suggestions (`[data-compose-typeahead]`, the original product's activeToken). */
 (function () {
   "use strict";
 
@@ -45,6 +47,60 @@
     }).catch(function () {
       /* fire-and-forget */
     });
+  }
+
+  /** The site's `/suggest` answers for `text`, one list per type (empty on any failure). */
+  function fetchSuggestions(types, text) {
+    return Promise.all(
+      types.map(function (type) {
+        const url = "/suggest?type=" + type + "&q=" + encodeURIComponent(text);
+        return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) {
+            return response.ok ? response.json() : { items: [] };
+          })
+          .catch(function () {
+            return { items: [] };
+          });
+      }),
+    ).then(function (answers) {
+      const found = {};
+      types.forEach(function (type, position) {
+        found[type] = answers[position].items || [];
+      });
+      return found;
+    });
+  }
+
+  /** One suggestion as a listbox option: an avatar or a hash disc, a title and a line. */
+  function option(entry, id) {
+    const item = entry.item;
+    const li = element("li", "sheet-row");
+    li.id = id;
+    li.setAttribute("role", "option");
+    li.setAttribute("aria-selected", "false");
+    // An option holds no link of its own (no nested controls): the row itself picks.
+    const link = element("span", "sheet-link");
+    const text = element("span", "sheet-text");
+    if (entry.type === "users") {
+      const avatar = element("img", "avatar avatar-40");
+      avatar.src = item.avatarUrl || "/assets/placeholder.svg";
+      avatar.alt = "";
+      avatar.width = 40;
+      avatar.height = 40;
+      link.appendChild(avatar);
+      text.appendChild(element("span", "sheet-title", item.name || item.username));
+      text.appendChild(element("span", "sheet-sub", "@" + item.username));
+    } else {
+      const disc = element("span", "sheet-disc");
+      disc.appendChild(icon("hash"));
+      link.appendChild(disc);
+      const posts = Number(item.postCount) || 0;
+      text.appendChild(element("span", "sheet-title", "#" + item.name));
+      text.appendChild(element("span", "sheet-sub", posts + (posts === 1 ? " post" : " posts")));
+    }
+    link.appendChild(text);
+    li.appendChild(link);
+    return li;
   }
 
   function setUp(root) {
@@ -129,33 +185,7 @@
     }
 
     function row(entry, index) {
-      const item = entry.item;
-      const li = element("li", "sheet-row");
-      li.id = "suggestion-" + index;
-      li.setAttribute("role", "option");
-      li.setAttribute("aria-selected", "false");
-      // An option holds no link of its own (no nested controls): the row itself picks.
-      const link = element("span", "sheet-link");
-      const text = element("span", "sheet-text");
-      if (entry.type === "users") {
-        const avatar = element("img", "avatar avatar-40");
-        avatar.src = item.avatarUrl || "/assets/placeholder.svg";
-        avatar.alt = "";
-        avatar.width = 40;
-        avatar.height = 40;
-        link.appendChild(avatar);
-        text.appendChild(element("span", "sheet-title", item.name || item.username));
-        text.appendChild(element("span", "sheet-sub", "@" + item.username));
-      } else {
-        const disc = element("span", "sheet-disc");
-        disc.appendChild(icon("hash"));
-        link.appendChild(disc);
-        const posts = Number(item.postCount) || 0;
-        text.appendChild(element("span", "sheet-title", "#" + item.name));
-        text.appendChild(element("span", "sheet-sub", posts + (posts === 1 ? " post" : " posts")));
-      }
-      link.appendChild(text);
-      li.appendChild(link);
+      const li = option(entry, "suggestion-" + index);
       li.addEventListener("mousemove", function () {
         if (highlight !== index) setHighlight(index);
       });
@@ -183,22 +213,9 @@
         return;
       }
       const mine = ++token;
-      const answers = await Promise.all(
-        types.map(function (type) {
-          const url = "/suggest?type=" + type + "&q=" + encodeURIComponent(text);
-          return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-            .then(function (response) {
-              return response.ok ? response.json() : { items: [] };
-            })
-            .catch(function () {
-              return { items: [] };
-            });
-        }),
-      );
+      const found = await fetchSuggestions(types, text);
       if (mine !== token || document.activeElement !== input) return; // late or dismissed
-      const users = types.indexOf("users") >= 0 ? answers[types.indexOf("users")].items || [] : [];
-      const tags = types.indexOf("hashtags") >= 0 ? answers[types.indexOf("hashtags")].items || [] : [];
-      rows = interleave(users, tags);
+      rows = interleave(found.users || [], found.hashtags || []);
       list.textContent = "";
       if (rows.length === 0) {
         close();
@@ -310,6 +327,166 @@
     }
   }
 
+  // The token under the caret: `@` or `#` after the start or a non-word character, then
+  // what the server would take as the name (phasma/text.py), up to the caret.
+  const ACTIVE_TOKEN = /(^|[^A-Za-z0-9_.@#])([@#])([A-Za-z0-9._]{1,30})$/;
+  const TOKEN_TAIL = /^[A-Za-z0-9._]*/;
+  let composeCount = 0;
+
+  /** `@` and `#` completion in a caption or comment box: an ARIA listbox the field
+   * controls; arrows move, Enter or Tab picks, Escape closes, and the field keeps focus. */
+  function setUpCompose(field) {
+    const number = ++composeCount;
+    const host = field.parentElement;
+    const list = element("ul", "sheet-list compose-suggestions");
+    list.id = "compose-suggestions-" + number;
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "Suggestions");
+    list.hidden = true;
+    field.insertAdjacentElement("afterend", list);
+    host.classList.add("compose-host");
+    // An <input> is a combobox; a <textarea> may not take that role, so it stays a
+    // textbox that owns the list (aria-autocomplete, aria-controls, active descendant).
+    const combobox = field.tagName === "INPUT";
+    if (combobox) {
+      field.setAttribute("role", "combobox");
+      field.setAttribute("aria-expanded", "false");
+    }
+    field.setAttribute("aria-autocomplete", "list");
+    field.setAttribute("aria-controls", list.id);
+    let token = 0;
+    let timer = 0;
+    let rows = [];
+    let highlight = -1;
+    let active = null; // {start, end, kind}: the token the list completes
+
+    function close() {
+      token++;
+      window.clearTimeout(timer);
+      list.hidden = true;
+      list.textContent = "";
+      rows = [];
+      highlight = -1;
+      active = null;
+      if (combobox) field.setAttribute("aria-expanded", "false");
+      field.removeAttribute("aria-activedescendant");
+    }
+
+    function setHighlight(index) {
+      highlight = index;
+      Array.from(list.children).forEach(function (row, position) {
+        row.classList.toggle("is-active", position === index);
+        row.setAttribute("aria-selected", position === index ? "true" : "false");
+      });
+      if (list.children[index]) {
+        field.setAttribute("aria-activedescendant", list.children[index].id);
+        list.children[index].scrollIntoView({ block: "nearest" });
+      }
+    }
+
+    /** The `@`/`#` token the caret is in, or null (a selection completes nothing). */
+    function tokenAtCaret() {
+      if (field.selectionStart !== field.selectionEnd) return null;
+      const caret = field.selectionStart;
+      const match = ACTIVE_TOKEN.exec(field.value.slice(0, caret));
+      if (!match) return null;
+      const kind = match[2] === "@" ? "users" : "hashtags";
+      const text = match[3];
+      if (kind === "hashtags" && /[.]/.test(text)) return null; // a tag has no dots
+      const tail = TOKEN_TAIL.exec(field.value.slice(caret))[0];
+      return { start: caret - text.length - 1, end: caret + tail.length, kind: kind, text: text };
+    }
+
+    function pick(entry) {
+      const chosen = active;
+      close();
+      if (!chosen) return;
+      const sigil = entry.type === "users" ? "@" : "#";
+      const name = entry.type === "users" ? entry.item.username : entry.item.name;
+      const before = field.value.slice(0, chosen.start) + sigil + name;
+      const after = field.value.slice(chosen.end);
+      const spaced = /^\s/.test(after) ? after : " " + after;
+      field.value = before + spaced;
+      field.setSelectionRange(before.length + 1, before.length + 1);
+      // Counters and the form's own checks listen for input; the caret is past the token now.
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+      window.Phasma.announce(sigil + name + " inserted.");
+    }
+
+    async function suggest() {
+      const found = tokenAtCaret();
+      if (!found) {
+        close();
+        return;
+      }
+      const mine = ++token;
+      const answers = await fetchSuggestions([found.kind], found.text);
+      if (mine !== token || document.activeElement !== field) return; // late or dismissed
+      rows = (answers[found.kind] || []).slice(0, MAX_ROWS).map(function (item) {
+        return { type: found.kind, item: item };
+      });
+      list.textContent = "";
+      if (rows.length === 0) {
+        close();
+        return;
+      }
+      active = found;
+      rows.forEach(function (entry, index) {
+        const li = option(entry, list.id + "-" + index);
+        li.addEventListener("mousedown", function (event) {
+          event.preventDefault(); // the field keeps focus and its caret
+        });
+        li.addEventListener("click", function () {
+          pick(entry);
+        });
+        list.appendChild(li);
+      });
+      // Just under the field; a caption's list is as wide as its box, a comment's spans the
+      // whole composer (its input sits between the avatar and the send button).
+      list.style.top = field.offsetTop + field.offsetHeight + 4 + "px";
+      if (!combobox) {
+        list.style.left = field.offsetLeft + "px";
+        list.style.width = field.offsetWidth + "px";
+      }
+      list.hidden = false;
+      if (combobox) field.setAttribute("aria-expanded", "true");
+      setHighlight(0);
+      window.Phasma.announce(rows.length + (rows.length === 1 ? " suggestion." : " suggestions."));
+    }
+
+    field.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      if (!tokenAtCaret()) {
+        close();
+        return;
+      }
+      timer = window.setTimeout(suggest, DEBOUNCE_MS);
+    });
+
+    field.addEventListener("keydown", function (event) {
+      if (list.hidden || rows.length === 0) return;
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        setHighlight((highlight + 1) % rows.length);
+      } else if (event.key === "ArrowUp") {
+        event.preventDefault();
+        setHighlight((highlight - 1 + rows.length) % rows.length);
+      } else if ((event.key === "Enter" || event.key === "Tab") && highlight >= 0 && !event.shiftKey) {
+        event.preventDefault(); // neither a new line, a sent comment nor a focus move
+        pick(rows[highlight]);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation(); // a surrounding dialog stays open
+        close();
+      }
+    });
+
+    field.addEventListener("blur", close);
+    field.addEventListener("click", function () {
+      if (!list.hidden && !tokenAtCaret()) close(); // the caret left the token
+    });
+  }
+
   function setUpFades(wrap) {
     const row = wrap.querySelector("[data-scroll-row]");
     if (!row) return;
@@ -325,5 +502,6 @@
   window.Phasma.ready(function () {
     document.querySelectorAll("[data-search]").forEach(setUp);
     document.querySelectorAll("[data-scroll-fade]").forEach(setUpFades);
+    document.querySelectorAll("[data-compose-typeahead]").forEach(setUpCompose);
   });
 })();

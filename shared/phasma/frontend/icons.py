@@ -53,6 +53,8 @@ _PATHS: Final = {
     "x": '<path d="M18 6 6 18"/><path d="m6 6 12 12"/>',
     "check": '<path d="M20 6 9 17l-5-5"/>',
     "hash": '<path d="M4 9h16"/><path d="M4 15h16"/><path d="M10 3 8 21"/><path d="m16 3-2 18"/>',
+    "at-sign": '<circle cx="12" cy="12" r="4"/>'
+    '<path d="M16 8v5a3 3 0 0 0 6 0v-1a10 10 0 1 0-3.92 7.94"/>',
     "history": '<path d="M3 12a9 9 0 1 0 9-9 9.75 9.75 0 0 0-6.74 2.74L3 8"/><path d="M3 3v5h5"/>'
     '<path d="M12 7v5l4 2"/>',
     "monitor": '<rect width="20" height="14" x="2" y="3" rx="2"/><path d="M8 21h8"/>'

@@ -7,11 +7,15 @@ from uuid import UUID
 
 from phasma.models import CamelModel, Timestamp
 
-NotificationType = Literal["like", "comment", "follow", "export_ready"]
+NotificationType = Literal["like", "comment", "follow", "mention", "export_ready"]
 
 
 class Notification(CamelModel):
-    """api.md §9.5: the actor fields are the actor's current profile."""
+    """api.md §9.5: the actor fields are the actor's current profile.
+
+    Beyond the baseline (docs/api.md): `postId` and `postFilename` name the post a
+    like, comment or mention is about (null for a follow, or once the post is gone),
+    and `excerpt` quotes the comment, or the caption of a mention in a post."""
 
     id: UUID
     actor_username: str
@@ -21,6 +25,9 @@ class Notification(CamelModel):
     entity_id: str
     read: bool
     created: Timestamp
+    post_id: UUID | None = None
+    post_filename: str | None = None
+    excerpt: str | None = None
 
 
 class UnreadCount(CamelModel):

@@ -7,18 +7,29 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.notifications.models import Notification
 from phasma.pagination import Page, PageRequest, build_page
 from phasma.users.queries import live
 
 # Every Notification read selects these from `notifications n JOIN users a` (the actor's
-# current profile).
-_COLUMNS = """
+# current profile) and the post and comment it is about, when it has them: the quote is
+# the comment, or for a mention in a caption the caption, cut in SQL to one character
+# more than the excerpt so `to_notification` knows when to add the ellipsis.
+_COLUMNS = f"""
     n.id, n.public_id, n.type, n.entity_id, n.read, n.created,
-    a.username AS actor_username, a.name AS actor_name, a.avatar AS actor_avatar
+    a.username AS actor_username, a.name AS actor_name, a.avatar AS actor_avatar,
+    p.public_id AS post_public_id, p.filename AS post_filename,
+    left(CASE WHEN n.comment_id IS NOT NULL THEN c.body
+              WHEN n.type = 'mention' THEN p.description END,
+         {Limits.NOTIFICATION_EXCERPT_CHARS + 1}) AS excerpt
 """
-_WITH_ACTORS = f"notifications n JOIN users a ON a.id = n.actor_id AND {live('a')}"
+_WITH_ACTORS = f"""
+    notifications n JOIN users a ON a.id = n.actor_id AND {live("a")}
+    LEFT JOIN posts p ON p.id = n.post_id
+    LEFT JOIN comments c ON c.id = n.comment_id
+"""
 
 # The list reads the (user_id, created DESC, id DESC) index; the first page and the
 # continuation are separate statements so each stays one prepared plan.
@@ -61,7 +72,18 @@ def to_notification(row: dict[str, Any]) -> Notification:
         entity_id=row["entity_id"],
         read=row["read"],
         created=row["created"],
+        post_id=row["post_public_id"],
+        post_filename=row["post_filename"],
+        excerpt=excerpt(row["excerpt"]),
     )
+
+
+def excerpt(text: str | None) -> str | None:
+    """At most `NOTIFICATION_EXCERPT_CHARS` characters of a quote, "…" marking a cut."""
+    if not text:
+        return None
+    limit = Limits.NOTIFICATION_EXCERPT_CHARS
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def notification_page(executor: Executor, user_id: int, page: PageRequest) -> Page[Notification]:
@@ -135,56 +157,109 @@ def created_time_of(executor: Executor, user_id: int, public_id: UUID) -> dateti
 
 # -- the worker's writes (domain.md §4) -------------------------------------------------
 #
-# A create inserts only while the fact still holds (the like, comment or follow row
-# exists, actor and recipient match the payload, and they differ), reading the fact
-# under FOR KEY SHARE: an unlike, uncomment, unfollow or post deletion racing with it
-# waits for this transaction, so its own unconditional delete always runs after the
-# insert and nothing is left behind. `external_id` is the CloudEvent id, and
+# A create inserts only while the fact still holds (the like, comment, follow or post
+# row exists, actor and recipient match the payload, and `MAY_NOTIFY` allows it),
+# reading the fact under FOR KEY SHARE: an unlike, uncomment, unfollow or post deletion
+# racing with it waits for this transaction, so its own unconditional delete always
+# runs after the insert and nothing is left behind. `external_id` is the CloudEvent id
+# (with the recipient for a mention, since one event mentions several people), and
 # ON CONFLICT DO NOTHING covers both unique constraints: a redelivered event, or a
 # second event for the same (recipient, actor, type, entity), inserts nothing.
 
-_INSERT_FACT = """
-    INSERT INTO notifications (external_id, user_id, actor_id, type, entity_id)
-    SELECT :event_id, recipient_id, actor_id, '{type}', CAST(entity_id AS text) FROM fact
+# Whether `actor_id` may notify `recipient_id` at all: the one rule every kind of
+# notification passes through. Today it only refuses oneself; it is the hook where
+# blocks and mutes go once they exist (a recipient who blocked or muted the actor
+# hears nothing from them): add their NOT EXISTS here and every create follows.
+MAY_NOTIFY = "fact.actor_id <> fact.recipient_id"
+
+_INSERT_FACT = f"""
+    INSERT INTO notifications
+        (external_id, user_id, actor_id, type, entity_id, post_id, comment_id)
+    SELECT {{external_id}}, recipient_id, actor_id, '{{type}}', CAST(entity_id AS text),
+           post_id, comment_id
+    FROM fact
+    WHERE {MAY_NOTIFY}
     ON CONFLICT DO NOTHING
 """
+_BY_EVENT = ":event_id"
+_BY_EVENT_AND_RECIPIENT = ":event_id || ':mention:' || recipient_id"
 CREATE_LIKE = """
     WITH fact AS (
-        SELECT p.user_id AS recipient_id, l.user_id AS actor_id, p.public_id AS entity_id
+        SELECT p.user_id AS recipient_id, l.user_id AS actor_id, p.public_id AS entity_id,
+               p.id AS post_id, CAST(NULL AS bigint) AS comment_id
         FROM likes l
         JOIN posts p ON p.id = l.post_id
         JOIN users actor ON actor.id = l.user_id
         JOIN users recipient ON recipient.id = p.user_id
         WHERE p.public_id = :post_id
           AND actor.public_id = :actor_id AND recipient.public_id = :recipient_id
-          AND l.user_id <> p.user_id
         FOR KEY SHARE OF l
     )
-    """ + _INSERT_FACT.format(type="like")
+    """ + _INSERT_FACT.format(external_id=_BY_EVENT, type="like")
 CREATE_COMMENT = """
     WITH fact AS (
-        SELECT p.user_id AS recipient_id, c.user_id AS actor_id, c.public_id AS entity_id
+        SELECT p.user_id AS recipient_id, c.user_id AS actor_id, c.public_id AS entity_id,
+               p.id AS post_id, c.id AS comment_id
         FROM comments c
         JOIN posts p ON p.id = c.post_id
         JOIN users actor ON actor.id = c.user_id
         JOIN users recipient ON recipient.id = p.user_id
         WHERE c.public_id = :comment_id AND p.public_id = :post_id
           AND actor.public_id = :actor_id AND recipient.public_id = :recipient_id
-          AND c.user_id <> p.user_id
         FOR KEY SHARE OF c
     )
-    """ + _INSERT_FACT.format(type="comment")
+    """ + _INSERT_FACT.format(external_id=_BY_EVENT, type="comment")
 CREATE_FOLLOW = """
     WITH fact AS (
         SELECT f.followee_id AS recipient_id, f.follower_id AS actor_id,
-               actor.public_id AS entity_id
+               actor.public_id AS entity_id,
+               CAST(NULL AS bigint) AS post_id, CAST(NULL AS bigint) AS comment_id
         FROM follows f
         JOIN users actor ON actor.id = f.follower_id
         JOIN users recipient ON recipient.id = f.followee_id
         WHERE actor.public_id = :actor_id AND recipient.public_id = :recipient_id
         FOR KEY SHARE OF f
     )
-    """ + _INSERT_FACT.format(type="follow")
+    """ + _INSERT_FACT.format(external_id=_BY_EVENT, type="follow")
+# Mentions: the text is read under the same lock as the insert that follows it, so
+# the usernames the worker found are those of the row as it stands; unknown names
+# join no user and insert nothing.
+POST_TEXT = """
+    SELECT p.description FROM posts p JOIN users actor ON actor.id = p.user_id
+    WHERE p.public_id = :post_id AND actor.public_id = :actor_id
+    FOR KEY SHARE OF p
+"""
+COMMENT_TEXT = """
+    SELECT c.body FROM comments c
+    JOIN posts p ON p.id = c.post_id
+    JOIN users actor ON actor.id = c.user_id
+    WHERE c.public_id = :comment_id AND p.public_id = :post_id AND actor.public_id = :actor_id
+    FOR KEY SHARE OF c
+"""
+CREATE_POST_MENTIONS = """
+    WITH fact AS (
+        SELECT recipient.id AS recipient_id, p.user_id AS actor_id, p.public_id AS entity_id,
+               p.id AS post_id, CAST(NULL AS bigint) AS comment_id
+        FROM posts p
+        JOIN users actor ON actor.id = p.user_id
+        JOIN users recipient ON recipient.username = ANY(CAST(:usernames AS varchar[]))
+        WHERE p.public_id = :post_id AND actor.public_id = :actor_id
+        FOR KEY SHARE OF p
+    )
+    """ + _INSERT_FACT.format(external_id=_BY_EVENT_AND_RECIPIENT, type="mention")
+CREATE_COMMENT_MENTIONS = """
+    WITH fact AS (
+        SELECT recipient.id AS recipient_id, c.user_id AS actor_id, c.public_id AS entity_id,
+               c.post_id, c.id AS comment_id
+        FROM comments c
+        JOIN posts p ON p.id = c.post_id
+        JOIN users actor ON actor.id = c.user_id
+        JOIN users recipient ON recipient.username = ANY(CAST(:usernames AS varchar[]))
+        WHERE c.public_id = :comment_id AND p.public_id = :post_id
+          AND actor.public_id = :actor_id
+        FOR KEY SHARE OF c
+    )
+    """ + _INSERT_FACT.format(external_id=_BY_EVENT_AND_RECIPIENT, type="mention")
 # Deletes are unconditional: whatever the order events arrive in, a removed fact
 # leaves no notification behind, and deleting twice is harmless.
 DELETE_BETWEEN = """
@@ -193,11 +268,14 @@ DELETE_BETWEEN = """
       AND actor.id = n.actor_id AND actor.public_id = :actor_id
       AND recipient.id = n.user_id AND recipient.public_id = :recipient_id
 """
-DELETE_COMMENT = "DELETE FROM notifications WHERE type = 'comment' AND entity_id = :comment_id"
+# A comment's own notification and the mentions in it.
+DELETE_COMMENT = """
+    DELETE FROM notifications WHERE type IN ('comment', 'mention') AND entity_id = :comment_id
+"""
 DELETE_FOR_POST = """
     DELETE FROM notifications
-    WHERE (type = 'like' AND entity_id = :post_id)
-       OR (type = 'comment' AND entity_id = ANY(CAST(:comment_ids AS varchar[])))
+    WHERE (type IN ('like', 'mention') AND entity_id = :post_id)
+       OR (type IN ('comment', 'mention') AND entity_id = ANY(CAST(:comment_ids AS varchar[])))
 """
 
 
@@ -219,12 +297,21 @@ def delete_between(
     )
 
 
+def create_mentions(
+    executor: Executor, statement: str, event_id: str, usernames: list[str], **fact: UUID
+) -> bool:
+    """Run one of the CREATE_*_MENTIONS statements; True when any row was inserted."""
+    return bool(executor.execute(statement, event_id=event_id, usernames=usernames, **fact))
+
+
 def delete_comment(executor: Executor, comment_id: UUID) -> int:
+    """The comment's `comment` notification and its mentions' ones."""
     return executor.execute(DELETE_COMMENT, comment_id=str(comment_id))
 
 
 def delete_for_post(executor: Executor, post_id: UUID, comment_ids: list[UUID]) -> int:
-    """Every `like` notification of the post and the `comment` one of each removed comment."""
+    """The post's `like` and `mention` notifications, and the `comment` and `mention` ones of
+    each removed comment."""
     return executor.execute(
         DELETE_FOR_POST,
         post_id=str(post_id),

@@ -1,20 +1,29 @@
 """`notifications-worker`: creates and deletes notifications from activity events (domain.md §4).
 
 Every handler is idempotent. Creates check the fact under a lock and key the row by
-the CloudEvent id; deletes are unconditional. An event whose referents are gone,
-a self-event, a duplicate or a type this worker does not react to is acknowledged
-as "skipped".
+the CloudEvent id; deletes are unconditional. Mentions come from `post.created` and
+`comment.created`, never from `post.updated`: editing a caption notifies no one. An
+event whose referents are gone, a self-event, a duplicate or a type this worker does
+not react to is acknowledged as "skipped".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from phasma.config import Limits
 from phasma.db.pool import Executor
-from phasma.events.catalogue import CommentChanged, FollowChanged, PostDeleted, PostLikeChanged
+from phasma.events.catalogue import (
+    CommentChanged,
+    FollowChanged,
+    PostCreated,
+    PostDeleted,
+    PostLikeChanged,
+)
 from phasma.events.worker import Outcome, ReceivedEvent
 from phasma.notifications import queries
 from phasma.runtime import Runtime
+from phasma.text import find_mentions
 
 # Each reaction runs in one transaction and says whether it changed anything.
 Reaction = Callable[[Executor, ReceivedEvent], bool]
@@ -41,9 +50,39 @@ def _unliked(executor: Executor, event: ReceivedEvent) -> bool:
     )
 
 
+def mentioned_usernames(*texts: str | None) -> list[str]:
+    """The distinct usernames `@mentioned` in every one of `texts`, first ones first, at
+    most `MENTIONS_NOTIFIED_PER_TEXT`; a missing text mentions no one."""
+    names: list[str] = []
+    for mention in find_mentions(texts[0] or ""):
+        if mention.username not in names:
+            names.append(mention.username)
+    names = names[: Limits.MENTIONS_NOTIFIED_PER_TEXT]
+    for text in texts[1:]:
+        present = {mention.username for mention in find_mentions(text or "")}
+        names = [name for name in names if name in present]
+    return names
+
+
+def _posted(executor: Executor, event: ReceivedEvent) -> bool:
+    payload = event.payload(PostCreated)
+    fact = {"post_id": payload.post_id, "actor_id": payload.author_id}
+    if not mentioned_usernames(payload.description):
+        return False  # most posts: no lock, no write
+    row = executor.fetch_one(queries.POST_TEXT, **fact)
+    if row is None:
+        return False  # deleted since
+    # Only what the new post said and its caption still says: a mention an edit
+    # removed before this delivery notifies no one, and one an edit added never does.
+    usernames = mentioned_usernames(payload.description, row["description"])
+    return bool(usernames) and queries.create_mentions(
+        executor, queries.CREATE_POST_MENTIONS, event.id, usernames, **fact
+    )
+
+
 def _commented(executor: Executor, event: ReceivedEvent) -> bool:
     payload = event.payload(CommentChanged)
-    return queries.create(
+    commented = queries.create(
         executor,
         queries.CREATE_COMMENT,
         event.id,
@@ -52,6 +91,18 @@ def _commented(executor: Executor, event: ReceivedEvent) -> bool:
         actor_id=payload.actor_id,
         recipient_id=payload.recipient_id,
     )
+    # The payload carries no text; comments are never edited, so the row's is the one.
+    fact = {
+        "comment_id": payload.comment_id,
+        "post_id": payload.post_id,
+        "actor_id": payload.actor_id,
+    }
+    row = executor.fetch_one(queries.COMMENT_TEXT, **fact)
+    usernames = mentioned_usernames(row["body"]) if row is not None else []
+    mentioned = bool(usernames) and queries.create_mentions(
+        executor, queries.CREATE_COMMENT_MENTIONS, event.id, usernames, **fact
+    )
+    return commented or mentioned
 
 
 def _uncommented(executor: Executor, event: ReceivedEvent) -> bool:
@@ -88,6 +139,7 @@ def _post_deleted(executor: Executor, event: ReceivedEvent) -> bool:
 
 
 REACTIONS: dict[str, Reaction] = {
+    "phasma.post.created": _posted,
     "phasma.post.liked": _liked,
     "phasma.post.unliked": _unliked,
     "phasma.comment.created": _commented,

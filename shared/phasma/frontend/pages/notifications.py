@@ -23,24 +23,56 @@ SLOTS_RETRY_AFTER_SECONDS = 5
 
 
 def notifications(context: Context) -> Response:
-    """`GET /notifications`: the caller's notifications, newest first, unread ones marked.
+    """`GET /notifications`: the caller's notifications, newest first, unread ones marked,
+    likes of one post grouped into one row (`group_likes`).
 
     Showing them marks nothing read: the page's script does when the visitor leaves it,
     and "Mark all as read" does at once (with or without JavaScript)."""
     response = context.expect(context.api.get("/notifications", cursor=cursor_param(context)))
     items, next_cursor = page_of(response)
+    rows = group_likes(items)
     if context.is_fragment:
         return context.render_fragment(
-            "fragments/notifications.html", next_cursor, notifications=items
+            "fragments/notifications.html", next_cursor, notifications=rows
         )
     return context.render(
         "notifications.html",
         title="Notifications",
-        notifications=items,
+        notifications=rows,
         has_unread=any(not item.get("read") for item in items),
         next_cursor=next_cursor,
         more_url="/notifications",
     )
+
+
+def group_likes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per notification, except that the likes of one post on this page share
+    the row of the newest ("bob and 3 others liked your post").
+
+    Grouping happens over the fetched page, so the API's cursor pages stay exactly
+    its own: nothing is skipped or shown twice, and likes of one post that straddle a
+    page boundary show as one row on each page. A row carries every id it stands for
+    (`ids`, for marking them read), `others` (how many more people), `second` (the
+    next actor, named when there is exactly one more) and `read` (all of them read)."""
+    rows: list[dict[str, Any]] = []
+    likes_of: dict[str, dict[str, Any]] = {}
+    for item in items:
+        post_id = item.get("postId")
+        row = likes_of.get(post_id) if item.get("type") == "like" and post_id else None
+        if row is not None:
+            row["ids"].append(item.get("id"))
+            row["others"] += 1
+            row["read"] = row["read"] and bool(item.get("read"))
+            if row["second"] is None:
+                row["second"] = item
+            continue
+        row = {**item, "ids": [item.get("id")], "others": 0, "second": None}
+        row["read"] = bool(item.get("read"))
+        if item.get("type") == "like" and post_id:
+            row["group"] = f"like:{post_id}"
+            likes_of[post_id] = row
+        rows.append(row)
+    return rows
 
 
 def mark_read(context: Context) -> Response:

@@ -276,6 +276,7 @@ def test_notification_types_are_closed(owner: pg8000.native.Connection) -> None:
 
     owner.run(insert, external_id="event-1", recipient=recipient, actor=actor, type="follow")
     owner.run(insert, external_id="event-2", recipient=recipient, actor=actor, type="mention")
+    owner.run(insert, external_id="event-4", recipient=recipient, actor=actor, type="export_ready")
     assert (
         _sqlstate(
             owner, insert, external_id="event-3", recipient=recipient, actor=actor, type="repost"

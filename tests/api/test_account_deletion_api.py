@@ -211,6 +211,11 @@ def test_deleting_the_account_hides_it_at_once_then_removes_everything(
     second = Api(leaver.client.base_url)
     login = {"email": leaver.email, "password": leaver.password}
     assert second.post("/sessions", json=login).status_code == 201
+    # A data export whose ZIP is in the bucket, as the exporter leaves it.
+    export = leaver.client.post("/users/me/exports")
+    assert export.status_code == 202
+    export_key = f"exports/{export.json()['id']}.zip"
+    bucket.put(export_key, b"PK a copy of everything", "application/zip")
     start = outbox_position(database)
 
     response = _delete(leaver, leaver.password)
@@ -243,6 +248,8 @@ def test_deleting_the_account_hides_it_at_once_then_removes_everything(
     assert account_remover.deliver(event) == "applied"
 
     _assert_removed(scene, database, bucket)
+    assert export_key not in bucket.keys()
+    assert database.value("SELECT count(*) FROM exports WHERE user_id = :u", u=scene.leaver_id) == 0
     deleted_posts = outbox_rows(database, start, "phasma.post.deleted")
     assert sorted(row.subject for row in deleted_posts) == sorted(scene.leaver_posts)
     # Redelivery finds nothing left to do; the username and email are free again.

@@ -248,8 +248,10 @@ def test_deleting_the_account_hides_it_at_once_then_removes_everything(
     assert account_remover.deliver(event) == "applied"
 
     _assert_removed(scene, database, bucket)
-    assert export_key not in bucket.keys()
-    assert database.value("SELECT count(*) FROM exports WHERE user_id = :u", u=scene.leaver_id) == 0
+    left = bucket.keys()
+    assert export_key not in left
+    exports = "SELECT count(*) FROM exports WHERE user_id = :u"
+    assert database.value(exports, u=scene.leaver_id) == 0
     deleted_posts = outbox_rows(database, start, "phasma.post.deleted")
     assert sorted(row.subject for row in deleted_posts) == sorted(scene.leaver_posts)
     # Redelivery finds nothing left to do; the username and email are free again.

@@ -21,7 +21,12 @@ REQUIRED = [
     if route.access is Access.REQUIRED
 ]
 # A plausible value for each path parameter, so the request would reach its handler.
-PARAMETERS = {"id": str(uuid.uuid4()), "commentId": str(uuid.uuid4()), "username": "someone_else"}
+PARAMETERS = {
+    "id": str(uuid.uuid4()),
+    "commentId": str(uuid.uuid4()),
+    "username": "someone_else",
+    "name": "sunset",
+}
 QUERIES = {"/search": {"q": "beach", "type": "all"}, "/users/search": {"q": "bea"}}
 QUERIES["/hashtags/search"] = {"q": "bea"}
 BODIES: dict[str, dict[str, Any]] = {

@@ -18,8 +18,10 @@ from tests.e2e.conftest import Site
 pytestmark = pytest.mark.e2e
 
 UPLOAD_MAX_BYTES = 1_000_000
-# (name, width, height): as tall as 1:3, as wide as 3:1, and an ordinary 4:3 photo.
-PHOTOS = (("ordinary", 1600, 1200), ("wide", 3300, 1100), ("tall", 1200, 3600))
+# (name, width, height): 3:5, taller than the 4:5 clamp; 3:1, wider than 1.91:1; and an
+# ordinary 4:3 photo. Each fits the 2048 px the server stores and is wider than 1080 px,
+# so it is kept as it is and gets both renditions.
+PHOTOS = (("ordinary", 1600, 1200), ("wide", 2040, 680), ("tall", 1200, 2000))
 
 
 def jpeg_under_the_limit(width: int, height: int, seed: int) -> bytes:
@@ -119,7 +121,7 @@ def test_feed_photos_are_whole_responsive_and_the_first_loads_first(
 
     tall = image_facts(page, f"#post-{posts['tall']} img.post-image")
     assert (tall["loading"], tall["fetchpriority"]) == ("eager", "high")
-    assert_whole(tall, 5 / 4)  # clamped at 4:5, the 1:3 photo letterboxed inside
+    assert_whole(tall, 5 / 4)  # clamped at 4:5, the 3:5 photo letterboxed inside
     assert_responsive(tall, 1200)
     wide = image_facts(page, f"#post-{posts['wide']} img.post-image")
     assert_whole(wide, 1 / 1.91)  # clamped at 1.91:1

@@ -438,19 +438,25 @@ def remove_hashtags(executor: Executor, hashtag_ids: list[int]) -> list[dict[str
     )
 
 
-def image_filenames(executor: Executor, post_ids: list[int]) -> list[str]:
-    """Every image file of the posts `post_ids` (each names its blobs via `image_keys`):
-    the first on `posts`, an album's others in `post_images`.
+def image_filenames(executor: Executor, post_ids: list[int]) -> dict[int, list[str]]:
+    """Every image file of each of the posts `post_ids`, in display order (each names its
+    blobs via `image_keys`): the first on `posts`, an album's others in `post_images`.
 
     The one place that knows where a post's images are listed, for whoever deletes posts
     in bulk.
     """
     rows = executor.fetch_all(
         """
-        SELECT filename FROM posts WHERE id = ANY(CAST(:post_ids AS bigint[]))
+        SELECT id AS post_id, filename, -1 AS position FROM posts
+        WHERE id = ANY(CAST(:post_ids AS bigint[]))
         UNION ALL
-        SELECT filename FROM post_images WHERE post_id = ANY(CAST(:post_ids AS bigint[]))
+        SELECT post_id, filename, position FROM post_images
+        WHERE post_id = ANY(CAST(:post_ids AS bigint[]))
+        ORDER BY post_id, position
         """,
         post_ids=post_ids,
     )
-    return [row["filename"] for row in rows]
+    filenames: dict[int, list[str]] = {post_id: [] for post_id in post_ids}
+    for row in rows:
+        filenames[row["post_id"]].append(row["filename"])
+    return filenames

@@ -81,7 +81,9 @@ def _posts(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> int
         return 0
     post_ids = [post["id"] for post in posts]
     filenames = image_filenames(executor, post_ids)
-    blobs.delete_many(key for filename in filenames for key in image_keys(filename))
+    blobs.delete_many(
+        key for images in filenames.values() for filename in images for key in image_keys(filename)
+    )
     comments = queries.comment_ids_by_post(executor, post_ids)
     tags = queries.delete_posts(executor, post_ids)
     for post in posts:
@@ -94,6 +96,7 @@ def _posts(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> int
                 post_id=post["public_id"],
                 author_id=account["public_id"],
                 filename=post["filename"],
+                filenames=filenames[post["id"]],
                 comment_ids=comments.get(post["id"], []),
             ),
         )

@@ -116,37 +116,28 @@ def well_formed_device(value: str | None) -> str | None:
     return value if value is not None and DEVICE_SHAPE.fullmatch(value) else None
 
 
+def _set_private(
+    response: Response, name: str, value: str, max_age: int | None, *, secure: bool
+) -> None:
+    """A cookie no script may read and no other site may send (max_age 0 removes it)."""
+    response.set_cookie(
+        name, value, max_age=max_age, path="/", httponly=True, secure=secure, samesite="Strict"
+    )
+
+
 def set_session(response: Response, cookie: SessionCookie, *, secure: bool) -> None:
     """Re-emit a valid backend session cookie on the frontend origin."""
-    response.set_cookie(
-        SESSION_COOKIE,
-        cookie.value,
-        max_age=cookie.max_age,
-        path="/",
-        httponly=True,
-        secure=secure,
-        samesite="Strict",
-    )
+    _set_private(response, SESSION_COOKIE, cookie.value, cookie.max_age, secure=secure)
 
 
 def delete_session(response: Response, *, secure: bool) -> None:
     """Remove the frontend's session cookie."""
-    response.set_cookie(
-        SESSION_COOKIE, "", max_age=0, path="/", httponly=True, secure=secure, samesite="Strict"
-    )
+    _set_private(response, SESSION_COOKIE, "", 0, secure=secure)
 
 
 def set_device(response: Response, cookie: DeviceCookie, *, secure: bool) -> None:
     """Re-emit a valid backend device cookie on the frontend origin."""
-    response.set_cookie(
-        DEVICE_COOKIE,
-        cookie.value,
-        max_age=cookie.max_age,
-        path="/",
-        httponly=True,
-        secure=secure,
-        samesite="Strict",
-    )
+    _set_private(response, DEVICE_COOKIE, cookie.value, cookie.max_age, secure=secure)
 
 
 def theme_of(value: str | None) -> str:
@@ -168,19 +159,9 @@ def set_theme(response: Response, theme: str, *, secure: bool) -> None:
 
 def set_flash(response: Response, key: str, *, secure: bool) -> None:
     """Ask the next page to show the message `key` (a name, never the text itself)."""
-    response.set_cookie(
-        FLASH_COOKIE,
-        key,
-        max_age=FLASH_MAX_AGE_SECONDS,
-        path="/",
-        httponly=True,
-        secure=secure,
-        samesite="Strict",
-    )
+    _set_private(response, FLASH_COOKIE, key, FLASH_MAX_AGE_SECONDS, secure=secure)
 
 
 def clear_flash(response: Response, *, secure: bool) -> None:
     """The message was shown: drop the cookie."""
-    response.set_cookie(
-        FLASH_COOKIE, "", max_age=0, path="/", httponly=True, secure=secure, samesite="Strict"
-    )
+    _set_private(response, FLASH_COOKIE, "", 0, secure=secure)

@@ -44,6 +44,7 @@ TABLES = {
     "mail_deliveries",
     "verification_requests",
     "hashtag_follows",
+    "exports",
     "post_images",
 }
 
@@ -144,6 +145,11 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         ("verification_requests", "(user_id, purpose, created)"),
         # Beyond §1.2 (migration 0018): the feed merges a viewer's latest followed tags.
         ("hashtag_follows", "(user_id, created DESC, hashtag_id DESC)"),
+        # Beyond §1.2 (migration 0019): one pending export per account; the settings list;
+        # the janitor's expiry sweep.
+        ("exports", "(user_id) WHERE ((status)::text = 'pending'::text)"),
+        ("exports", "(user_id, created DESC)"),
+        ("exports", "(expires) WHERE (expires IS NOT NULL)"),
         # Beyond §1.2 (migration 0021): unfinished account removals; a user's comments and
         # the notifications they caused, which the account-remover deletes by these keys.
         ("users", "(deleted_at) WHERE (deleted_at IS NOT NULL)"),

@@ -31,8 +31,6 @@ from phasma.registry import Function
 
 # operations.md §1: only the frontend gets a public route.
 PUBLIC_FUNCTIONS = frozenset({"frontend"})
-# security.md §13: the functions given `storage-secret`.
-OBJECT_STORE_USERS = frozenset({"uploads", "media", "posts", "users", "janitor"})
 # operations.md §6: MEILI_URL and a scoped key, each only its own.
 SEARCH_KEY_OF = {"search": "search-api-key", "search-indexer": "search-indexer-key"}
 SEARCH_VARIABLE_OF = {"search": "MEILI_SEARCH_KEY", "search-indexer": "MEILI_INDEXER_KEY"}
@@ -137,7 +135,8 @@ def needs_of(function: Function) -> Needs:
         database=function.uses_database,
         indexer_login=function.name in INDEXER_FUNCTIONS,
         sessions_and_cache=http_backend,
-        object_store=function.name in OBJECT_STORE_USERS,
+        # security.md §13: `storage-secret` only where the registry says blobs are used.
+        object_store=function.uses_blob_store,
         broker=(http_backend and mutates) or function.name in RELAY_FUNCTIONS,
         search=function.name in SEARCH_KEY_OF,
         mail=function.name in MAIL_FUNCTIONS,

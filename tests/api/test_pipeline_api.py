@@ -51,7 +51,7 @@ def test_unknown_route_is_a_json_404(api: Api) -> None:
 def test_known_path_with_wrong_method_is_405_with_allow(account: Account) -> None:
     response = account.client.request("PATCH", "/users/me")
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET, HEAD, PUT"
+    assert response.headers["allow"] == "DELETE, GET, HEAD, PUT"
     assert response.json()["message"]
 
 

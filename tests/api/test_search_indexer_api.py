@@ -263,6 +263,7 @@ def test_post_created_indexes_the_post_as_it_is_now(database: Database, pool: Po
         "description": "indexed words",
         "hashtags": [tag],
         "filename": "0" * 32,
+        "filenames": ["0" * 32],
         "created": "2026-06-22T12:00:00Z",
         "authorIsCelebrity": False,
     }
@@ -293,6 +294,7 @@ def test_a_post_gone_before_indexing_is_skipped(pool: Pool) -> None:
         "description": None,
         "hashtags": [],
         "filename": "0" * 32,
+        "filenames": ["0" * 32],
         "created": "2026-06-22T12:00:00Z",
         "authorIsCelebrity": False,
     }
@@ -342,6 +344,7 @@ def test_post_deleted_deletes_the_document(pool: Pool) -> None:
         "postId": str(post_id),
         "authorId": str(uuid.uuid4()),
         "filename": "0" * 32,
+        "filenames": ["0" * 32],
         "commentIds": [],
     }
     writer = RecordingWriter()
@@ -358,6 +361,7 @@ def test_a_forged_post_deleted_for_a_live_post_keeps_it_indexed(
         "postId": str(post_id),
         "authorId": str(author.public_id),
         "filename": "0" * 32,
+        "filenames": ["0" * 32],
         "commentIds": [],
     }
     writer = RecordingWriter()
@@ -432,6 +436,7 @@ def test_documents_times_are_utc_milliseconds(database: Database, pool: Pool) ->
         "description": None,
         "hashtags": [],
         "filename": "0" * 32,
+        "filenames": ["0" * 32],
         "created": (moment - timedelta(days=1)).isoformat(),
         "authorIsCelebrity": False,
     }

@@ -125,7 +125,7 @@ def test_feed_photos_are_whole_responsive_and_the_first_loads_first(
     assert_responsive(tall, 1200)
     wide = image_facts(page, f"#post-{posts['wide']} img.post-image")
     assert_whole(wide, 1 / 1.91)  # clamped at 1.91:1
-    assert_responsive(wide, 3300)
+    assert_responsive(wide, 2040)
     ordinary = image_facts(page, f"#post-{posts['ordinary']} img.post-image")
     assert_whole(ordinary, 3 / 4)  # within the clamps: its own ratio
     assert_responsive(ordinary, 1600)

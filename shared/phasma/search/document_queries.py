@@ -42,7 +42,10 @@ def count(executor: Executor, index: str) -> int:
     """How many documents the re-index will load into `index`."""
     statements = {
         "users": f"SELECT count(*) FROM users WHERE {live('users')}",
-        "posts": "SELECT count(*) FROM posts",
+        "posts": (
+            "SELECT count(*) FROM posts JOIN users AS authors"
+            f" ON authors.id = posts.user_id AND {live('authors')}"
+        ),
         "hashtags": "SELECT count(*) FROM hashtags WHERE post_count > 0",
     }
     return int(executor.fetch_value(statements[index]))

@@ -128,7 +128,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="users",
         kind="http",
-        summary="Registration, profiles and the signed-in account",
+        summary="Accounts: registration, profiles, verification, resets, deletion, exports",
         hashes_passwords=True,
         uses_blob_store=True,  # deletes a replaced avatar's blob, streams export ZIPs
         scaling=Scaling(1, 6, 30, None, "100m", "1", "192Mi", "384Mi", 30),
@@ -272,7 +272,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="posts",
         kind="http",
-        summary="Create and delete posts with their hashtags; post pages, profiles, popular",
+        summary="Create, edit and delete posts and albums; post pages, profiles, popular; hashtags",
         uses_blob_store=True,  # deletes a deleted post's image, thumbnail and renditions
         scaling=Scaling(1, 6, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
         routes=(
@@ -352,7 +352,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="feed",
         kind="http",
-        summary="The home feed: materialised rows plus own and celebrity posts read live",
+        summary="The home feed: materialised rows plus own, celebrity and followed-tag posts",
         # The hottest read (the home page): never cold.
         scaling=Scaling(2, 10, 40, None, "250m", "1", "128Mi", "256Mi", 30),
         routes=(Route("GET", "/feed", "phasma.feed.routes:feed"),),
@@ -399,7 +399,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="notifications-worker",
         kind="event",
-        summary="Create and delete notifications from likes, comments, follows, post deletions",
+        summary="Create and delete notifications of likes, comments, mentions and follows",
         scaling=Scaling(1, 4, 10, None, "100m", "500m", "128Mi", "256Mi", 60),
         topics=("entity-changes", "activity"),
         event_handler="phasma.notifications.worker:handle",
@@ -463,7 +463,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="janitor",
         kind="event",
-        summary="Expired sessions, uploads and exports, old outbox rows, follower counts",
+        summary="Expired sessions, uploads, exports, mail rows; old outbox rows; stalled removals",
         uses_blob_store=True,  # deletes expired uploads' and exports' blobs
         scaling=Scaling(0, 1, 1, 1, "100m", "500m", "128Mi", "256Mi", 300),
         event_handler="phasma.janitor.tasks:handle",

@@ -67,7 +67,23 @@ def test_every_registered_function_runs_in_its_own_process(
     for process in running:
         assert process.process.poll() is None
         assert requests.get(f"{process.url}/health", timeout=5).status_code == 204
-        assert requests.get(f"{process.url}/ready", timeout=5).status_code == 204
+        assert _becomes_ready(process.url), f"{process.name} never answered /ready with 204"
+
+
+def _becomes_ready(url: str, within_seconds: float = 30.0) -> bool:
+    """Whether `/ready` answers 204 within the time, probed once a second as Knative does.
+
+    A process's first probe builds its clients (boto3's takes over a second of CPU) inside
+    the probe's 2 s budget, which 21 processes starting at once on two cores can overrun:
+    one 503 then is a slow start, not a broken function.
+    """
+    deadline = time.monotonic() + within_seconds
+    while True:
+        if requests.get(f"{url}/ready", timeout=5).status_code == 204:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(1)
 
 
 def test_register_log_in_and_read_the_account_through_the_gateway(

@@ -64,6 +64,10 @@ _RANDOM = random.Random()
 # What a scratch PostgreSQL skips: flushing to disk, waiting for the WAL at each commit,
 # and whole pages in the WAL after a checkpoint. All three guard only against a crash.
 _SCRATCH_POSTGRES = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+# Every function of the product connects straight to the local server (no pooler, unlike
+# the cluster): 20-odd processes with up to POSTGRES_MAX_CONNS each, plus the test
+# session's in-process stacks beside them, outgrow the default 100.
+_LOCAL_POSTGRES = ("max_connections=400",)
 _PR_SET_PDEATHSIG = 1
 _POLL_INTERVAL = 0.05
 # Ports `weed mini` would otherwise take at fixed defaults (the S3 port is chosen separately).
@@ -508,6 +512,7 @@ def _launch_postgres(state_dir: Path, port: int | None, durable: bool = True) ->
         # Fast shutdown (SIGINT): connected clients must not hold up a stop.
         argv = [postgres, "-D", data_dir, "-h", HOST, "-p", str(port)]
         argv += ["-k", _unix_socket_dir(socket_dir, port)]
+        argv += [arg for setting in _LOCAL_POSTGRES for arg in ("-c", setting)]
         if not durable:
             argv += [arg for setting in _SCRATCH_POSTGRES for arg in ("-c", setting)]
         process = spawn("postgres", argv, log, signal.SIGINT, account=account, cwd=home)

@@ -46,6 +46,8 @@ TABLES = {
     "hashtag_follows",
     "exports",
     "post_images",
+    "blocks",
+    "mutes",
 }
 
 
@@ -155,6 +157,12 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         ("users", "(deleted_at) WHERE (deleted_at IS NOT NULL)"),
         ("comments", "(user_id)"),
         ("notifications", "(actor_id)"),
+        # Beyond §1.2 (migration 0023): a block probed from the blocked side; the lists of
+        # blocks and mutes, newest first; a muted account's removal.
+        ("blocks", "(blocked_id, blocker_id)"),
+        ("blocks", "(blocker_id, created DESC, blocked_id DESC)"),
+        ("mutes", "(muted_id)"),
+        ("mutes", "(muter_id, created DESC, muted_id DESC)"),
     }
 
 

@@ -17,13 +17,60 @@ from phasma.users.models import OwnUser, User
 
 
 def live(alias: str) -> str:
-    """The one visibility rule for accounts, as a condition on `alias` (a `users` row).
+    """The rule for accounts that no reader sees, as a condition on `alias` (a `users` row).
 
     An account whose removal was requested (`DELETE /users/me`) is gone for every reader
-    at once, though its rows are removed later, batch by batch (`phasma.removal`).
-    Every read that shows a user or something of theirs joins or filters with this.
+    at once, though its rows are removed later, batch by batch (`phasma.removal`); a
+    suspended account (api-2.md §D) is hidden until a moderator reinstates it.
+    Reads with no viewer (workers, the indexer, sessions) filter with this; reads on
+    behalf of a viewer use `visible` or `shows_posts`, which include it.
     """
-    return f"{alias}.deleted_at IS NULL"
+    return f"{alias}.deleted_at IS NULL AND {alias}.suspended_at IS NULL"
+
+
+# The viewer of a read, as every viewer-aware query names it (NULL: anonymous).
+VIEWER = "CAST(:viewer_id AS bigint)"
+
+
+def visible(alias: str) -> str:
+    """The one rule for whether the viewer may meet the account `alias` at all.
+
+    Live, and no block between the two in either direction (api-2.md §D): a block hides
+    each account from the other everywhere. Two primary-key probes, so it costs the
+    same for a viewer with a thousand blocks as for one with none. An anonymous viewer
+    compares with NULL, which matches no block.
+    """
+    return f"""({live(alias)}
+        AND NOT EXISTS (
+            SELECT 1 FROM blocks
+            WHERE blocks.blocker_id = {VIEWER} AND blocks.blocked_id = {alias}.id)
+        AND NOT EXISTS (
+            SELECT 1 FROM blocks
+            WHERE blocks.blocker_id = {alias}.id AND blocks.blocked_id = {VIEWER}))"""
+
+
+def shows_posts(alias: str) -> str:
+    """The one rule for whether the viewer may see the posts (and lists) of `alias`.
+
+    `visible`, and the account is public, is the viewer's own, or the viewer follows it
+    (api-2.md §E): a pending follow request does not count.
+    """
+    return f"""({visible(alias)}
+        AND (NOT {alias}.private
+            OR {alias}.id = {VIEWER}
+            OR EXISTS (
+                SELECT 1 FROM follows
+                WHERE follows.follower_id = {VIEWER} AND follows.followee_id = {alias}.id)))"""
+
+
+def not_muted(author_column: str) -> str:
+    """Mute (api-2.md §D): the muter's feed and notifications leave out the muted account.
+
+    Nothing else reads mutes, so the muted account cannot tell.
+    """
+    return f"""NOT EXISTS (
+        SELECT 1 FROM mutes
+        WHERE mutes.muter_id = {VIEWER} AND mutes.muted_id = {author_column})"""
 
 
 USER_COLUMNS = """

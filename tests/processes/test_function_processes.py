@@ -14,7 +14,7 @@ from PIL import Image
 
 from phasma.devstack.eventing import dispatcher_for
 from phasma.devstack.gateway import Gateway, HttpUpstream, serve
-from phasma.devstack.processes import FunctionProcess, start_all
+from phasma.devstack.processes import FunctionProcess, start_all, stop_all
 from phasma.devstack.services import DependencyUrls
 from phasma.devstack.stack import prepare
 from phasma.registry import event_functions, http_functions
@@ -53,8 +53,8 @@ def processes(
     yield f"http://127.0.0.1:{server.server_port}", running
     server.shutdown()
     dispatcher.stop()
+    stop_all(running)
     for process in running:
-        process.stop()
         assert process.process.returncode is not None
 
 

@@ -39,6 +39,7 @@ from phasma.devstack.processes import (
     FunctionProcess,
     start_all,
     start_frontend,
+    stop_all,
 )
 from phasma.devstack.services import Dependencies, DependencyError, port_or_free
 from phasma.devstack.stack import prepare
@@ -126,8 +127,7 @@ def up(port: int) -> None:
             if dispatcher is not None:
                 dispatcher.stop()
                 (state_dir / BROKERS_FILE).unlink(missing_ok=True)
-            for process in processes:
-                process.stop()
+            stop_all(processes)
             if catcher is not None:
                 catcher.stop()
     progress("stopped")

@@ -104,16 +104,24 @@ class RunningService:
 
     def stop(self) -> None:
         """Send the stop signal, SIGKILL the process group after ``stop_timeout``; idempotent."""
+        self.signal_stop()
+        self.wait_stopped()
+
+    def signal_stop(self) -> None:
+        """Ask the server to stop, without waiting for it."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(self.stop_signal)
+
+    def wait_stopped(self) -> None:
+        """Wait up to ``stop_timeout`` for a signalled server, then SIGKILL its group."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.send_signal(self.stop_signal)
-            try:
-                self.process.wait(self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        try:
+            self.process.wait(self.stop_timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
         if self.after_exit is not None:
             self.after_exit()
 
@@ -254,9 +262,13 @@ class Dependencies:
         )
 
     def stop(self) -> None:
-        """Stop the servers we started, the last started first."""
-        while self.services:
-            self.services.pop().stop()
+        """Stop the servers we started: all are signalled at once (none needs another to
+        shut down cleanly), so the stack stops in the time of its slowest server."""
+        stopping, self.services = self.services, []
+        for service in stopping:
+            service.signal_stop()
+        for service in stopping:
+            service.wait_stopped()
 
     def __enter__(self) -> Dependencies:
         return self

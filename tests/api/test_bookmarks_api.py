@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -136,7 +135,7 @@ def test_concurrent_saves_by_one_user_keep_one_row(
 @pytest.mark.parametrize("method", ["PUT", "DELETE"])
 @pytest.mark.parametrize(
     ("post_id", "status"),
-    [("not-a-uuid", 400), ("1234", 400), (str(uuid.uuid4()), 404)],
+    [("not-a-uuid", 400), ("1234", 400), ("9f1c2d3e-4b5a-4c6d-8e7f-a0b1c2d3e4f5", 404)],
 )
 def test_bookmarks_reject_malformed_and_unknown_post_ids(
     account: Account, database: Database, method: str, post_id: str, status: int

@@ -284,7 +284,7 @@ def test_mark_all_read_is_put_only(account: Account) -> None:
         ("GET", "/notifications/unread-count"),
         ("GET", "/notifications/stream"),
         ("PUT", "/notifications/read"),
-        ("PUT", f"/notifications/{uuid.uuid4()}/read"),
+        ("PUT", "/notifications/6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d/read"),
         ("PUT", "/notifications/not-a-uuid/read"),
     ],
 )

@@ -32,7 +32,6 @@ from phasma.frontend.cookies import (
 )
 from phasma.frontend.messages import SERVER_ERROR, status_message
 from phasma.frontend.rendering import build_environment
-from phasma.frontend.routes import ROUTES, Access, PageRoute
 from phasma.frontend.security import (
     UNSAFE_METHODS,
     apply_security_headers,
@@ -46,7 +45,7 @@ from phasma.http.function import Target, as_target
 from phasma.http.probes import METRICS_CONTENT_TYPE
 from phasma.http.routing import Matched, MethodNotAllowed, RouteTable
 from phasma.logs import configure_logging, log_access, request_id_var
-from phasma.registry import get_function
+from phasma.registry import PageAccess, PageRoute, get_function
 
 log = logging.getLogger("phasma.frontend")
 
@@ -56,6 +55,7 @@ _CHUNK = 64 * 1024
 # sender sees the 413 page rather than a reset connection.
 _DISCARD_LIMIT = 64 * 1024 * 1024
 TOO_LARGE = "That is too much to send at once. Image must be smaller than 20 MB."
+PageHandler = Callable[[Context], Response]
 _ERROR_HEADINGS = {
     404: "Page not found",
     403: "Access denied",
@@ -75,12 +75,14 @@ class Frontend:
         self.assets = AssetCatalogue(folder / "static")
         self.environment = build_environment(folder / "templates", self.assets)
         self.backend = backend or Backend(settings)
-        self.routes: RouteTable[PageRoute] = RouteTable(
-            (route.method, route.path, route) for route in ROUTES
+        function = get_function(FUNCTION_NAME)
+        # The pages are the registry's, as every API route is (frontend.md §4).
+        self.routes: RouteTable[tuple[PageRoute, PageHandler]] = RouteTable(
+            (route.method, route.path, (route, route.resolve_handler())) for route in function.pages
         )
         # Relayed notification streams: below the request threads, so pages always find
         # one (docs/operations.md).
-        self.stream_slots = Slots(stream_capacity(request_threads(get_function(FUNCTION_NAME))))
+        self.stream_slots = Slots(stream_capacity(request_threads(function)))
 
     # -- entry points ----------------------------------------------------
 
@@ -168,7 +170,9 @@ class Frontend:
         return response, template
 
     def _run(
-        self, context: Context, resolved: Matched[PageRoute] | MethodNotAllowed | None
+        self,
+        context: Context,
+        resolved: Matched[tuple[PageRoute, PageHandler]] | MethodNotAllowed | None,
     ) -> Response:
         request = context.request
         if resolved is None:
@@ -177,13 +181,13 @@ class Frontend:
             response = self._error(context, 405, "That method is not allowed here.")
             response.headers["Allow"] = ", ".join(resolved.allowed)
             return response
-        route = resolved.target
+        route, handler = resolved.target
         context.params = resolved.params
         if request.method in UNSAFE_METHODS and not same_origin_request(
             request, self.settings.public_origin
         ):
             raise PageError(403)
-        if route.access is not Access.PUBLIC and not context.has_session:
+        if route.access is not PageAccess.PUBLIC and not context.has_session:
             raise SignInRequired()
         if (
             request.method in ("GET", "HEAD")
@@ -194,7 +198,7 @@ class Frontend:
             # A full page's navbar data loads while the handler makes its own calls;
             # images, fragments, streams and fetches never spend the budget on it.
             context.start_shell()
-        return route.handler(context)
+        return handler(context)
 
     def _sign_in(self, context: Context) -> Response:
         """No valid session: a fetch gets `401`, a page or form goes to `/login`."""

@@ -23,8 +23,6 @@ from phasma.frontend.assets import AssetCatalogue, frontend_directory
 from phasma.frontend.backend import Backend, BackendClient, BackendUnavailable
 from phasma.frontend.context import Context, PageError, RequestTooLarge, SignInRequired
 from phasma.frontend.cookies import (
-    DEVICE_COOKIE,
-    SESSION_COOKIE,
     delete_session,
     set_session,
     well_formed_device,
@@ -40,6 +38,7 @@ from phasma.frontend.security import (
     same_origin_request,
 )
 from phasma.http import metrics, probes
+from phasma.http.cookies import COOKIE_NAME, DEVICE_COOKIE_NAME
 from phasma.http.forwarded import client_address, is_secure
 from phasma.http.function import Target, as_target
 from phasma.http.probes import METRICS_CONTENT_TYPE
@@ -137,8 +136,8 @@ class Frontend:
                 self.backend,
                 request_id=request_id,
                 client_ip=client_address(request, self.settings.trusted_proxy_hops),
-                session_token=well_formed_token(request.cookies.get(SESSION_COOKIE)),
-                device_token=well_formed_device(request.cookies.get(DEVICE_COOKIE)),
+                session_token=well_formed_token(request.cookies.get(COOKIE_NAME)),
+                device_token=well_formed_device(request.cookies.get(DEVICE_COOKIE_NAME)),
             ),
             environment=self.environment,
             request_id=request_id,
@@ -261,18 +260,18 @@ class Frontend:
         """Re-emit a refreshed session cookie, or delete ours when a backend cleared it
         (a handler that set the cookie itself, login or logout, has the last word)."""
         if any(
-            header.startswith(f"{SESSION_COOKIE}=")
+            header.startswith(f"{COOKIE_NAME}=")
             for header in response.headers.getlist("Set-Cookie")
         ):
             return
         cookie = context.api.session_cookie
         secure = self.settings.cookie_secure
         if cookie is None:
-            if context.request.cookies.get(SESSION_COOKIE) and not context.has_session:
+            if context.request.cookies.get(COOKIE_NAME) and not context.has_session:
                 delete_session(response, secure=secure)  # a malformed cookie is no session
             return
         if cookie.cleared:
-            if context.request.cookies.get(SESSION_COOKIE) is not None:
+            if context.request.cookies.get(COOKIE_NAME) is not None:
                 delete_session(response, secure=secure)
         elif cookie.valid and cookie.value == context.api.session_token:
             set_session(response, cookie, secure=secure)

@@ -33,6 +33,8 @@ class Limits:
     JSON_MAX_DEPTH: Final = 64
     STREAMS_PER_USER: Final = 5
     NAME_MAX_CHARS: Final = 100
+    USERNAME_MIN_CHARS: Final = 3
+    USERNAME_MAX_CHARS: Final = 30
     EMAIL_MAX_CHARS: Final = 255
     BIO_MAX_CHARS: Final = 300
     PASSWORD_MIN_BYTES: Final = 8

@@ -1,9 +1,10 @@
 """The function registry: the single list of deployable functions.
 
 Each entry names the function, its kind, the routes it owns (with their access
-class, rate-limit policy and handler), and the scaling profile Knative gives it.
-The local gateway, the HTTP entry point, the manifest generator, the docs and
-the tests all read this list; nothing else declares a route.
+class, rate-limit policy and handler) — for the site, its pages (`PageRoute`) —
+and the scaling profile Knative gives it. The local gateway, the HTTP entry
+point, the site's router, the manifest generator, the docs and the tests all
+read this list; nothing else declares a route.
 """
 
 from __future__ import annotations
@@ -59,6 +60,32 @@ class Route:
         return resolve(self.handler)
 
 
+class PageAccess(enum.Enum):
+    """Who may use a page route of the site (frontend.md §2.4)."""
+
+    PUBLIC = "public"  # anyone; a session only personalises
+    PAGE = "page"  # signed in; otherwise 303 /login
+    ENDPOINT = "endpoint"  # signed in; a fetch without a session gets a bare 401
+
+
+@dataclass(frozen=True)
+class PageRoute:
+    """One page or form endpoint of the site: `METHOD /template` handled by `module:function`.
+
+    The handler takes a `phasma.frontend.context.Context`. The API gateway never
+    routes to these: the site calls the API's routes server-side.
+    """
+
+    method: str
+    path: str
+    handler: str
+    access: PageAccess = PageAccess.PAGE
+    shell: bool = True  # a full page with the navbar; False for bytes, streams and JSON
+
+    def resolve_handler(self) -> Callable[..., Any]:
+        return resolve(self.handler)
+
+
 @dataclass(frozen=True)
 class Scaling:
     """Knative scaling and resources for one function (operations.md §1)."""
@@ -97,6 +124,7 @@ class Function:
     summary: str
     scaling: Scaling
     routes: tuple[Route, ...] = ()
+    pages: tuple[PageRoute, ...] = ()  # the site's pages and forms (kind "frontend")
     topics: tuple[str, ...] = field(default=())
     uses_database: bool = True
     uses_blob_store: bool = False  # reads, writes or deletes images in S3
@@ -217,6 +245,260 @@ FUNCTIONS: tuple[Function, ...] = (
         scaling=Scaling(2, 10, 50, None, "250m", "1", "256Mi", "512Mi", 60),
         # Every open page relays its notification stream on one thread, beside the requests.
         request_threads=64,
+        # Every page and form endpoint (frontend.md §4), with who may use it.
+        pages=(
+            PageRoute("GET", "/", "phasma.frontend.pages.feed:home", PageAccess.PUBLIC),
+            PageRoute("GET", "/login", "phasma.frontend.pages.auth:login_page", PageAccess.PUBLIC),
+            PageRoute("POST", "/login", "phasma.frontend.pages.auth:log_in", PageAccess.PUBLIC),
+            PageRoute(
+                "GET", "/register", "phasma.frontend.pages.auth:register_page", PageAccess.PUBLIC
+            ),
+            PageRoute(
+                "POST", "/register", "phasma.frontend.pages.auth:register", PageAccess.PUBLIC
+            ),
+            PageRoute("POST", "/logout", "phasma.frontend.pages.auth:log_out", PageAccess.PUBLIC),
+            PageRoute(
+                "GET",
+                "/verify-email",
+                "phasma.frontend.pages.recovery:verify_page",
+                PageAccess.PUBLIC,
+            ),
+            PageRoute(
+                "POST", "/verify-email", "phasma.frontend.pages.recovery:verify", PageAccess.PUBLIC
+            ),
+            PageRoute(
+                "POST",
+                "/settings/verification",
+                "phasma.frontend.pages.recovery:resend_verification",
+            ),
+            PageRoute(
+                "GET",
+                "/forgot-password",
+                "phasma.frontend.pages.recovery:forgot_page",
+                PageAccess.PUBLIC,
+            ),
+            PageRoute(
+                "POST",
+                "/forgot-password",
+                "phasma.frontend.pages.recovery:forgot",
+                PageAccess.PUBLIC,
+            ),
+            PageRoute(
+                "GET",
+                "/reset-password",
+                "phasma.frontend.pages.recovery:reset_page",
+                PageAccess.PUBLIC,
+            ),
+            PageRoute(
+                "POST", "/reset-password", "phasma.frontend.pages.recovery:reset", PageAccess.PUBLIC
+            ),
+            PageRoute("GET", "/feed", "phasma.frontend.pages.feed:feed"),
+            PageRoute(
+                "GET",
+                "/posts/{post_id}",
+                "phasma.frontend.pages.posts:post_page",
+                PageAccess.PUBLIC,
+            ),
+            PageRoute(
+                "POST",
+                "/posts/{post_id}/like",
+                "phasma.frontend.pages.posts:like",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "POST",
+                "/posts/{post_id}/unlike",
+                "phasma.frontend.pages.posts:unlike",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "POST",
+                "/posts/{post_id}/save",
+                "phasma.frontend.pages.posts:save",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "POST",
+                "/posts/{post_id}/unsave",
+                "phasma.frontend.pages.posts:unsave",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "POST",
+                "/posts/{post_id}/comments",
+                "phasma.frontend.pages.posts:add_comment",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "GET",
+                "/posts/{post_id}/comments/{comment_id}/delete",
+                "phasma.frontend.pages.posts:confirm_delete_comment",
+            ),
+            PageRoute(
+                "POST",
+                "/posts/{post_id}/comments/{comment_id}/delete",
+                "phasma.frontend.pages.posts:delete_comment",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute("GET", "/posts/{post_id}/edit", "phasma.frontend.pages.post_edit:edit_page"),
+            PageRoute(
+                "POST",
+                "/posts/{post_id}/edit",
+                "phasma.frontend.pages.post_edit:save_edit",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "GET", "/posts/{post_id}/delete", "phasma.frontend.pages.posts:confirm_delete"
+            ),
+            PageRoute(
+                "POST",
+                "/posts/{post_id}/delete",
+                "phasma.frontend.pages.posts:delete_post",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "GET", "/{handle}", "phasma.frontend.pages.profiles:posts", PageAccess.PUBLIC
+            ),
+            PageRoute("GET", "/{handle}/likes", "phasma.frontend.pages.profiles:likes"),
+            PageRoute("GET", "/{handle}/saved", "phasma.frontend.pages.profiles:saved"),
+            # Followers and following read signed out (api-2 §F); an unknown mode is a 404.
+            PageRoute(
+                "GET",
+                "/{handle}/{mode}",
+                "phasma.frontend.pages.profiles:connections",
+                PageAccess.PUBLIC,
+            ),
+            PageRoute(
+                "POST",
+                "/{handle}/follow",
+                "phasma.frontend.pages.profiles:follow",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "POST",
+                "/{handle}/unfollow",
+                "phasma.frontend.pages.profiles:unfollow",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute("GET", "/search", "phasma.frontend.pages.search:search"),
+            PageRoute(
+                "GET", "/tags/{name}", "phasma.frontend.pages.tags:tag_page", PageAccess.PUBLIC
+            ),
+            PageRoute(
+                "POST",
+                "/tags/{name}/follow",
+                "phasma.frontend.pages.tags:follow",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "POST",
+                "/tags/{name}/unfollow",
+                "phasma.frontend.pages.tags:unfollow",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "GET",
+                "/suggest",
+                "phasma.frontend.pages.search:suggest",
+                PageAccess.ENDPOINT,
+                shell=False,
+            ),
+            PageRoute(
+                "POST",
+                "/search/recent",
+                "phasma.frontend.pages.search:record_recent",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "POST",
+                "/search/recent/{recent_id}/delete",
+                "phasma.frontend.pages.search:delete_recent",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "POST",
+                "/search/recent/clear",
+                "phasma.frontend.pages.search:clear_recent",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute("GET", "/notifications", "phasma.frontend.pages.notifications:notifications"),
+            PageRoute(
+                "POST",
+                "/notifications/read",
+                "phasma.frontend.pages.notifications:mark_read",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "GET",
+                "/notifications/stream",
+                "phasma.frontend.pages.notifications:stream",
+                PageAccess.ENDPOINT,
+                shell=False,
+            ),
+            PageRoute("GET", "/upload", "phasma.frontend.pages.upload:upload_page"),
+            PageRoute(
+                "POST", "/upload", "phasma.frontend.pages.upload:create_post", PageAccess.ENDPOINT
+            ),
+            PageRoute("GET", "/settings", "phasma.frontend.pages.settings:settings_page"),
+            PageRoute(
+                "POST",
+                "/settings/theme",
+                "phasma.frontend.pages.settings:choose_theme",
+                PageAccess.PUBLIC,
+            ),
+            PageRoute("GET", "/settings/profile", "phasma.frontend.pages.settings:profile_page"),
+            PageRoute(
+                "POST",
+                "/settings/profile",
+                "phasma.frontend.pages.settings:save_profile",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute("GET", "/settings/password", "phasma.frontend.pages.settings:password_page"),
+            PageRoute(
+                "POST",
+                "/settings/password",
+                "phasma.frontend.pages.settings:change_password",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute("GET", "/settings/sessions", "phasma.frontend.pages.settings:sessions_page"),
+            PageRoute("GET", "/settings/export", "phasma.frontend.pages.exports:export_page"),
+            PageRoute(
+                "POST",
+                "/settings/export",
+                "phasma.frontend.pages.exports:request_export",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "GET",
+                "/settings/export/{export_id}/download",
+                "phasma.frontend.pages.exports:download",
+                shell=False,
+            ),
+            PageRoute(
+                "GET",
+                "/settings/delete-account",
+                "phasma.frontend.pages.settings:delete_account_page",
+            ),
+            PageRoute(
+                "POST",
+                "/settings/delete-account",
+                "phasma.frontend.pages.settings:delete_account",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "POST",
+                "/settings/sessions/{session_id}/revoke",
+                "phasma.frontend.pages.settings:revoke_session",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "GET",
+                "/uploads/{key}",
+                "phasma.frontend.pages.media:image",
+                PageAccess.PUBLIC,
+                shell=False,
+            ),
+        ),
     ),
     Function(
         name="uploads",

@@ -15,10 +15,11 @@ from typing import NamedTuple
 from phasma.config import Limits
 
 # A username, matched whole (`fullmatch`); mentions are the same characters after `@`.
-USERNAME_PATTERN = re.compile(r"[a-z0-9._]{3,30}")
+_USERNAME_LENGTH = f"{{{Limits.USERNAME_MIN_CHARS},{Limits.USERNAME_MAX_CHARS}}}"
+USERNAME_PATTERN = re.compile(rf"[a-z0-9._]{_USERNAME_LENGTH}")
 # No word boundary: `a#b` yields `b`, `##x` yields `x`; a longer run yields its first 50.
 HASHTAG_PATTERN = re.compile(rf"#([A-Za-z0-9_]{{1,{Limits.HASHTAG_MAX_CHARS}}})")
-MENTION_PATTERN = re.compile(r"@([A-Za-z0-9._]{3,30})")
+MENTION_PATTERN = re.compile(rf"@([A-Za-z0-9._]{_USERNAME_LENGTH})")
 
 
 class Mention(NamedTuple):

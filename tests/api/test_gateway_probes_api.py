@@ -13,7 +13,8 @@ import pytest
 import requests
 
 from phasma.devstack.gateway import Gateway, HttpUpstream, serve
-from phasma.http.pipeline import SECURITY_HEADERS, HttpFunction
+from phasma.http.entry import SECURITY_HEADERS
+from phasma.http.pipeline import HttpFunction
 from phasma.registry import get_function
 from phasma.runtime import Runtime
 from tests.api.conftest import Api, ApiStack

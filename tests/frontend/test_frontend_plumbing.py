@@ -23,6 +23,8 @@ from werkzeug.test import TestResponse
 
 from phasma.devstack.gateway import serve
 from phasma.frontend.app import Frontend
+from phasma.http.routing import Matched
+from phasma.registry import get_function
 from tests.api.conftest import Api, Database
 from tests.api.server_sent_events import open_stream
 from tests.frontend.conftest import ORIGIN, Member, SiteStack, Visitor, site_settings, text_of
@@ -390,6 +392,17 @@ def test_each_route_goes_to_the_function_that_owns_it() -> None:
     assert frontend.backend.base_url("POST", "/users/alice/follow") == "http://follows.example:81"
     assert frontend.backend.base_url("GET", "/uploads/" + "a" * 32) == "http://media.example:81"
     assert frontend.backend.base_url("GET", "/not/an/api/route") is None
+
+
+def test_the_site_routes_exactly_the_registrys_pages() -> None:
+    frontend = Frontend(site_settings(backend_url_template="http://{name}.example:81"))
+    pages = get_function("frontend").pages
+    for page in pages:
+        resolved = frontend.routes.resolve(page.method, page.path)
+        assert isinstance(resolved, Matched) and resolved.template == page.path
+        assert resolved.target == (page, page.resolve_handler())
+    # A page the registry does not list is no page: `/{handle}/{mode}` is the widest.
+    assert frontend.routes.resolve("GET", "/a/b/c/d/e") is None
 
 
 # -- the notification stream relay: its slots (docs/operations.md) ---------------------

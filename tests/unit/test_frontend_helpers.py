@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import pytest
+from werkzeug import Response
 
+from phasma.auth.tokens import new_token
 from phasma.config import Settings
-from phasma.frontend.cookies import read_session_cookie, theme_of, well_formed_token
+from phasma.frontend.cookies import (
+    parse_set_cookie,
+    read_device_cookie,
+    read_session_cookie,
+    set_session,
+    theme_of,
+    well_formed_device,
+    well_formed_token,
+)
 from phasma.frontend.formatting import absolute_time, counted, plural, relative_time, time_tag
 from phasma.frontend.messages import status_message
 from phasma.frontend.pages.notifications import group_likes
 from phasma.frontend.richtext import rich_text
 from phasma.frontend.security import origin_of, safe_next
+from phasma.http.cookies import new_device_cookie, set_device_cookie, set_session_cookie
 
 TOKEN = "abcdefghijklmnopqrstuvwxyz_-"
 
@@ -103,6 +115,37 @@ def test_session_cookie_reading() -> None:
     assert well_formed_token(TOKEN) == TOKEN
     assert well_formed_token(TOKEN[:-1] + "=") is None and well_formed_token(None) is None
     assert (theme_of("dark"), theme_of("neon"), theme_of(None)) == ("dark", "system", "system")
+
+
+def test_the_site_relays_exactly_the_cookies_the_api_sets() -> None:
+    """One cookie module: what the API's pipeline writes is what the site accepts."""
+    token = new_token()
+    answer = Response()
+    set_session_cookie(answer, token, secure=True)
+    set_device_cookie(answer, new_device_cookie(uuid4(), "a-secret"), secure=True)
+    headers = answer.headers.getlist("Set-Cookie")
+    session = read_session_cookie(headers)
+    device = read_device_cookie(headers)
+    assert session is not None and session.valid and session.value == token
+    assert session.max_age == 604800  # seven days
+    assert device is not None and device.valid
+    assert well_formed_device(device.value) == device.value
+    relayed = Response()
+    set_session(relayed, session, secure=True)
+    # The same cookie on the site's origin (`Expires` follows the clock, so it is left out).
+    name, value, attributes = parse_set_cookie(relayed.headers["Set-Cookie"])
+    original = parse_set_cookie(headers[0])
+    attributes.pop("expires")
+    original[2].pop("expires")
+    assert (name, value, attributes) == original
+    assert attributes == {
+        "max-age": "604800",
+        "path": "/",
+        "httponly": "",
+        "samesite": "Strict",
+        "secure": "",
+    }
+    assert well_formed_device("0" * 36 + ".1.x.y") is None
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,10 @@
+import importlib
+import inspect
+import pkgutil
+
+import phasma.frontend.pages
 from phasma.http.routing import Matched, MethodNotAllowed, RouteTable
-from phasma.registry import FUNCTIONS, Access
+from phasma.registry import FUNCTIONS, Access, PageAccess, get_function
 
 
 def table() -> RouteTable[str]:
@@ -73,3 +78,65 @@ def test_rate_limit_policies_follow_the_spec() -> None:
     assert policies[("GET", "/users/me")] == "read"
     assert policies[("PUT", "/users/me")] == "mutation"
     assert policies[("DELETE", "/sessions/{id}")] == "mutation"
+
+
+def test_every_site_page_is_declared_in_the_registry() -> None:
+    """The site's routes are the registry's `pages`: every page handler is one of them."""
+    assert [f.name for f in FUNCTIONS if f.pages] == ["frontend"]
+    pages = get_function("frontend").pages
+    assert get_function("frontend").routes == ()  # the gateway never routes to the site
+    declared = {route.handler for route in pages}
+    assert len(declared) == len(pages)  # one route per handler
+    for route in pages:
+        assert callable(route.resolve_handler())
+    handlers = set()
+    package = phasma.frontend.pages
+    modules = [package] + [
+        importlib.import_module(f"{package.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(package.__path__)
+    ]
+    for module in modules:
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ != module.__name__ or name.startswith("_"):
+                continue
+            signature = inspect.signature(function)
+            parameters = list(signature.parameters.values())
+            # A page handler: `(context: Context) -> Response` (annotations are strings here).
+            if [p.annotation for p in parameters] == ["Context"] and (
+                signature.return_annotation == "Response"
+            ):
+                handlers.add(f"{module.__name__}:{name}")
+    assert handlers == declared
+
+
+def test_site_pages_are_unique_and_default_to_signed_in() -> None:
+    pages = get_function("frontend").pages
+    assert len({(route.method, route.path) for route in pages}) == len(pages)
+    public = {(r.method, r.path) for r in pages if r.access is PageAccess.PUBLIC}
+    assert public == {
+        ("GET", "/"),
+        ("GET", "/login"),
+        ("POST", "/login"),
+        ("GET", "/register"),
+        ("POST", "/register"),
+        ("POST", "/logout"),
+        ("GET", "/verify-email"),
+        ("POST", "/verify-email"),
+        ("GET", "/forgot-password"),
+        ("POST", "/forgot-password"),
+        ("GET", "/reset-password"),
+        ("POST", "/reset-password"),
+        ("GET", "/posts/{post_id}"),
+        ("GET", "/{handle}"),
+        ("GET", "/{handle}/{mode}"),
+        ("GET", "/tags/{name}"),
+        ("POST", "/settings/theme"),
+        ("GET", "/uploads/{key}"),
+    }
+    bare = {(r.method, r.path) for r in pages if not r.shell}
+    assert bare == {
+        ("GET", "/suggest"),
+        ("GET", "/notifications/stream"),
+        ("GET", "/settings/export/{export_id}/download"),
+        ("GET", "/uploads/{key}"),
+    }

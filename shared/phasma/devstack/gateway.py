@@ -33,7 +33,8 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.test import EnvironBuilder
 
-from phasma.http.pipeline import SECURITY_HEADERS, choose_request_id
+from phasma.http.entry import SECURITY_HEADERS
+from phasma.http.pipeline import choose_request_id
 from phasma.http.routing import Matched, MethodNotAllowed, RouteTable
 from phasma.registry import http_functions
 

@@ -19,7 +19,8 @@ of `EventHandler`), then answers the way delivery needs:
 
 The outcome is also in the `Phasma-Event-Outcome` header and counted in
 `phasma_events_total{type,outcome}`. Event functions answer the probes of HTTP
-functions (`/health`, `/ready`, `/metrics`) plus `GET /health/background`.
+functions (`/health`, `/ready`, `/metrics`) through the same front door
+(`phasma.http.entry`), plus `GET /health/background`.
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ from phasma.events import pipelines
 from phasma.events.catalogue import CATALOGUE
 from phasma.events.cloudevents import UndecodableEvent, from_http_request
 from phasma.failures import DependencyUnavailable
-from phasma.http import metrics, probes
+from phasma.http import probes
+from phasma.http.entry import Entry, Exchange
 from phasma.http.function import Target, as_target, start_process
-from phasma.http.pipeline import SECURITY_HEADERS
 from phasma.http.responses import error_response, json_response, no_content
 from phasma.logs import request_id_var
 from phasma.registry import Function
@@ -132,10 +133,11 @@ def metric_type(event_type: str) -> str:
     return event_type if event_type in CATALOGUE or event_type == PING_TYPE else OTHER_TYPE
 
 
-class EventFunction:
+class EventFunction(Entry[Exchange]):
     """One event function: its handler, its runtime, its pipeline and its probes."""
 
     def __init__(self, function: Function, runtime: Runtime) -> None:
+        super().__init__(function.name)
         self.function = function
         self.runtime = runtime
         self.handler: EventHandler = function.resolve_event_handler()
@@ -149,31 +151,23 @@ class EventFunction:
             )
         )
 
-    def wsgi_app(self, environ: dict, start_response: Callable) -> object:
-        """The function as a plain WSGI application (tests, the local stack)."""
-        return self.handle(Request(environ))(environ, start_response)
+    # -- the front door's hooks ------------------------------------------
 
-    def handle(self, request: Request) -> Response:
-        started = time.perf_counter()
-        if request.method in ("GET", "HEAD") and request.path in probes.PATHS:
-            response, route = probes.answer(request.path, self.runtime), request.path
-        elif request.method in ("GET", "HEAD") and request.path == BACKGROUND_PATH:
+    def begin(self, request: Request) -> Exchange:
+        # No request id of its own: a delivery logs under its event's id.
+        return Exchange(request, "")
+
+    def probe(self, path: str) -> Response:
+        return probes.answer(path, self.runtime)
+
+    def dispatch(self, exchange: Exchange) -> tuple[Response, str]:
+        request = exchange.request
+        if request.method in ("GET", "HEAD") and request.path == BACKGROUND_PATH:
             snapshots = [snapshot.model_dump(by_alias=True) for snapshot in pipelines.snapshots()]
-            response, route = json_response({"pipelines": snapshots}), BACKGROUND_PATH
-        elif request.method == "POST":
-            response, route = self._deliver(request), "/"
-        else:
-            response, route = error_response(405, "Method Not Allowed"), "unmatched"
-        for name, value in SECURITY_HEADERS.items():
-            response.headers[name] = value
-        metrics.observe(
-            self.function.name,
-            request.method,
-            route,
-            response.status_code,
-            time.perf_counter() - started,
-        )
-        return response
+            return json_response({"pipelines": snapshots}), BACKGROUND_PATH
+        if request.method == "POST":
+            return self._deliver(request), "/"
+        return error_response(405, "Method Not Allowed"), "unmatched"
 
     def _deliver(self, request: Request) -> Response:
         try:

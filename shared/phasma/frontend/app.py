@@ -1,8 +1,9 @@
 """The frontend's request pipeline and its functions-framework entry point.
 
-request id → probes and static assets → route match (404/405) → origin guard
+Behind the front door every function shares (`phasma.http.entry`: request id,
+probes, headers, metrics): static assets → route match (404/405) → origin guard
 (403) → sign-in guard (303 /login or 401) → handler → error pages → session cookie
-relay → security headers with a fresh CSP nonce.
+relay; every answer then gets the browser's security headers with a fresh CSP nonce.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from prometheus_client import generate_latest
@@ -23,8 +24,6 @@ from phasma.frontend.assets import AssetCatalogue, frontend_directory
 from phasma.frontend.backend import Backend, BackendClient, BackendUnavailable
 from phasma.frontend.context import Context, PageError, RequestTooLarge, SignInRequired
 from phasma.frontend.cookies import (
-    DEVICE_COOKIE,
-    SESSION_COOKIE,
     delete_session,
     set_session,
     well_formed_device,
@@ -32,21 +31,21 @@ from phasma.frontend.cookies import (
 )
 from phasma.frontend.messages import SERVER_ERROR, status_message
 from phasma.frontend.rendering import build_environment
-from phasma.frontend.routes import ROUTES, Access, PageRoute
 from phasma.frontend.security import (
     UNSAFE_METHODS,
-    apply_security_headers,
     new_nonce,
     safe_next,
     same_origin_request,
+    security_headers,
 )
-from phasma.http import metrics, probes
+from phasma.http.cookies import COOKIE_NAME, DEVICE_COOKIE_NAME
+from phasma.http.entry import Entry, Exchange
 from phasma.http.forwarded import client_address, is_secure
 from phasma.http.function import Target, as_target
 from phasma.http.probes import METRICS_CONTENT_TYPE
 from phasma.http.routing import Matched, MethodNotAllowed, RouteTable
-from phasma.logs import configure_logging, log_access, request_id_var
-from phasma.registry import get_function
+from phasma.logs import configure_logging, log_access
+from phasma.registry import PageAccess, PageRoute, get_function
 
 log = logging.getLogger("phasma.frontend")
 
@@ -56,6 +55,7 @@ _CHUNK = 64 * 1024
 # sender sees the 413 page rather than a reset connection.
 _DISCARD_LIMIT = 64 * 1024 * 1024
 TOO_LARGE = "That is too much to send at once. Image must be smaller than 20 MB."
+PageHandler = Callable[[Context], Response]
 _ERROR_HEADINGS = {
     404: "Page not found",
     403: "Access denied",
@@ -64,63 +64,55 @@ _ERROR_HEADINGS = {
 }
 
 
-class Frontend:
+@dataclass
+class Visit(Exchange):
+    """One browser request at the front door: its CSP nonce goes in the page and the header."""
+
+    nonce: str = ""
+
+
+class Frontend(Entry[Visit]):
     """The site: one instance per process, shared by every request."""
 
     def __init__(
         self, settings: Settings, backend: Backend | None = None, directory: Path | None = None
     ) -> None:
+        super().__init__(FUNCTION_NAME)
         folder = directory or frontend_directory()
         self.settings = settings
         self.assets = AssetCatalogue(folder / "static")
         self.environment = build_environment(folder / "templates", self.assets)
         self.backend = backend or Backend(settings)
-        self.routes: RouteTable[PageRoute] = RouteTable(
-            (route.method, route.path, route) for route in ROUTES
+        function = get_function(FUNCTION_NAME)
+        # The pages are the registry's, as every API route is (frontend.md §4).
+        self.routes: RouteTable[tuple[PageRoute, PageHandler]] = RouteTable(
+            (route.method, route.path, (route, route.resolve_handler())) for route in function.pages
         )
         # Relayed notification streams: below the request threads, so pages always find
         # one (docs/operations.md).
-        self.stream_slots = Slots(stream_capacity(request_threads(get_function(FUNCTION_NAME))))
+        self.stream_slots = Slots(stream_capacity(request_threads(function)))
 
-    # -- entry points ----------------------------------------------------
+    # -- the front door's hooks ------------------------------------------
 
-    def wsgi_app(self, environ: dict, start_response: Callable) -> object:
-        """The same site as a plain WSGI application (tests, local serving)."""
-        return self.handle(Request(environ))(environ, start_response)
+    def begin(self, request: Request) -> Visit:
+        # Never the browser's own `X-Request-ID`: the site is the public edge.
+        return Visit(request, secrets.token_hex(16), nonce=new_nonce())
 
-    def handle(self, request: Request) -> Response:
-        """One browser request in, one response out."""
-        started = time.perf_counter()
-        request_id = secrets.token_hex(16)
-        token = request_id_var.set(request_id)
-        nonce = new_nonce()
-        try:
-            template = "unmatched"
-            if (
-                request.path in probes.PATHS
-                and request.method in ("GET", "HEAD")
-                and self._may_probe(request)
-            ):
-                response, template = self._probe(request.path), request.path
-            elif request.path.startswith("/assets/") and request.method in ("GET", "HEAD"):
-                response = self.assets.serve(request) or _plain(404, "Not found.")
-                template = "/assets/{name}"
-            else:
-                response, template = self._page(request, request_id, nonce)
-                log_access(request.method, request.path, template, response.status_code, started)
-            apply_security_headers(response, nonce, self.settings)
-            response.headers["X-Request-ID"] = request_id
-            response.headers.setdefault("Cache-Control", "no-store")
-            metrics.observe(
-                FUNCTION_NAME,
-                request.method,
-                template,
-                response.status_code,
-                time.perf_counter() - started,
+    def dispatch(self, exchange: Visit) -> tuple[Response, str]:
+        request = exchange.request
+        if request.path.startswith("/assets/") and request.method in ("GET", "HEAD"):
+            response = self.assets.serve(request) or _plain(404, "Not found.")
+            template = "/assets/{name}"
+        else:
+            response, template = self._page(request, exchange.request_id, exchange.nonce)
+            log_access(
+                request.method, request.path, template, response.status_code, exchange.started
             )
-            return response
-        finally:
-            request_id_var.reset(token)
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response, template
+
+    def common_headers(self, exchange: Visit) -> Mapping[str, str]:
+        return security_headers(exchange.nonce, self.settings)
 
     # -- the pipeline ----------------------------------------------------
 
@@ -135,8 +127,8 @@ class Frontend:
                 self.backend,
                 request_id=request_id,
                 client_ip=client_address(request, self.settings.trusted_proxy_hops),
-                session_token=well_formed_token(request.cookies.get(SESSION_COOKIE)),
-                device_token=well_formed_device(request.cookies.get(DEVICE_COOKIE)),
+                session_token=well_formed_token(request.cookies.get(COOKIE_NAME)),
+                device_token=well_formed_device(request.cookies.get(DEVICE_COOKIE_NAME)),
             ),
             environment=self.environment,
             request_id=request_id,
@@ -168,7 +160,9 @@ class Frontend:
         return response, template
 
     def _run(
-        self, context: Context, resolved: Matched[PageRoute] | MethodNotAllowed | None
+        self,
+        context: Context,
+        resolved: Matched[tuple[PageRoute, PageHandler]] | MethodNotAllowed | None,
     ) -> Response:
         request = context.request
         if resolved is None:
@@ -177,13 +171,13 @@ class Frontend:
             response = self._error(context, 405, "That method is not allowed here.")
             response.headers["Allow"] = ", ".join(resolved.allowed)
             return response
-        route = resolved.target
+        route, handler = resolved.target
         context.params = resolved.params
         if request.method in UNSAFE_METHODS and not same_origin_request(
             request, self.settings.public_origin
         ):
             raise PageError(403)
-        if route.access is not Access.PUBLIC and not context.has_session:
+        if route.access is not PageAccess.PUBLIC and not context.has_session:
             raise SignInRequired()
         if (
             request.method in ("GET", "HEAD")
@@ -194,7 +188,7 @@ class Frontend:
             # A full page's navbar data loads while the handler makes its own calls;
             # images, fragments, streams and fetches never spend the budget on it.
             context.start_shell()
-        return route.handler(context)
+        return handler(context)
 
     def _sign_in(self, context: Context) -> Response:
         """No valid session: a fetch gets `401`, a page or form goes to `/login`."""
@@ -257,23 +251,23 @@ class Frontend:
         """Re-emit a refreshed session cookie, or delete ours when a backend cleared it
         (a handler that set the cookie itself, login or logout, has the last word)."""
         if any(
-            header.startswith(f"{SESSION_COOKIE}=")
+            header.startswith(f"{COOKIE_NAME}=")
             for header in response.headers.getlist("Set-Cookie")
         ):
             return
         cookie = context.api.session_cookie
         secure = self.settings.cookie_secure
         if cookie is None:
-            if context.request.cookies.get(SESSION_COOKIE) and not context.has_session:
+            if context.request.cookies.get(COOKIE_NAME) and not context.has_session:
                 delete_session(response, secure=secure)  # a malformed cookie is no session
             return
         if cookie.cleared:
-            if context.request.cookies.get(SESSION_COOKIE) is not None:
+            if context.request.cookies.get(COOKIE_NAME) is not None:
                 delete_session(response, secure=secure)
         elif cookie.valid and cookie.value == context.api.session_token:
             set_session(response, cookie, secure=secure)
 
-    def _may_probe(self, request: Request) -> bool:
+    def may_probe(self, request: Request) -> bool:
         """Health and readiness are anyone's; metrics only the scraper's (security.md §9).
 
         Without `METRICS_TOKEN`, or with another token, `/metrics` is an unknown page:
@@ -287,14 +281,16 @@ class Frontend:
             given.encode(), f"Bearer {expected}".encode()
         )
 
-    def _probe(self, path: str) -> Response:
+    def probe(self, path: str) -> Response:
         if path == "/health":
-            return _plain(200, "ok")
-        if path == "/metrics":
-            return Response(generate_latest(), content_type=METRICS_CONTENT_TYPE)
-        # Ready whenever it serves: the frontend holds no dependency of its own.
-        response = Response(status=204)
-        del response.headers["Content-Type"]
+            response = _plain(200, "ok")
+        elif path == "/metrics":
+            response = Response(generate_latest(), content_type=METRICS_CONTENT_TYPE)
+        else:
+            # Ready whenever it serves: the frontend holds no dependency of its own.
+            response = Response(status=204)
+            del response.headers["Content-Type"]
+        response.headers["Cache-Control"] = "no-store"
         return response
 
 

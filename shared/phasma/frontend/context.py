@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +31,7 @@ from phasma.frontend.cookies import (
 from phasma.frontend.messages import FLASHES, status_message
 from phasma.frontend.security import safe_next
 from phasma.http.bodies import decode_json
+from phasma.text import USERNAME_PATTERN
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,6 @@ HTML = "text/html; charset=utf-8"
 JSON = "application/json; charset=utf-8"
 SITE_NAME = "Phasma"
 VIEWER_HEADER = "X-Phasma-Viewer"
-USERNAME = re.compile(r"[a-z0-9._]{3,30}")
 
 
 class PageError(Exception):
@@ -143,7 +142,7 @@ class Context:
         (`X-Phasma-Viewer`). It only picks which buttons the items show: every action
         behind them is authorised by the backend, so a fragment costs no viewer call."""
         username = self.request.headers.get(VIEWER_HEADER, "")
-        return {"username": username} if USERNAME.fullmatch(username) else None
+        return {"username": username} if USERNAME_PATTERN.fullmatch(username) else None
 
     def account(self) -> dict[str, Any]:
         """The signed-in account with its email (the settings form), from the same one

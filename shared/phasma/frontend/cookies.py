@@ -5,7 +5,8 @@ and `device` on a login (api-2 §A "Device trust"); the frontend re-emits what i
 saw on its own origin (frontend.md §2.2): always `HttpOnly`, `SameSite=Strict`,
 `Path=/`, `Secure` unless `COOKIE_SECURE=false`, with the backend's `Max-Age`.
 The browser's `device` cookie goes back to the backend only with the calls that
-check a password (`POST /sessions`, `PUT /users/me`).
+check a password (`POST /sessions`, `PUT /users/me`). Their names, shapes and
+attributes are the API's own (`phasma.http.cookies`, `phasma.auth.tokens`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from dataclasses import dataclass
 
 from werkzeug import Response
 
-SESSION_COOKIE = "session"
-DEVICE_COOKIE = "device"
+from phasma.auth.tokens import is_well_formed
+from phasma.http.cookies import COOKIE_NAME, DEVICE_COOKIE_NAME, DEVICE_SHAPE, set_private_cookie
+
 THEME_COOKIE = "theme"
 # A one-time message for the next page (`messages.FLASHES` names them); short-lived in
 # case that page never renders.
@@ -25,10 +27,6 @@ FLASH_COOKIE = "flash"
 FLASH_MAX_AGE_SECONDS = 60
 THEMES = ("light", "dark", "system")
 THEME_MAX_AGE_SECONDS = 31_536_000
-TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{28}")
-# `<user public id>.<issued>.<device id>.<signature>`; only the backend can check the
-# signature, the frontend relays nothing of another shape.
-DEVICE_SHAPE = re.compile(r"[0-9a-f-]{36}\.[0-9]{1,12}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}")
 _MAX_AGE = re.compile(r"-?[0-9]+")
 
 
@@ -47,11 +45,7 @@ class SessionCookie:
     @property
     def valid(self) -> bool:
         """A well-formed token with a positive integer `Max-Age`: safe to re-emit."""
-        return (
-            TOKEN_SHAPE.fullmatch(self.value) is not None
-            and self.max_age is not None
-            and self.max_age > 0
-        )
+        return is_well_formed(self.value) and self.max_age is not None and self.max_age > 0
 
 
 def parse_set_cookie(header: str) -> tuple[str, str, dict[str, str]]:
@@ -96,19 +90,19 @@ def _last_cookie(headers: Iterable[str], cookie_name: str) -> tuple[str, int | N
 
 def read_session_cookie(headers: Iterable[str]) -> SessionCookie | None:
     """The last `session` cookie among `Set-Cookie` headers, or None when there is none."""
-    found = _last_cookie(headers, SESSION_COOKIE)
+    found = _last_cookie(headers, COOKIE_NAME)
     return SessionCookie(*found) if found is not None else None
 
 
 def read_device_cookie(headers: Iterable[str]) -> DeviceCookie | None:
     """The last `device` cookie among `Set-Cookie` headers, or None when there is none."""
-    found = _last_cookie(headers, DEVICE_COOKIE)
+    found = _last_cookie(headers, DEVICE_COOKIE_NAME)
     return DeviceCookie(*found) if found is not None else None
 
 
 def well_formed_token(value: str | None) -> str | None:
     """The browser's session token when it has the token shape, else None."""
-    return value if value is not None and TOKEN_SHAPE.fullmatch(value) else None
+    return value if is_well_formed(value) else None
 
 
 def well_formed_device(value: str | None) -> str | None:
@@ -116,28 +110,19 @@ def well_formed_device(value: str | None) -> str | None:
     return value if value is not None and DEVICE_SHAPE.fullmatch(value) else None
 
 
-def _set_private(
-    response: Response, name: str, value: str, max_age: int | None, *, secure: bool
-) -> None:
-    """A cookie no script may read and no other site may send (max_age 0 removes it)."""
-    response.set_cookie(
-        name, value, max_age=max_age, path="/", httponly=True, secure=secure, samesite="Strict"
-    )
-
-
 def set_session(response: Response, cookie: SessionCookie, *, secure: bool) -> None:
     """Re-emit a valid backend session cookie on the frontend origin."""
-    _set_private(response, SESSION_COOKIE, cookie.value, cookie.max_age, secure=secure)
+    set_private_cookie(response, COOKIE_NAME, cookie.value, cookie.max_age, secure=secure)
 
 
 def delete_session(response: Response, *, secure: bool) -> None:
     """Remove the frontend's session cookie."""
-    _set_private(response, SESSION_COOKIE, "", 0, secure=secure)
+    set_private_cookie(response, COOKIE_NAME, "", 0, secure=secure)
 
 
 def set_device(response: Response, cookie: DeviceCookie, *, secure: bool) -> None:
     """Re-emit a valid backend device cookie on the frontend origin."""
-    _set_private(response, DEVICE_COOKIE, cookie.value, cookie.max_age, secure=secure)
+    set_private_cookie(response, DEVICE_COOKIE_NAME, cookie.value, cookie.max_age, secure=secure)
 
 
 def theme_of(value: str | None) -> str:
@@ -159,9 +144,9 @@ def set_theme(response: Response, theme: str, *, secure: bool) -> None:
 
 def set_flash(response: Response, key: str, *, secure: bool) -> None:
     """Ask the next page to show the message `key` (a name, never the text itself)."""
-    _set_private(response, FLASH_COOKIE, key, FLASH_MAX_AGE_SECONDS, secure=secure)
+    set_private_cookie(response, FLASH_COOKIE, key, FLASH_MAX_AGE_SECONDS, secure=secure)
 
 
 def clear_flash(response: Response, *, secure: bool) -> None:
     """The message was shown: drop the cookie."""
-    _set_private(response, FLASH_COOKIE, "", 0, secure=secure)
+    set_private_cookie(response, FLASH_COOKIE, "", 0, secure=secure)

@@ -10,6 +10,7 @@ from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from phasma.config import Limits
 from phasma.frontend import formatting
 from phasma.frontend.assets import AssetCatalogue
 from phasma.frontend.icons import icon
@@ -20,6 +21,8 @@ PLACEHOLDER_AVATAR = "/assets/placeholder.svg"
 # Where signing in lands anyway, and the sign-in pages themselves: no `next` needed.
 _NO_RETURN = frozenset({"/", "/feed", "/login", "/register"})
 _FILENAME = re.compile(r"[0-9a-f]{32}")
+# A username as typed: any case (the site lowercases it), the API's lengths.
+USERNAME_INPUT = f"[A-Za-z0-9._]{{{Limits.USERNAME_MIN_CHARS},{Limits.USERNAME_MAX_CHARS}}}"
 # The CSS width of a post's photo box in each layout, as `sizes` states it (app.css: a
 # 36rem column of a 1px-bordered card inside 16px of shell padding; from 900px the post
 # page puts the photo beside a 360px comments column in the 64rem shell).
@@ -147,6 +150,9 @@ def build_environment(templates: Path, assets: AssetCatalogue) -> Environment:
         "plural": formatting.plural,
         "counted": formatting.counted,
         "when": formatting.time_tag,
+        # Form limits (`maxlength`, counters) are the API's own numbers.
+        "limits": Limits,
+        "username_input": USERNAME_INPUT,
     }
     environment.globals.update(globals_)
     environment.filters.update(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from werkzeug import Request, Response
+from werkzeug import Request
 
 from phasma.config import Settings
 
@@ -49,13 +49,12 @@ def content_security_policy(nonce: str) -> str:
     )
 
 
-def apply_security_headers(response: Response, nonce: str, settings: Settings) -> None:
-    """Set every browser security header on `response`."""
-    for name, value in _BASE_HEADERS.items():
-        response.headers[name] = value
-    response.headers["Content-Security-Policy"] = content_security_policy(nonce)
+def security_headers(nonce: str, settings: Settings) -> dict[str, str]:
+    """Every browser security header, for an answer whose page carries `nonce`."""
+    headers = {**_BASE_HEADERS, "Content-Security-Policy": content_security_policy(nonce)}
     if origin_of(settings.public_origin).startswith("https://"):
-        response.headers["Strict-Transport-Security"] = _HSTS
+        headers["Strict-Transport-Security"] = _HSTS
+    return headers
 
 
 def origin_of(url: str) -> str:

@@ -1,10 +1,17 @@
-"""The `session` cookie (api.md §5.1) and the `device` cookie (api-2 §A "Device trust")."""
+"""The `session` cookie (api.md §5.1) and the `device` cookie (api-2 §A "Device trust").
+
+The one definition of both: their names, the device cookie's shape and the
+attributes every private cookie carries, for the API and for the site, which
+relays them on its own origin (`phasma.frontend.cookies`). A session token's
+shape is `phasma.auth.tokens.is_well_formed`.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -22,26 +29,28 @@ DEVICE_COOKIE_NAME = "device"
 _DEVICE_KEY_LABEL = b"phasma device cookie v1"
 # `<user public id>.<issued, unix seconds>.<device id>.<signature>`: about 110 characters.
 _DEVICE_COOKIE_MAX_CHARS = 200
+# What `new_device_cookie` writes. Only the API can check the signature; the site
+# relays nothing of another shape.
+DEVICE_SHAPE = re.compile(r"[0-9a-f-]{36}\.[0-9]{1,12}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}")
 # A cookie issued by a replica whose clock runs a little ahead is still accepted.
 _CLOCK_SKEW_SECONDS = 300
 
 
-def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:
+def set_private_cookie(
+    response: Response, name: str, value: str, max_age: int | None, *, secure: bool
+) -> None:
+    """A cookie no script may read and no other site may send (max_age 0 removes it)."""
     response.set_cookie(
-        COOKIE_NAME,
-        token,
-        max_age=Limits.SESSION_TTL_SECONDS,
-        path="/",
-        httponly=True,
-        samesite="Strict",
-        secure=secure,
+        name, value, max_age=max_age, path="/", httponly=True, samesite="Strict", secure=secure
     )
+
+
+def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:
+    set_private_cookie(response, COOKIE_NAME, token, Limits.SESSION_TTL_SECONDS, secure=secure)
 
 
 def clear_session_cookie(response: Response, *, secure: bool) -> None:
-    response.set_cookie(
-        COOKIE_NAME, "", max_age=0, path="/", httponly=True, samesite="Strict", secure=secure
-    )
+    set_private_cookie(response, COOKIE_NAME, "", 0, secure=secure)
 
 
 @dataclass(frozen=True)
@@ -92,12 +101,6 @@ def read_device_cookie(value: str | None, secret: str) -> DeviceCookie | None:
 
 
 def set_device_cookie(response: Response, value: str, *, secure: bool) -> None:
-    response.set_cookie(
-        DEVICE_COOKIE_NAME,
-        value,
-        max_age=Limits.DEVICE_COOKIE_TTL_SECONDS,
-        path="/",
-        httponly=True,
-        samesite="Strict",
-        secure=secure,
+    set_private_cookie(
+        response, DEVICE_COOKIE_NAME, value, Limits.DEVICE_COOKIE_TTL_SECONDS, secure=secure
     )

@@ -1,4 +1,5 @@
-"""The request pipeline every HTTP function runs (api.md §1.1).
+"""The request pipeline every HTTP function runs (api.md §1.1), behind the front door
+(`phasma.http.entry`: request id, probes, headers, metrics).
 
 exception guard → request id → access log → security headers → origin guard →
 rate limit by address → session resolution → (a resolved session: rate limit by
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -20,9 +20,10 @@ from phasma.auth.tokens import is_well_formed, token_key
 from phasma.config import RATE_LIMIT_DEFAULTS, Limits, Settings
 from phasma.db.pool import DatabaseUnavailable
 from phasma.failures import DependencyUnavailable
-from phasma.http import metrics, probes
+from phasma.http import probes
 from phasma.http.context import RequestContext
 from phasma.http.cookies import COOKIE_NAME, clear_session_cookie, set_session_cookie
+from phasma.http.entry import Entry, Exchange
 from phasma.http.errors import (
     Forbidden,
     HttpError,
@@ -36,7 +37,7 @@ from phasma.http.forwarded import client_address, is_secure
 from phasma.http.responses import error_response
 from phasma.http.routing import Matched, RouteTable
 from phasma.http.routing import MethodNotAllowed as PathKnown
-from phasma.logs import log_access, request_id_var
+from phasma.logs import log_access
 from phasma.registry import Access, Function, Route
 from phasma.runtime import Runtime
 from phasma.sessions.queries import resolve_session
@@ -45,15 +46,6 @@ log = logging.getLogger("phasma.http")
 
 Handler = Callable[[RequestContext], Response]
 
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "X-XSS-Protection": "0",
-    "Content-Security-Policy": (
-        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-    ),
-}
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -73,12 +65,13 @@ class _SessionState:
         self.store_failed = False
 
 
-class HttpFunction:
+class HttpFunction(Entry[Exchange]):
     """One HTTP function: its routes, its runtime, and the pipeline around them."""
 
     def __init__(self, function: Function, runtime: Runtime) -> None:
         if not runtime.settings.session_hash_secret:
             raise RuntimeError("SESSION_HASH_SECRET is required for HTTP functions")
+        super().__init__(function.name)
         self.function = function
         self.runtime = runtime
         self.settings: Settings = runtime.settings
@@ -92,38 +85,21 @@ class HttpFunction:
             for route in function.routes
         )
 
-    # -- entry points ----------------------------------------------------
+    # -- the front door's hooks ------------------------------------------
 
-    def wsgi_app(self, environ: dict, start_response: Callable) -> object:
-        """The same function as a plain WSGI application (tests, benchmarks)."""
-        return self.handle(Request(environ))(environ, start_response)
+    def begin(self, request: Request) -> Exchange:
+        return Exchange(request, choose_request_id(request.headers.get("X-Request-ID")))
 
-    def handle(self, request: Request) -> Response:
-        started = time.perf_counter()
-        request_id = choose_request_id(request.headers.get("X-Request-ID"))
-        token = request_id_var.set(request_id)
-        try:
-            if request.path in probes.PATHS and request.method in ("GET", "HEAD"):
-                response = probes.answer(request.path, self.runtime)
-                template = request.path
-            else:
-                response, template = self._guarded(request, request_id)
-                # A token in the path (a password-reset link) never reaches the log.
-                path = template if template in self._secret_paths else request.path
-                log_access(request.method, path, template, response.status_code, started)
-            # No handler sets these, so appending is safe and cheaper than replacing.
-            response.headers.extend(SECURITY_HEADERS)
-            response.headers.add("X-Request-ID", request_id)
-            metrics.observe(
-                self.function.name,
-                request.method,
-                template,
-                response.status_code,
-                time.perf_counter() - started,
-            )
-            return response
-        finally:
-            request_id_var.reset(token)
+    def probe(self, path: str) -> Response:
+        return probes.answer(path, self.runtime)
+
+    def dispatch(self, exchange: Exchange) -> tuple[Response, str]:
+        request = exchange.request
+        response, template = self._guarded(request, exchange.request_id)
+        # A token in the path (a password-reset link) never reaches the log.
+        path = template if template in self._secret_paths else request.path
+        log_access(request.method, path, template, response.status_code, exchange.started)
+        return response, template
 
     # -- the pipeline ----------------------------------------------------
 

@@ -10,8 +10,9 @@ from werkzeug import Response
 from phasma.frontend.backend import BackendResponse
 from phasma.frontend.context import Context, PageError, SignInRequired
 from phasma.frontend.messages import status_message
+from phasma.text import USERNAME_PATTERN
 
-USERNAME_SEGMENT = re.compile(r"@([a-z0-9._]{3,30})")
+USERNAME_SEGMENT = re.compile(f"@({USERNAME_PATTERN.pattern})")
 UUID_SHAPE = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
 )

@@ -6,6 +6,7 @@ from typing import Any
 
 from werkzeug import Response
 
+from phasma.config import Limits
 from phasma.frontend.backend import BackendResponse, api_path
 from phasma.frontend.context import Context, PageError, SignInRequired
 from phasma.frontend.cookies import set_flash
@@ -14,8 +15,7 @@ from phasma.frontend.pages import cursor_param, page_of, submit, uuid_param
 from phasma.frontend.rendering import title_snippet
 from phasma.frontend.sharing import post_meta
 
-COMMENT_MAX_CHARS = 400
-COMMENT_LENGTH_MESSAGE = "Comment must be 1\u2013400 characters."  # an en dash
+COMMENT_LENGTH_MESSAGE = f"Comment must be 1\u2013{Limits.COMMENT_MAX_CHARS} characters."  # en dash
 POST_NOT_FOUND = "Post not found"
 
 
@@ -51,7 +51,7 @@ def add_comment(context: Context) -> Response:
     """`POST /posts/{id}/comments`: the trimmed body, 1 to 400 characters."""
     post_id = uuid_param(context, "post_id")
     body = context.field("body").strip()
-    if not 1 <= len(body) <= COMMENT_MAX_CHARS:
+    if not 1 <= len(body) <= Limits.COMMENT_MAX_CHARS:
         return _comment_failed(context, post_id, body, COMMENT_LENGTH_MESSAGE, 400)
     response = context.api.call(
         "POST", api_path("/posts/{}/comments", post_id), json_body={"body": body}

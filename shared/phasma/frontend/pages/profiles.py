@@ -13,11 +13,11 @@ from phasma.config import Limits
 from phasma.frontend.backend import BackendResponse, api_path
 from phasma.frontend.context import Context, PageError, SignInRequired
 from phasma.frontend.pages import cursor_param, page_of, submit, username_param
-from phasma.frontend.rendering import profile_url
+from phasma.frontend.rendering import USERNAME_INPUT, profile_url
 from phasma.frontend.sharing import profile_meta
 from phasma.http import probes
 
-BARE_USERNAME = re.compile(r"[A-Za-z0-9._]{3,30}")
+BARE_USERNAME = re.compile(USERNAME_INPUT)
 CONNECTION_MODES = ("followers", "following")
 USER_NOT_FOUND = "User not found"
 LIKES_ARE_PRIVATE = "Liked posts are visible to their owner only."

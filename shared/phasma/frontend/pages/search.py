@@ -6,19 +6,19 @@ from typing import Any
 
 from werkzeug import Response
 
+from phasma.config import Limits
 from phasma.frontend.backend import BackendResponse, api_path
 from phasma.frontend.context import Context, PageError, SignInRequired
 from phasma.frontend.messages import status_message
 from phasma.frontend.pages import cursor_param, items_of, page_of, submit, uuid_param
 from phasma.frontend.rendering import avatar_url, search_url
 
-QUERY_MAX_CHARS = 50
 # The results page's tabs (`?tab=`) and the `GET /search` type each one asks for.
 TOP_TAB = "top"
 RESULT_TABS = {TOP_TAB: "all", "accounts": "users", "tags": "hashtags", "posts": "posts"}
 SECTION_KINDS = ("users", "hashtags", "posts")
 # The blended page holds 4 accounts, 4 hashtags and 12 posts (api.md §13.4 targets).
-TOP_LIMIT = "20"
+TOP_LIMIT = str(Limits.SEARCH_DEFAULT_LIMIT)
 FIRST_PAGES = {"posts": "5"}  # frontend.md §7.6: the posts list starts with 5
 SUGGESTION_TYPES = {"users": "/users/search", "hashtags": "/hashtags/search"}
 RECENT_TYPES = ("users", "hashtags", "posts")
@@ -28,7 +28,7 @@ def search(context: Context) -> Response:
     """`GET /search?q=&tab=`: discovery for an empty (or over-long) query, else results:
     the top matches of every kind, or one kind's full list."""
     query = context.request.args.get("q", "").strip()
-    if not query or len(query) > QUERY_MAX_CHARS:
+    if not query or len(query) > Limits.SEARCH_QUERY_MAX_CHARS:
         return _discovery(context, query)
     return _results(context, query)
 
@@ -37,12 +37,12 @@ def suggest(context: Context) -> Response:
     """`GET /suggest?type=users|hashtags&q=`: at most 10 typeahead items as JSON."""
     kind = context.request.args.get("type", "")
     query = context.request.args.get("q", "").strip()
-    if kind not in SUGGESTION_TYPES or not 1 <= len(query) <= QUERY_MAX_CHARS:
+    if kind not in SUGGESTION_TYPES or not 1 <= len(query) <= Limits.SEARCH_QUERY_MAX_CHARS:
         return context.json({"items": []})
     response = context.api.get(SUGGESTION_TYPES[kind], q=query)
     if response.status == 401:
         raise SignInRequired()
-    items = items_of(response)[:10] if response.ok else []
+    items = items_of(response)[: Limits.TYPEAHEAD_MAX_RESULTS] if response.ok else []
     if kind == "users":
         items = [{**item, "avatarUrl": avatar_url(item.get("avatar"))} for item in items]
     return context.json({"items": items})
@@ -55,7 +55,7 @@ def record_recent(context: Context) -> Response:
         raise PageError(400)
     kind = str(body.get("type") or "").strip()
     reference = str(body.get("reference") or "").strip()
-    if kind not in RECENT_TYPES or not 1 <= len(reference) <= QUERY_MAX_CHARS:
+    if kind not in RECENT_TYPES or not 1 <= len(reference) <= Limits.SEARCH_QUERY_MAX_CHARS:
         return context.failed(status_message(400), 400)
     if kind != "posts":
         reference = reference.lower()

@@ -249,7 +249,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="follows",
         kind="http",
-        summary="Follow and unfollow users; follower and following lists",
+        summary="Follow and unfollow users; follower and following lists; block and mute",
         scaling=Scaling(0, 4, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
         routes=(
             Route("POST", "/users/{username}/follow", "phasma.follows.routes:follow"),
@@ -267,6 +267,13 @@ FUNCTIONS: tuple[Function, ...] = (
                 "phasma.follows.routes:following",
                 access=Access.OPTIONAL,
             ),
+            # Blocks and mutes (api-2 §D): a block ends follows, so it lives beside them.
+            Route("PUT", "/users/{username}/block", "phasma.blocks.routes:block"),
+            Route("DELETE", "/users/{username}/block", "phasma.blocks.routes:unblock"),
+            Route("GET", "/users/me/blocks", "phasma.blocks.routes:list_blocks"),
+            Route("PUT", "/users/{username}/mute", "phasma.blocks.routes:mute"),
+            Route("DELETE", "/users/{username}/mute", "phasma.blocks.routes:unmute"),
+            Route("GET", "/users/me/mutes", "phasma.blocks.routes:list_mutes"),
         ),
     ),
     Function(

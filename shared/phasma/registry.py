@@ -360,6 +360,13 @@ FUNCTIONS: tuple[Function, ...] = (
                 "GET", "/{handle}", "phasma.frontend.pages.profiles:posts", PageAccess.PUBLIC
             ),
             PageRoute("GET", "/{handle}/likes", "phasma.frontend.pages.profiles:likes"),
+            # Block and mute (api-2 §D): a confirmation page without JS, the form it posts.
+            PageRoute("GET", "/{handle}/block", "phasma.frontend.pages.safety:confirm_block"),
+            PageRoute("POST", "/{handle}/block", "phasma.frontend.pages.safety:block", PageAccess.ENDPOINT),
+            PageRoute("POST", "/{handle}/unblock", "phasma.frontend.pages.safety:unblock", PageAccess.ENDPOINT),
+            PageRoute("GET", "/{handle}/mute", "phasma.frontend.pages.safety:confirm_mute"),
+            PageRoute("POST", "/{handle}/mute", "phasma.frontend.pages.safety:mute", PageAccess.ENDPOINT),
+            PageRoute("POST", "/{handle}/unmute", "phasma.frontend.pages.safety:unmute", PageAccess.ENDPOINT),
             PageRoute("GET", "/{handle}/saved", "phasma.frontend.pages.profiles:saved"),
             # Followers and following read signed out (api-2 §F); an unknown mode is a 404.
             PageRoute(
@@ -380,6 +387,8 @@ FUNCTIONS: tuple[Function, ...] = (
                 "phasma.frontend.pages.profiles:unfollow",
                 PageAccess.ENDPOINT,
             ),
+            PageRoute("GET", "/reports/new", "phasma.frontend.pages.safety:report_page"),
+            PageRoute("POST", "/reports", "phasma.frontend.pages.safety:report", PageAccess.ENDPOINT),
             PageRoute("GET", "/search", "phasma.frontend.pages.search:search"),
             PageRoute(
                 "GET", "/tags/{name}", "phasma.frontend.pages.tags:tag_page", PageAccess.PUBLIC
@@ -461,6 +470,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 PageAccess.ENDPOINT,
             ),
             PageRoute("GET", "/settings/sessions", "phasma.frontend.pages.settings:sessions_page"),
+            PageRoute("GET", "/settings/blocked", "phasma.frontend.pages.safety:blocked_page"),
             PageRoute("GET", "/settings/export", "phasma.frontend.pages.exports:export_page"),
             PageRoute(
                 "POST",
@@ -531,7 +541,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="follows",
         kind="http",
-        summary="Follow and unfollow users; follower and following lists",
+        summary="Follow and unfollow users; follower and following lists; block and mute",
         scaling=Scaling(0, 4, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
         routes=(
             Route("POST", "/users/{username}/follow", "phasma.follows.routes:follow"),
@@ -549,6 +559,13 @@ FUNCTIONS: tuple[Function, ...] = (
                 "phasma.follows.routes:following",
                 access=Access.OPTIONAL,
             ),
+            # Blocks and mutes (api-2 §D): a block ends follows, so it lives beside them.
+            Route("PUT", "/users/{username}/block", "phasma.blocks.routes:block"),
+            Route("DELETE", "/users/{username}/block", "phasma.blocks.routes:unblock"),
+            Route("GET", "/users/me/blocks", "phasma.blocks.routes:list_blocks"),
+            Route("PUT", "/users/{username}/mute", "phasma.blocks.routes:mute"),
+            Route("DELETE", "/users/{username}/mute", "phasma.blocks.routes:unmute"),
+            Route("GET", "/users/me/mutes", "phasma.blocks.routes:list_mutes"),
         ),
     ),
     Function(

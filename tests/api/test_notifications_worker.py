@@ -530,3 +530,96 @@ def test_a_slow_unlike_waits_for_a_like_notification_being_written(
     assert unliked_at[0] >= committed_at
     notifications_worker.deliver(one_event(database, position, "phasma.post.unliked"))
     assert notifications_of(database, author.username) == []
+
+
+# -- blocks and mutes (api-2.md §D) -------------------------------------------------------
+#
+# Each fact is made first (across a block it could not be), then the block or mute, then
+# the delivery: the worker decides at delivery time, as a late event would find it.
+
+# Who stops hearing from whom: the recipient blocks or mutes the actor, or the actor
+# blocks the recipient. (The actor muting the recipient changes nothing.)
+SILENCERS = [
+    ("recipient", "block"),
+    ("recipient", "mute"),
+    ("actor", "block"),
+]
+
+
+def silence(recipient: Account, actor: Account, who: str, how: str) -> None:
+    silencer, other = (recipient, actor) if who == "recipient" else (actor, recipient)
+    assert_no_content(silencer.client.put(f"/users/{other.username}/{how}"))
+
+
+@pytest.mark.parametrize(("who", "how"), SILENCERS)
+def test_a_like_comment_and_follow_across_a_block_or_mute_notify_no_one(
+    account: Account, post: tuple[Account, str], database: Database,
+    notifications_worker: Worker, who: str, how: str,
+) -> None:  # fmt: skip
+    author, post_id = post
+    position = outbox_position(database)
+    assert_no_content(account.client.post(f"/posts/{post_id}/likes"))
+    comment_on(account, post_id)
+    assert_no_content(account.client.post(f"/users/{author.username}/follow"))
+    facts = outbox_rows(
+        database,
+        position,
+        "phasma.post.liked",
+        "phasma.comment.created",
+        "phasma.user.followed",
+    )
+    assert len(facts) == 3
+    silence(author, account, who, how)
+
+    # A block also ended the follow (its own unfollow event); a mute left it.
+    assert notifications_worker.deliver_all(facts) == ["skipped"] * 3
+    assert notifications_of(database, author.username) == []
+
+
+def test_muting_the_recipient_does_not_silence_the_actor(
+    account: Account, post: tuple[Account, str], database: Database,
+    notifications_worker: Worker,
+) -> None:  # fmt: skip
+    author, post_id = post
+    position = outbox_position(database)
+    assert_no_content(account.client.post(f"/posts/{post_id}/likes"))
+    assert_no_content(account.client.put(f"/users/{author.username}/mute"))
+    assert notifications_worker.deliver(one_event(database, position, "phasma.post.liked")) == (
+        "applied"
+    )
+    assert [row[0] for row in notifications_of(database, author.username)] == ["like"]
+
+
+@pytest.mark.parametrize(("who", "how"), SILENCERS)
+def test_a_mention_across_a_block_or_mute_notifies_only_the_others(
+    account: Account, make_account, database: Database, bucket: Bucket,
+    notifications_worker: Worker, who: str, how: str,
+) -> None:  # fmt: skip
+    silenced, friend = make_account(), make_account()
+    silence(silenced, account, who, how)
+    position = outbox_position(database)
+    post_id = new_post(
+        account, database, bucket, description=f"@{silenced.username} @{friend.username}"
+    )
+    assert notifications_worker.deliver(one_event(database, position, "phasma.post.created")) == (
+        "applied"
+    )
+    assert notifications_of(database, silenced.username) == []
+    assert [row[:3] for row in notifications_of(database, friend.username)] == [
+        ("mention", account.username, post_id)
+    ]
+
+
+def test_lifting_a_mute_lets_later_notifications_through(
+    account: Account, post: tuple[Account, str], database: Database,
+    notifications_worker: Worker,
+) -> None:  # fmt: skip
+    author, post_id = post
+    assert_no_content(author.client.put(f"/users/{account.username}/mute"))
+    assert_no_content(author.client.delete(f"/users/{account.username}/mute"))
+    position = outbox_position(database)
+    assert_no_content(account.client.post(f"/posts/{post_id}/likes"))
+    assert notifications_worker.deliver(one_event(database, position, "phasma.post.liked")) == (
+        "applied"
+    )
+    assert [row[0] for row in notifications_of(database, author.username)] == ["like"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from phasma.blocks.queries import blocked_between
 from phasma.comments import queries
 from phasma.comments.models import Comment
 from phasma.db.pool import Database, Executor
@@ -17,11 +18,14 @@ SOURCE = "comments"
 
 
 def create_comment(database: Database, viewer: Viewer, post_public_id: UUID, body: str) -> Comment:
-    """Comment on the post (404 if missing); counts it and emits `phasma.comment.created`."""
+    """Comment on the post (404 if missing, 403 across a block); counts it and emits
+    `phasma.comment.created`."""
     with database.transaction() as executor:
         post = lock_post_for_activity(executor, post_public_id)
         if post is None:
             raise NotFound()
+        if blocked_between(executor, viewer.user_id, post["user_id"]):
+            raise Forbidden("you cannot comment on this post")
         comment = queries.insert_comment(executor, post["id"], viewer.user_id, body)
         count_comments(executor, post["id"], 1)
         _record(

@@ -49,6 +49,18 @@ def user_key(executor: Executor, username: str) -> dict[str, Any] | None:
     )
 
 
+def lock_user_key(executor: Executor, username: str) -> dict[str, Any] | None:
+    """`user_key`, with the row locked against a block between it and the caller."""
+    return executor.fetch_one(
+        f"""
+        SELECT id, public_id FROM users
+        WHERE username = :username AND {live("users")}
+        FOR NO KEY UPDATE
+        """,
+        username=username,
+    )
+
+
 def insert_follow(executor: Executor, follower_id: int, followee_id: int) -> bool:
     """Create the follow; False when it already existed (a no-op)."""
     return bool(

@@ -71,6 +71,8 @@ _PATHS: Final = {
     "sun": '<circle cx="12" cy="12" r="4"/><path d="M12 2v2"/><path d="M12 20v2"/>'
     '<path d="m4.93 4.93 1.41 1.41"/><path d="m17.66 17.66 1.41 1.41"/><path d="M2 12h2"/>'
     '<path d="M20 12h2"/><path d="m6.34 17.66-1.41 1.41"/><path d="m19.07 4.93-1.41 1.41"/>',
+    "more": '<circle cx="12" cy="12" r="1"/><circle cx="19" cy="12" r="1"/>'
+    '<circle cx="5" cy="12" r="1"/>',
     "lock": '<rect width="18" height="11" x="3" y="11" rx="2"/>'
     '<path d="M7 11V7a5 5 0 0 1 10 0v4"/>',
 }

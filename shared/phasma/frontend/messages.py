@@ -34,10 +34,20 @@ def conflicting_field(message: object) -> tuple[str, str]:
 POST_DELETED: Final = "post-deleted"
 POST_UPDATED: Final = "post-updated"
 ACCOUNT_DELETED: Final = "account-deleted"
+BLOCKED: Final = "blocked"
+UNBLOCKED: Final = "unblocked"
+MUTED: Final = "muted"
+UNMUTED: Final = "unmuted"
+REPORTED: Final = "reported"
 FLASHES: Final = {
     POST_DELETED: "Post deleted.",
     POST_UPDATED: "Post updated.",
     ACCOUNT_DELETED: "Your account is being deleted.",
+    BLOCKED: "Account blocked.",
+    UNBLOCKED: "Account unblocked.",
+    MUTED: "Account muted.",
+    UNMUTED: "Account unmuted.",
+    REPORTED: "Thanks, we'll review it",
 }
 
 

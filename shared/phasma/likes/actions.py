@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
+from phasma.blocks.queries import blocked_between
 from phasma.db.pool import Database
 from phasma.events.catalogue import PostLikeChanged
 from phasma.events.outbox import record_event
-from phasma.http.errors import NotFound
+from phasma.http.errors import Forbidden, NotFound
 from phasma.likes import queries
 from phasma.posts.queries import count_likes, lock_post_for_activity
 from phasma.sessions.queries import Viewer
@@ -17,7 +18,10 @@ SOURCE = "likes"
 
 
 def like(database: Database, viewer: Viewer, post_public_id: UUID) -> None:
-    """Like the post (own posts included); liking it again changes nothing. 404 if missing."""
+    """Like the post (own posts included); liking it again changes nothing.
+
+    404 if missing, 403 across a block between the viewer and the author.
+    """
     _change(database, viewer, post_public_id, "phasma.post.liked")
 
 
@@ -37,6 +41,9 @@ def _change(
         post = lock_post_for_activity(executor, post_public_id)
         if post is None:
             raise NotFound()
+        # Liking across a block is refused (api-2.md §D); unliking stays allowed.
+        if liking and blocked_between(executor, viewer.user_id, post["user_id"]):
+            raise Forbidden("you cannot like this post")
         if liking:
             changed = queries.insert_like(executor, post["id"], viewer.user_id)
         else:

@@ -11,7 +11,7 @@ from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.notifications.models import Notification
 from phasma.pagination import Page, PageRequest, build_page
-from phasma.users.queries import live
+from phasma.users.queries import live, not_muted, visible
 
 # Every Notification read selects these from `notifications n JOIN users a` (the actor's
 # current profile) and the post and comment it is about, when it has them: the quote is
@@ -167,10 +167,14 @@ def created_time_of(executor: Executor, user_id: int, public_id: UUID) -> dateti
 # second event for the same (recipient, actor, type, entity), inserts nothing.
 
 # Whether `actor_id` may notify `recipient_id` at all: the one rule every kind of
-# notification passes through. Today it only refuses oneself; it is the hook where
-# blocks and mutes go once they exist (a recipient who blocked or muted the actor
-# hears nothing from them): add their NOT EXISTS here and every create follows.
-MAY_NOTIFY = "fact.actor_id <> fact.recipient_id"
+# notification passes through. Never oneself; never across a block in either direction,
+# nor from an account the recipient muted (api-2.md §D): the readers' own rule
+# (`users.queries.visible`, `not_muted`) with the recipient as the viewer, row by row.
+MAY_NOTIFY = f"""fact.actor_id <> fact.recipient_id
+    AND EXISTS (
+        SELECT 1 FROM users may_actor
+        WHERE may_actor.id = fact.actor_id AND {visible("may_actor", viewer="fact.recipient_id")})
+    AND {not_muted("fact.actor_id", viewer="fact.recipient_id")}"""
 
 _INSERT_FACT = f"""
     INSERT INTO notifications

@@ -32,21 +32,31 @@ def live(alias: str) -> str:
 VIEWER = "CAST(:viewer_id AS bigint)"
 
 
-def visible(alias: str) -> str:
+def not_blocked_between(first: str, second: str) -> str:
+    """No block in either direction between the accounts whose ids are `first` and `second`.
+
+    Both are SQL expressions (a column, `VIEWER`, a cast parameter). Two top-level
+    NOT EXISTS, so the planner makes each an anti-join on a primary-key or index probe.
+    """
+    return f"""NOT EXISTS (
+            SELECT 1 FROM blocks
+            WHERE blocks.blocker_id = {first} AND blocks.blocked_id = {second})
+        AND NOT EXISTS (
+            SELECT 1 FROM blocks
+            WHERE blocks.blocker_id = {second} AND blocks.blocked_id = {first})"""
+
+
+def visible(alias: str, viewer: str = VIEWER) -> str:
     """The one rule for whether the viewer may meet the account `alias` at all.
 
     Live, and no block between the two in either direction (api-2.md §D): a block hides
     each account from the other everywhere. Two primary-key probes, so it costs the
     same for a viewer with a thousand blocks as for one with none. An anonymous viewer
-    compares with NULL, which matches no block.
+    compares with NULL, which matches no block. `viewer` is the `VIEWER` parameter
+    unless a statement has one per row (the notifications worker's recipients).
     """
     return f"""({live(alias)}
-        AND NOT EXISTS (
-            SELECT 1 FROM blocks
-            WHERE blocks.blocker_id = {VIEWER} AND blocks.blocked_id = {alias}.id)
-        AND NOT EXISTS (
-            SELECT 1 FROM blocks
-            WHERE blocks.blocker_id = {alias}.id AND blocks.blocked_id = {VIEWER}))"""
+        AND {not_blocked_between(viewer, f"{alias}.id")})"""
 
 
 def shows_posts(alias: str) -> str:
@@ -63,14 +73,14 @@ def shows_posts(alias: str) -> str:
                 WHERE follows.follower_id = {VIEWER} AND follows.followee_id = {alias}.id)))"""
 
 
-def not_muted(author_column: str) -> str:
+def not_muted(author_column: str, viewer: str = VIEWER) -> str:
     """Mute (api-2.md §D): the muter's feed and notifications leave out the muted account.
 
-    Nothing else reads mutes, so the muted account cannot tell.
+    Nothing else reads mutes, so the muted account cannot tell. `viewer` as in `visible`.
     """
     return f"""NOT EXISTS (
         SELECT 1 FROM mutes
-        WHERE mutes.muter_id = {VIEWER} AND mutes.muted_id = {author_column})"""
+        WHERE mutes.muter_id = {viewer} AND mutes.muted_id = {author_column})"""
 
 
 USER_COLUMNS = """

@@ -362,11 +362,25 @@ FUNCTIONS: tuple[Function, ...] = (
             PageRoute("GET", "/{handle}/likes", "phasma.frontend.pages.profiles:likes"),
             # Block and mute (api-2 §D): a confirmation page without JS, the form it posts.
             PageRoute("GET", "/{handle}/block", "phasma.frontend.pages.safety:confirm_block"),
-            PageRoute("POST", "/{handle}/block", "phasma.frontend.pages.safety:block", PageAccess.ENDPOINT),
-            PageRoute("POST", "/{handle}/unblock", "phasma.frontend.pages.safety:unblock", PageAccess.ENDPOINT),
+            PageRoute(
+                "POST", "/{handle}/block", "phasma.frontend.pages.safety:block", PageAccess.ENDPOINT
+            ),
+            PageRoute(
+                "POST",
+                "/{handle}/unblock",
+                "phasma.frontend.pages.safety:unblock",
+                PageAccess.ENDPOINT,
+            ),
             PageRoute("GET", "/{handle}/mute", "phasma.frontend.pages.safety:confirm_mute"),
-            PageRoute("POST", "/{handle}/mute", "phasma.frontend.pages.safety:mute", PageAccess.ENDPOINT),
-            PageRoute("POST", "/{handle}/unmute", "phasma.frontend.pages.safety:unmute", PageAccess.ENDPOINT),
+            PageRoute(
+                "POST", "/{handle}/mute", "phasma.frontend.pages.safety:mute", PageAccess.ENDPOINT
+            ),
+            PageRoute(
+                "POST",
+                "/{handle}/unmute",
+                "phasma.frontend.pages.safety:unmute",
+                PageAccess.ENDPOINT,
+            ),
             PageRoute("GET", "/{handle}/saved", "phasma.frontend.pages.profiles:saved"),
             # Followers and following read signed out (api-2 §F); an unknown mode is a 404.
             PageRoute(
@@ -388,7 +402,9 @@ FUNCTIONS: tuple[Function, ...] = (
                 PageAccess.ENDPOINT,
             ),
             PageRoute("GET", "/reports/new", "phasma.frontend.pages.safety:report_page"),
-            PageRoute("POST", "/reports", "phasma.frontend.pages.safety:report", PageAccess.ENDPOINT),
+            PageRoute(
+                "POST", "/reports", "phasma.frontend.pages.safety:report", PageAccess.ENDPOINT
+            ),
             PageRoute("GET", "/search", "phasma.frontend.pages.search:search"),
             PageRoute(
                 "GET", "/tags/{name}", "phasma.frontend.pages.tags:tag_page", PageAccess.PUBLIC

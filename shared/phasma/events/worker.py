@@ -24,12 +24,14 @@ functions (`/health`, `/ready`, `/metrics`) plus `GET /health/background`.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 from cloudevents.http import CloudEvent
 from prometheus_client import Counter
@@ -95,7 +97,8 @@ class ReceivedEvent:
     time: datetime | None
     data: dict[str, Any]
 
-    def payload(self, model: type[Payload]) -> Payload:
+    # `builtins.type`: in this class body `type` is the field above.
+    def payload(self, model: builtins.type[Payload]) -> Payload:
         """`data` parsed as `model` (a catalogue payload); `Skip` when it does not fit."""
         try:
             return model.model_validate(self.data)
@@ -149,7 +152,7 @@ class EventFunction:
             )
         )
 
-    def wsgi_app(self, environ: dict, start_response: Callable) -> object:
+    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The function as a plain WSGI application (tests, the local stack)."""
         return self.handle(Request(environ))(environ, start_response)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from phasma.db.pool import Database, Executor
 from phasma.events.catalogue import FollowChanged
 from phasma.events.outbox import record_event
@@ -14,14 +12,14 @@ from phasma.sessions.queries import Viewer
 SOURCE = "follows"
 
 
-def _target(executor: Executor, username: str) -> dict[str, Any]:
+def _target(executor: Executor, username: str) -> queries.UserKey:
     target = queries.user_key(executor, username)
     if target is None:
         raise NotFound()
     return target
 
 
-def _record(executor: Executor, event_type: str, viewer: Viewer, followee: dict[str, Any]) -> None:
+def _record(executor: Executor, event_type: str, viewer: Viewer, followee: queries.UserKey) -> None:
     record_event(
         executor,
         event_type=event_type,

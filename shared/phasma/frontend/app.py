@@ -11,8 +11,9 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 from prometheus_client import generate_latest
 from werkzeug import Request, Response
@@ -84,7 +85,7 @@ class Frontend:
 
     # -- entry points ----------------------------------------------------
 
-    def wsgi_app(self, environ: dict, start_response: Callable) -> object:
+    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The same site as a plain WSGI application (tests, local serving)."""
         return self.handle(Request(environ))(environ, start_response)
 

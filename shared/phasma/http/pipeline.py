@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 from werkzeug import Request, Response
 
@@ -94,7 +95,7 @@ class HttpFunction:
 
     # -- entry points ----------------------------------------------------
 
-    def wsgi_app(self, environ: dict, start_response: Callable) -> object:
+    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The same function as a plain WSGI application (tests, benchmarks)."""
         return self.handle(Request(environ))(environ, start_response)
 

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 from botocore.config import Config
@@ -33,6 +33,9 @@ from botocore.response import StreamingBody
 
 from phasma.config import Limits, Settings
 from phasma.failures import DependencyUnavailable
+
+if TYPE_CHECKING:  # the S3 shapes of the type stubs (a dev dependency)
+    from types_boto3_s3.type_defs import DeleteObjectsOutputTypeDef, ObjectIdentifierTypeDef
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +164,7 @@ class BlobStore:
         Raises BlobStoreUnavailable if the store refused any key: the caller (the janitor,
         the expiry sweep) keeps its rows and tries again later.
         """
-        objects = [{"Key": key} for key in keys]
+        objects: list[ObjectIdentifierTypeDef] = [{"Key": key} for key in keys]
         for start in range(0, len(objects), DELETE_BATCH_SIZE):
             batch = objects[start : start + DELETE_BATCH_SIZE]
             with _outages_as_unavailable(f"delete {len(batch)} objects"):
@@ -284,7 +287,7 @@ def _outages_as_unavailable(action: str) -> Iterator[None]:
         raise
 
 
-def _raise_for_refused(response: dict[str, Any]) -> None:
+def _raise_for_refused(response: DeleteObjectsOutputTypeDef) -> None:
     errors = response.get("Errors") or []
     if errors:
         first = errors[0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -118,7 +118,10 @@ RATE_LIMIT_DEFAULTS: Final[dict[str, BucketPolicy]] = {
 }
 
 
-def _positive_or_none(raw: Any, kind: type[int] | type[Decimal]) -> Any:
+Number = TypeVar("Number", int, Decimal)
+
+
+def _positive_or_none(raw: Any, kind: type[Number]) -> Number | None:
     """Parse an override; the spec says unparseable, zero or negative means "use the default"."""
     if raw is None or raw == "":
         return None

@@ -244,7 +244,8 @@ def compute_blurhash(picture: Image.Image) -> str:
     """The blurhash (4 x 3 components) of an RGB image, computed from a 32 px copy."""
     tiny = picture.resize(_fit(picture.size, BLURHASH_LONGEST_SIDE), Image.Resampling.BOX)
     x_components, y_components = BLURHASH_COMPONENTS
-    return blurhash.encode(_pixel_rows(tiny), x_components, y_components)
+    encoded: str = blurhash.encode(_pixel_rows(tiny), x_components, y_components)
+    return encoded
 
 
 def _pixel_rows(picture: Image.Image) -> list[list[bytes]]:

@@ -30,7 +30,8 @@ RateLimitPolicy = Literal["strict", "typeahead", "read", "mutation", "media"]
 def resolve(reference: str) -> Callable[..., Any]:
     """The callable a `"module:function"` reference names (imported on demand)."""
     module_name, _, attribute = reference.partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
+    target: Callable[..., Any] = getattr(importlib.import_module(module_name), attribute)
+    return target
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ SCOPES: tuple[tuple[str, str], ...] = (
 FIRST_PARTY = {"phasma", "tests", "benchmarks", "functions"}
 # Measured when present, never required (benchmarks/round_trips.py says so).
 OPTIONAL = {"psycopg"}
+TYPE_CHECKING_TESTS = {"TYPE_CHECKING", "typing.TYPE_CHECKING"}
 
 
 def declared(scope: str) -> set[str]:
@@ -47,12 +48,23 @@ def declared(scope: str) -> set[str]:
     return {canonicalize_name(Requirement(line).name) for line in lines} - {"phasma"}
 
 
-def imported_modules(path: Path) -> Iterator[str]:
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+def imported_modules(path: Path) -> Iterator[tuple[str, bool]]:
+    """Each top-level module `path` imports, and whether only the type checker imports it
+    (under `if TYPE_CHECKING:`: never at run time, so a dev dependency such as a stub
+    package may provide it)."""
+    tree = ast.parse(path.read_text(), str(path))
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test) in TYPE_CHECKING_TESTS
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            yield from (alias.name.split(".")[0] for alias in node.names)
+            yield from ((alias.name.split(".")[0], id(node) in typing_only) for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            yield node.module.split(".")[0]
+            yield node.module.split(".")[0], id(node) in typing_only
 
 
 def scope_of(path: Path) -> str:
@@ -70,10 +82,11 @@ def test_every_imported_package_is_declared_where_it_is_used() -> None:
     ]
     assert files
     for path in files:
-        allowed = declared(scope_of(path))
-        for module in set(imported_modules(path)):
+        scope = scope_of(path)
+        for module, typing_only in set(imported_modules(path)):
             if module in sys.stdlib_module_names or module in FIRST_PARTY | OPTIONAL:
                 continue
+            allowed = declared("dev" if typing_only else scope)
             names = {canonicalize_name(name) for name in distributions.get(module, [module])}
             if not names & allowed:
                 missing.append(f"{path.relative_to(ROOT)} imports {module} ({', '.join(names)})")

@@ -9,8 +9,6 @@ about them, every read applies them when it runs (`users.queries.visible`,
 
 from __future__ import annotations
 
-from typing import Any
-
 from phasma.blocks import queries
 from phasma.db.pool import Database, Executor
 from phasma.follows import queries as follows_queries
@@ -19,7 +17,7 @@ from phasma.http.errors import BadRequest, NotFound
 from phasma.sessions.queries import Viewer
 
 
-def _other(executor: Executor, viewer: Viewer, username: str, verb: str) -> dict[str, Any]:
+def _other(executor: Executor, viewer: Viewer, username: str, verb: str) -> follows_queries.UserKey:
     target = follows_queries.user_key(executor, username)
     if target is None:
         raise NotFound()
@@ -38,7 +36,7 @@ def block(database: Database, viewer: Viewer, username: str) -> None:
         queries.lock_pair(executor, viewer.user_id, target["id"])
         if not queries.insert_block(executor, viewer.user_id, target["id"]):
             return
-        me = {"id": viewer.user_id, "public_id": viewer.user_public_id}
+        me = follows_queries.UserKey(id=viewer.user_id, public_id=viewer.user_public_id)
         remove_follow(executor, me, target)
         remove_follow(executor, target, me)
 

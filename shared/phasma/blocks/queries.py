@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from phasma.db.pool import Executor
 from phasma.pagination import Cursor
-from phasma.users.queries import USER_COLUMNS, live, not_blocked_between
+from phasma.users.queries import USER_COLUMNS, UserRow, live, not_blocked_between
 
 Kind = Literal["blocks", "mutes"]
 
@@ -112,12 +112,19 @@ def delete_mute(executor: Executor, muter_id: int, muted_id: int) -> bool:
     )
 
 
+class ListedUserRow(UserRow):
+    """A row of the block or mute list: the user, and when the viewer listed them."""
+
+    listed_at: datetime
+
+
 def user_page(
     executor: Executor, kind: Kind, viewer_id: int, cursor: Cursor | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[ListedUserRow]:
     """Up to `limit` user rows the viewer blocked or muted, newest first, with `listed_at`."""
     after = cursor or _BEFORE_EVERY_ROW
-    return executor.fetch_all(
+    return executor.fetch_all_as(
+        ListedUserRow,
         _LISTS[kind],
         viewer_id=viewer_id,
         after_created=after.created,

@@ -7,7 +7,7 @@ from uuid import UUID
 from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest
 from phasma.posts.models import Post
-from phasma.posts.queries import POST_COLUMNS, cursor_params, post_page
+from phasma.posts.queries import POST_COLUMNS, PostRow, cursor_params, post_page
 
 # The owner is the viewer: only they read their list, so `:viewer_id` is both.
 _SAVED = f"""
@@ -30,9 +30,10 @@ SAVED_NEXT_PAGE = _SAVED.format(
 def lock_post_key(executor: Executor, public_id: UUID) -> int | None:
     """The post's id, held against deletion until commit (so the insert's foreign key
     cannot fail under a concurrent delete); None when there is no such post."""
-    return executor.fetch_value(
+    post_id: int | None = executor.fetch_value(
         "SELECT id FROM posts WHERE public_id = :public_id FOR KEY SHARE", public_id=public_id
     )
+    return post_id
 
 
 def insert_bookmark(executor: Executor, user_id: int, post_id: int) -> None:
@@ -58,5 +59,5 @@ def delete_bookmark(executor: Executor, user_id: int, post_id: int) -> None:
 def saved_posts(executor: Executor, viewer_id: int, page: PageRequest) -> Page[Post]:
     """One page of the posts the viewer saved, by bookmark time, newest first."""
     sql = SAVED_FIRST_PAGE if page.cursor is None else SAVED_NEXT_PAGE
-    rows = executor.fetch_all(sql, viewer_id=viewer_id, **cursor_params(page))
+    rows = executor.fetch_all_as(PostRow, sql, viewer_id=viewer_id, **cursor_params(page))
     return post_page(rows, page, sort_time="bookmarked_at")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 from uuid import UUID
 
 from phasma.comments.models import Comment
@@ -37,9 +37,10 @@ def to_comment(row: dict[str, Any]) -> Comment:
 
 
 def post_id_by_public_id(executor: Executor, public_id: UUID) -> int | None:
-    return executor.fetch_value(
+    post_id: int | None = executor.fetch_value(
         "SELECT id FROM posts WHERE public_id = :public_id", public_id=public_id
     )
+    return post_id
 
 
 def comments_on(executor: Executor, post_id: int, page: PageRequest) -> Page[Comment]:
@@ -67,15 +68,25 @@ def insert_comment(executor: Executor, post_id: int, user_id: int, body: str) ->
     return to_comment(rows[0])
 
 
+class CommentOnPost(TypedDict):
+    """A comment and the post it is on, as a deletion checks and counts them."""
+
+    user_id: int
+    post_id: int
+    post_author_id: int
+    post_author_public_id: UUID
+
+
 def lock_comment_on_post(
     executor: Executor, comment_public_id: UUID, post_public_id: UUID
-) -> dict[str, Any] | None:
+) -> CommentOnPost | None:
     """The comment if it is on that post, with both authors; None otherwise.
 
     Locks the post row first, as a post deletion does before its cascade
     reaches the comments, so the two never wait on each other in a cycle.
     """
-    return executor.fetch_one(
+    return executor.fetch_one_as(
+        CommentOnPost,
         """
         SELECT c.user_id, p.id AS post_id, p.user_id AS post_author_id,
                pu.public_id AS post_author_public_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from phasma.deploy import container_image, manifests, rollout
 from phasma.deploy.images import function_image
@@ -70,7 +70,8 @@ def main(arguments: Sequence[str] | None = None) -> int:
     image.add_argument("--tag", default=function_image(), help="image reference to tag")
     image.set_defaults(run=image_command)
     options = parser.parse_args(arguments)
-    return options.run(options)
+    run: Callable[[argparse.Namespace], int] = options.run
+    return run(options)
 
 
 if __name__ == "__main__":

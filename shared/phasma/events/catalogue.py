@@ -14,6 +14,7 @@ from pydantic import ConfigDict
 from phasma.models import CamelModel, Timestamp
 
 Topic = Literal["entity-changes", "activity"]
+MailKind = Literal["verify", "reset", "email_changed_notice", "export_ready"]
 
 
 class EventPayload(CamelModel):
@@ -115,7 +116,7 @@ class MailRequested(EventPayload):
     The mailer mints the link's token itself, so no token crosses the broker.
     """
 
-    kind: Literal["verify", "reset", "email_changed_notice", "export_ready"]
+    kind: MailKind
     user_id: UUID
     address: str  # the recipient: the address to verify, the account's, or the old one
 

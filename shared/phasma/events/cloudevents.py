@@ -83,7 +83,10 @@ def to_kafka_record(row: OutboxRow) -> KafkaRecord:
     # The SDK moves the partition key into the record key only; the envelope also
     # carries it as a header so consumers that ignore keys still see it.
     headers.append((f"ce_{PARTITION_KEY}", row.partition_key.encode()))
-    return KafkaRecord(row.topic, row.partition_key.encode(), message.value, headers)
+    value = message.value
+    if isinstance(value, str):  # the SDK's type allows text; `encode_json` always gives bytes
+        value = value.encode()
+    return KafkaRecord(row.topic, row.partition_key.encode(), value, headers)
 
 
 def from_kafka_record(

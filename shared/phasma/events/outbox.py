@@ -66,4 +66,5 @@ def record_event(
     _publication(executor).rows.append(
         OutboxRow(row["id"], topic, event_type, source, subject, key, body, row["created"])
     )
-    return row["id"]
+    event_id: int = row["id"]
+    return event_id

@@ -138,7 +138,7 @@ class Pipeline:
                 running=self.running,
                 stale=self.stale(now),
                 unhealthy=self.unhealthy(now),
-                started_at=_timestamp(self.started_at),
+                started_at=datetime.fromtimestamp(self.started_at, UTC),
                 last_progress=_timestamp(self.last_progress),
                 first_error_at=_timestamp(self.first_error_at),
                 last_error=self.last_error,
@@ -186,7 +186,7 @@ class _PipelineCollector(Collector):
             pipelines = list(_pipelines.values())
         now = time.time()
         for prefix in METRIC_PREFIXES:
-            families = {
+            families: dict[str, GaugeMetricFamily | CounterMetricFamily] = {
                 "running": GaugeMetricFamily(
                     f"{prefix}_running", "1 while the pipeline runs", labels=METRIC_LABELS
                 ),

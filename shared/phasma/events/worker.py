@@ -25,6 +25,7 @@ functions (`/health`, `/ready`, `/metrics`) through the same front door
 
 from __future__ import annotations
 
+import builtins
 import logging
 import time
 from collections.abc import Callable
@@ -96,7 +97,8 @@ class ReceivedEvent:
     time: datetime | None
     data: dict[str, Any]
 
-    def payload(self, model: type[Payload]) -> Payload:
+    # `builtins.type`: in this class body `type` is the field above.
+    def payload(self, model: builtins.type[Payload]) -> Payload:
         """`data` parsed as `model` (a catalogue payload); `Skip` when it does not fit."""
         try:
             return model.model_validate(self.data)

@@ -7,12 +7,13 @@ account's whole history.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from datetime import datetime
+from typing import Any, Final, TypedDict
 from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
-from phasma.exports.models import Export
+from phasma.exports.models import Export, ExportStatus
 
 OBJECT_PREFIX: Final = "exports/"
 
@@ -27,7 +28,37 @@ def download_path(export_id: UUID | str) -> str:
     return f"/users/me/exports/{export_id}/download"
 
 
-def to_export(row: dict[str, Any]) -> Export:
+class ExportRow(TypedDict):
+    """An export as its owner sees it."""
+
+    public_id: UUID
+    status: ExportStatus
+    created: datetime
+    expires: datetime | None
+
+
+class ExportToBuild(TypedDict):
+    """An export and the profile of its account, as the exporter writes it."""
+
+    id: int
+    status: ExportStatus
+    user_id: int
+    user_public_id: UUID
+    email: str
+    username: str
+    name: str
+    bio: str | None
+    avatar: str | None
+    created: datetime
+    email_verified_at: datetime | None
+
+
+class ExpiredExport(TypedDict):
+    id: int
+    public_id: UUID
+
+
+def to_export(row: ExportRow) -> Export:
     ready = row["status"] == "ready"
     return Export(
         id=row["public_id"],
@@ -38,9 +69,10 @@ def to_export(row: dict[str, Any]) -> Export:
     )
 
 
-def insert_pending(executor: Executor, user_id: int) -> dict[str, Any] | None:
+def insert_pending(executor: Executor, user_id: int) -> ExportRow | None:
     """A new pending export, or None when the user already has one (the partial index)."""
-    return executor.fetch_one(
+    return executor.fetch_one_as(
+        ExportRow,
         """
         INSERT INTO exports (user_id) VALUES (:user_id)
         ON CONFLICT (user_id) WHERE status = 'pending' DO NOTHING
@@ -50,9 +82,10 @@ def insert_pending(executor: Executor, user_id: int) -> dict[str, Any] | None:
     )
 
 
-def own_export(executor: Executor, user_id: int, public_id: UUID) -> dict[str, Any] | None:
+def own_export(executor: Executor, user_id: int, public_id: UUID) -> ExportRow | None:
     """Export `public_id` if it belongs to `user_id` and has not expired."""
-    return executor.fetch_one(
+    return executor.fetch_one_as(
+        ExportRow,
         """
         SELECT public_id, status, created, expires FROM exports
         WHERE public_id = :public_id AND user_id = :user_id
@@ -63,9 +96,10 @@ def own_export(executor: Executor, user_id: int, public_id: UUID) -> dict[str, A
     )
 
 
-def export_to_build(executor: Executor, public_id: UUID) -> dict[str, Any] | None:
+def export_to_build(executor: Executor, public_id: UUID) -> ExportToBuild | None:
     """The export and its account, for the worker."""
-    return executor.fetch_one(
+    return executor.fetch_one_as(
+        ExportToBuild,
         """
         SELECT e.id, e.status, e.user_id, u.public_id AS user_public_id, u.email,
                u.username, u.name, u.bio, u.avatar, u.created, u.email_verified_at
@@ -162,10 +196,11 @@ def page(
     return executor.fetch_all(sql, user_id=user_id, after=after, limit=limit)
 
 
-def lock_expired(executor: Executor, limit: int) -> list[dict[str, Any]]:
+def lock_expired(executor: Executor, limit: int) -> list[ExpiredExport]:
     """Exports past their 24 h: ready ones whose link expired, and failed or stuck
     pending ones as old, which never will be downloaded."""
-    return executor.fetch_all(
+    return executor.fetch_all_as(
+        ExpiredExport,
         """
         SELECT id, public_id FROM exports
         WHERE expires <= now()

@@ -25,7 +25,7 @@ def get_export(context: RequestContext) -> Response:
     public_id = context.uuid_param("id")
     user_id = context.signed_in.user_id
 
-    def read(executor: Executor) -> dict | None:
+    def read(executor: Executor) -> queries.ExportRow | None:
         return queries.own_export(executor, user_id, public_id)
 
     row = context.runtime.db.read(read)

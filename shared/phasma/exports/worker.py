@@ -83,7 +83,7 @@ def handle(event: ReceivedEvent, runtime: Runtime) -> Outcome:
     return "applied"
 
 
-def build(runtime: Runtime, export: dict[str, Any], export_id: UUID) -> int:
+def build(runtime: Runtime, export: queries.ExportToBuild, export_id: UUID) -> int:
     """Write the ZIP of `export`'s account to its key (replacing any); its size in bytes."""
     user_id = export["user_id"]
     with runtime.blob_store.writer(queries.object_key(export_id), ZIP_CONTENT_TYPE) as stream:
@@ -98,7 +98,7 @@ def build(runtime: Runtime, export: dict[str, Any], export_id: UUID) -> int:
         return stream.size
 
 
-def _profile(export: dict[str, Any]) -> dict[str, Any]:
+def _profile(export: queries.ExportToBuild) -> dict[str, Any]:
     return {
         "id": export["user_public_id"],
         "username": export["username"],

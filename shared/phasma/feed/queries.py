@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypedDict
 from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest
 from phasma.posts.models import Post
-from phasma.posts.queries import POST_COLUMNS, cursor_params, post_page
+from phasma.posts.queries import POST_COLUMNS, PostRow, cursor_params, post_page
 from phasma.users.queries import live
 
 # -- the read -------------------------------------------------------------------------
@@ -123,7 +123,8 @@ FEED_NEXT_PAGE = _FEED.format(
 def feed_page(executor: Executor, viewer_id: int, page: PageRequest) -> Page[Post]:
     """One page of the viewer's feed, newest post first."""
     sql = FEED_FIRST_PAGE if page.cursor is None else FEED_NEXT_PAGE
-    rows = executor.fetch_all(
+    rows = executor.fetch_all_as(
+        PostRow,
         sql,
         viewer_id=viewer_id,
         live_days=Limits.FEED_LIVE_WINDOW_DAYS,
@@ -217,9 +218,21 @@ PRUNE = """
 _BEFORE_EVERY_FOLLOW = (datetime.max.replace(tzinfo=UTC), 2**63 - 1)
 
 
-def lock_post(executor: Executor, post_id: UUID) -> dict[str, Any] | None:
+class FeedPost(TypedDict):
+    id: int
+    user_id: int
+    created: datetime
+
+
+class FeedFollow(TypedDict):
+    follower_id: int
+    followee_id: int
+    is_celebrity: bool
+
+
+def lock_post(executor: Executor, post_id: UUID) -> FeedPost | None:
     """The post's internal id, author and `created`, or None when it is gone."""
-    return executor.fetch_one(LOCK_POST, post_id=post_id)
+    return executor.fetch_one_as(FeedPost, LOCK_POST, post_id=post_id)
 
 
 def lock_author(executor: Executor, user_id: int) -> bool:
@@ -235,7 +248,7 @@ def fan_out(executor: Executor, author_id: int, post_id: int, created: datetime)
     """Insert the post into the author's and every follower's feed; returns rows inserted."""
     after_created, after_id = _BEFORE_EVERY_FOLLOW
     with_author = True
-    inserted = 0
+    inserted: int = 0
     while True:
         batch_rows = Limits.FEED_FANOUT_BATCH_ROWS - (1 if with_author else 0)
         row = executor.fetch_one(
@@ -256,9 +269,11 @@ def fan_out(executor: Executor, author_id: int, post_id: int, created: datetime)
         with_author = False
 
 
-def lock_follow(executor: Executor, actor_id: UUID, recipient_id: UUID) -> dict[str, Any] | None:
+def lock_follow(executor: Executor, actor_id: UUID, recipient_id: UUID) -> FeedFollow | None:
     """The follow row (ids and the followee's celebrity flag), or None when it is gone."""
-    return executor.fetch_one(LOCK_FOLLOW, actor_id=actor_id, recipient_id=recipient_id)
+    return executor.fetch_one_as(
+        FeedFollow, LOCK_FOLLOW, actor_id=actor_id, recipient_id=recipient_id
+    )
 
 
 def backfill(executor: Executor, follower_id: int, followee_id: int) -> int:

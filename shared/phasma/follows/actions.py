@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from phasma.blocks.queries import blocked_between
@@ -16,7 +15,7 @@ from phasma.sessions.queries import Viewer
 SOURCE = "follows"
 
 
-def _target(executor: Executor, username: str) -> dict[str, Any]:
+def _target(executor: Executor, username: str) -> queries.UserKey:
     target = queries.user_key(executor, username)
     if target is None:
         raise NotFound()
@@ -24,7 +23,7 @@ def _target(executor: Executor, username: str) -> dict[str, Any]:
 
 
 def _record(
-    executor: Executor, event_type: str, follower_public_id: UUID, followee: dict[str, Any]
+    executor: Executor, event_type: str, follower_public_id: UUID, followee: queries.UserKey
 ) -> None:
     record_event(
         executor,
@@ -58,11 +57,11 @@ def unfollow(database: Database, viewer: Viewer, username: str) -> None:
     """Stop following `username`; not following them (or oneself) is a no-op."""
     with database.transaction() as executor:
         followee = _target(executor, username)
-        follower = {"id": viewer.user_id, "public_id": viewer.user_public_id}
+        follower = queries.UserKey(id=viewer.user_id, public_id=viewer.user_public_id)
         remove_follow(executor, follower, followee)
 
 
-def remove_follow(executor: Executor, follower: dict[str, Any], followee: dict[str, Any]) -> None:
+def remove_follow(executor: Executor, follower: queries.UserKey, followee: queries.UserKey) -> None:
     """Inside the caller's transaction: end `follower`'s follow of `followee` (each an `id` and
     `public_id`), with its counter and `phasma.user.unfollowed`; no follow is a no-op.
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal, TypedDict
+from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.pagination import Cursor
-from phasma.users.queries import USER_COLUMNS, live
+from phasma.users.queries import USER_COLUMNS, UserRow, live
 
 Direction = Literal["followers", "following"]
 
@@ -41,17 +42,30 @@ _LISTS: dict[Direction, str] = {
 }
 
 
-def user_key(executor: Executor, username: str) -> dict[str, Any] | None:
+class UserKey(TypedDict):
+    id: int
+    public_id: UUID
+
+
+class FollowRow(UserRow):
+    """A row of a follow list: the user (USER_COLUMNS) and when the follow was made."""
+
+    followed_at: datetime
+
+
+def user_key(executor: Executor, username: str) -> UserKey | None:
     """The internal and public id of the user called `username`, if any."""
-    return executor.fetch_one(
+    return executor.fetch_one_as(
+        UserKey,
         f"SELECT id, public_id FROM users WHERE username = :username AND {live('users')}",
         username=username,
     )
 
 
-def lock_user_key(executor: Executor, username: str) -> dict[str, Any] | None:
+def lock_user_key(executor: Executor, username: str) -> UserKey | None:
     """`user_key`, with the row locked against a block between it and the caller."""
-    return executor.fetch_one(
+    return executor.fetch_one_as(
+        UserKey,
         f"""
         SELECT id, public_id FROM users
         WHERE username = :username AND {live("users")}
@@ -116,10 +130,11 @@ def follow_page(
     viewer_id: int | None,
     cursor: Cursor | None,
     limit: int,
-) -> list[dict[str, Any]]:
+) -> list[FollowRow]:
     """Up to `limit` user rows of one list, strictly after `cursor`, with `followed_at`."""
     after = cursor or _BEFORE_EVERY_ROW
-    return executor.fetch_all(
+    return executor.fetch_all_as(
+        FollowRow,
         _LISTS[direction],
         user_id=user_id,
         viewer_id=viewer_id,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from werkzeug import Response
 
 from phasma.db.pool import Executor
@@ -44,7 +42,7 @@ def _list(context: RequestContext, direction: Direction) -> Response:
     # Anonymous visitors may read the lists (api-2 §F): `isFollowing` is then false.
     viewer_id = context.viewer_id
 
-    def read(executor: Executor) -> list[dict[str, Any]] | None:
+    def read(executor: Executor) -> list[queries.FollowRow] | None:
         user = queries.user_key(executor, username)
         if user is None:
             return None

@@ -92,8 +92,9 @@ def _post_image(post: Mapping[str, Any]) -> tuple[str | None, int | None, int | 
     if original == PLACEHOLDER_AVATAR:
         return None, None, None
     width, height = post.get("width"), post.get("height")
-    known = isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0
+    if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
+        width = height = None  # a size the post does not state is not guessed
     if PREVIEW_WIDTH in (post.get("renditions") or ()):
-        scaled = round(height * PREVIEW_WIDTH / width) if known else None
-        return image_url(filename, width=PREVIEW_WIDTH), PREVIEW_WIDTH if known else None, scaled
-    return original, width if known else None, height if known else None
+        scaled = round(height * PREVIEW_WIDTH / width) if width and height else None
+        return image_url(filename, width=PREVIEW_WIDTH), PREVIEW_WIDTH if width else None, scaled
+    return original, width, height

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest
 from phasma.posts.models import Post
-from phasma.posts.queries import POST_COLUMNS, cursor_params, post_page
+from phasma.posts.queries import POST_COLUMNS, PostRow, cursor_params, post_page
 
 # `following` is false anonymous: a NULL viewer id matches no row.
 TAG = """
@@ -42,13 +42,23 @@ POSTS_NEXT_PAGE = _POSTS.format(
 )
 
 
-def tag(executor: Executor, name: str, viewer_id: int | None) -> dict[str, Any] | None:
+class TagRow(TypedDict):
+    id: int
+    name: str
+    post_count: int
+    following: bool
+
+
+def tag(executor: Executor, name: str, viewer_id: int | None) -> TagRow | None:
     """The tag's id, name, post count and whether the viewer follows it; None if unknown."""
-    return executor.fetch_one(TAG, name=name, viewer_id=viewer_id)
+    return executor.fetch_one_as(TagRow, TAG, name=name, viewer_id=viewer_id)
 
 
 def hashtag_id(executor: Executor, name: str) -> int | None:
-    return executor.fetch_value("SELECT id FROM hashtags WHERE name = :name", name=name)
+    found: int | None = executor.fetch_value(
+        "SELECT id FROM hashtags WHERE name = :name", name=name
+    )
+    return found
 
 
 def tagged_posts(
@@ -56,8 +66,8 @@ def tagged_posts(
 ) -> Page[Post]:
     """One page of the tag's posts, newest first."""
     sql = POSTS_FIRST_PAGE if page.cursor is None else POSTS_NEXT_PAGE
-    rows = executor.fetch_all(
-        sql, hashtag_id=hashtag_id, viewer_id=viewer_id, **cursor_params(page)
+    rows = executor.fetch_all_as(
+        PostRow, sql, hashtag_id=hashtag_id, viewer_id=viewer_id, **cursor_params(page)
     )
     return post_page(rows, page, sort_time="tagged")
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 from werkzeug import Request, Response
 
@@ -60,7 +61,7 @@ class Entry(ABC, Generic[X]):
     def __init__(self, name: str) -> None:
         self.name = name  # the registry's name: the `function` label of the metrics
 
-    def wsgi_app(self, environ: dict, start_response: Callable) -> object:
+    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The same entry as a plain WSGI application (tests, benchmarks, the local stack)."""
         return self.handle(Request(environ))(environ, start_response)
 

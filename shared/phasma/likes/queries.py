@@ -5,7 +5,7 @@ from __future__ import annotations
 from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest
 from phasma.posts.models import Post
-from phasma.posts.queries import POST_COLUMNS, cursor_params, post_page
+from phasma.posts.queries import POST_COLUMNS, PostRow, cursor_params, post_page
 
 _LIKED = f"""
     SELECT {POST_COLUMNS}, l.created AS liked_at
@@ -52,5 +52,7 @@ def delete_like(executor: Executor, post_id: int, user_id: int) -> bool:
 def liked_posts(executor: Executor, owner_id: int, viewer_id: int, page: PageRequest) -> Page[Post]:
     """One page of the posts `owner_id` liked, by like time, newest first."""
     sql = LIKED_FIRST_PAGE if page.cursor is None else LIKED_NEXT_PAGE
-    rows = executor.fetch_all(sql, owner_id=owner_id, viewer_id=viewer_id, **cursor_params(page))
+    rows = executor.fetch_all_as(
+        PostRow, sql, owner_id=owner_id, viewer_id=viewer_id, **cursor_params(page)
+    )
     return post_page(rows, page, sort_time="liked_at")

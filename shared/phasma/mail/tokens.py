@@ -14,7 +14,7 @@ import hmac
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
@@ -62,14 +62,22 @@ def store(executor: Executor, secret: str, user_id: int, purpose: Purpose, email
     return token
 
 
-def spend(executor: Executor, secret: str, token: str, purpose: Purpose) -> dict[str, Any] | None:
+class SpentToken(TypedDict):
+    """Whom a spent token was for: the account and the address it was mailed to."""
+
+    user_id: int
+    email: str
+
+
+def spend(executor: Executor, secret: str, token: str, purpose: Purpose) -> SpentToken | None:
     """Mark a live, unused token of `purpose` used; its row (user_id, email), else None.
 
     One UPDATE decides, so two concurrent requests with one token cannot both spend it.
     """
     if not is_well_formed(token):
         return None
-    return executor.fetch_one(
+    return executor.fetch_one_as(
+        SpentToken,
         """
         UPDATE mail_tokens SET used = now()
         WHERE token_hmac = :token_hmac AND purpose = :purpose

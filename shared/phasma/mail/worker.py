@@ -56,7 +56,7 @@ def handle(event: ReceivedEvent, runtime: Runtime) -> Outcome:
         link = None
         if payload.kind in PLAIN_LINK_PATHS:
             link = f"{settings.site_url.rstrip('/')}{PLAIN_LINK_PATHS[payload.kind]}"
-        elif payload.kind != "email_changed_notice":
+        elif payload.kind in ("verify", "reset"):  # the kinds whose link carries a token
             # A link is worth sending only to the account's current address: a later
             # email change (or a verification already done) makes the request stale.
             if user["email"] != payload.address:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TextIO
 
 from phasma.blobs import BlobStore, rendition_key
@@ -128,9 +129,7 @@ def backfill(
     out.write(progress_bar(0, total))
     while max_posts is None or progress.posts < max_posts:
         wanted = batch if max_posts is None else min(batch, max_posts - progress.posts)
-        rows = database.read(
-            lambda executor, after=after_id, limit=wanted: missing_after(executor, after, limit)
-        )
+        rows = database.read(partial(missing_after, after_id=after_id, limit=wanted))
         for row in rows:
             widths, size = render_post(store, row["filename"], progress)
             with database.transaction() as executor:

@@ -103,7 +103,8 @@ def notification_page(executor: Executor, user_id: int, page: PageRequest) -> Pa
 
 
 def unread_count(executor: Executor, user_id: int) -> int:
-    return executor.fetch_value(UNREAD_COUNT, user_id=user_id)
+    unread: int = executor.fetch_value(UNREAD_COUNT, user_id=user_id)
+    return unread
 
 
 def mark_read(executor: Executor, user_id: int, public_id: UUID) -> bool:
@@ -152,7 +153,10 @@ def created_since(
 
 def created_time_of(executor: Executor, user_id: int, public_id: UUID) -> datetime | None:
     """When the user's notification `public_id` was created (None when it is not theirs)."""
-    return executor.fetch_value(CREATED_OF, public_id=public_id, user_id=user_id)
+    created: datetime | None = executor.fetch_value(
+        CREATED_OF, public_id=public_id, user_id=user_id
+    )
+    return created
 
 
 # -- the worker's writes (domain.md §4) -------------------------------------------------

@@ -171,7 +171,10 @@ def open_stream(context: RequestContext) -> Response:
     lifetime = runtime.function.scaling.timeout_seconds - TIMEOUT_MARGIN_SECONDS
     events = _events(database, stream, lifetime, resuming, held)
     # The server closes the body when the stream ends or the client goes, started or not.
-    response = Response(ClosingIterator(events, finished), content_type=CONTENT_TYPE)
+    # werkzeug types ClosingIterator's iterable as bytes only; it wraps any iterable, and
+    # Response encodes the text it yields.
+    body = ClosingIterator(events, finished)  # type: ignore[arg-type]
+    response = Response(body, content_type=CONTENT_TYPE)
     response.headers["Cache-Control"] = "no-store"
     return response
 

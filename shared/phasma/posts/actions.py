@@ -49,7 +49,7 @@ def create_post(
             executor,
             post["id"],
             [
-                consumed[filename] | {"alt_text": alt_text}
+                queries.AlbumImage(**consumed[filename], alt_text=alt_text)
                 for filename, alt_text in zip(more, alt_texts[1:], strict=True)
             ],
         )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypedDict
 from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest, build_page
 from phasma.posts.models import Post, PostImage
+from phasma.uploads.queries import UploadImage
 from phasma.users.queries import live
 
 # Every Post read selects these from `posts p JOIN users u` (the author's current
@@ -63,10 +66,52 @@ POPULAR = f"""
 """
 
 
-def to_post(row: dict[str, Any]) -> Post:
+class ImageRow(TypedDict):
+    """One image of a post as POST_COLUMNS selects it (`more_images` lists these)."""
+
+    filename: str
+    width: int | None
+    height: int | None
+    blurhash: str | None
+    alt_text: str | None
+    renditions: list[int] | None
+
+
+class PostRow(TypedDict):
+    """A row selected with POST_COLUMNS."""
+
+    id: int
+    public_id: UUID
+    filename: str
+    description: str | None
+    like_count: int
+    comment_count: int
+    created: datetime
+    width: int | None
+    height: int | None
+    blurhash: str | None
+    renditions: list[int] | None
+    alt_text: str | None
+    edited: datetime | None
+    username: str
+    name: str
+    avatar: str | None
+    more_images: list[ImageRow] | None
+    liked: bool
+    bookmarked: bool
+
+
+def to_post(row: PostRow) -> Post:
     """The API shape of a row selected with POST_COLUMNS."""
-    first = {key: row[key] for key in ("filename", "width", "height", "blurhash", "alt_text")}
-    images = [first | {"renditions": row["renditions"]}, *(row["more_images"] or [])]
+    first = ImageRow(
+        filename=row["filename"],
+        width=row["width"],
+        height=row["height"],
+        blurhash=row["blurhash"],
+        alt_text=row["alt_text"],
+        renditions=row["renditions"],
+    )
+    images = [first, *(row["more_images"] or [])]
     return Post(
         public_id=row["public_id"],
         username=row["username"],
@@ -85,7 +130,17 @@ def to_post(row: dict[str, Any]) -> Post:
         renditions=row["renditions"] or [],
         alt_text=row["alt_text"],
         edited=row["edited"],
-        images=[PostImage(**image | {"renditions": image["renditions"] or []}) for image in images],
+        images=[
+            PostImage(
+                filename=image["filename"],
+                width=image["width"],
+                height=image["height"],
+                blurhash=image["blurhash"],
+                alt_text=image["alt_text"],
+                renditions=image["renditions"] or [],
+            )
+            for image in images
+        ],
     )
 
 
@@ -98,23 +153,31 @@ def cursor_params(page: PageRequest) -> dict[str, Any]:
     return params
 
 
-def post_page(
-    rows: list[dict[str, Any]], page: PageRequest, sort_time: str = "created"
-) -> Page[Post]:
+def post_page(rows: Sequence[PostRow], page: PageRequest, sort_time: str = "created") -> Page[Post]:
     """Posts of a list page; the cursor is `(<sort_time>, id)` of the last row."""
-    trimmed = build_page(rows, page.limit, lambda row: (row[sort_time], row["id"]))
+    trimmed = build_page(rows, page.limit, lambda row: (_sort_time(row, sort_time), row["id"]))
     return Page([to_post(row) for row in trimmed.items], trimmed.next_cursor)
 
 
+def _sort_time(row: Mapping[str, object], column: str) -> datetime:
+    """The row's `column`: `created`, or the time a list of likes, bookmarks or tagged
+    posts selects beside POST_COLUMNS, which the row's shape does not name."""
+    value = row[column]
+    if not isinstance(value, datetime):
+        raise TypeError(f"sort column {column!r} is not a timestamp")
+    return value
+
+
 def user_id_by_username(executor: Executor, username: str) -> int | None:
-    return executor.fetch_value(
+    user_id: int | None = executor.fetch_value(
         f"SELECT id FROM users WHERE username = :username AND {live('users')}",
         username=username,
     )
+    return user_id
 
 
 def post_by_public_id(executor: Executor, public_id: UUID, viewer_id: int | None) -> Post | None:
-    row = executor.fetch_one(BY_PUBLIC_ID, public_id=public_id, viewer_id=viewer_id)
+    row = executor.fetch_one_as(PostRow, BY_PUBLIC_ID, public_id=public_id, viewer_id=viewer_id)
     return to_post(row) if row else None
 
 
@@ -123,12 +186,15 @@ def posts_by_author(
 ) -> Page[Post]:
     """One page of the author's posts, newest first."""
     sql = BY_AUTHOR_FIRST_PAGE if page.cursor is None else BY_AUTHOR_NEXT_PAGE
-    rows = executor.fetch_all(sql, author_id=author_id, viewer_id=viewer_id, **cursor_params(page))
+    rows = executor.fetch_all_as(
+        PostRow, sql, author_id=author_id, viewer_id=viewer_id, **cursor_params(page)
+    )
     return post_page(rows, page)
 
 
 def popular_posts(executor: Executor, viewer_id: int | None) -> list[Post]:
-    rows = executor.fetch_all(
+    rows = executor.fetch_all_as(
+        PostRow,
         POPULAR,
         viewer_id=viewer_id,
         days=Limits.POPULAR_WINDOW_DAYS,
@@ -140,13 +206,20 @@ def popular_posts(executor: Executor, viewer_id: int | None) -> list[Post]:
 # -- writes ---------------------------------------------------------------
 
 
-def count_new_post(executor: Executor, user_id: int) -> dict[str, Any]:
+class NewPostAuthor(TypedDict):
+    public_id: UUID
+    username: str
+    is_celebrity: bool
+
+
+def count_new_post(executor: Executor, user_id: int) -> NewPostAuthor:
     """`post_count + 1` on the author; reads back what the event needs.
 
     Called first: locking the author's row before the upload row is the order a
     profile update (which may consume the same upload as an avatar) locks them in.
     """
-    rows = executor.fetch_all(
+    rows = executor.fetch_all_as(
+        NewPostAuthor,
         """
         UPDATE users SET post_count = post_count + 1 WHERE id = :user_id
         RETURNING public_id, username, is_celebrity
@@ -156,15 +229,22 @@ def count_new_post(executor: Executor, user_id: int) -> dict[str, Any]:
     return rows[0]
 
 
+class NewPost(TypedDict):
+    id: int
+    public_id: UUID
+    created: datetime
+
+
 def insert_post(
     executor: Executor,
     user_id: int,
     filename: str,
     description: str | None,
     alt_text: str | None,
-    image: dict[str, Any],
-) -> dict[str, Any]:
-    rows = executor.fetch_all(
+    image: UploadImage,
+) -> NewPost:
+    rows = executor.fetch_all_as(
+        NewPost,
         """
         INSERT INTO posts (
             user_id, filename, description, alt_text, width, height, blurhash, renditions
@@ -187,7 +267,14 @@ def insert_post(
     return rows[0]
 
 
-def insert_more_images(executor: Executor, post_id: int, images: list[dict[str, Any]]) -> None:
+class AlbumImage(UploadImage):
+    """An album image after the first: its upload's facts and its alt text."""
+
+    filename: str
+    alt_text: str | None
+
+
+def insert_more_images(executor: Executor, post_id: int, images: list[AlbumImage]) -> None:
     """Store an album's images after the first, at positions 1, 2, ... in list order.
 
     Each item: `filename`, `alt_text` and the upload's `width`, `height`, `blurhash` and
@@ -209,9 +296,17 @@ def insert_more_images(executor: Executor, post_id: int, images: list[dict[str, 
         """,
         post_id=post_id,
         images=json.dumps(
-            [image | {"position": position} for position, image in enumerate(images, 1)]
+            [{**image, "position": position} for position, image in enumerate(images, 1)]
         ),
     )
+
+
+class HashtagCount(TypedDict):
+    """A tag's new `post_count` after a post counted it up or down."""
+
+    id: int
+    name: str
+    post_count: int
 
 
 def add_hashtags(executor: Executor, post_id: int, names: list[str]) -> dict[str, int]:
@@ -222,7 +317,8 @@ def add_hashtags(executor: Executor, post_id: int, names: list[str]) -> dict[str
     """
     if not names:
         return {}
-    rows = executor.fetch_all(
+    rows = executor.fetch_all_as(
+        HashtagCount,
         """
         INSERT INTO hashtags (name, post_count)
         SELECT name, 1 FROM unnest(CAST(:names AS varchar[])) AS name ORDER BY name
@@ -250,13 +346,23 @@ def link_hashtags(executor: Executor, post_id: int, hashtag_ids: list[int]) -> N
     )
 
 
-def lock_post_for_edit(executor: Executor, public_id: UUID) -> dict[str, Any] | None:
+class EditablePost(TypedDict):
+    id: int
+    user_id: int
+    description: str | None
+    alt_text: str | None
+    author_public_id: UUID
+    hashtags: list[str]
+
+
+def lock_post_for_edit(executor: Executor, public_id: UUID) -> EditablePost | None:
     """The post an edit changes: its texts, author's public id and hashtags, or None.
 
     `FOR NO KEY UPDATE`, the lock the edit's own UPDATE takes anyway, taken before any
     hashtag row: the order post deletion locks them in.
     """
-    return executor.fetch_one(
+    return executor.fetch_one_as(
+        EditablePost,
         """
         SELECT p.id, p.user_id, p.description, p.alt_text, u.public_id AS author_public_id,
             ARRAY(
@@ -272,14 +378,19 @@ def lock_post_for_edit(executor: Executor, public_id: UUID) -> dict[str, Any] | 
     )
 
 
+class Edited(TypedDict):
+    edited: datetime
+
+
 def edit_post(
     executor: Executor, post_id: int, description: str | None, alt_text: str | None
-) -> dict[str, Any] | None:
+) -> Edited | None:
     """Store the new texts and stamp `edited`; None (nothing written) when neither changed.
 
     `search_vector` is generated from the description, so PostgreSQL search follows at once.
     """
-    return executor.fetch_one(
+    return executor.fetch_one_as(
+        Edited,
         """
         UPDATE posts SET description = :description, alt_text = :alt_text, edited = now()
         WHERE id = :post_id
@@ -294,7 +405,7 @@ def edit_post(
 
 def change_hashtags(
     executor: Executor, post_id: int, removed: list[str], added: list[str]
-) -> list[dict[str, Any]]:
+) -> list[HashtagCount]:
     """Count `removed` tags down (floor 0) and `added` ones up, relinking the post; returns
     each tag's name and new `post_count`, in name order.
 
@@ -304,7 +415,8 @@ def change_hashtags(
     """
     if not removed and not added:
         return []
-    rows = executor.fetch_all(
+    rows = executor.fetch_all_as(
+        HashtagCount,
         """
         INSERT INTO hashtags (name, post_count)
         SELECT name, 1 FROM unnest(CAST(:names AS varchar[])) AS name ORDER BY name
@@ -331,14 +443,23 @@ def change_hashtags(
     return sorted(rows, key=lambda row: row["name"])
 
 
-def lock_post_for_activity(executor: Executor, public_id: UUID) -> dict[str, Any] | None:
+class ActivityPost(TypedDict):
+    """The post a like or comment changes."""
+
+    id: int
+    user_id: int
+    author_public_id: UUID
+
+
+def lock_post_for_activity(executor: Executor, public_id: UUID) -> ActivityPost | None:
     """The post a like or comment changes, with its author's public id, or None.
 
     The lock a counter update needs, taken up front: the post cannot be deleted
     under us, and a post deletion (post row, then its cascades) never waits on a
     like or comment that in turn waits on the post row.
     """
-    return executor.fetch_one(
+    return executor.fetch_one_as(
+        ActivityPost,
         f"""
         SELECT p.id, p.user_id, u.public_id AS author_public_id
         FROM posts p JOIN users u ON u.id = p.user_id AND {live("u")}
@@ -367,10 +488,18 @@ def count_comments(executor: Executor, post_id: int, change: int) -> None:
     )
 
 
-def lock_post(executor: Executor, public_id: UUID) -> dict[str, Any] | None:
+class LockedPost(TypedDict):
+    id: int
+    user_id: int
+    filename: str
+    filenames: list[str]
+
+
+def lock_post(executor: Executor, public_id: UUID) -> LockedPost | None:
     """The post row, locked against concurrent likes, comments and deletes, with every
     image's filename in display order (`filenames`)."""
-    return executor.fetch_one(
+    return executor.fetch_one_as(
+        LockedPost,
         """
         SELECT p.id, p.user_id, p.filename,
             array_prepend(p.filename, ARRAY(
@@ -420,11 +549,17 @@ def count_deleted_post(executor: Executor, user_id: int) -> None:
     )
 
 
-def remove_hashtags(executor: Executor, hashtag_ids: list[int]) -> list[dict[str, Any]]:
+class HashtagName(TypedDict):
+    name: str
+    post_count: int
+
+
+def remove_hashtags(executor: Executor, hashtag_ids: list[int]) -> list[HashtagName]:
     """Count each tag down (floor 0), locking in name order; returns name and new count."""
     if not hashtag_ids:
         return []
-    return executor.fetch_all(
+    return executor.fetch_all_as(
+        HashtagName,
         """
         UPDATE hashtags SET post_count = GREATEST(hashtags.post_count - 1, 0)
         FROM (

@@ -10,7 +10,7 @@ batch actually deleted are counted down.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TypedDict
 from uuid import UUID
 
 from phasma.db.pool import Executor
@@ -20,9 +20,31 @@ from phasma.db.pool import Executor
 SWEEP_AFTER_MINUTES = 15
 
 
-def lock_account(executor: Executor, public_id: UUID) -> dict[str, Any] | None:
+class RemovedAccount(TypedDict):
+    """The account being removed, as every batch step takes it."""
+
+    id: int
+    public_id: UUID
+    avatar: str | None
+
+
+class RemovedPost(TypedDict):
+    id: int
+    public_id: UUID
+    filename: str
+
+
+class TagCount(TypedDict):
+    """A tag's new `post_count` after the removed posts were counted off it."""
+
+    name: str
+    post_count: int
+
+
+def lock_account(executor: Executor, public_id: UUID) -> RemovedAccount | None:
     """The account being removed, locked: one batch at a time per account, whoever runs it."""
-    return executor.fetch_one(
+    return executor.fetch_one_as(
+        RemovedAccount,
         """
         SELECT id, public_id, avatar FROM users
         WHERE public_id = :public_id AND deleted_at IS NOT NULL
@@ -32,9 +54,10 @@ def lock_account(executor: Executor, public_id: UUID) -> dict[str, Any] | None:
     )
 
 
-def lock_unfinished_account(executor: Executor) -> dict[str, Any] | None:
+def lock_unfinished_account(executor: Executor) -> RemovedAccount | None:
     """The oldest removal left unfinished, unless another run is working on it."""
-    return executor.fetch_one(
+    return executor.fetch_one_as(
+        RemovedAccount,
         """
         SELECT id, public_id, avatar FROM users
         WHERE deleted_at < now() - make_interval(mins => :minutes)
@@ -192,8 +215,9 @@ def delete_plain(executor: Executor, kind: str, user_id: int, limit: int) -> int
     return executor.execute(_PLAIN_BATCHES[kind], user_id=user_id, limit=limit)
 
 
-def lock_posts(executor: Executor, user_id: int, limit: int) -> list[dict[str, Any]]:
-    return executor.fetch_all(
+def lock_posts(executor: Executor, user_id: int, limit: int) -> list[RemovedPost]:
+    return executor.fetch_all_as(
+        RemovedPost,
         """
         SELECT id, public_id, filename FROM posts WHERE user_id = :user_id
         ORDER BY id LIMIT :limit FOR UPDATE
@@ -217,7 +241,7 @@ def comment_ids_by_post(executor: Executor, post_ids: list[int]) -> dict[int, li
     return by_post
 
 
-def delete_posts(executor: Executor, post_ids: list[int]) -> list[dict[str, Any]]:
+def delete_posts(executor: Executor, post_ids: list[int]) -> list[TagCount]:
     """Delete the posts (likes, comments, hashtag links, bookmarks and feed rows cascade)
     and count their tags down, locking the tags in name order as post deletion does;
     returns each changed tag's name and new count."""
@@ -234,7 +258,8 @@ def delete_posts(executor: Executor, post_ids: list[int]) -> list[dict[str, Any]
     )
     if not tags:
         return []
-    return executor.fetch_all(
+    return executor.fetch_all_as(
+        TagCount,
         """
         UPDATE hashtags SET post_count = GREATEST(hashtags.post_count - removed.n, 0)
         FROM (

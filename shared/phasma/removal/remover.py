@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
 from phasma.blobs import BlobStore, image_keys
@@ -40,37 +40,37 @@ POST_BATCH_SIZE: Final = 100
 TIME_BUDGET_SECONDS: Final = 240.0
 FINISHED: Final = "finished"
 
-Step = Callable[[Executor, BlobStore, dict[str, Any]], int]
+Step = Callable[[Executor, BlobStore, queries.RemovedAccount], int]
 
 
-def _credentials(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> int:
+def _credentials(executor: Executor, blobs: BlobStore, account: queries.RemovedAccount) -> int:
     return queries.delete_credentials(executor, account["id"])
 
 
-def _likes(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> int:
+def _likes(executor: Executor, blobs: BlobStore, account: queries.RemovedAccount) -> int:
     return queries.delete_likes(executor, account["id"], BATCH_SIZE)
 
 
-def _comments(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> int:
+def _comments(executor: Executor, blobs: BlobStore, account: queries.RemovedAccount) -> int:
     return queries.delete_comments(executor, account["id"], BATCH_SIZE)
 
 
 def _plain(kind: str) -> Step:
-    def step(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> int:
+    def step(executor: Executor, blobs: BlobStore, account: queries.RemovedAccount) -> int:
         return queries.delete_plain(executor, kind, account["id"], BATCH_SIZE)
 
     return step
 
 
-def _following(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> int:
+def _following(executor: Executor, blobs: BlobStore, account: queries.RemovedAccount) -> int:
     return queries.delete_following(executor, account["id"], BATCH_SIZE)
 
 
-def _followers(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> int:
+def _followers(executor: Executor, blobs: BlobStore, account: queries.RemovedAccount) -> int:
     return queries.delete_followers(executor, account["id"], BATCH_SIZE)
 
 
-def _posts(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> int:
+def _posts(executor: Executor, blobs: BlobStore, account: queries.RemovedAccount) -> int:
     """A batch of posts: blobs, then rows, tags counted down, the events recorded.
 
     The account's own `post_count` is not counted down: its row goes last, and nothing
@@ -111,7 +111,7 @@ def _posts(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> int
     return len(posts)
 
 
-def _uploads(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> int:
+def _uploads(executor: Executor, blobs: BlobStore, account: queries.RemovedAccount) -> int:
     filenames = queries.lock_uploads(executor, account["id"], BATCH_SIZE)
     if not filenames:
         return 0
@@ -119,7 +119,7 @@ def _uploads(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> i
     return queries.delete_uploads(executor, filenames)
 
 
-def _exports(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> int:
+def _exports(executor: Executor, blobs: BlobStore, account: queries.RemovedAccount) -> int:
     # The ZIPs hold everything the account had: they go before the rows that name them,
     # or the rows' cascade with the user would leave them in the bucket for good.
     public_ids = queries.lock_exports(executor, account["id"], BATCH_SIZE)
@@ -144,7 +144,7 @@ STEPS: Final[tuple[tuple[str, Step], ...]] = (
 )
 
 
-def run_batch(executor: Executor, blobs: BlobStore, account: dict[str, Any]) -> str:
+def run_batch(executor: Executor, blobs: BlobStore, account: queries.RemovedAccount) -> str:
     """One batch of the first step with work left, or the last step: returns its name.
 
     `account` is the user row locked by `queries.lock_account` in this transaction.

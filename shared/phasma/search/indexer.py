@@ -13,6 +13,7 @@ acknowledged.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -84,8 +85,11 @@ def _user_updated(event: ReceivedEvent, writer: IndexWriter, database: Database)
     after = 0
     while True:
         documents, after = database.read(
-            lambda executor, after=after: document_queries.posts_by_author_after(
-                executor, user.user_id, after, REINDEX_BATCH
+            partial(
+                document_queries.posts_by_author_after,
+                author_id=user.user_id,
+                after=after,
+                batch=REINDEX_BATCH,
             )
         )
         writer.upsert(POSTS.uid, documents)

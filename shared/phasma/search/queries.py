@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal, TypedDict
 from uuid import UUID
 
 from phasma.config import Limits
@@ -25,9 +25,25 @@ LIMIT :limit
 """
 
 
-def recent_searches(executor: Executor, user_id: int) -> list[dict[str, Any]]:
+class RecentRow(TypedDict):
+    """A recent search and the row it refers to: the user's or the tag's columns are
+    None when it refers to the other kind, or to one that is gone."""
+
+    public_id: UUID
+    entity_type: Literal["users", "hashtags", "posts"]
+    reference: str
+    username: str | None
+    name: str | None
+    avatar: str | None
+    hashtag_name: str | None
+    post_count: int | None
+
+
+def recent_searches(executor: Executor, user_id: int) -> list[RecentRow]:
     """The user's newest entries with the rows they refer to (NULL columns when gone)."""
-    return executor.fetch_all(_LIST, user_id=user_id, limit=Limits.RECENT_SEARCHES_MAX)
+    return executor.fetch_all_as(
+        RecentRow, _LIST, user_id=user_id, limit=Limits.RECENT_SEARCHES_MAX
+    )
 
 
 def record(executor: Executor, user_id: int, entity_type: str, reference: str) -> None:

@@ -48,9 +48,7 @@ def reindex_one(
     done, after = 0, 0
     out.write(progress_bar(index, done, total))
     while True:
-        documents, after = database.read(
-            lambda executor, after=after: batch(executor, after, BATCH)
-        )
+        documents, after = database.read(_next_batch(batch, after))
         writer.upsert(index, documents)
         done += len(documents)
         out.write("\r" + progress_bar(index, done, max(total, done)))
@@ -58,6 +56,10 @@ def reindex_one(
         if len(documents) < BATCH:
             out.write("\n")
             return done
+
+
+def _next_batch(batch: Batch, after: int) -> Callable[[Executor], tuple[list[dict[str, Any]], int]]:
+    return lambda executor: batch(executor, after, BATCH)
 
 
 def reindex(settings: Settings, out: TextIO) -> dict[str, int]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from werkzeug import Response
 
 from phasma.http.context import RequestContext
@@ -61,17 +59,18 @@ def clear_recent(context: RequestContext) -> Response:
     return no_content()
 
 
-def _recent_item(row: dict[str, Any]) -> RecentSearch | None:
+def _recent_item(row: queries.RecentRow) -> RecentSearch | None:
     """The API item of a listed row; None when what it refers to no longer resolves."""
     entity_type = row["entity_type"]
     if entity_type == "posts":
         return RecentSearch(id=row["public_id"], type="posts", item=row["reference"])
     if entity_type == "users":
-        if row["username"] is None:
+        # A joined row has both columns (NOT NULL); a gone one has neither.
+        if row["username"] is None or row["name"] is None:
             return None
         user = UserHit(username=row["username"], name=row["name"], avatar=row["avatar"])
         return RecentSearch(id=row["public_id"], type="users", item=user)
-    if row["hashtag_name"] is None:
+    if row["hashtag_name"] is None or row["post_count"] is None:
         return None
     hashtag = HashtagHit(name=row["hashtag_name"], post_count=row["post_count"])
     return RecentSearch(id=row["public_id"], type="hashtags", item=hashtag)

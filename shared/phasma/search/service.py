@@ -45,8 +45,9 @@ def search(
     else:
         hits = list(backend.posts(_post_query(request), request.offset, size))
     more = len(hits) > request.limit
+    items: list[Hit | BlendedItem] = list(hits[: request.limit])
     return SearchPage(
-        items=hits[: request.limit],
+        items=items,
         next_cursor=encode_offset(request.offset + request.limit) if more else None,
     )
 
@@ -72,7 +73,7 @@ def _blended(
     page = blend(
         request.limit,
         request.offsets,
-        fetched,
+        {kind: fetched[kind] for kind in SEARCH_TYPES},
         is_followed=lambda user: user.username in followed,
     )
     return SearchPage(

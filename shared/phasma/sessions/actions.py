@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from phasma.auth.tokens import new_token, token_key
@@ -19,7 +18,7 @@ from phasma.http.errors import TooManyRequests, Unauthorized
 from phasma.runtime import Runtime
 from phasma.sessions import queries
 from phasma.sessions.devices import UNKNOWN_DEVICE
-from phasma.users.queries import credentials_by_email
+from phasma.users.queries import CredentialsRow, credentials_by_email
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ def log_in(
 ) -> LoggedIn:
     """Check credentials through the throttle and open a session labelled `device_label`."""
     throttle = runtime.login_throttle
-    account: dict[str, Any] | None = None
+    account: CredentialsRow | None = None
     trusted_device: str | None = None
     if device is not None:
         # Only a device cookie with our signature costs a read before the throttle: it

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TypedDict
 from uuid import UUID
 
 from phasma.config import Limits
@@ -141,11 +142,23 @@ def create_session(
     )
 
 
+class SessionRow(TypedDict):
+    """A session as its owner lists it."""
+
+    public_id: UUID
+    created: datetime
+    current: bool
+    device: str
+    last_used: datetime
+    expires_at: datetime
+
+
 def list_sessions(
     executor: Executor, user_id: int, current_key: str, absolute_seconds: int
-) -> list[dict[str, Any]]:
+) -> list[SessionRow]:
     """The user's valid sessions: current first, then newest."""
-    return executor.fetch_all(
+    return executor.fetch_all_as(
+        SessionRow,
         """
         SELECT public_id, created, (id = :current_key) AS current, device, last_used,
                LEAST(expires_at, created + make_interval(secs => :absolute_seconds)) AS expires_at

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
@@ -57,13 +57,27 @@ def delete(executor: Executor, filename: str) -> None:
     executor.execute("DELETE FROM uploads WHERE filename = :filename", filename=filename)
 
 
-def consume(executor: Executor, user_id: int, filename: str) -> dict[str, Any] | None:
+class UploadImage(TypedDict):
+    """The image facts of a consumed upload, as a post stores them."""
+
+    width: int | None
+    height: int | None
+    blurhash: str | None
+    renditions: list[int] | None
+
+
+class ConsumedUpload(UploadImage):
+    filename: str
+
+
+def consume(executor: Executor, user_id: int, filename: str) -> UploadImage | None:
     """Delete the user's unexpired pending upload `filename` (a post or an avatar uses it).
 
     Returns its image facts (width, height, blurhash, renditions), or None when there is no
     such upload.
     """
-    return executor.fetch_one(
+    return executor.fetch_one_as(
+        UploadImage,
         """
         DELETE FROM uploads
         WHERE filename = :filename AND user_id = :user_id
@@ -76,14 +90,15 @@ def consume(executor: Executor, user_id: int, filename: str) -> dict[str, Any] |
     )
 
 
-def consume_many(executor: Executor, user_id: int, filenames: list[str]) -> list[dict[str, Any]]:
+def consume_many(executor: Executor, user_id: int, filenames: list[str]) -> list[ConsumedUpload]:
     """`consume` for several distinct filenames at once (an album's images).
 
     Returns the image facts of each one consumed (`filename`, width, height, blurhash,
     renditions) in no particular order; fewer rows than `filenames` means some were not
     the caller's pending, unexpired uploads, and the caller must roll back.
     """
-    return executor.fetch_all(
+    return executor.fetch_all_as(
+        ConsumedUpload,
         """
         DELETE FROM uploads
         WHERE filename = ANY(CAST(:filenames AS varchar[])) AND user_id = :user_id

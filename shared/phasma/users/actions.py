@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from phasma.auth.passwords import PasswordHashing
 from phasma.config import Limits
 from phasma.db.pool import Database, Executor, violated_constraint
-from phasma.events.catalogue import MailRequested, UserCreated, UserDeleted, UserUpdated
+from phasma.events.catalogue import MailKind, MailRequested, UserCreated, UserDeleted, UserUpdated
 from phasma.events.outbox import record_event
 from phasma.http.cookies import DeviceCookie
 from phasma.http.errors import BadRequest, Conflict, NotFound, TooManyRequests
@@ -37,7 +37,7 @@ INVALID_TOKEN = "the link is invalid, expired or already used"
 TOO_MANY_VERIFICATION_MAILS = "Too many verification mails; try again later"
 
 
-def request_mail(executor: Executor, kind: str, user_public_id: UUID, address: str) -> None:
+def request_mail(executor: Executor, kind: MailKind, user_public_id: UUID, address: str) -> None:
     """Ask the mailer for a mail (api-2 §B): what to send, never a token."""
     record_event(
         executor,
@@ -182,7 +182,7 @@ def update_profile(
 
 def verify_current_password(
     runtime: Runtime,
-    account: dict[str, Any],
+    account: queries.CredentialsRow,
     password: str,
     client_ip: str,
     device: DeviceCookie | None,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TypedDict
+from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
@@ -95,7 +97,29 @@ USER_COLUMNS = """
 """
 
 
-def to_user(row: dict[str, Any], viewer_id: int | None) -> User:
+class UserRow(TypedDict):
+    """A row selected with USER_COLUMNS."""
+
+    id: int
+    public_id: UUID
+    name: str
+    username: str
+    email: str
+    avatar: str | None
+    bio: str | None
+    post_count: int
+    follower_count: int
+    created: datetime
+    likes_given: int
+    following_count: int
+    is_following: bool
+
+
+class OwnUserRow(UserRow):
+    email_verified: bool
+
+
+def to_user(row: UserRow, viewer_id: int | None) -> User:
     """The API shape of a user row as `viewer_id` may see it."""
     return User(
         id=row["public_id"],
@@ -114,7 +138,8 @@ def to_user(row: dict[str, Any], viewer_id: int | None) -> User:
 
 
 def user_by_id(executor: Executor, user_id: int, viewer_id: int | None) -> User | None:
-    row = executor.fetch_one(
+    row = executor.fetch_one_as(
+        UserRow,
         f"SELECT {USER_COLUMNS} FROM users u WHERE u.id = :user_id AND {live('u')}",
         user_id=user_id,
         viewer_id=viewer_id,
@@ -124,7 +149,8 @@ def user_by_id(executor: Executor, user_id: int, viewer_id: int | None) -> User 
 
 def own_user(executor: Executor, user_id: int) -> OwnUser | None:
     """The account as its owner sees it: the User shape plus `emailVerified`."""
-    row = executor.fetch_one(
+    row = executor.fetch_one_as(
+        OwnUserRow,
         f"""
         SELECT {USER_COLUMNS}, u.email_verified_at IS NOT NULL AS email_verified
         FROM users u WHERE u.id = :user_id
@@ -139,7 +165,8 @@ def own_user(executor: Executor, user_id: int) -> OwnUser | None:
 
 
 def user_by_username(executor: Executor, username: str, viewer_id: int | None) -> User | None:
-    row = executor.fetch_one(
+    row = executor.fetch_one_as(
+        UserRow,
         f"SELECT {USER_COLUMNS} FROM users u WHERE u.username = :username AND {live('u')}",
         username=username,
         viewer_id=viewer_id,
@@ -152,7 +179,8 @@ def suggested_users(executor: Executor, viewer_id: int) -> list[User]:
     # The viewer and everyone they follow are excluded, so every entry shows `email`
     # as "" and `isFollowing` as false, as the contract requires. Usernames tie-break
     # in code-point order whatever the database's default collation.
-    rows = executor.fetch_all(
+    rows = executor.fetch_all_as(
+        UserRow,
         f"""
         SELECT {USER_COLUMNS} FROM users u
         WHERE u.id <> :viewer_id AND {live("u")}
@@ -173,22 +201,39 @@ def suggested_users(executor: Executor, viewer_id: int) -> list[User]:
 CREDENTIAL_COLUMNS = "id, public_id, username, email, password_hash"
 
 
-def credentials_by_email(executor: Executor, email: str) -> dict[str, Any] | None:
-    return executor.fetch_one(
+class CredentialsRow(TypedDict):
+    """A row selected with CREDENTIAL_COLUMNS: what a login or re-authentication checks."""
+
+    id: int
+    public_id: UUID
+    username: str
+    email: str
+    password_hash: str
+
+
+class LockedUserRow(CredentialsRow):
+    avatar: str | None
+
+
+def credentials_by_email(executor: Executor, email: str) -> CredentialsRow | None:
+    return executor.fetch_one_as(
+        CredentialsRow,
         f"SELECT {CREDENTIAL_COLUMNS} FROM users WHERE email = :email AND {live('users')}",
         email=email,
     )
 
 
-def credentials_by_id(executor: Executor, user_id: int) -> dict[str, Any] | None:
-    return executor.fetch_one(
+def credentials_by_id(executor: Executor, user_id: int) -> CredentialsRow | None:
+    return executor.fetch_one_as(
+        CredentialsRow,
         f"SELECT {CREDENTIAL_COLUMNS} FROM users WHERE id = :user_id AND {live('users')}",
         user_id=user_id,
     )
 
 
-def lock_user(executor: Executor, user_id: int) -> dict[str, Any] | None:
-    return executor.fetch_one(
+def lock_user(executor: Executor, user_id: int) -> LockedUserRow | None:
+    return executor.fetch_one_as(
+        LockedUserRow,
         """
         SELECT id, public_id, username, email, avatar, password_hash FROM users
         WHERE id = :user_id FOR UPDATE

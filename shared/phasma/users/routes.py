@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from werkzeug import Response
 
 from phasma.config import Limits
@@ -114,7 +112,7 @@ def delete_me(context: RequestContext) -> Response:
     return response
 
 
-def _credentials(context: RequestContext) -> dict[str, Any]:
+def _credentials(context: RequestContext) -> queries.CredentialsRow:
     viewer = context.signed_in
     account = context.runtime.db.read(
         lambda executor: queries.credentials_by_id(executor, viewer.user_id)
@@ -124,7 +122,7 @@ def _credentials(context: RequestContext) -> dict[str, Any]:
     return account
 
 
-def _reauthenticate(context: RequestContext, account: dict[str, Any], password: str) -> str:
+def _reauthenticate(context: RequestContext, account: queries.CredentialsRow, password: str) -> str:
     secret = context.runtime.settings.session_hash_secret or ""
     device = read_device_cookie(context.request.cookies.get(DEVICE_COOKIE_NAME), secret)
     return actions.verify_current_password(

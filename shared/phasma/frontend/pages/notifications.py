@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from werkzeug import Response
@@ -83,12 +84,12 @@ def mark_read(context: Context) -> Response:
     /notifications/{id}/read` each, and a single failure is ignored. The JSON answer
     carries the new unread count for the navbar dot."""
     every, ids = _submitted(context)
+    calls: list[Callable[[], BackendResponse]]
     if every:
         calls = [lambda: context.api.call("PUT", "/notifications/read")]
     else:
         calls = [
-            (lambda id_=id_: context.api.call("PUT", api_path("/notifications/{}/read", id_)))
-            for id_ in ids
+            partial(context.api.call, "PUT", api_path("/notifications/{}/read", id_)) for id_ in ids
         ]
     results = context.api.gather(*calls) if calls else []
     if any(result.status == 401 for result in results):
@@ -121,7 +122,8 @@ def stream(context: Context) -> Response:
         slots.release()
         return response
     # The server closes the body when the relay ends or the browser goes, started or not.
-    response.response = ClosingIterator(response.response, slots.release)
+    # werkzeug types ClosingIterator's iterable as bytes only; it wraps any iterable.
+    response.response = ClosingIterator(response.response, slots.release)  # type: ignore[arg-type]
     return response
 
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Final, Generic, TypeVar
 
 from phasma.config import Limits
-from phasma.http.errors import BadRequest
+from phasma.errors import BadRequest
 from phasma.models import format_timestamp
 
 Item = TypeVar("Item")

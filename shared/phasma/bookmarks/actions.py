@@ -10,7 +10,7 @@ from uuid import UUID
 
 from phasma.bookmarks import queries
 from phasma.db.pool import Database
-from phasma.http.errors import NotFound
+from phasma.errors import NotFound
 from phasma.sessions.queries import Viewer
 
 

@@ -7,9 +7,9 @@ from uuid import UUID
 from phasma.comments import queries
 from phasma.comments.models import Comment
 from phasma.db.pool import Database, Executor
+from phasma.errors import Forbidden, NotFound
 from phasma.events.catalogue import CommentChanged
 from phasma.events.outbox import record_event
-from phasma.http.errors import Forbidden, NotFound
 from phasma.posts.queries import count_comments, lock_post_for_activity
 from phasma.sessions.queries import Viewer
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from phasma.db.pool import Database, Executor
+from phasma.errors import BadRequest, NotFound
 from phasma.events.catalogue import FollowChanged
 from phasma.events.outbox import record_event
 from phasma.follows import queries
-from phasma.http.errors import BadRequest, NotFound
 from phasma.sessions.queries import Viewer
 
 SOURCE = "follows"

@@ -8,8 +8,8 @@ like bookmarks and recent searches, these writes record no outbox event.
 from __future__ import annotations
 
 from phasma.db.pool import Database
+from phasma.errors import NotFound
 from phasma.hashtags import queries
-from phasma.http.errors import NotFound
 from phasma.sessions.queries import Viewer
 
 

@@ -6,9 +6,9 @@ from typing import Literal
 from uuid import UUID
 
 from phasma.db.pool import Database
+from phasma.errors import NotFound
 from phasma.events.catalogue import PostLikeChanged
 from phasma.events.outbox import record_event
-from phasma.http.errors import NotFound
 from phasma.likes import queries
 from phasma.posts.queries import count_likes, lock_post_for_activity
 from phasma.sessions.queries import Viewer

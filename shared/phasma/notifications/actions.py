@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from phasma.db.pool import Database
-from phasma.http.errors import NotFound
+from phasma.errors import NotFound
 from phasma.notifications import queries
 from phasma.sessions.queries import Viewer
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from phasma.db.pool import Database, Executor
+from phasma.errors import BadRequest, Forbidden, NotFound
 from phasma.events.catalogue import HashtagUpdated, PostCreated, PostDeleted, PostUpdated
 from phasma.events.outbox import record_event
-from phasma.http.errors import BadRequest, Forbidden, NotFound
 from phasma.posts import queries
 from phasma.posts.models import Post
 from phasma.sessions.queries import Viewer

@@ -14,8 +14,8 @@ from typing import Any
 from uuid import UUID
 
 from phasma.auth.tokens import new_token, token_key
+from phasma.errors import TooManyRequests, Unauthorized
 from phasma.http.cookies import DeviceCookie
-from phasma.http.errors import TooManyRequests, Unauthorized
 from phasma.runtime import Runtime
 from phasma.sessions import queries
 from phasma.sessions.devices import UNKNOWN_DEVICE

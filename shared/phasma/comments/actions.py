@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from phasma.auth.sessions import Viewer
 from phasma.comments import queries
 from phasma.comments.models import Comment
 from phasma.db.pool import Database, Executor
@@ -11,7 +12,6 @@ from phasma.errors import Forbidden, NotFound
 from phasma.events.catalogue import CommentChanged
 from phasma.events.outbox import record_event
 from phasma.posts.queries import count_comments, lock_post_for_activity
-from phasma.sessions.queries import Viewer
 
 SOURCE = "comments"
 

@@ -9,7 +9,7 @@ from phasma.comments.models import Comment
 from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest, build_page
 from phasma.posts.queries import cursor_params
-from phasma.users.queries import live
+from phasma.visibility import live
 
 _LIST = f"""
     SELECT c.id, c.public_id, c.body, c.created, u.username, u.avatar

@@ -11,7 +11,7 @@ from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest
 from phasma.posts.models import Post
 from phasma.posts.queries import POST_COLUMNS, cursor_params, post_page
-from phasma.users.queries import live
+from phasma.visibility import live
 
 # -- the read -------------------------------------------------------------------------
 #

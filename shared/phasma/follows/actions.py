@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from phasma.auth.sessions import Viewer
 from phasma.db.pool import Database, Executor
 from phasma.errors import BadRequest, NotFound
 from phasma.events.catalogue import FollowChanged
 from phasma.events.outbox import record_event
 from phasma.follows import queries
-from phasma.sessions.queries import Viewer
 
 SOURCE = "follows"
 

@@ -7,11 +7,11 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
 from uuid import UUID
 
 from werkzeug import Response
 
+from phasma.auth.devices import DeviceCookie
 from phasma.config import Limits
 
 COOKIE_NAME = "session"
@@ -42,19 +42,6 @@ def clear_session_cookie(response: Response, *, secure: bool) -> None:
     response.set_cookie(
         COOKIE_NAME, "", max_age=0, path="/", httponly=True, samesite="Strict", secure=secure
     )
-
-
-@dataclass(frozen=True)
-class DeviceCookie:
-    """A verified device cookie: the account it names and this device's own id.
-
-    It holds no secret: the account's public id, when it was issued and a random
-    device id (which names the device's login-throttle counter), signed.
-    """
-
-    user_id: UUID
-    issued: int
-    device_id: str
 
 
 def _device_signature(payload: str, secret: str) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
+from phasma.auth.sessions import Viewer
 from phasma.db.pool import Database
 from phasma.errors import NotFound
 from phasma.events.catalogue import PostLikeChanged
 from phasma.events.outbox import record_event
 from phasma.likes import queries
 from phasma.posts.queries import count_likes, lock_post_for_activity
-from phasma.sessions.queries import Viewer
 
 SOURCE = "likes"
 

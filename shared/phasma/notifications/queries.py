@@ -11,7 +11,7 @@ from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.notifications.models import Notification
 from phasma.pagination import Page, PageRequest, build_page
-from phasma.users.queries import live
+from phasma.visibility import live
 
 # Every Notification read selects these from `notifications n JOIN users a` (the actor's
 # current profile) and the post and comment it is about, when it has them: the quote is

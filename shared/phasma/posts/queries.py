@@ -10,7 +10,7 @@ from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest, build_page
 from phasma.posts.models import Post, PostImage
-from phasma.users.queries import live
+from phasma.visibility import live
 
 # Every Post read selects these from `posts p JOIN users u` (the author's current
 # profile); `liked` and `bookmarked` are false for an anonymous viewer (a NULL id

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from phasma.auth.devices import DeviceCookie
 from phasma.auth.tokens import new_token, token_key
 from phasma.errors import TooManyRequests, Unauthorized
-from phasma.http.cookies import DeviceCookie
 from phasma.runtime import Runtime
 from phasma.sessions import queries
 from phasma.sessions.devices import UNKNOWN_DEVICE

@@ -7,6 +7,7 @@ from typing import Any
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.users.models import OwnUser, User
+from phasma.visibility import live
 
 # The select list of the User shape (api.md §9.1) over `users u`, for every slice that
 # returns users: select it with a `:viewer_id` parameter and pass each row to `to_user`.
@@ -14,16 +15,6 @@ from phasma.users.models import OwnUser, User
 # decides `isFollowing` and whether `email` is shown. `is_following` is a scalar
 # subquery, not EXISTS, for the reason given at `posts.queries.POST_COLUMNS`: one
 # primary-key probe per listed user under any plan.
-
-
-def live(alias: str) -> str:
-    """The one visibility rule for accounts, as a condition on `alias` (a `users` row).
-
-    An account whose removal was requested (`DELETE /users/me`) is gone for every reader
-    at once, though its rows are removed later, batch by batch (`phasma.removal`).
-    Every read that shows a user or something of theirs joins or filters with this.
-    """
-    return f"{alias}.deleted_at IS NULL"
 
 
 USER_COLUMNS = """

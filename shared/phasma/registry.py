@@ -88,6 +88,19 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Readiness:
+    """A dependency `/ready` checks beyond the database, cache and bucket (api.md §17).
+
+    `check` is a `"module:function"` reference, imported on demand like a handler, to a
+    function of the `Runtime` returning the probe to run (any exception: not ready), or
+    None when the configuration has no such dependency.
+    """
+
+    name: str  # the `dependency` label of `phasma_dependency_up` and the log line
+    check: str
+
+
+@dataclass(frozen=True)
 class Function:
     """One independently deployed function."""
 
@@ -103,6 +116,8 @@ class Function:
     # `/ready` checks the bucket: only where requests cannot be served without it
     # (api.md §17: uploads, media); best-effort deleters stay ready during an S3 outage.
     blob_store_readiness: bool = False
+    # Further `/ready` checks this function's own dependencies need (see Readiness).
+    readiness: tuple[Readiness, ...] = ()
     hashes_passwords: bool = False  # computes the Argon2 decoy hash at start-up
     # Request threads per process (functions-framework's THREADS); None keeps its default,
     # four per core. An open Server-Sent Events stream holds one thread for its lifetime.
@@ -419,6 +434,8 @@ FUNCTIONS: tuple[Function, ...] = (
         scaling=Scaling(0, 2, 10, None, "100m", "500m", "128Mi", "256Mi", 60),
         topics=("entity-changes",),
         event_handler="phasma.search.indexer:handle",
+        # operations.md §6: Meilisearch gates only the indexer; search answers 503 per request.
+        readiness=(Readiness("search", "phasma.search.indexer:engine_readiness"),),
     ),
     Function(
         name="account-remover",

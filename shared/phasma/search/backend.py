@@ -13,6 +13,7 @@ from typing import Protocol, TypedDict
 from phasma.config import Settings
 from phasma.db.pool import Database
 from phasma.failures import DependencyUnavailable
+from phasma.runtime import Runtime
 from phasma.search.models import HashtagHit, PostHit, UserHit
 from phasma.search.query import PostQuery, SearchType
 
@@ -61,3 +62,8 @@ def create_backend(settings: Settings, database: Database) -> SearchBackend:
     from phasma.search.postgres_backend import PostgresSearch
 
     return PostgresSearch(database)
+
+
+def backend_of(runtime: Runtime) -> SearchBackend:
+    """This process's search engine, built on its first search and kept by the runtime."""
+    return runtime.component("search", lambda runtime: create_backend(runtime.settings, runtime.db))

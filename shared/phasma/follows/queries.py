@@ -7,8 +7,9 @@ from typing import Any, Literal
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
-from phasma.pagination import Cursor
-from phasma.users.queries import USER_COLUMNS, live
+from phasma.pagination import Cursor, after_cursor
+from phasma.users.queries import USER_COLUMNS
+from phasma.visibility import live
 
 Direction = Literal["followers", "following"]
 
@@ -24,8 +25,7 @@ _LISTS: dict[Direction, str] = {
         SELECT {USER_COLUMNS}, f.created AS followed_at
         FROM follows f JOIN users u ON u.id = f.follower_id AND {live("u")}
         WHERE f.followee_id = :user_id
-          AND (f.created, f.follower_id)
-              < (CAST(:after_created AS timestamptz), CAST(:after_id AS bigint))
+          {after_cursor("f.created", "f.follower_id")}
         ORDER BY f.created DESC, f.follower_id DESC
         LIMIT :limit
     """,
@@ -33,8 +33,7 @@ _LISTS: dict[Direction, str] = {
         SELECT {USER_COLUMNS}, f.created AS followed_at
         FROM follows f JOIN users u ON u.id = f.followee_id AND {live("u")}
         WHERE f.follower_id = :user_id
-          AND (f.created, f.followee_id)
-              < (CAST(:after_created AS timestamptz), CAST(:after_id AS bigint))
+          {after_cursor("f.created", "f.followee_id")}
         ORDER BY f.created DESC, f.followee_id DESC
         LIMIT :limit
     """,
@@ -111,7 +110,7 @@ def follow_page(
         _LISTS[direction],
         user_id=user_id,
         viewer_id=viewer_id,
-        after_created=after.created,
-        after_id=after.id,
+        cursor_created=after.created,
+        cursor_id=after.id,
         limit=limit,
     )

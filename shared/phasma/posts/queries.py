@@ -8,7 +8,7 @@ from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
-from phasma.pagination import Page, PageRequest, build_page
+from phasma.pagination import Page, PageRequest, after_cursor, build_page, cursor_params
 from phasma.posts.models import Post, PostImage
 from phasma.visibility import live
 
@@ -41,11 +41,6 @@ POST_COLUMNS = """
 """
 POSTS_WITH_AUTHORS = f"posts p JOIN users u ON u.id = p.user_id AND {live('u')}"
 
-# Keyset continuation: strictly after the cursor in (created DESC, id DESC) order.
-# Lists pick the statement with or without it, so each stays one prepared plan.
-_AFTER_POST_CURSOR = """
-    AND (p.created, p.id) < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
-"""
 _BY_AUTHOR = f"""
     SELECT {POST_COLUMNS} FROM {POSTS_WITH_AUTHORS}
     WHERE p.user_id = :author_id {{after}}
@@ -53,7 +48,7 @@ _BY_AUTHOR = f"""
     LIMIT :limit
 """
 BY_AUTHOR_FIRST_PAGE = _BY_AUTHOR.format(after="")
-BY_AUTHOR_NEXT_PAGE = _BY_AUTHOR.format(after=_AFTER_POST_CURSOR)
+BY_AUTHOR_NEXT_PAGE = _BY_AUTHOR.format(after=after_cursor("p.created", "p.id"))
 BY_PUBLIC_ID = f"SELECT {POST_COLUMNS} FROM {POSTS_WITH_AUTHORS} WHERE p.public_id = :public_id"
 POPULAR = f"""
     SELECT {POST_COLUMNS} FROM {POSTS_WITH_AUTHORS}
@@ -87,15 +82,6 @@ def to_post(row: dict[str, Any]) -> Post:
         edited=row["edited"],
         images=[PostImage(**image | {"renditions": image["renditions"] or []}) for image in images],
     )
-
-
-def cursor_params(page: PageRequest) -> dict[str, Any]:
-    """The `:limit` (one extra row proves a next page) and cursor parameters of a list."""
-    params: dict[str, Any] = {"limit": page.limit + 1}
-    if page.cursor is not None:
-        params["cursor_created"] = page.cursor.created
-        params["cursor_id"] = page.cursor.id
-    return params
 
 
 def post_page(

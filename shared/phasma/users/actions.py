@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from phasma.accounts import ProfileFields
 from phasma.auth.devices import DeviceCookie
 from phasma.auth.passwords import PasswordHashing
 from phasma.auth.sessions import Viewer
@@ -20,7 +21,6 @@ from phasma.mail import tokens
 from phasma.sessions.queries import delete_all_sessions, delete_other_sessions
 from phasma.uploads import queries as upload_queries
 from phasma.users import queries
-from phasma.users.models import ProfileFields
 
 if TYPE_CHECKING:
     from phasma.blobs import BlobStore

@@ -1,8 +1,9 @@
 """Session resolution: the `Viewer` of a request's session token (security.md §2).
 
 Plumbing, below every slice: the HTTP pipeline resolves the viewer before any handler
-runs, and actions take the `Viewer` it made. Creating, listing and revoking sessions
-are the `sessions` slice's (`phasma.sessions.queries`).
+runs, and actions take the `Viewer` it made; ending an account's sessions (a password
+change or reset) is here too. Creating, listing and revoking sessions are the
+`sessions` slice's (`phasma.sessions.queries`).
 """
 
 from __future__ import annotations
@@ -92,3 +93,16 @@ def resolve_session(
         session_public_id=row["session_public_id"],
         token=token,
     )
+
+
+def delete_other_sessions(executor: Executor, user_id: int, keep_key: str) -> None:
+    executor.execute(
+        "DELETE FROM sessions WHERE user_id = :user_id AND id <> :key",
+        user_id=user_id,
+        key=keep_key,
+    )
+
+
+def delete_all_sessions(executor: Executor, user_id: int) -> None:
+    """End every session of the account (a password reset, api-2 §B)."""
+    executor.execute("DELETE FROM sessions WHERE user_id = :user_id", user_id=user_id)

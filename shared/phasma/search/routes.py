@@ -9,7 +9,7 @@ from werkzeug import Response
 from phasma.http.context import RequestContext
 from phasma.http.responses import json_response, no_content
 from phasma.search import actions, queries, service
-from phasma.search.backend import backend_of
+from phasma.search.engines import backend_of
 from phasma.search.models import HashtagHit, RecentSearch, RecordRecentBody, UserHit
 from phasma.search.query import parse_query, parse_search_request
 

@@ -102,16 +102,3 @@ def revoke_session(executor: Executor, user_id: int, public_id: UUID, current_ke
         key=current_key,
     )
     return "current" if is_current else "missing"
-
-
-def delete_other_sessions(executor: Executor, user_id: int, keep_key: str) -> None:
-    executor.execute(
-        "DELETE FROM sessions WHERE user_id = :user_id AND id <> :key",
-        user_id=user_id,
-        key=keep_key,
-    )
-
-
-def delete_all_sessions(executor: Executor, user_id: int) -> None:
-    """End every session of the account (a password reset, api-2 §B)."""
-    executor.execute("DELETE FROM sessions WHERE user_id = :user_id", user_id=user_id)

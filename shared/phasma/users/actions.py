@@ -11,14 +11,13 @@ from uuid import UUID
 from phasma.accounts import ProfileFields
 from phasma.auth.devices import DeviceCookie
 from phasma.auth.passwords import PasswordHashing
-from phasma.auth.sessions import Viewer
+from phasma.auth.sessions import Viewer, delete_all_sessions, delete_other_sessions
 from phasma.config import Limits
 from phasma.db.pool import Database, Executor, violated_constraint
 from phasma.errors import BadRequest, Conflict, NotFound, TooManyRequests
 from phasma.events.catalogue import MailRequested, UserCreated, UserDeleted, UserUpdated
 from phasma.events.outbox import record_event
 from phasma.mail import tokens
-from phasma.sessions.queries import delete_all_sessions, delete_other_sessions
 from phasma.uploads import queries as upload_queries
 from phasma.users import queries
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from phasma.http.errors import ServiceUnavailable
+from phasma.errors import ServiceUnavailable
 from phasma.registry import Function
 
 Result = TypeVar("Result")

@@ -95,9 +95,6 @@ class Limits:
     EXPORT_TTL_SECONDS: Final = 24 * 3600
     # Rows the exporter reads per query: each JSON list is written a page at a time.
     EXPORT_PAGE_ROWS: Final = 500
-    # Topic retention (operations.md §2.1), set by `setup topics`: how long the broker
-    # can still hand a record (back) to a consumer.
-    TOPIC_RETENTION_DAYS: Final = {"entity-changes": 7, "activity": 7, "dead-letter": 14}
 
 
 class BucketPolicy(BaseModel):

@@ -32,7 +32,7 @@ import pillow_heif
 from PIL import ExifTags, Image, ImageMath
 
 from phasma.config import Limits
-from phasma.http.errors import HttpError
+from phasma.errors import DomainError
 
 FULL_QUALITY: Final = 90
 # Quality steps tried, in order, while the full rendition exceeds the byte limit: at most
@@ -93,7 +93,7 @@ pillow_heif.register_heif_opener(
 _bomb_guard_lock = threading.Lock()
 
 
-class ImageRejected(HttpError):
+class ImageRejected(DomainError):
     """The upload is not an acceptable image: answered with `status` (400 or 413)."""
 
     def __init__(self, status: int, message: str) -> None:

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Final, Generic, TypeVar
 
 from phasma.config import Limits
-from phasma.http.errors import BadRequest
+from phasma.errors import BadRequest
 from phasma.models import format_timestamp
 
 Item = TypeVar("Item")
@@ -113,6 +113,32 @@ def build_page(
     items = list(rows[:limit])
     created, identifier = sort_key(items[-1])
     return Page(items, Cursor(created, identifier).encode())
+
+
+# -- keyset SQL ---------------------------------------------------------------------------
+
+
+def after_cursor(created: str, key: str) -> str:
+    """The keyset continuation of a list ordered `(created DESC, key DESC)`.
+
+    An `AND` condition keeping the rows strictly after the cursor that `cursor_params`
+    binds (`:cursor_created`, `:cursor_id`). Lists build one statement with it and one
+    without, so each stays one prepared plan; `created` and `key` are the list's column
+    expressions (`"b.created"`, `"b.post_id"`), never input.
+    """
+    return f"""
+    AND ({created}, {key})
+        < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
+    """
+
+
+def cursor_params(page: PageRequest) -> dict[str, Any]:
+    """The `:limit` (one extra row proves a next page) and cursor parameters of a list."""
+    params: dict[str, Any] = {"limit": page.limit + 1}
+    if page.cursor is not None:
+        params["cursor_created"] = page.cursor.created
+        params["cursor_id"] = page.cursor.id
+    return params
 
 
 # -- search offset cursors (api.md §8.1) -------------------------------------------------

@@ -116,6 +116,19 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Readiness:
+    """A dependency `/ready` checks beyond the database, cache and bucket (api.md §17).
+
+    `check` is a `"module:function"` reference, imported on demand like a handler, to a
+    function of the `Runtime` returning the probe to run (any exception: not ready), or
+    None when the configuration has no such dependency.
+    """
+
+    name: str  # the `dependency` label of `phasma_dependency_up` and the log line
+    check: str
+
+
+@dataclass(frozen=True)
 class Function:
     """One independently deployed function."""
 
@@ -132,6 +145,8 @@ class Function:
     # `/ready` checks the bucket: only where requests cannot be served without it
     # (api.md §17: uploads, media); best-effort deleters stay ready during an S3 outage.
     blob_store_readiness: bool = False
+    # Further `/ready` checks this function's own dependencies need (see Readiness).
+    readiness: tuple[Readiness, ...] = ()
     hashes_passwords: bool = False  # computes the Argon2 decoy hash at start-up
     # Request threads per process (functions-framework's THREADS); None keeps its default,
     # four per core. An open Server-Sent Events stream holds one thread for its lifetime.
@@ -577,12 +592,12 @@ FUNCTIONS: tuple[Function, ...] = (
                 access=Access.OPTIONAL,
             ),
             # Blocks and mutes (api-2 §D): a block ends follows, so it lives beside them.
-            Route("PUT", "/users/{username}/block", "phasma.blocks.routes:block"),
-            Route("DELETE", "/users/{username}/block", "phasma.blocks.routes:unblock"),
-            Route("GET", "/users/me/blocks", "phasma.blocks.routes:list_blocks"),
-            Route("PUT", "/users/{username}/mute", "phasma.blocks.routes:mute"),
-            Route("DELETE", "/users/{username}/mute", "phasma.blocks.routes:unmute"),
-            Route("GET", "/users/me/mutes", "phasma.blocks.routes:list_mutes"),
+            Route("PUT", "/users/{username}/block", "phasma.follows.routes:block"),
+            Route("DELETE", "/users/{username}/block", "phasma.follows.routes:unblock"),
+            Route("GET", "/users/me/blocks", "phasma.follows.routes:list_blocks"),
+            Route("PUT", "/users/{username}/mute", "phasma.follows.routes:mute"),
+            Route("DELETE", "/users/{username}/mute", "phasma.follows.routes:unmute"),
+            Route("GET", "/users/me/mutes", "phasma.follows.routes:list_mutes"),
         ),
     ),
     Function(
@@ -735,6 +750,8 @@ FUNCTIONS: tuple[Function, ...] = (
         scaling=Scaling(0, 2, 10, None, "100m", "500m", "128Mi", "256Mi", 60),
         topics=("entity-changes",),
         event_handler="phasma.search.indexer:handle",
+        # operations.md §6: Meilisearch gates only the indexer; search answers 503 per request.
+        readiness=(Readiness("search", "phasma.search.indexer:engine_readiness"),),
     ),
     Function(
         name="account-remover",

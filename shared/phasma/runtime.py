@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import redis
 
@@ -24,7 +25,8 @@ from phasma.streams import StreamLeases
 
 if TYPE_CHECKING:
     from phasma.blobs import BlobStore
-    from phasma.search.backend import SearchBackend
+
+Component = TypeVar("Component")
 
 
 class Runtime:
@@ -63,6 +65,8 @@ class Runtime:
         self.stream_slots = Slots(stream_capacity(request_threads(function)))
         self._blob_store: BlobStore | None = None
         self._blob_store_lock = threading.Lock()
+        self._components: dict[str, object] = {}
+        self._components_lock = threading.Lock()
         # Bounds concurrent image decodes in this process (security.md §8). Cheap to build
         # (threads start on first use), and built eagerly so racing first users share it.
         self.image_decoding = ConcurrencyLimit(
@@ -99,13 +103,14 @@ class Runtime:
                 self._blob_store = BlobStore(self.settings)
             return self._blob_store
 
-    @functools.cached_property
-    def search(self) -> SearchBackend:
-        """The search engine: Meilisearch when `MEILI_URL` is set, else PostgreSQL."""
-        # Imported here: only the search function pays for loading the search slice.
-        from phasma.search.backend import create_backend
-
-        return create_backend(self.settings, self.db)
+    def component(self, name: str, build: Callable[[Runtime], Component]) -> Component:
+        """The per-process object `name` a slice builds with `build` on first use (the
+        search engine's client, say), shared by every request after that: the runtime
+        keeps it without knowing the slice, so plumbing never imports one."""
+        with self._components_lock:
+            if name not in self._components:
+                self._components[name] = build(self)
+            return cast(Component, self._components[name])
 
     def close(self) -> None:
         if self.database is not None:

@@ -19,7 +19,7 @@ import redis
 
 from phasma.cache import ScriptRunner
 from phasma.config import Limits
-from phasma.http.errors import ServiceUnavailable, TooManyRequests
+from phasma.errors import ServiceUnavailable, TooManyRequests
 
 log = logging.getLogger(__name__)
 

@@ -25,13 +25,15 @@ from phasma.config import Settings
 from phasma.db.connect import connect
 from phasma.db.migrations import ensure_login_user
 from phasma.devstack.gateway import serve_gateways
-from phasma.devstack.services import DependencyUrls, create_bucket, create_topics
-from phasma.devstack.stack import APP_DATABASE_USER, TOPICS, with_credentials
+from phasma.devstack.services import DependencyUrls
+from phasma.devstack.stack import with_credentials
 from phasma.events.cloudevents import to_http
 from phasma.events.worker import EventFunction
 from phasma.http.pipeline import HttpFunction
+from phasma.provisioning import APP_DATABASE_USER, create_bucket, create_topics
 from phasma.registry import get_function, http_functions
 from phasma.runtime import Runtime
+from phasma.topics import PARTITIONS
 from tests.databases import database_from_template
 
 # Generous buckets so ordinary tests never trip the limiter; the limiter's own
@@ -131,7 +133,7 @@ def api_stack(api_database: tuple[str, str], dependencies: DependencyUrls) -> It
         settings.s3_region,
     )
     # Mutations publish their events after commit; topics are never auto-created.
-    create_topics(dependencies.kafka_brokers, TOPICS)
+    create_topics(dependencies.kafka_brokers, PARTITIONS)
     api = start_api(settings)
     yield ApiStack(api.url, owner_url, settings, api.functions)
     api.stop()

@@ -22,10 +22,11 @@ from kafka.structs import OffsetAndMetadata
 from phasma.deploy.eventing import consumer_group
 from phasma.devstack.eventing import Dispatcher, Subscription
 from phasma.devstack.gateway import serve
-from phasma.devstack.services import DependencyUrls, create_topics
-from phasma.devstack.stack import TOPICS
+from phasma.devstack.services import DependencyUrls
 from phasma.events.publisher import Publisher
+from phasma.provisioning import create_topics
 from phasma.registry import get_function
+from phasma.topics import PARTITIONS
 from tests.api.conftest import Account, Api, Bucket, Database
 from tests.api.event_delivery import one_event
 from tests.api.posting import assert_no_content, new_post, outbox_position, sql_posts
@@ -62,7 +63,7 @@ def start_at_the_end(brokers: str, group: str, topics: tuple[str, ...]) -> None:
 def eventing(event_function, dependencies: DependencyUrls) -> Iterator[None]:
     """Both workers served over HTTP and fed by the local dispatcher, from now on."""
     brokers = dependencies.kafka_brokers
-    create_topics(brokers, TOPICS)
+    create_topics(brokers, PARTITIONS)
     tag = secrets.token_hex(4)
     servers: list[Any] = []
     subscriptions: list[Subscription] = []

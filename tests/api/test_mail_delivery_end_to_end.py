@@ -21,9 +21,10 @@ from phasma.deploy.eventing import consumer_group
 from phasma.devstack.eventing import Dispatcher, RetryPolicy, Subscription
 from phasma.devstack.gateway import serve
 from phasma.devstack.mailcatcher import MailCatcher
-from phasma.devstack.services import DependencyUrls, create_topics
-from phasma.devstack.stack import TOPICS
+from phasma.devstack.services import DependencyUrls
+from phasma.provisioning import create_topics
 from phasma.registry import get_function
+from phasma.topics import PARTITIONS
 from tests.api.conftest import Api, ApiStack, Database, new_identity
 from tests.api.posting import outbox_position
 from tests.api.test_events_end_to_end import eventually, start_at_the_end
@@ -36,7 +37,7 @@ QUICK_RETRIES = RetryPolicy(retries=3, backoff_seconds=0.1)
 @pytest.fixture(scope="module")
 def dead_letter_topic(dependencies: DependencyUrls) -> str:
     name = f"test-mail-dead-letter-{secrets.token_hex(4)}"
-    create_topics(dependencies.kafka_brokers, {**TOPICS, name: 1})
+    create_topics(dependencies.kafka_brokers, {**PARTITIONS, name: 1})
     return name
 
 
@@ -69,7 +70,7 @@ def mail_eventing(
         [Subscription("mailer", group, function.topics, url)],
         retry=QUICK_RETRIES,
         dead_letter_topic=dead_letter_topic,
-        topics={**TOPICS, dead_letter_topic: 1},
+        topics={**PARTITIONS, dead_letter_topic: 1},
     )
     dispatcher.start()
     assert dispatcher.wait_until_joined(60)

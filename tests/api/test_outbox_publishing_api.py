@@ -10,9 +10,10 @@ import pytest
 from prometheus_client import REGISTRY
 
 from phasma.devstack.eventing import ping_event
-from phasma.devstack.services import DependencyUrls, RunningService, create_topics, start_kafka
-from phasma.devstack.stack import TOPICS
+from phasma.devstack.services import DependencyUrls, RunningService, start_kafka
 from phasma.events.worker import OUTCOME_HEADER, EventFunction
+from phasma.provisioning import create_topics
+from phasma.topics import PARTITIONS
 from tests.api.conftest import Api, Database, deliver, new_identity
 from tests.events.records import TopicReader, header
 
@@ -69,7 +70,7 @@ def test_a_mutation_publishes_its_event_right_after_commit(
 def own_broker(tmp_path: Path) -> Iterator[list[RunningService]]:
     """A broker of this test's own, which it may stop and start again (on the same port)."""
     running = [start_kafka(tmp_path)]
-    create_topics(running[0].url, TOPICS)
+    create_topics(running[0].url, PARTITIONS)
     yield running
     for service in running:
         service.stop()
@@ -99,7 +100,7 @@ def test_a_broker_outage_delays_events_without_failing_or_losing_them(
     # The broker comes back empty (memory only): topics are recreated, the relay sweeps.
     port = int(broker.url.rsplit(":", 1)[1])
     own_broker.append(start_kafka(tmp_path, port=port))
-    create_topics(broker.url, TOPICS)
+    create_topics(broker.url, PARTITIONS)
     reader = TopicReader(broker.url)
     relay = event_function("outbox-relay", **settings, outbox_relay_min_age_seconds=0)
     response = deliver(relay, ping_event("outbox-relay-sweep", '{"task":"outbox-sweep"}'))

@@ -22,7 +22,8 @@ from moto.server import ThreadedMotoServer
 
 from phasma.blobs import BlobStore, thumbnail_key
 from phasma.config import Settings
-from phasma.devstack.services import DependencyUrls, create_bucket
+from phasma.devstack.services import DependencyUrls
+from phasma.provisioning import create_bucket
 
 REGION = "us-east-1"
 

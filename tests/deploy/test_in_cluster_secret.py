@@ -23,13 +23,13 @@ from typing import Any
 
 import pytest
 
-from phasma.deploy.in_cluster import (
+from phasma.deploy.rollout import self_signed_certificate
+from phasma.in_cluster import (
     KubernetesApiError,
     SecretWriter,
     ServiceAccount,
     read_service_account,
 )
-from phasma.deploy.rollout import self_signed_certificate
 from phasma.search import setup
 
 pytestmark = pytest.mark.skipif(

@@ -19,7 +19,7 @@ import yaml
 
 from phasma.config import Settings
 from phasma.deploy import environment, manifests, network
-from phasma.deploy.in_cluster import ServiceAccount
+from phasma.in_cluster import ServiceAccount
 from phasma.search import reindex, setup
 
 INDEXER_URL_PREFIX = (

@@ -23,8 +23,9 @@ from phasma.devstack.eventing import (
     Subscription,
     dispatcher_for,
 )
-from phasma.devstack.services import DependencyUrls, create_topics, start_kafka
+from phasma.devstack.services import DependencyUrls, start_kafka
 from phasma.events.cloudevents import OutboxRow, from_http_request, to_kafka_record
+from phasma.provisioning import create_topics
 from phasma.registry import Function, Scaling, Schedule
 from tests.events.records import TopicReader, header
 

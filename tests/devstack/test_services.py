@@ -27,9 +27,8 @@ from phasma.devstack.services import (
     DependencyError,
     DependencyUrls,
     RunningService,
-    create_bucket,
-    create_topics,
 )
+from phasma.provisioning import create_bucket, create_topics
 
 # What names each server in the environment; Dependencies starts the ones left unnamed.
 ENV_VARS = {

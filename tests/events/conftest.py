@@ -12,18 +12,19 @@ from typing import Any
 import pytest
 
 from phasma.config import Settings
-from phasma.devstack.services import DependencyUrls, create_bucket, create_topics
-from phasma.devstack.stack import TOPICS
+from phasma.devstack.services import DependencyUrls
 from phasma.events.worker import EventFunction
+from phasma.provisioning import create_bucket, create_topics
 from phasma.registry import get_function
 from phasma.runtime import Runtime
+from phasma.topics import PARTITIONS
 from tests.api.conftest import Bucket, Database, build_settings, migrated_database
 
 
 @pytest.fixture(scope="session")
 def events_database(dependencies: DependencyUrls, template_database: str) -> tuple[str, str]:
     """(owner URL, app-role URL) of the event tests' database; the topics exist too."""
-    create_topics(dependencies.kafka_brokers, TOPICS)
+    create_topics(dependencies.kafka_brokers, PARTITIONS)
     return migrated_database(dependencies, template_database, "phasma_event_tests")
 
 

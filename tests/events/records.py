@@ -8,7 +8,9 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
-OUTBOX_TOPICS = ("entity-changes", "activity")
+from phasma.topics import ACTIVITY, ENTITY_CHANGES
+
+OUTBOX_TOPICS = (ENTITY_CHANGES.name, ACTIVITY.name)
 
 
 def header(record: Any, name: str) -> str | None:

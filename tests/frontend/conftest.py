@@ -19,9 +19,10 @@ import pytest
 from werkzeug.test import Client, TestResponse
 
 from phasma.config import Settings
-from phasma.devstack.services import DependencyUrls, create_bucket, create_topics
-from phasma.devstack.stack import TOPICS
+from phasma.devstack.services import DependencyUrls
 from phasma.frontend.app import Frontend
+from phasma.provisioning import create_bucket, create_topics
+from phasma.topics import PARTITIONS
 from tests.api.conftest import Bucket, Database, build_settings, migrated_database, start_api
 
 ORIGIN = "https://frontend.test"
@@ -49,7 +50,7 @@ def site_stack(dependencies: DependencyUrls, template_database: str) -> Iterator
         settings.s3_secret_key or "",
         settings.s3_region,
     )
-    create_topics(dependencies.kafka_brokers, TOPICS)
+    create_topics(dependencies.kafka_brokers, PARTITIONS)
     api = start_api(settings)
     frontend = Frontend(site_settings(backend_url=api.internal_url))
     yield SiteStack(frontend, api.url, settings, owner_url)

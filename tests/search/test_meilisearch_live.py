@@ -27,7 +27,8 @@ from phasma.config import Settings
 from phasma.db.connect import connect as connect_database
 from phasma.db.migrations import ensure_login_user
 from phasma.devstack.services import DependencyUrls
-from phasma.devstack.stack import APP_DATABASE_USER, with_credentials
+from phasma.devstack.stack import with_credentials
+from phasma.provisioning import APP_DATABASE_USER
 from phasma.search.backend import SearchUnavailable
 from phasma.search.documents import INDEXES
 from phasma.search.indexer import IndexWriter

@@ -7,7 +7,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from phasma.http.errors import BadRequest
-from phasma.pagination import Cursor, build_page, decode_cursor, parse_limit, parse_page_request
+from phasma.pagination import (
+    Cursor,
+    PageRequest,
+    after_cursor,
+    build_page,
+    cursor_params,
+    decode_cursor,
+    parse_limit,
+    parse_page_request,
+)
 
 
 def encode(value: object) -> str:
@@ -68,3 +77,21 @@ def test_page_has_a_next_cursor_only_when_more_rows_exist() -> None:
     assert decode_cursor(page.next_cursor) == Cursor(moment, 2)
     assert build_page(rows, 3, lambda row: row).next_cursor is None
     assert parse_page_request({"cursor": page.next_cursor}).cursor == Cursor(moment, 2)
+
+
+def test_a_first_page_binds_only_the_limit_and_a_next_page_its_cursor_too() -> None:
+    created = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert cursor_params(PageRequest(10, None)) == {"limit": 11}
+    assert cursor_params(PageRequest(10, Cursor(created, 7))) == {
+        "limit": 11,
+        "cursor_created": created,
+        "cursor_id": 7,
+    }
+
+
+def test_the_keyset_condition_compares_the_named_columns_with_the_bound_cursor() -> None:
+    condition = " ".join(after_cursor("b.created", "b.post_id").split())
+    assert condition == (
+        "AND (b.created, b.post_id) "
+        "< (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))"
+    )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
 from phasma.config import Settings
 from phasma.deploy.environment import needs_of
 from phasma.http.probes import readiness_checks
-from phasma.registry import FUNCTIONS, get_function
+from phasma.registry import FUNCTIONS, Readiness, get_function
 from phasma.runtime import Runtime
 
 SETTINGS = Settings(
@@ -33,6 +34,38 @@ SETTINGS = Settings(
 def test_readiness_checks_follow_api_md_17(name: str, expected: set[str]) -> None:
     runtime = Runtime(get_function(name), SETTINGS)
     assert set(readiness_checks(runtime)) == expected
+
+
+def test_the_indexer_checks_meilisearch_only_where_it_is_configured() -> None:
+    """operations.md §6: the registry declares the check; PostgreSQL search needs none."""
+    indexer = get_function("search-indexer")
+    assert set(readiness_checks(Runtime(indexer, SETTINGS))) == {"postgres", "cache"}
+    meili = SETTINGS.model_copy(update={"meili_url": "http://127.0.0.1:1"})
+    assert set(readiness_checks(Runtime(indexer, meili))) == {"postgres", "cache", "search"}
+    # The search function answers 503 per request instead: Meilisearch never gates it.
+    assert set(readiness_checks(Runtime(get_function("search"), meili))) == {"postgres", "cache"}
+
+
+def test_a_readiness_check_comes_from_the_registry_not_the_function_name() -> None:
+    declared = replace(
+        get_function("sessions"),
+        readiness=(Readiness("search", "phasma.search.indexer:engine_readiness"),),
+    )
+    meili = SETTINGS.model_copy(update={"meili_url": "http://127.0.0.1:1"})
+    assert set(readiness_checks(Runtime(declared, meili))) == {"postgres", "cache", "search"}
+
+
+def test_a_component_is_built_once_per_runtime() -> None:
+    runtime = Runtime(get_function("sessions"), SETTINGS)
+    built: list[Runtime] = []
+
+    def build(owner: Runtime) -> object:
+        built.append(owner)
+        return object()
+
+    first = runtime.component("thing", build)
+    assert runtime.component("thing", build) is first
+    assert built == [runtime]
 
 
 def test_only_declared_blob_users_get_a_store() -> None:

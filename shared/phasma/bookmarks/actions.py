@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from phasma.auth.sessions import Viewer
 from phasma.bookmarks import queries
 from phasma.db.pool import Database
-from phasma.http.errors import NotFound
-from phasma.sessions.queries import Viewer
+from phasma.errors import NotFound
 
 
 def bookmark(database: Database, viewer: Viewer, post_public_id: UUID) -> None:

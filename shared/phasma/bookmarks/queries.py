@@ -5,9 +5,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from phasma.db.pool import Executor
-from phasma.pagination import Page, PageRequest
+from phasma.pagination import Page, PageRequest, after_cursor, cursor_params
 from phasma.posts.models import Post
-from phasma.posts.queries import POST_COLUMNS, PostRow, cursor_params, post_page
+from phasma.posts.queries import POST_COLUMNS, PostRow, post_page
 
 # The owner is the viewer: only they read their list, so `:viewer_id` is both.
 _SAVED = f"""
@@ -19,12 +19,7 @@ _SAVED = f"""
 """
 SAVED_FIRST_PAGE = _SAVED.format(after="")
 # Keyset on the bookmark's (created, post_id): the order of bookmarks_user_id_created_post_id_idx.
-SAVED_NEXT_PAGE = _SAVED.format(
-    after="""
-    AND (b.created, b.post_id)
-        < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
-    """
-)
+SAVED_NEXT_PAGE = _SAVED.format(after=after_cursor("b.created", "b.post_id"))
 
 
 def lock_post_key(executor: Executor, public_id: UUID) -> int | None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from phasma.blocks.queries import blocked_between
+from phasma.auth.sessions import Viewer
 from phasma.comments import queries
 from phasma.comments.models import Comment
 from phasma.db.pool import Database, Executor
+from phasma.errors import Forbidden, NotFound
 from phasma.events.catalogue import CommentChanged
 from phasma.events.outbox import record_event
-from phasma.http.errors import Forbidden, NotFound
+from phasma.follows.queries import blocked_between
 from phasma.posts.queries import count_comments, lock_post_for_activity
-from phasma.sessions.queries import Viewer
 
 SOURCE = "comments"
 

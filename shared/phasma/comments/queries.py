@@ -7,9 +7,8 @@ from uuid import UUID
 
 from phasma.comments.models import Comment
 from phasma.db.pool import Executor
-from phasma.pagination import Page, PageRequest, build_page
-from phasma.posts.queries import cursor_params
-from phasma.users.queries import live
+from phasma.pagination import Page, PageRequest, after_cursor, build_page, cursor_params
+from phasma.visibility import live
 
 _LIST = f"""
     SELECT c.id, c.public_id, c.body, c.created, u.username, u.avatar
@@ -19,11 +18,7 @@ _LIST = f"""
     LIMIT :limit
 """
 LIST_FIRST_PAGE = _LIST.format(after="")
-LIST_NEXT_PAGE = _LIST.format(
-    after="""
-    AND (c.created, c.id) < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
-    """
-)
+LIST_NEXT_PAGE = _LIST.format(after=after_cursor("c.created", "c.id"))
 
 
 def to_comment(row: dict[str, Any]) -> Comment:

@@ -27,6 +27,7 @@ from phasma.deploy.kubernetes import (
     metadata,
     secret_env,
 )
+from phasma.provisioning import APP_DATABASE_USER, INDEXER_DATABASE_USER
 from phasma.registry import Function
 
 # operations.md §1: only the frontend gets a public route.
@@ -74,8 +75,6 @@ POSTGRES_HOST = f"postgres-0.postgres.{CLUSTER_DOMAIN}"
 POSTGRES_PORT = 5432
 # Fully qualified: the KafkaSource and KafkaSink data plane runs in knative-eventing.
 BROKER_ADDRESS = f"broker-0.broker.{CLUSTER_DOMAIN}:9092"
-APP_DATABASE_USER = "phasma_user"
-INDEXER_DATABASE_USER = "phasma_indexer_user"
 OWNER_DATABASE_USER = "postgres"
 # security.md §12: every database client checks the server's certificate chain and host
 # name against the CA in the `database-ca` Secret, mounted here as a file.

@@ -13,11 +13,11 @@ from typing import Any
 
 from phasma.deploy.environment import BROKER_ADDRESS
 from phasma.deploy.kubernetes import Manifest, metadata
-from phasma.devstack.stack import TOPICS
 from phasma.registry import Function, Schedule
+from phasma.topics import DEAD_LETTER
 
 DEAD_LETTER_SINK = "dead-letter"
-DEAD_LETTER_TOPIC = "dead-letter"
+DEAD_LETTER_TOPIC = DEAD_LETTER.name
 # ~8.5 minutes of retries before dead-lettering: enough to ride out a dependency restart.
 RETRIES = 10
 BACKOFF_DELAY = "PT0.5S"
@@ -79,7 +79,7 @@ def dead_letter_sink() -> Manifest:
         "spec": {
             "topic": DEAD_LETTER_TOPIC,
             "bootstrapServers": [BROKER_ADDRESS],
-            "numPartitions": TOPICS[DEAD_LETTER_TOPIC],
+            "numPartitions": DEAD_LETTER.partitions,
             "replicationFactor": 1,
             # Same wire format as every other Phasma topic (CloudEvents binary mode).
             "contentMode": "binary",

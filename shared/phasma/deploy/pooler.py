@@ -12,10 +12,8 @@ from typing import Any
 
 from phasma.deploy import images, secrets
 from phasma.deploy.environment import (
-    APP_DATABASE_USER,
     DATABASE_CA_VOLUME,
     DATABASE_NAME,
-    INDEXER_DATABASE_USER,
     POOLER_PORT,
     POSTGRES_HOST,
     POSTGRES_PORT,
@@ -35,6 +33,7 @@ from phasma.deploy.kubernetes import (
     secrets_checksum,
     selector_labels,
 )
+from phasma.provisioning import APP_DATABASE_USER, INDEXER_DATABASE_USER
 
 NAME = "pooler"
 USER_ID = 70  # the image's postgres user

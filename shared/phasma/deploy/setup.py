@@ -4,8 +4,9 @@
     python -m phasma.deploy.setup bucket           # S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_*_KEY
     python -m phasma.deploy.setup database-logins  # MIGRATION_DATABASE_URL, *_DB_PASSWORD
 
-Topics and bucket reuse what the local stack does (`phasma.devstack`), so development
-and the cluster create them the same way. Running any command twice changes nothing.
+Topics and bucket are created by `phasma.provisioning`, as the local stack creates them,
+so development and the cluster do it the same way. Running any command twice changes
+nothing.
 """
 
 from __future__ import annotations
@@ -15,17 +16,16 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
-
-from phasma.config import Limits
 from phasma.db.migrations import ensure_login_user
-from phasma.deploy.environment import APP_DATABASE_USER, INDEXER_DATABASE_USER
-from phasma.devstack.services import create_bucket, create_topics
-from phasma.devstack.stack import TOPICS
+from phasma.provisioning import (
+    APP_DATABASE_USER,
+    INDEXER_DATABASE_USER,
+    create_bucket,
+    create_topics,
+    set_retention,
+)
+from phasma.topics import PARTITIONS, RETENTION_MS
 
-DAY_MS = 24 * 3600 * 1000
-# operations.md §2.1: 7 days for the event topics, 14 for dead letters.
-RETENTION_MS = {name: days * DAY_MS for name, days in Limits.TOPIC_RETENTION_DAYS.items()}
 # security.md §12: login user -> the NOLOGIN role (from the migrations) it is granted.
 DATABASE_LOGINS = {
     APP_DATABASE_USER: ("APP_DB_PASSWORD", "phasma_app"),
@@ -48,31 +48,9 @@ def required(environ: Mapping[str, str], name: str) -> str:
 def topics(environ: Mapping[str, str]) -> None:
     """Create the topics of operations.md §2.1 and set their retention."""
     brokers = required(environ, "KAFKA_BROKERS")
-    create_topics(brokers, TOPICS)
-    set_retention(brokers, {name: RETENTION_MS[name] for name in TOPICS})
-    print(f"topics ready: {', '.join(TOPICS)}")
-
-
-def set_retention(brokers: str, retention_ms: Mapping[str, int]) -> None:
-    """Set `retention.ms` per topic (the only topic setting Phasma overrides).
-
-    The client alters incrementally where the broker supports it, so other topic
-    settings are kept; the broker, not a client-side list, judges the key.
-    """
-    admin = KafkaAdminClient(bootstrap_servers=brokers, client_id="phasma-setup")
-    try:
-        results = admin.alter_configs(
-            [
-                ConfigResource(ConfigResourceType.TOPIC, name, configs={"retention.ms": str(ms)})
-                for name, ms in retention_ms.items()
-            ],
-            raise_on_unknown=False,
-        )
-    finally:
-        admin.close()
-    failures = {name: result for name, result in results.get("topic", {}).items() if result != "OK"}
-    if failures:
-        raise SetupError(f"could not set retention: {failures}")
+    create_topics(brokers, PARTITIONS)
+    set_retention(brokers, RETENTION_MS)
+    print(f"topics ready: {', '.join(PARTITIONS)}")
 
 
 def bucket(environ: Mapping[str, str]) -> None:

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from phasma.db.migrations import MigrationError
-from phasma.devstack.eventing import DEAD_LETTER_TOPIC, Dispatcher, dispatcher_for, tail
+from phasma.devstack.eventing import Dispatcher, dispatcher_for, tail
 from phasma.devstack.gateway import HttpUpstream, serve_gateways
 from phasma.devstack.mailcatcher import (
     CatchingHandler,
@@ -43,11 +43,13 @@ from phasma.devstack.processes import (
 )
 from phasma.devstack.services import Dependencies, DependencyError, port_or_free
 from phasma.devstack.stack import prepare
+from phasma.provisioning import ProvisioningError
 from phasma.registry import event_functions, http_functions
+from phasma.topics import TOPICS
 
 # Where `up` leaves the broker address for `events-tail`.
 BROKERS_FILE = "kafka-brokers"
-TAIL_TOPICS = ("entity-changes", "activity", DEAD_LETTER_TOPIC)
+TAIL_TOPICS = tuple(topic.name for topic in TOPICS)
 
 
 def progress(line: str) -> None:
@@ -206,7 +208,7 @@ def main() -> None:
             events_tail(arguments.from_beginning)
             return
         up(arguments.port)
-    except (DependencyError, MigrationError) as error:
+    except (DependencyError, MigrationError, ProvisioningError) as error:
         print(f"phasma: error: {error}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:

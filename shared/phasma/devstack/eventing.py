@@ -38,8 +38,6 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, Topic
 from kafka.structs import OffsetAndMetadata
 
 from phasma.deploy.eventing import consumer_group
-from phasma.devstack.services import create_topics
-from phasma.devstack.stack import TOPICS
 from phasma.events.cloudevents import (
     CONTENT_TYPE,
     UndecodableEvent,
@@ -47,11 +45,13 @@ from phasma.events.cloudevents import (
     to_http,
 )
 from phasma.events.worker import PING_TYPE
+from phasma.provisioning import create_topics
 from phasma.registry import Function
+from phasma.topics import DEAD_LETTER, PARTITIONS
 
 log = logging.getLogger(__name__)
 
-DEAD_LETTER_TOPIC = "dead-letter"
+DEAD_LETTER_TOPIC = DEAD_LETTER.name
 ERROR_HEADERS = ("ce_knativeerrordest", "ce_knativeerrorcode", "ce_knativeerrordata")
 # What KafkaSource calls a record that is not a CloudEvent.
 RAW_RECORD_TYPE = "dev.knative.kafka.event"
@@ -388,7 +388,7 @@ class Dispatcher:
         *,
         retry: RetryPolicy | None = None,
         dead_letter_topic: str = DEAD_LETTER_TOPIC,
-        topics: Mapping[str, int] = TOPICS,
+        topics: Mapping[str, int] = PARTITIONS,
         report: Callable[[str], None] = log.warning,
     ) -> None:
         self.brokers = brokers

@@ -35,19 +35,17 @@ import threading
 import time
 import urllib.request
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import IO, Any
 
-import boto3
 import pg8000.native
 import redis
-from botocore.config import Config
-from botocore.exceptions import ClientError
 from kafka.admin import KafkaAdminClient
-from kafka.errors import TopicAlreadyExistsError
+
+from phasma.provisioning import s3_client
 
 HOST = "127.0.0.1"
 DATABASE = "phasma"
@@ -134,58 +132,6 @@ def free_port() -> int:
 def start_kafka(state_dir: Path, port: int | None = None) -> RunningService:
     """A Kafka-API broker (Tansu), in memory only: topics are gone after a restart."""
     return _start_alone(_launch_kafka(state_dir, port))
-
-
-def create_topics(brokers: str, topics: Mapping[str, int]) -> dict[str, str | None]:
-    """Create the topics (name -> partitions) that do not exist yet; returns each one's id.
-
-    Existing topics stay as they are. A topic deleted and created again under the same
-    name gets a new id (None from a broker that predates topic ids), so callers can
-    tell a recreated topic from the one they knew.
-    """
-    admin = KafkaAdminClient(bootstrap_servers=brokers, client_id="phasma-devstack")
-    try:
-        described = _describe_topics(admin, topics)
-        missing = {
-            name: {"num_partitions": partitions, "replication_factor": 1}
-            for name, partitions in topics.items()
-            if name not in described
-        }
-        if not missing:
-            return described
-        result = admin.create_topics(missing, raise_errors=False)
-        for topic in result["topics"]:
-            if topic["error_code"] not in (0, TopicAlreadyExistsError.errno):
-                raise DependencyError(
-                    f"kafka: could not create topic {topic['name']}: {topic['error_message']}"
-                )
-        return _describe_topics(admin, topics)
-    finally:
-        admin.close()
-
-
-def _describe_topics(admin: KafkaAdminClient, names: Iterable[str]) -> dict[str, str | None]:
-    """The id of each named topic that exists (describing never creates one)."""
-    return {
-        topic["name"]: str(topic["topic_id"]) if topic["topic_id"] else None
-        for topic in admin.describe_topics(list(names))
-        if topic["error_code"] == 0
-    }
-
-
-def create_bucket(
-    endpoint: str, bucket: str, access_key: str, secret_key: str, region: str
-) -> None:
-    """Create the bucket unless we own it already."""
-    client = _s3_client(endpoint, access_key, secret_key, region)
-    options: dict[str, Any] = {}
-    if region != "us-east-1":  # AWS rejects an explicit us-east-1
-        options["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    try:
-        client.create_bucket(Bucket=bucket, **options)
-    except ClientError as err:
-        if err.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
-            raise
 
 
 @dataclass
@@ -736,7 +682,7 @@ def _launch_s3(state_dir: Path, port: int | None, durable: bool = True) -> _Star
         log_path,
         after_exit=functools.partial(_remove_weed_sockets, (port, *ports.values())),
     )
-    client = _s3_client(endpoint, "devstack", "devstack", "us-east-1", probing=True)
+    client = s3_client(endpoint, "devstack", "devstack", "us-east-1", probing=True)
     probe = functools.partial(_s3_answers, client, ports["master.port"])
     return _Starting(service, run_log, f"{HOST}:{port}", probe, timeout=60.0, began=began)
 
@@ -755,25 +701,6 @@ def _remove_weed_sockets(ports: Sequence[int]) -> None:
     for port in ports:
         for leftover in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
             leftover.unlink(missing_ok=True)
-
-
-def _s3_client(
-    endpoint: str, access_key: str, secret_key: str, region: str, *, probing: bool = False
-) -> Any:
-    config = Config(
-        s3={"addressing_style": "path"},
-        connect_timeout=1 if probing else 10,
-        read_timeout=5 if probing else 60,
-        retries={"max_attempts": 1 if probing else 3},
-    )
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=access_key,
-        aws_secret_access_key=secret_key,
-        region_name=region,
-        config=config,
-    )
 
 
 @dataclass(frozen=True)

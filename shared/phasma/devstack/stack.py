@@ -11,11 +11,10 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from phasma.db.migrations import ensure_login_user, migrate
-from phasma.devstack.services import DependencyUrls, create_bucket, create_topics
+from phasma.devstack.services import DependencyUrls
+from phasma.provisioning import APP_DATABASE_USER, create_bucket, create_topics
+from phasma.topics import PARTITIONS
 
-# operations.md §2.1: topics are created by setup, never auto-created.
-TOPICS: Mapping[str, int] = {"entity-changes": 6, "activity": 6, "dead-letter": 1}
-APP_DATABASE_USER = "phasma_user"
 LOCAL_S3_KEYS = ("phasma", "phasma-local-secret")
 
 
@@ -59,8 +58,9 @@ def prepare(
     region = environ.get("S3_REGION", "us-east-1")
     create_bucket(urls.s3_endpoint, bucket, access_key, secret_key, region)
     progress(f"bucket     {bucket} ready")
-    create_topics(urls.kafka_brokers, TOPICS)
-    progress(f"topics     {', '.join(TOPICS)} ready")
+    # operations.md §2.1: topics are created by setup, never auto-created.
+    create_topics(urls.kafka_brokers, PARTITIONS)
+    progress(f"topics     {', '.join(PARTITIONS)} ready")
     return {
         "DATABASE_URL": app_database_url,
         "CACHE_URL": urls.cache_url,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from phasma.auth.sessions import Viewer
 from phasma.db.pool import Database
+from phasma.errors import Conflict, NotFound
 from phasma.events.catalogue import ExportRequested
 from phasma.events.outbox import record_event
 from phasma.exports import queries
 from phasma.exports.models import Export
-from phasma.http.errors import Conflict, NotFound
-from phasma.sessions.queries import Viewer
 
 SOURCE = "users"  # the function that owns the export routes
 EXPORT_PENDING = "An export is already being prepared."

@@ -8,10 +8,10 @@ from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
-from phasma.pagination import Page, PageRequest
+from phasma.pagination import Page, PageRequest, after_cursor, cursor_params
 from phasma.posts.models import Post
-from phasma.posts.queries import POST_COLUMNS, PostRow, cursor_params, post_page
-from phasma.users.queries import live
+from phasma.posts.queries import POST_COLUMNS, PostRow, post_page
+from phasma.visibility import live
 
 # -- the read -------------------------------------------------------------------------
 #
@@ -100,10 +100,6 @@ _FEED = """
     JOIN users u ON u.id = p.user_id AND {live_author}
     ORDER BY p.created DESC, p.id DESC
 """
-_AFTER = """
-    AND ({alias}.created, {alias}.{key})
-        < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
-"""
 FEED_FIRST_PAGE = _FEED.format(
     columns=POST_COLUMNS,
     after_materialised="",
@@ -113,9 +109,9 @@ FEED_FIRST_PAGE = _FEED.format(
 )
 FEED_NEXT_PAGE = _FEED.format(
     columns=POST_COLUMNS,
-    after_materialised=_AFTER.format(alias="f", key="post_id"),
-    after_live=_AFTER.format(alias="candidate", key="id"),
-    after_tagged=_AFTER.format(alias="ph", key="post_id"),
+    after_materialised=after_cursor("f.created", "f.post_id"),
+    after_live=after_cursor("candidate.created", "candidate.id"),
+    after_tagged=after_cursor("ph.created", "ph.post_id"),
     live_author=live("u"),
 )
 

@@ -7,10 +7,10 @@ like bookmarks and recent searches, these writes record no outbox event.
 
 from __future__ import annotations
 
+from phasma.auth.sessions import Viewer
 from phasma.db.pool import Database
+from phasma.errors import NotFound
 from phasma.hashtags import queries
-from phasma.http.errors import NotFound
-from phasma.sessions.queries import Viewer
 
 
 def follow(database: Database, viewer: Viewer, name: str) -> None:

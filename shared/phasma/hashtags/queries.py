@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TypedDict
 
 from phasma.db.pool import Executor
-from phasma.pagination import Page, PageRequest
+from phasma.pagination import Page, PageRequest, after_cursor, cursor_params
 from phasma.posts.models import Post
-from phasma.posts.queries import POST_COLUMNS, PostRow, cursor_params, post_page
+from phasma.posts.queries import POST_COLUMNS, PostRow, post_page
 
 # `following` is false anonymous: a NULL viewer id matches no row.
 TAG = """
@@ -34,12 +34,7 @@ _POSTS = f"""
     ORDER BY page.created DESC, page.post_id DESC
 """
 POSTS_FIRST_PAGE = _POSTS.format(after="")
-POSTS_NEXT_PAGE = _POSTS.format(
-    after="""
-    AND (ph.created, ph.post_id)
-        < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
-    """
-)
+POSTS_NEXT_PAGE = _POSTS.format(after=after_cursor("ph.created", "ph.post_id"))
 
 
 class TagRow(TypedDict):

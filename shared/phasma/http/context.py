@@ -9,11 +9,11 @@ from typing import Any
 
 from werkzeug import Request
 
+from phasma.auth.sessions import Viewer
 from phasma.http.bodies import Body, parse_body, read_json_object
 from phasma.http.errors import BadRequest, HttpError, Unauthorized
 from phasma.registry import Route
 from phasma.runtime import Runtime
-from phasma.sessions.queries import Viewer
 from phasma.text import USERNAME_PATTERN
 
 _UUID_SHAPE = re.compile(

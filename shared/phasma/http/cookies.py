@@ -14,11 +14,11 @@ import hmac
 import re
 import secrets
 import time
-from dataclasses import dataclass
 from uuid import UUID
 
 from werkzeug import Response
 
+from phasma.auth.devices import DeviceCookie
 from phasma.config import Limits
 
 COOKIE_NAME = "session"
@@ -51,19 +51,6 @@ def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:
 
 def clear_session_cookie(response: Response, *, secure: bool) -> None:
     set_private_cookie(response, COOKIE_NAME, "", 0, secure=secure)
-
-
-@dataclass(frozen=True)
-class DeviceCookie:
-    """A verified device cookie: the account it names and this device's own id.
-
-    It holds no secret: the account's public id, when it was issued and a random
-    device id (which names the device's login-throttle counter), signed.
-    """
-
-    user_id: UUID
-    issued: int
-    device_id: str
 
 
 def _device_signature(payload: str, secret: str) -> str:

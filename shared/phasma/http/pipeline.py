@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from werkzeug import Request, Response
 
+from phasma.auth.sessions import resolve_session
 from phasma.auth.tokens import is_well_formed, token_key
 from phasma.config import RATE_LIMIT_DEFAULTS, Limits, Settings
 from phasma.db.pool import DatabaseUnavailable
@@ -40,7 +41,6 @@ from phasma.http.routing import MethodNotAllowed as PathKnown
 from phasma.logs import log_access
 from phasma.registry import Access, Function, Route
 from phasma.runtime import Runtime
-from phasma.sessions.queries import resolve_session
 
 log = logging.getLogger("phasma.http")
 

@@ -14,6 +14,7 @@ from werkzeug import Response
 
 from phasma.http.metrics import DEPENDENCY_UP
 from phasma.http.responses import error_response, no_content
+from phasma.registry import resolve
 from phasma.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,12 @@ def readiness_checks(runtime: Runtime) -> dict[str, Callable[[], object]]:
     if runtime.function.blob_store_readiness:
         # A lambda, so that building the client on first use also counts against the budget.
         checks["blob_store"] = lambda: runtime.blob_store.check()
-    # operations.md §6: Meilisearch gates only the indexer; search answers 503 per request.
-    if runtime.function.name == "search-indexer" and runtime.settings.meili_url:
-        from phasma.search.indexer import engine_health  # only the indexer loads the client
-
-        checks["search"] = lambda: engine_health(runtime.settings)
+    # The function's own dependencies, as its registry entry declares them: only a
+    # function that names a check imports the module (and the client) behind it.
+    for readiness in runtime.function.readiness:
+        check = resolve(readiness.check)(runtime)
+        if check is not None:
+            checks[readiness.name] = check
     return checks
 
 

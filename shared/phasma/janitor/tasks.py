@@ -22,6 +22,7 @@ from phasma.janitor import queries
 from phasma.removal import queries as removal_queries
 from phasma.removal import remover
 from phasma.runtime import Runtime
+from phasma.topics import TOPICS
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,9 @@ def mail_delivery_retention_days(runtime: Runtime) -> int:
     operator replays dead letters) while the broker retains them, or from its outbox
     row while the janitor keeps that. Whichever is longest.
     """
-    return max(runtime.settings.outbox_retention_days, *Limits.TOPIC_RETENTION_DAYS.values())
+    # Topic retention (phasma.topics), set by `setup topics`: how long the broker can
+    # still hand a record (back) to a consumer.
+    return max(runtime.settings.outbox_retention_days, *(t.retention_days for t in TOPICS))
 
 
 def _mail_deliveries(executor: Executor, runtime: Runtime) -> tuple[int, bool]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from phasma.blocks.queries import blocked_between
+from phasma.auth.sessions import Viewer
 from phasma.db.pool import Database
+from phasma.errors import Forbidden, NotFound
 from phasma.events.catalogue import PostLikeChanged
 from phasma.events.outbox import record_event
-from phasma.http.errors import Forbidden, NotFound
+from phasma.follows.queries import blocked_between
 from phasma.likes import queries
 from phasma.posts.queries import count_likes, lock_post_for_activity
-from phasma.sessions.queries import Viewer
 
 SOURCE = "likes"
 

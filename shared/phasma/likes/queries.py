@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from phasma.db.pool import Executor
-from phasma.pagination import Page, PageRequest
+from phasma.pagination import Page, PageRequest, after_cursor, cursor_params
 from phasma.posts.models import Post
-from phasma.posts.queries import POST_COLUMNS, PostRow, cursor_params, post_page
+from phasma.posts.queries import POST_COLUMNS, PostRow, post_page
 
 _LIKED = f"""
     SELECT {POST_COLUMNS}, l.created AS liked_at
@@ -16,12 +16,7 @@ _LIKED = f"""
 """
 LIKED_FIRST_PAGE = _LIKED.format(after="")
 # Keyset on the like's (created, post_id): the order of likes_user_id_created_post_id_idx.
-LIKED_NEXT_PAGE = _LIKED.format(
-    after="""
-    AND (l.created, l.post_id)
-        < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
-    """
-)
+LIKED_NEXT_PAGE = _LIKED.format(after=after_cursor("l.created", "l.post_id"))
 
 
 def insert_like(executor: Executor, post_id: int, user_id: int) -> bool:

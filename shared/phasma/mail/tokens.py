@@ -11,18 +11,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Literal, TypedDict
 
+from phasma.auth.mail_tokens import is_well_formed
 from phasma.config import Limits
 from phasma.db.pool import Executor
 
 Purpose = Literal["verify", "reset"]
 
 _KEY_LABEL = b"phasma mail token v1"
-_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 LIFETIMES: dict[Purpose, timedelta] = {
     "verify": timedelta(seconds=Limits.VERIFICATION_TOKEN_TTL_SECONDS),
     "reset": timedelta(seconds=Limits.RESET_TOKEN_TTL_SECONDS),
@@ -33,10 +32,6 @@ def new_token() -> str:
     """A fresh token: `MAIL_TOKEN_BYTES` random bytes, unpadded base64url."""
     raw = secrets.token_bytes(Limits.MAIL_TOKEN_BYTES)
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-def is_well_formed(token: object) -> bool:
-    return isinstance(token, str) and _TOKEN_SHAPE.fullmatch(token) is not None
 
 
 def token_hmac(token: str, secret: str) -> str:

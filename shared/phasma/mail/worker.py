@@ -17,7 +17,7 @@ from phasma.events.worker import Outcome, ReceivedEvent, Skip
 from phasma.mail import smtp, tokens
 from phasma.mail.compose import compose
 from phasma.runtime import Runtime
-from phasma.users.queries import live
+from phasma.visibility import live
 
 EVENT_TYPE = "phasma.mail.requested"
 LINK_PATHS: dict[tokens.Purpose, str] = {"verify": "/verify-email", "reset": "/reset-password"}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from phasma.auth.sessions import Viewer
 from phasma.db.pool import Database
-from phasma.http.errors import NotFound
+from phasma.errors import NotFound
 from phasma.notifications import queries
-from phasma.sessions.queries import Viewer
 
 
 def mark_read(database: Database, viewer: Viewer, public_id: UUID) -> None:

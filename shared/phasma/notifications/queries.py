@@ -10,8 +10,8 @@ from uuid import UUID
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.notifications.models import Notification
-from phasma.pagination import Page, PageRequest, build_page
-from phasma.users.queries import live, not_muted, visible
+from phasma.pagination import Page, PageRequest, after_cursor, build_page, cursor_params
+from phasma.visibility import live, not_muted, visible
 
 # Every Notification read selects these from `notifications n JOIN users a` (the actor's
 # current profile) and the post and comment it is about, when it has them: the quote is
@@ -39,11 +39,10 @@ _LIST = """
     ORDER BY n.created DESC, n.id DESC
     LIMIT :limit
 """
-_AFTER_CURSOR = """
-    AND (n.created, n.id) < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
-"""
 LIST_FIRST_PAGE = _LIST.format(columns=_COLUMNS, source=_WITH_ACTORS, after="")
-LIST_NEXT_PAGE = _LIST.format(columns=_COLUMNS, source=_WITH_ACTORS, after=_AFTER_CURSOR)
+LIST_NEXT_PAGE = _LIST.format(
+    columns=_COLUMNS, source=_WITH_ACTORS, after=after_cursor("n.created", "n.id")
+)
 # Served by the partial index (user_id) WHERE NOT read.
 UNREAD_COUNT = "SELECT count(*) FROM notifications WHERE user_id = :user_id AND NOT read"
 # The stream's poll: the database clock, the unread count, and the recipient's
@@ -88,16 +87,8 @@ def excerpt(text: str | None) -> str | None:
 
 def notification_page(executor: Executor, user_id: int, page: PageRequest) -> Page[Notification]:
     """One page of the user's notifications, newest first."""
-    params: dict[str, Any] = {"user_id": user_id, "limit": page.limit + 1}
-    if page.cursor is None:
-        rows = executor.fetch_all(LIST_FIRST_PAGE, **params)
-    else:
-        rows = executor.fetch_all(
-            LIST_NEXT_PAGE,
-            cursor_created=page.cursor.created,
-            cursor_id=page.cursor.id,
-            **params,
-        )
+    sql = LIST_FIRST_PAGE if page.cursor is None else LIST_NEXT_PAGE
+    rows = executor.fetch_all(sql, user_id=user_id, **cursor_params(page))
     trimmed = build_page(rows, page.limit, lambda row: (row["created"], row["id"]))
     return Page([to_notification(row) for row in trimmed.items], trimmed.next_cursor)
 

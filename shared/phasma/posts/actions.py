@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from phasma.auth.sessions import Viewer
 from phasma.db.pool import Database, Executor
+from phasma.errors import BadRequest, Forbidden, NotFound
 from phasma.events.catalogue import HashtagUpdated, PostCreated, PostDeleted, PostUpdated
 from phasma.events.outbox import record_event
-from phasma.http.errors import BadRequest, Forbidden, NotFound
 from phasma.posts import queries
 from phasma.posts.models import Post
-from phasma.sessions.queries import Viewer
 from phasma.text import extract_hashtags
 from phasma.uploads import queries as upload_queries
 

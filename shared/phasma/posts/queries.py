@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
-from phasma.pagination import Page, PageRequest, build_page
+from phasma.pagination import Page, PageRequest, after_cursor, build_page, cursor_params
 from phasma.posts.models import Post, PostImage
 from phasma.uploads.queries import UploadImage
-from phasma.users.queries import live
+from phasma.visibility import live
 
 # Every Post read selects these from `posts p JOIN users u` (the author's current
 # profile); `liked` and `bookmarked` are false for an anonymous viewer (a NULL id
@@ -44,11 +44,6 @@ POST_COLUMNS = """
 """
 POSTS_WITH_AUTHORS = f"posts p JOIN users u ON u.id = p.user_id AND {live('u')}"
 
-# Keyset continuation: strictly after the cursor in (created DESC, id DESC) order.
-# Lists pick the statement with or without it, so each stays one prepared plan.
-_AFTER_POST_CURSOR = """
-    AND (p.created, p.id) < (CAST(:cursor_created AS timestamptz), CAST(:cursor_id AS bigint))
-"""
 _BY_AUTHOR = f"""
     SELECT {POST_COLUMNS} FROM {POSTS_WITH_AUTHORS}
     WHERE p.user_id = :author_id {{after}}
@@ -56,7 +51,7 @@ _BY_AUTHOR = f"""
     LIMIT :limit
 """
 BY_AUTHOR_FIRST_PAGE = _BY_AUTHOR.format(after="")
-BY_AUTHOR_NEXT_PAGE = _BY_AUTHOR.format(after=_AFTER_POST_CURSOR)
+BY_AUTHOR_NEXT_PAGE = _BY_AUTHOR.format(after=after_cursor("p.created", "p.id"))
 BY_PUBLIC_ID = f"SELECT {POST_COLUMNS} FROM {POSTS_WITH_AUTHORS} WHERE p.public_id = :public_id"
 POPULAR = f"""
     SELECT {POST_COLUMNS} FROM {POSTS_WITH_AUTHORS}
@@ -142,15 +137,6 @@ def to_post(row: PostRow) -> Post:
             for image in images
         ],
     )
-
-
-def cursor_params(page: PageRequest) -> dict[str, Any]:
-    """The `:limit` (one extra row proves a next page) and cursor parameters of a list."""
-    params: dict[str, Any] = {"limit": page.limit + 1}
-    if page.cursor is not None:
-        params["cursor_created"] = page.cursor.created
-        params["cursor_id"] = page.cursor.id
-    return params
 
 
 def post_page(rows: Sequence[PostRow], page: PageRequest, sort_time: str = "created") -> Page[Post]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from phasma.db.pool import Database
-from phasma.http.errors import NotFound
+from phasma.errors import NotFound
 from phasma.search import queries
 
 

@@ -1,4 +1,4 @@
-"""The interface both search engines implement, and the choice between them.
+"""The interface both search engines implement (`engines.py` chooses between them).
 
 PostgreSQL serves search when `MEILI_URL` is unset, Meilisearch when it is set
 (api.md §13.1). Both return the same hit shapes in ranked order; neither is ever
@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol, TypedDict
 
-from phasma.config import Settings
-from phasma.db.pool import Database
 from phasma.failures import DependencyUnavailable
 from phasma.search.models import HashtagHit, PostHit, UserHit
 from phasma.search.query import PostQuery, SearchType
@@ -49,15 +47,3 @@ class SearchBackend(Protocol):
     ) -> BlendedHits:
         """The three indexes at once, each from `(offset, limit)` of `slices`."""
         ...
-
-
-def create_backend(settings: Settings, database: Database) -> SearchBackend:
-    """Meilisearch when `MEILI_URL` is set, else PostgreSQL."""
-    if settings.meili_url:
-        # Imported here: functions on PostgreSQL search never load the client.
-        from phasma.search.meilisearch_backend import MeilisearchSearch
-
-        return MeilisearchSearch(settings.meili_url, settings.meili_search_key or "", database)
-    from phasma.search.postgres_backend import PostgresSearch
-
-    return PostgresSearch(database)

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from phasma.db.pool import Executor
 from phasma.search.documents import hashtag_document, post_document, user_document
-from phasma.users.queries import live
+from phasma.visibility import live
 
 _POST_COLUMNS = """
     posts.id, posts.public_id, authors.public_id AS author_id, authors.username,

@@ -159,6 +159,14 @@ def engine_health(settings: Settings) -> None:
         connect(settings.meili_url or "", "").health()
 
 
+def engine_readiness(runtime: Runtime) -> Callable[[], None] | None:
+    """The indexer's `/ready` check (its registry `readiness`): Meilisearch, when set."""
+    settings = runtime.settings
+    if not settings.meili_url:
+        return None
+    return lambda: engine_health(settings)
+
+
 def handle(event: ReceivedEvent, runtime: Runtime) -> Outcome:
     """The `search-indexer` event handler (registry `event_handler`)."""
     settings = runtime.settings

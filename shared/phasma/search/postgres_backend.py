@@ -15,7 +15,7 @@ from phasma.db.pool import Database, Executor
 from phasma.search.backend import BlendedHits
 from phasma.search.models import HashtagHit, PostHit, UserHit
 from phasma.search.query import PostQuery, SearchType
-from phasma.users.queries import live
+from phasma.visibility import live
 
 LIVE = live("users")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
 from phasma.config import Limits
-from phasma.http.errors import BadRequest
+from phasma.errors import BadRequest
 from phasma.pagination import SearchOffsets, decode_offset, decode_search_offsets, parse_limit
 
 SearchType = Literal["users", "posts", "hashtags"]

@@ -7,6 +7,7 @@ from werkzeug import Response
 from phasma.http.context import RequestContext
 from phasma.http.responses import json_response, no_content
 from phasma.search import actions, queries, service
+from phasma.search.engines import backend_of
 from phasma.search.models import HashtagHit, RecentSearch, RecordRecentBody, UserHit
 from phasma.search.query import parse_query, parse_search_request
 
@@ -15,19 +16,21 @@ def search(context: RequestContext) -> Response:
     """`GET /search`: one page of users, posts, hashtags or all three blended."""
     request = parse_search_request(context.request.args)
     runtime = context.runtime
-    page = service.search(runtime.search, runtime.db, request, context.signed_in.user_id)
+    page = service.search(backend_of(runtime), runtime.db, request, context.signed_in.user_id)
     return json_response(page)
 
 
 def search_users(context: RequestContext) -> Response:
     """`GET /users/search`: up to 10 users as a bare array (typeahead)."""
-    users = service.typeahead_users(context.runtime.search, parse_query(context.request.args))
+    users = service.typeahead_users(backend_of(context.runtime), parse_query(context.request.args))
     return json_response([user.model_dump(mode="json", by_alias=True) for user in users])
 
 
 def search_hashtags(context: RequestContext) -> Response:
     """`GET /hashtags/search`: up to 10 hashtags as a bare array (typeahead)."""
-    hashtags = service.typeahead_hashtags(context.runtime.search, parse_query(context.request.args))
+    hashtags = service.typeahead_hashtags(
+        backend_of(context.runtime), parse_query(context.request.args)
+    )
     return json_response([hashtag.model_dump(mode="json", by_alias=True) for hashtag in hashtags])
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import meilisearch
 
-from phasma.deploy.in_cluster import SecretWriter, read_service_account
+from phasma.in_cluster import SecretWriter, read_service_account
 from phasma.search.documents import INDEX_UIDS, INDEXES
 from phasma.search.meilisearch_backend import connect
 

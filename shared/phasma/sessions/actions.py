@@ -12,9 +12,9 @@ import logging
 from dataclasses import dataclass
 from uuid import UUID
 
+from phasma.auth.devices import DeviceCookie
 from phasma.auth.tokens import new_token, token_key
-from phasma.http.cookies import DeviceCookie
-from phasma.http.errors import TooManyRequests, Unauthorized
+from phasma.errors import TooManyRequests, Unauthorized
 from phasma.runtime import Runtime
 from phasma.sessions import queries
 from phasma.sessions.devices import UNKNOWN_DEVICE

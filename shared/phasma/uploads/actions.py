@@ -8,7 +8,7 @@ import secrets
 from phasma.blobs import BlobStore, image_keys, rendition_key, thumbnail_key
 from phasma.config import Limits
 from phasma.db.pool import Database
-from phasma.http.errors import TooManyRequests, Unauthorized
+from phasma.errors import TooManyRequests, Unauthorized
 from phasma.images import ProcessedImage
 from phasma.uploads import queries
 

@@ -15,7 +15,7 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from phasma.config import Limits
-from phasma.http.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from phasma.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 IMAGE_FIELD: Final = "image"
 # api.md §15.1: the image part plus 64 KiB for multipart framing and other parts.

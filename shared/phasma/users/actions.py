@@ -8,18 +8,19 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from phasma.accounts import ProfileFields
+from phasma.auth import mail_tokens
+from phasma.auth.devices import DeviceCookie
 from phasma.auth.passwords import PasswordHashing
+from phasma.auth.sessions import Viewer, delete_all_sessions, delete_other_sessions
 from phasma.config import Limits
 from phasma.db.pool import Database, Executor, violated_constraint
+from phasma.errors import BadRequest, Conflict, NotFound, TooManyRequests
 from phasma.events.catalogue import MailKind, MailRequested, UserCreated, UserDeleted, UserUpdated
 from phasma.events.outbox import record_event
-from phasma.http.cookies import DeviceCookie
-from phasma.http.errors import BadRequest, Conflict, NotFound, TooManyRequests
 from phasma.mail import tokens
-from phasma.sessions.queries import Viewer, delete_all_sessions, delete_other_sessions
 from phasma.uploads import queries as upload_queries
 from phasma.users import queries
-from phasma.users.models import ProfileFields
 
 if TYPE_CHECKING:
     from phasma.blobs import BlobStore
@@ -373,7 +374,7 @@ def request_password_reset(database: Database, email: str) -> None:
 
 def live_token(database: Database, secret: str, token: str, purpose: tokens.Purpose) -> bool:
     """Whether `token` is a live, unused token of `purpose` (a read; spending decides)."""
-    return tokens.is_well_formed(token) and bool(
+    return mail_tokens.is_well_formed(token) and bool(
         database.read(
             lambda executor: executor.fetch_value(
                 """

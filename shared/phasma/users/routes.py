@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from werkzeug import Response
 
+from phasma.accounts import EMAIL_PATTERN, ProfileFields, validate_new_password
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.http.context import RequestContext
@@ -13,17 +14,14 @@ from phasma.http.responses import json_response, no_content
 from phasma.notifications.queries import unread_count
 from phasma.users import actions, queries
 from phasma.users.models import (
-    EMAIL_PATTERN,
     DeleteAccountBody,
     EmailBody,
     NewPasswordBody,
     OwnUser,
-    ProfileFields,
     RegisterBody,
     TokenBody,
     UpdateMeBody,
     UserList,
-    validate_new_password,
 )
 
 

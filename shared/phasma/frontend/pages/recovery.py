@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from werkzeug import Response
 
+from phasma.auth.mail_tokens import is_well_formed
 from phasma.frontend.context import Context
 from phasma.frontend.messages import status_message
-from phasma.mail.tokens import is_well_formed
 
 INVALID_LINK = "This link is invalid, expired or already used."
 RESEND_LIMIT = "You asked for three links in the last hour; try again later."

@@ -7,6 +7,7 @@ from typing import Any
 
 from werkzeug import Response
 
+from phasma.accounts import ProfileFields
 from phasma.config import Limits
 from phasma.frontend.backend import api_path
 from phasma.frontend.context import Context, RequestTooLarge, SignInRequired
@@ -15,7 +16,6 @@ from phasma.frontend.messages import ACCOUNT_DELETED, conflicting_field
 from phasma.frontend.pages import UUID_SHAPE
 from phasma.frontend.pages.upload import IMAGE_TOO_LARGE, ImageProblem, read_image, send_image
 from phasma.http.errors import HttpError
-from phasma.users.models import ProfileFields
 
 PROFILE_REQUIRED = "Name, username, and email are required."
 PROFILE_FAILED = "Could not save profile. Please check your details and try again."

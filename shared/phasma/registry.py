@@ -397,6 +397,30 @@ FUNCTIONS: tuple[Function, ...] = (
         ),
     ),
     Function(
+        name="moderation",
+        kind="http",
+        summary="Report posts, comments and accounts; the moderation queue, decisions, reinstating",
+        # A `remove` deletes the post's images after commit, as the post's author would.
+        uses_blob_store=True,
+        scaling=Scaling(0, 2, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
+        routes=(
+            Route("POST", "/reports", "phasma.moderation.routes:create_report", json_body=True),
+            # Moderators and admins only: the role is read from the database on every request.
+            Route("GET", "/moderation/reports", "phasma.moderation.routes:list_reports"),
+            Route(
+                "POST",
+                "/moderation/reports/{id}/decision",
+                "phasma.moderation.routes:decide",
+                json_body=True,
+            ),
+            Route(
+                "POST",
+                "/moderation/users/{username}/reinstate",
+                "phasma.moderation.routes:reinstate",
+            ),
+        ),
+    ),
+    Function(
         name="notifications-worker",
         kind="event",
         summary="Create and delete notifications of likes, comments, mentions and follows",

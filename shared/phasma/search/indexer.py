@@ -27,6 +27,7 @@ from phasma.events.catalogue import (
     PostUpdated,
     UserCreated,
     UserDeleted,
+    UserModerated,
     UserUpdated,
 )
 from phasma.events.worker import Outcome, ReceivedEvent, Skip
@@ -55,6 +56,12 @@ class IndexWriter:
     def delete(self, index: str, document_id: str) -> None:
         with engine_failures("MEILI_INDEXER_KEY"):
             self._client.index(index).delete_document(document_id)
+
+    def delete_many(self, index: str, document_ids: list[str]) -> None:
+        if not document_ids:
+            return
+        with engine_failures("MEILI_INDEXER_KEY"):
+            self._client.index(index).delete_documents(document_ids)
 
 
 def _index_user(user_id: UUID, writer: IndexWriter, database: Database) -> None:
@@ -90,6 +97,24 @@ def _user_updated(event: ReceivedEvent, writer: IndexWriter, database: Database)
         )
         writer.upsert(POSTS.uid, documents)
         if len(documents) < REINDEX_BATCH:
+            return
+
+
+def _user_moderated(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
+    # A suspension or reinstatement: the account and every post of it are re-read and
+    # follow the account's state now (hidden while suspended), whichever event came last.
+    user_id = event.payload(UserModerated).user_id
+    _index_user(user_id, writer, database)
+    after = 0
+    while True:
+        documents, hidden, after = database.read(
+            lambda executor, after=after: document_queries.author_posts_after(
+                executor, user_id, after, REINDEX_BATCH
+            )
+        )
+        writer.upsert(POSTS.uid, documents)
+        writer.delete_many(POSTS.uid, hidden)
+        if len(documents) + len(hidden) < REINDEX_BATCH:
             return
 
 
@@ -133,6 +158,8 @@ REACTIONS: dict[str, Callable[[ReceivedEvent, IndexWriter, Database], None]] = {
     "phasma.user.created": _user_created,
     "phasma.user.updated": _user_updated,
     "phasma.user.deleted": _user_deleted,
+    "phasma.user.suspended": _user_moderated,
+    "phasma.user.reinstated": _user_moderated,
     "phasma.post.created": _post_created,
     "phasma.post.updated": _post_updated,
     "phasma.post.deleted": _post_deleted,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -52,9 +53,11 @@ class User(CamelModel):
 
 
 class OwnUser(User):
-    """The signed-in account's own view (`GET /users/me`): api-2 §B adds `emailVerified`."""
+    """The signed-in account's own view (`GET /users/me`): api-2 §B adds `emailVerified`,
+    §D the account's `role` (never shown to anyone else)."""
 
     email_verified: bool
+    role: Literal["member", "moderator", "admin"]
 
 
 class TokenBody(RequestBody):

@@ -113,10 +113,10 @@ def user_by_id(executor: Executor, user_id: int, viewer_id: int | None) -> User 
 
 
 def own_user(executor: Executor, user_id: int) -> OwnUser | None:
-    """The account as its owner sees it: the User shape plus `emailVerified`."""
+    """The account as its owner sees it: the User shape plus `emailVerified` and `role`."""
     row = executor.fetch_one(
         f"""
-        SELECT {USER_COLUMNS}, u.email_verified_at IS NOT NULL AS email_verified
+        SELECT {USER_COLUMNS}, u.email_verified_at IS NOT NULL AS email_verified, u.role
         FROM users u WHERE u.id = :user_id
         """,
         user_id=user_id,
@@ -125,7 +125,9 @@ def own_user(executor: Executor, user_id: int) -> OwnUser | None:
     if row is None:
         return None
     user = to_user(row, user_id)
-    return OwnUser(**user.model_dump(), email_verified=bool(row["email_verified"]))
+    return OwnUser(
+        **user.model_dump(), email_verified=bool(row["email_verified"]), role=row["role"]
+    )
 
 
 def user_by_username(executor: Executor, username: str, viewer_id: int | None) -> User | None:
@@ -164,8 +166,13 @@ CREDENTIAL_COLUMNS = "id, public_id, username, email, password_hash"
 
 
 def credentials_by_email(executor: Executor, email: str) -> dict[str, Any] | None:
+    """A login's account, suspended ones included (`suspended`): a suspension is told only
+    to whoever proves the password (`phasma.sessions.actions.log_in`)."""
     return executor.fetch_one(
-        f"SELECT {CREDENTIAL_COLUMNS} FROM users WHERE email = :email AND {live('users')}",
+        f"""
+        SELECT {CREDENTIAL_COLUMNS}, suspended_at IS NOT NULL AS suspended
+        FROM users WHERE email = :email AND deleted_at IS NULL
+        """,
         email=email,
     )
 

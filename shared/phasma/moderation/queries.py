@@ -154,7 +154,8 @@ CLOSED_NEXT_PAGE = _CLOSED.format(
 # The open reports of each listed subject, oldest first, a bounded number per subject.
 GROUPS = """
     SELECT s.subject_type, s.subject_id, g.public_id, g.reason, g.note, g.reporter, g.created
-    FROM unnest(CAST(:types AS varchar[]), CAST(:ids AS uuid[])) AS s(subject_type, subject_id)
+    FROM unnest(CAST(:subject_types AS varchar[]), CAST(:subject_ids AS uuid[]))
+        AS s(subject_type, subject_id)
     CROSS JOIN LATERAL (
         SELECT r.public_id, r.reason, r.note, r.created, reporter.username AS reporter
         FROM reports r JOIN users reporter ON reporter.id = r.reporter_id
@@ -197,8 +198,8 @@ def _groups(
         return {}
     found = executor.fetch_all(
         GROUPS,
-        types=[row["subject_type"] for row in rows],
-        ids=[str(row["subject_id"]) for row in rows],
+        subject_types=[row["subject_type"] for row in rows],
+        subject_ids=[str(row["subject_id"]) for row in rows],
         shown=Limits.MODERATION_REPORTS_SHOWN,
     )
     groups: dict[tuple[str, UUID], list[ReportReason]] = {}

@@ -276,13 +276,13 @@ CREATE_REPORTS_REVIEWED = """
 """
 CREATE_CONTENT_REMOVED = """
     INSERT INTO notifications (external_id, user_id, actor_id, type, entity_id)
-    SELECT :event_id || ':removed', u.id, u.id, 'content_removed', :entity_id
+    SELECT :event_id || ':removed', u.id, u.id, 'content_removed', CAST(:subject_id AS text)
     FROM users u
     WHERE u.public_id = :author_id
       AND EXISTS (
           SELECT 1 FROM reports r
           WHERE r.public_id = ANY(CAST(:report_ids AS uuid[]))
-            AND r.subject_id = CAST(:entity_id AS uuid) AND r.author_id = u.id
+            AND r.subject_id = CAST(:subject_id AS uuid) AND r.author_id = u.id
             AND r.decision = 'remove')
     ON CONFLICT DO NOTHING
 """
@@ -364,7 +364,7 @@ def create_content_removed(
             CREATE_CONTENT_REMOVED,
             event_id=event_id,
             author_id=author_id,
-            entity_id=str(subject_id),
+            subject_id=str(subject_id),
             report_ids=[str(report_id) for report_id in report_ids],
         )
     )

@@ -34,10 +34,14 @@ def conflicting_field(message: object) -> tuple[str, str]:
 POST_DELETED: Final = "post-deleted"
 POST_UPDATED: Final = "post-updated"
 ACCOUNT_DELETED: Final = "account-deleted"
+DECISION_SAVED: Final = "decision-saved"
+ACCOUNT_REINSTATED: Final = "account-reinstated"
 FLASHES: Final = {
     POST_DELETED: "Post deleted.",
     POST_UPDATED: "Post updated.",
     ACCOUNT_DELETED: "Your account is being deleted.",
+    DECISION_SAVED: "Decision saved. The reports are closed.",
+    ACCOUNT_REINSTATED: "Account reinstated.",
 }
 
 

@@ -18,6 +18,7 @@ from phasma.frontend.pages import (
     exports,
     feed,
     media,
+    moderation,
     notifications,
     post_edit,
     posts,
@@ -99,6 +100,17 @@ ROUTES: tuple[PageRoute, ...] = (
     PageRoute("GET", "/notifications", notifications.notifications),
     PageRoute("POST", "/notifications/read", notifications.mark_read, Access.ENDPOINT),
     PageRoute("GET", "/notifications/stream", notifications.stream, Access.ENDPOINT, shell=False),
+    # Moderators and admins: the API checks the role on every call (a member gets 403).
+    PageRoute("GET", "/moderation", moderation.queue),
+    PageRoute(
+        "POST",
+        "/moderation/reports/{report_id}/decision",
+        moderation.decide,
+        Access.ENDPOINT,
+    ),
+    PageRoute(
+        "POST", "/moderation/users/{handle}/reinstate", moderation.reinstate, Access.ENDPOINT
+    ),
     PageRoute("GET", "/upload", upload.upload_page),
     PageRoute("POST", "/upload", upload.create_post, Access.ENDPOINT),
     PageRoute("GET", "/settings", settings.settings_page),

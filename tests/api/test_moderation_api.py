@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -552,6 +553,43 @@ def test_an_unknown_report_is_a_404_and_a_closed_one_a_409(
     assert malformed.status_code == 400
     assert database.every_count() == before
     assert author.client.get(f"/posts/{post_id}").status_code == 200
+
+
+def test_racing_decisions_on_one_subject_decide_it_once(
+    make_account, moderator: Account, pool: Pool, database: Database, bucket: Bucket
+) -> None:
+    author, first, second, colleague = (make_account() for _ in range(4))
+    grant_role(pool, colleague.username, "moderator")
+    post_id = new_post(author, database, bucket)
+    reports = [report(first, "post", post_id), report(second, "post", post_id)]
+    barrier = threading.Barrier(2)
+    statuses: dict[str, int] = {}
+
+    def race(account: Account, report_id: str, action: str) -> None:
+        barrier.wait()
+        statuses[action] = decide(account, report_id, action).status_code
+
+    threads = [
+        threading.Thread(target=race, args=(moderator, reports[0], "remove")),
+        threading.Thread(target=race, args=(colleague, reports[1], "dismiss")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # The group's rows are locked in one order: the second waits, then finds it closed.
+    assert sorted(statuses.values()) == [204, 409]
+    [winner] = [action for action, status in statuses.items() if status == 204]
+    assert database.rows(
+        "SELECT DISTINCT status, decision FROM reports WHERE subject_id::text = :id", id=post_id
+    ) == [["closed", winner]]
+    decided = database.value(
+        "SELECT count(*) FROM audit_log WHERE subject = :subject", subject=f"post:{post_id}"
+    )
+    assert decided == 1
+    expected = 404 if winner == "remove" else 200
+    assert author.client.get(f"/posts/{post_id}").status_code == expected
 
 
 def test_reinstate_statuses(make_account, moderator: Account, database: Database) -> None:

@@ -27,14 +27,14 @@ NOTE_LENGTH_MESSAGE = "A note must be 1000 characters or fewer."
 QUESTIONS = {
     "dismiss": "Dismiss the reports on this {subject}?",
     "remove": "Remove this {subject}?",
-    "suspend": "Suspend @{author}?",
+    "suspend": "Suspend {author}?",
 }
 CONSEQUENCES = {
     "dismiss": "The reports are closed and nothing else changes. Reporters are told they "
     "were reviewed.",
     "remove": "The {subject} is deleted for everyone and its author is notified. Every open "
     "report on it is closed.",
-    "suspend": "@{author} is signed out everywhere, cannot log in, and their profile and "
+    "suspend": "{author} is signed out everywhere, cannot log in, and their profile and "
     "posts are hidden until reinstated. Every open report on this {subject} is closed.",
 }
 SUBJECT_NAMES = {"post": "post", "comment": "comment", "user": "account"}
@@ -105,16 +105,22 @@ def _confirm(context: Context, report_id: str, action: str, note: str) -> Respon
     """The confirmation: what the decision does, with the note carried along."""
     subject_type = context.field("subject_type")
     subject = SUBJECT_NAMES.get(subject_type, "report")
-    author = context.field("author")
-    if not USERNAME_SEGMENT.fullmatch(f"@{author}"):
+    # Only words on the page: the API decides whom a suspension hits.
+    author = f"@{context.field('author')}"
+    if not USERNAME_SEGMENT.fullmatch(author):
         author = "the author"
     values = {"subject": subject, "author": author}
     return context.render(
         "moderation_confirm.html",
         title="Confirm decision",
-        heading=QUESTIONS[action].format(**values).replace("@the author", "the author"),
-        text=CONSEQUENCES[action].format(**values).replace("@the author", "the author"),
+        heading=QUESTIONS[action].format(**values),
+        text=_sentence(CONSEQUENCES[action].format(**values)),
         action=action,
         note=note,
         report_id=report_id,
     )
+
+
+def _sentence(text: str) -> str:
+    """`text` with a capital first letter ("the author is ..." starts a sentence)."""
+    return text[:1].upper() + text[1:]

@@ -691,7 +691,7 @@ def received(event_type: str, data: dict[str, Any]) -> ReceivedEvent:
     )
 
 
-def test_moderation_routes_are_the_registrys(moderator: Account) -> None:
+def test_moderation_routes_are_the_registrys() -> None:
     paths = {f"{route.method} {route.path}" for route in MODERATION_ROUTES}
     assert paths == {
         "GET /moderation/reports",

@@ -71,6 +71,12 @@ class Limits:
     MENTIONS_NOTIFIED_PER_TEXT: Final = 20
     # A notification quotes at most this much of its comment or caption.
     NOTIFICATION_EXCERPT_CHARS: Final = 100
+    # Reports and moderation (api-2.md §D): a reporter's note and a moderator's note.
+    REPORT_NOTE_MAX_CHARS: Final = 1000
+    DECISION_NOTE_MAX_CHARS: Final = 1000
+    # A queue entry lists at most this many of its subject's open reports (their reasons
+    # and notes); `reports` still counts them all.
+    MODERATION_REPORTS_SHOWN: Final = 20
     POPULAR_POSTS_MAX: Final = 20
     POPULAR_WINDOW_DAYS: Final = 7
     SUGGESTED_USERS_MAX: Final = 5

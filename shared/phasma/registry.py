@@ -417,6 +417,20 @@ FUNCTIONS: tuple[Function, ...] = (
                 "phasma.frontend.pages.profiles:unfollow",
                 PageAccess.ENDPOINT,
             ),
+            # Moderators and admins: the API checks the role on every call (a member gets 403).
+            PageRoute("GET", "/moderation", "phasma.frontend.pages.moderation:queue"),
+            PageRoute(
+                "POST",
+                "/moderation/reports/{report_id}/decision",
+                "phasma.frontend.pages.moderation:decide",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "POST",
+                "/moderation/users/{handle}/reinstate",
+                "phasma.frontend.pages.moderation:reinstate",
+                PageAccess.ENDPOINT,
+            ),
             PageRoute("GET", "/reports/new", "phasma.frontend.pages.safety:report_page"),
             PageRoute(
                 "POST", "/reports", "phasma.frontend.pages.safety:report", PageAccess.ENDPOINT
@@ -725,6 +739,30 @@ FUNCTIONS: tuple[Function, ...] = (
             Route("POST", "/search/recent", "phasma.search.routes:record_recent", json_body=True),
             Route("DELETE", "/search/recent", "phasma.search.routes:clear_recent"),
             Route("DELETE", "/search/recent/{id}", "phasma.search.routes:delete_recent"),
+        ),
+    ),
+    Function(
+        name="moderation",
+        kind="http",
+        summary="Report posts, comments and accounts; the moderation queue, decisions, reinstating",
+        # A `remove` deletes the post's images after commit, as the post's author would.
+        uses_blob_store=True,
+        scaling=Scaling(0, 2, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
+        routes=(
+            Route("POST", "/reports", "phasma.moderation.routes:create_report", json_body=True),
+            # Moderators and admins only: the role is read from the database on every request.
+            Route("GET", "/moderation/reports", "phasma.moderation.routes:list_reports"),
+            Route(
+                "POST",
+                "/moderation/reports/{id}/decision",
+                "phasma.moderation.routes:decide",
+                json_body=True,
+            ),
+            Route(
+                "POST",
+                "/moderation/users/{username}/reinstate",
+                "phasma.moderation.routes:reinstate",
+            ),
         ),
     ),
     Function(

@@ -34,6 +34,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /posts": {"filename": "0" * 32, "description": "A day at the #beach"},
     "POST /posts/{id}/comments": {"body": "Lovely light"},
     "POST /search/recent": {"type": "posts", "reference": "beach"},
+    "POST /reports": {"subjectType": "user", "subjectId": "someone_else", "reason": "spam"},
+    "POST /moderation/reports/{id}/decision": {"action": "dismiss"},
 }
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
 

@@ -117,10 +117,11 @@ def test_me_shows_the_full_account(account: Account) -> None:
     user = response.json()
     assert set(user) == {
         "id", "name", "username", "email", "avatar", "bio", "posts", "likes",
-        "followers", "following", "isFollowing", "created", "emailVerified",
+        "followers", "following", "isFollowing", "created", "emailVerified", "role",
     }  # fmt: skip
     assert user["email"] == account.email
     assert user["emailVerified"] is False  # api-2 §B: nobody has followed the link yet
+    assert user["role"] == "member"  # api-2 §D: own view only
     assert user["username"] == account.username
     assert (user["avatar"], user["bio"], user["isFollowing"]) == (None, None, False)
     assert (user["posts"], user["likes"], user["followers"], user["following"]) == (0, 0, 0, 0)

@@ -48,6 +48,7 @@ TABLES = {
     "post_images",
     "blocks",
     "mutes",
+    "reports",
 }
 
 
@@ -163,6 +164,21 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         ("blocks", "(blocker_id, created DESC, blocked_id DESC)"),
         ("mutes", "(muted_id)"),
         ("mutes", "(muter_id, created DESC, muted_id DESC)"),
+        # Beyond §1.2 (migration 0024): one open report per reporter and subject; the open
+        # queue oldest first and each subject's open group; the closed list; the accounts'
+        # foreign keys.
+        (
+            "reports",
+            "(reporter_id, subject_type, subject_id) WHERE ((status)::text = 'open'::text)",
+        ),
+        ("reports", "(created, id) WHERE ((status)::text = 'open'::text)"),
+        (
+            "reports",
+            "(subject_type, subject_id, created, id) WHERE ((status)::text = 'open'::text)",
+        ),
+        ("reports", "(decided DESC, id DESC) WHERE ((status)::text = 'closed'::text)"),
+        ("reports", "(author_id)"),
+        ("reports", "(moderator_id) WHERE (moderator_id IS NOT NULL)"),
     }
 
 

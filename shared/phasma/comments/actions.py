@@ -55,20 +55,47 @@ def delete_comment(
             raise NotFound()
         if viewer.user_id not in (found["user_id"], found["post_author_id"]):
             raise Forbidden()
-        # Still matched on the caller's right, not only on the check above (security.md §7).
-        if not queries.delete_comment(executor, comment_public_id, post_public_id, viewer.user_id):
-            raise NotFound()
-        count_comments(executor, found["post_id"], -1)
-        _record(
+        removed = remove_locked_comment(
             executor,
-            "phasma.comment.deleted",
-            CommentChanged(
-                comment_id=comment_public_id,
-                post_id=post_public_id,
-                actor_id=viewer.user_public_id,
-                recipient_id=found["post_author_public_id"],
-            ),
+            found,
+            comment_public_id,
+            post_public_id,
+            deleter_id=viewer.user_id,
+            actor_public_id=viewer.user_public_id,
         )
+        if not removed:
+            raise NotFound()
+
+
+def remove_locked_comment(
+    executor: Executor,
+    found: queries.CommentOnPost,
+    comment_public_id: UUID,
+    post_public_id: UUID,
+    *,
+    deleter_id: int,
+    actor_public_id: UUID,
+) -> bool:
+    """Delete a comment locked with `queries.lock_comment_on_post` in the caller's
+    transaction: the one deletion path, for its authors (`delete_comment`) and a
+    moderator's `remove` (`phasma.moderation`, passing the comment's author as
+    `deleter_id`). Counts it off the post and emits `phasma.comment.deleted` with
+    `actor_public_id` as actor; False when the row was not deleted."""
+    # Still matched on the deleter's right, not only on the caller's check (security.md §7).
+    if not queries.delete_comment(executor, comment_public_id, post_public_id, deleter_id):
+        return False
+    count_comments(executor, found["post_id"], -1)
+    _record(
+        executor,
+        "phasma.comment.deleted",
+        CommentChanged(
+            comment_id=comment_public_id,
+            post_id=post_public_id,
+            actor_id=actor_public_id,
+            recipient_id=found["post_author_public_id"],
+        ),
+    )
+    return True
 
 
 def _record(executor: Executor, event_type: str, payload: CommentChanged) -> None:

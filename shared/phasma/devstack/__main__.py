@@ -49,6 +49,9 @@ from phasma.topics import TOPICS
 
 # Where `up` leaves the broker address for `events-tail`.
 BROKERS_FILE = "kafka-brokers"
+# And the app login's database URL for `./taskw admin:grant` (owner-only: it holds the
+# password, which is already under the state dir's secrets).
+DATABASE_URL_FILE = "database-url"
 TAIL_TOPICS = tuple(topic.name for topic in TOPICS)
 
 
@@ -103,6 +106,9 @@ def up(port: int) -> None:
             )
             dispatcher.start()
             (state_dir / BROKERS_FILE).write_text(urls.kafka_brokers)
+            database_url_file = state_dir / DATABASE_URL_FILE
+            database_url_file.touch(mode=0o600)
+            database_url_file.write_text(environment["DATABASE_URL"])
             gateway, internal = serve_gateways(
                 {p.name: HttpUpstream(p.url) for p in processes}, port
             )
@@ -129,6 +135,7 @@ def up(port: int) -> None:
             if dispatcher is not None:
                 dispatcher.stop()
                 (state_dir / BROKERS_FILE).unlink(missing_ok=True)
+                (state_dir / DATABASE_URL_FILE).unlink(missing_ok=True)
             stop_all(processes)
             if catcher is not None:
                 catcher.stop()

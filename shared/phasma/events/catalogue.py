@@ -52,6 +52,15 @@ class UserDeleted(EventPayload):
     deleted: Timestamp
 
 
+class UserModerated(EventPayload):
+    """`phasma.user.suspended` and `phasma.user.reinstated` (api-2 §D): a moderator hid the
+    account (and everything of it) from every reader, or showed it again. Nothing is
+    deleted; readers re-read the account and its posts."""
+
+    user_id: UUID
+    username: str
+
+
 class PostCreated(EventPayload):
     post_id: UUID
     author_id: UUID
@@ -128,11 +137,26 @@ class ExportRequested(EventPayload):
     user_id: UUID
 
 
+class ReportsDecided(EventPayload):
+    """`phasma.reports.decided` (api-2 §D): a moderator's decision closed every open report
+    on one subject. Each reporter learns that their report was reviewed (never how); the
+    author learns when the decision removed their post or comment."""
+
+    action: Literal["dismiss", "remove", "suspend"]
+    subject_type: Literal["post", "comment", "user"]
+    subject_id: UUID
+    author_id: UUID
+    content_removed: bool  # this decision deleted the post or comment
+    report_ids: list[UUID]
+
+
 # type -> (topic, payload model)
 CATALOGUE: Final[dict[str, tuple[Topic, type[EventPayload]]]] = {
     "phasma.user.created": ("entity-changes", UserCreated),
     "phasma.user.updated": ("entity-changes", UserUpdated),
     "phasma.user.deleted": ("entity-changes", UserDeleted),
+    "phasma.user.suspended": ("entity-changes", UserModerated),
+    "phasma.user.reinstated": ("entity-changes", UserModerated),
     "phasma.post.created": ("entity-changes", PostCreated),
     "phasma.post.updated": ("entity-changes", PostUpdated),
     "phasma.post.deleted": ("entity-changes", PostDeleted),
@@ -145,4 +169,5 @@ CATALOGUE: Final[dict[str, tuple[Topic, type[EventPayload]]]] = {
     "phasma.user.unfollowed": ("activity", FollowChanged),
     "phasma.mail.requested": ("activity", MailRequested),
     "phasma.export.requested": ("activity", ExportRequested),
+    "phasma.reports.decided": ("activity", ReportsDecided),
 }

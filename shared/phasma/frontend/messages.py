@@ -39,6 +39,8 @@ UNBLOCKED: Final = "unblocked"
 MUTED: Final = "muted"
 UNMUTED: Final = "unmuted"
 REPORTED: Final = "reported"
+DECISION_SAVED: Final = "decision-saved"
+ACCOUNT_REINSTATED: Final = "account-reinstated"
 FLASHES: Final = {
     POST_DELETED: "Post deleted.",
     POST_UPDATED: "Post updated.",
@@ -48,6 +50,8 @@ FLASHES: Final = {
     MUTED: "Account muted.",
     UNMUTED: "Account unmuted.",
     REPORTED: "Thanks, we'll review it",
+    DECISION_SAVED: "Decision saved. The reports are closed.",
+    ACCOUNT_REINSTATED: "Account reinstated.",
 }
 
 

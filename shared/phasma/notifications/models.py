@@ -7,7 +7,9 @@ from uuid import UUID
 
 from phasma.models import CamelModel, Timestamp
 
-NotificationType = Literal["like", "comment", "follow", "mention", "export_ready"]
+NotificationType = Literal[
+    "like", "comment", "follow", "mention", "export_ready", "content_removed", "report_reviewed"
+]
 
 
 class Notification(CamelModel):

@@ -259,6 +259,32 @@ CREATE_COMMENT_MENTIONS = """
         FOR KEY SHARE OF c
     )
     """ + _INSERT_FACT.format(external_id=_BY_EVENT_AND_RECIPIENT, type="mention")
+# Moderation (api-2 §D): the recipient is their own actor, as for `export_ready`, so no
+# notification names the moderator, and MAY_NOTIFY (which refuses oneself) is not the
+# rule here: the fact is the decision itself. A reporter is told that their report was
+# reviewed (the entity is the report; never the outcome); the author of removed content
+# that it was removed (the entity is the post's or comment's id). Keyed by the event id
+# and the recipient, so a redelivery inserts nothing.
+CREATE_REPORTS_REVIEWED = """
+    INSERT INTO notifications (external_id, user_id, actor_id, type, entity_id)
+    SELECT :event_id || ':reviewed:' || r.reporter_id, r.reporter_id, r.reporter_id,
+           'report_reviewed', CAST(r.public_id AS text)
+    FROM reports r
+    WHERE r.public_id = ANY(CAST(:report_ids AS uuid[])) AND r.status = 'closed'
+    ON CONFLICT DO NOTHING
+"""
+CREATE_CONTENT_REMOVED = """
+    INSERT INTO notifications (external_id, user_id, actor_id, type, entity_id)
+    SELECT :event_id || ':removed', u.id, u.id, 'content_removed', CAST(:subject_id AS text)
+    FROM users u
+    WHERE u.public_id = :author_id
+      AND EXISTS (
+          SELECT 1 FROM reports r
+          WHERE r.public_id = ANY(CAST(:report_ids AS uuid[]))
+            AND r.subject_id = CAST(:subject_id AS uuid) AND r.author_id = u.id
+            AND r.decision = 'remove')
+    ON CONFLICT DO NOTHING
+"""
 # Deletes are unconditional: whatever the order events arrive in, a removed fact
 # leaves no notification behind, and deleting twice is harmless.
 DELETE_BETWEEN = """
@@ -315,4 +341,29 @@ def delete_for_post(executor: Executor, post_id: UUID, comment_ids: list[UUID]) 
         DELETE_FOR_POST,
         post_id=str(post_id),
         comment_ids=[str(comment_id) for comment_id in comment_ids],
+    )
+
+
+def create_reports_reviewed(executor: Executor, event_id: str, report_ids: list[UUID]) -> int:
+    """A `report_reviewed` for the reporter of each closed report; how many were new."""
+    return executor.execute(
+        CREATE_REPORTS_REVIEWED,
+        event_id=event_id,
+        report_ids=[str(report_id) for report_id in report_ids],
+    )
+
+
+def create_content_removed(
+    executor: Executor, event_id: str, author_id: UUID, subject_id: UUID, report_ids: list[UUID]
+) -> bool:
+    """The `content_removed` notification of a moderator's `remove`, to the author, while
+    the closed reports say so (a forged event cannot invent one)."""
+    return bool(
+        executor.execute(
+            CREATE_CONTENT_REMOVED,
+            event_id=event_id,
+            author_id=author_id,
+            subject_id=str(subject_id),
+            report_ids=[str(report_id) for report_id in report_ids],
+        )
     )

@@ -19,6 +19,7 @@ from phasma.events.catalogue import (
     PostCreated,
     PostDeleted,
     PostLikeChanged,
+    ReportsDecided,
 )
 from phasma.events.worker import Outcome, ReceivedEvent
 from phasma.notifications import queries
@@ -138,6 +139,15 @@ def _post_deleted(executor: Executor, event: ReceivedEvent) -> bool:
     return bool(queries.delete_for_post(executor, payload.post_id, payload.comment_ids))
 
 
+def _reports_decided(executor: Executor, event: ReceivedEvent) -> bool:
+    payload = event.payload(ReportsDecided)
+    reviewed = queries.create_reports_reviewed(executor, event.id, payload.report_ids)
+    removed = payload.content_removed and queries.create_content_removed(
+        executor, event.id, payload.author_id, payload.subject_id, payload.report_ids
+    )
+    return bool(reviewed) or removed
+
+
 REACTIONS: dict[str, Reaction] = {
     "phasma.post.created": _posted,
     "phasma.post.liked": _liked,
@@ -147,6 +157,7 @@ REACTIONS: dict[str, Reaction] = {
     "phasma.user.followed": _followed,
     "phasma.user.unfollowed": _unfollowed,
     "phasma.post.deleted": _post_deleted,
+    "phasma.reports.decided": _reports_decided,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID
 
 from phasma.auth.sessions import Viewer
@@ -11,8 +12,11 @@ from phasma.events.catalogue import HashtagUpdated, PostCreated, PostDeleted, Po
 from phasma.events.outbox import record_event
 from phasma.posts import queries
 from phasma.posts.models import Post
+from phasma.runtime import Runtime
 from phasma.text import extract_hashtags
 from phasma.uploads import queries as upload_queries
+
+log = logging.getLogger(__name__)
 
 SOURCE = "posts"
 
@@ -132,10 +136,9 @@ def edit_post(
 def delete_post(database: Database, viewer: Viewer, public_id: UUID) -> list[str]:
     """Delete the caller's post and everything hanging off it; returns every image's filename.
 
-    404 when the post does not exist, 403 when it is someone else's. Events:
-    `phasma.post.deleted` (with the comment ids the cascade removes), then one
-    `phasma.hashtag.updated` per tag the post carried. The caller deletes the blobs
-    of every image after this returns, that is after commit.
+    404 when the post does not exist, 403 when it is someone else's. Events as
+    `remove_locked_post`. The caller deletes the blobs of every image after this
+    returns, that is after commit.
     """
     with database.transaction() as executor:
         post = queries.lock_post(executor, public_id)
@@ -143,32 +146,64 @@ def delete_post(database: Database, viewer: Viewer, public_id: UUID) -> list[str
             raise NotFound()
         if post["user_id"] != viewer.user_id:
             raise Forbidden()
-        hashtag_ids = queries.hashtag_ids_of(executor, post["id"])
-        comment_ids = queries.comment_ids_of(executor, post["id"])
-        # Still matched on the owner, not only on the check above (security.md §7).
-        if not queries.delete_own_post(executor, public_id, viewer.user_id):
+        if not remove_locked_post(executor, post, public_id, viewer.user_public_id):
             raise NotFound()
-        queries.clear_avatars(executor, post["filenames"])
-        # The author's row before the hashtag rows: the order post creation locks them in.
-        queries.count_deleted_post(executor, viewer.user_id)
-        record_event(
-            executor,
-            event_type="phasma.post.deleted",
-            source_function=SOURCE,
-            subject=str(public_id),
-            payload=PostDeleted(
-                post_id=public_id,
-                author_id=viewer.user_public_id,
-                filename=post["filename"],
-                filenames=post["filenames"],
-                comment_ids=comment_ids,
-            ),
-        )
-        updated = queries.remove_hashtags(executor, hashtag_ids)
-        for row in sorted(updated, key=lambda row: row["name"]):
-            _record_hashtag(executor, row["name"], row["post_count"])
     filenames: list[str] = post["filenames"]
     return filenames
+
+
+def remove_locked_post(
+    executor: Executor, post: queries.LockedPost, public_id: UUID, author_public_id: UUID
+) -> bool:
+    """Delete a post locked with `queries.lock_post` in the caller's transaction: the one
+    deletion path, for its author (`delete_post`) and a moderator's `remove`
+    (`phasma.moderation`). False when the row was not deleted.
+
+    Events: `phasma.post.deleted` (with the comment ids the cascade removes), then one
+    `phasma.hashtag.updated` per tag the post carried. The caller deletes the blobs of
+    `post["filenames"]` after commit.
+    """
+    hashtag_ids = queries.hashtag_ids_of(executor, post["id"])
+    comment_ids = queries.comment_ids_of(executor, post["id"])
+    # Still matched on the owner, not only on the caller's check (security.md §7).
+    if not queries.delete_own_post(executor, public_id, post["user_id"]):
+        return False
+    queries.clear_avatars(executor, post["filenames"])
+    # The author's row before the hashtag rows: the order post creation locks them in.
+    queries.count_deleted_post(executor, post["user_id"])
+    record_event(
+        executor,
+        event_type="phasma.post.deleted",
+        source_function=SOURCE,
+        subject=str(public_id),
+        payload=PostDeleted(
+            post_id=public_id,
+            author_id=author_public_id,
+            filename=post["filename"],
+            filenames=post["filenames"],
+            comment_ids=comment_ids,
+        ),
+    )
+    updated = queries.remove_hashtags(executor, hashtag_ids)
+    for row in sorted(updated, key=lambda row: row["name"]):
+        _record_hashtag(executor, row["name"], row["post_count"])
+    return True
+
+
+def delete_post_blobs(runtime: Runtime, filenames: list[str]) -> None:
+    """Best effort, after the deletion committed: the post is already gone, so a failure
+    here is logged, never answered. An object left behind is unreachable (no post or
+    avatar names it any more)."""
+    # Imported here, as the runtime builds the store on first use: boto3 takes ~0.1 s
+    # to import, a cold-start cost the post reads should not pay (operations.md §5).
+    from phasma.blobs import image_keys
+
+    try:
+        runtime.blob_store.delete_many(
+            [key for filename in filenames for key in image_keys(filename)]
+        )
+    except Exception:
+        log.warning("could not delete the blobs of %s", ", ".join(filenames), exc_info=True)
 
 
 def _record_hashtag(executor: Executor, name: str, post_count: int) -> None:

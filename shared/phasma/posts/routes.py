@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from werkzeug import Response
 
 from phasma.config import Limits
@@ -23,9 +21,6 @@ from phasma.posts.models import (
     check_description,
     post_json,
 )
-from phasma.runtime import Runtime
-
-log = logging.getLogger(__name__)
 
 
 def create_post(context: RequestContext) -> Response:
@@ -109,7 +104,7 @@ def delete_post(context: RequestContext) -> Response:
     """`DELETE /posts/{id}`: the author deletes a post; its images' blobs go after commit."""
     public_id = context.uuid_param("id")
     filenames = actions.delete_post(context.runtime.db, context.signed_in, public_id)
-    _delete_blobs(context.runtime, filenames)
+    actions.delete_post_blobs(context.runtime, filenames)
     return no_content()
 
 
@@ -137,20 +132,3 @@ def popular_posts(context: RequestContext) -> Response:
     viewer_id = context.viewer_id
     posts = context.runtime.db.read(lambda executor: queries.popular_posts(executor, viewer_id))
     return json_response(PostList(items=posts))
-
-
-def _delete_blobs(runtime: Runtime, filenames: list[str]) -> None:
-    """Best effort: the post is already gone, so a failure here is logged, never answered.
-
-    An object left behind is unreachable (no post or avatar names it any more).
-    """
-    # Imported here, as the runtime builds the store on first use: boto3 takes ~0.1 s
-    # to import, a cold-start cost the post reads should not pay (operations.md §5).
-    from phasma.blobs import image_keys
-
-    try:
-        runtime.blob_store.delete_many(
-            [key for filename in filenames for key in image_keys(filename)]
-        )
-    except Exception:
-        log.warning("could not delete the blobs of %s", ", ".join(filenames), exc_info=True)

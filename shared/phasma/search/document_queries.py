@@ -99,6 +99,28 @@ def posts_by_author_after(
     return [_post(row) for row in rows], rows[-1]["id"] if rows else after
 
 
+def author_posts_after(
+    executor: Executor, author_id: UUID, after: int, batch: int
+) -> tuple[list[dict[str, Any]], list[str], int]:
+    """The next `batch` posts of one author (by public id), whatever the account's state:
+    the documents of those readers may see, the ids of those they may not (a suspended
+    account's), and the last internal id read."""
+    rows = executor.fetch_all(
+        f"""
+        SELECT {_POST_COLUMNS}, {live("authors")} AS shown
+        FROM posts JOIN users AS authors ON authors.id = posts.user_id
+        WHERE authors.public_id = :author_id AND posts.id > :after
+        ORDER BY posts.id LIMIT :batch
+        """,
+        author_id=author_id,
+        after=after,
+        batch=batch,
+    )
+    documents = [_post(row) for row in rows if row["shown"]]
+    hidden = [str(row["public_id"]) for row in rows if not row["shown"]]
+    return documents, hidden, rows[-1]["id"] if rows else after
+
+
 def post(executor: Executor, post_id: UUID) -> dict[str, Any] | None:
     """One post's document as it is now; None when the post is gone."""
     row = executor.fetch_one(

@@ -20,7 +20,7 @@ from uuid import UUID
 import meilisearch
 
 from phasma.config import Settings
-from phasma.db.pool import Database
+from phasma.db.pool import Database, Executor
 from phasma.events.catalogue import (
     HashtagUpdated,
     PostCreated,
@@ -28,6 +28,7 @@ from phasma.events.catalogue import (
     PostUpdated,
     UserCreated,
     UserDeleted,
+    UserModerated,
     UserUpdated,
 )
 from phasma.events.worker import Outcome, ReceivedEvent, Skip
@@ -56,6 +57,12 @@ class IndexWriter:
     def delete(self, index: str, document_id: str) -> None:
         with engine_failures("MEILI_INDEXER_KEY"):
             self._client.index(index).delete_document(document_id)
+
+    def delete_many(self, index: str, document_ids: list[str]) -> None:
+        if not document_ids:
+            return
+        with engine_failures("MEILI_INDEXER_KEY"):
+            self._client.index(index).delete_documents(document_ids)
 
 
 def _index_user(user_id: UUID, writer: IndexWriter, database: Database) -> None:
@@ -94,6 +101,24 @@ def _user_updated(event: ReceivedEvent, writer: IndexWriter, database: Database)
         )
         writer.upsert(POSTS.uid, documents)
         if len(documents) < REINDEX_BATCH:
+            return
+
+
+def _user_moderated(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
+    # A suspension or reinstatement: the account and every post of it are re-read and
+    # follow the account's state now (hidden while suspended), whichever event came last.
+    user_id = event.payload(UserModerated).user_id
+    _index_user(user_id, writer, database)
+    after = 0
+    while True:
+
+        def batch(executor: Executor, after: int = after) -> tuple[list[Any], list[str], int]:
+            return document_queries.author_posts_after(executor, user_id, after, REINDEX_BATCH)
+
+        documents, hidden, after = database.read(batch)
+        writer.upsert(POSTS.uid, documents)
+        writer.delete_many(POSTS.uid, hidden)
+        if len(documents) + len(hidden) < REINDEX_BATCH:
             return
 
 
@@ -137,6 +162,8 @@ REACTIONS: dict[str, Callable[[ReceivedEvent, IndexWriter, Database], None]] = {
     "phasma.user.created": _user_created,
     "phasma.user.updated": _user_updated,
     "phasma.user.deleted": _user_deleted,
+    "phasma.user.suspended": _user_moderated,
+    "phasma.user.reinstated": _user_moderated,
     "phasma.post.created": _post_created,
     "phasma.post.updated": _post_updated,
     "phasma.post.deleted": _post_deleted,

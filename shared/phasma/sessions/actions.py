@@ -2,8 +2,8 @@
 
 Order: normalise email → (a signed device cookie: credential lookup) → throttle
 reservation → credential lookup → verify (decoy if no account) → failure: the
-reservation stays, `401` → success: settle the throttle, rehash check, create the
-session, `201` with the session and device cookies.
+reservation stays, `401` → success: settle the throttle → a suspended account: `403`
+(api-2 §D) → rehash check, create the session, `201` with the session and device cookies.
 """
 
 from __future__ import annotations
@@ -14,16 +14,17 @@ from uuid import UUID
 
 from phasma.auth.devices import DeviceCookie
 from phasma.auth.tokens import new_token, token_key
-from phasma.errors import TooManyRequests, Unauthorized
+from phasma.errors import Forbidden, TooManyRequests, Unauthorized
 from phasma.runtime import Runtime
 from phasma.sessions import queries
 from phasma.sessions.devices import UNKNOWN_DEVICE
-from phasma.users.queries import CredentialsRow, credentials_by_email
+from phasma.users.queries import LoginRow, credentials_by_email
 
 log = logging.getLogger(__name__)
 
 # The same text for a throttled login and bad credentials, so neither hints why.
 BAD_CREDENTIALS = "Invalid email or password"
+ACCOUNT_SUSPENDED = "Account suspended"
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def log_in(
 ) -> LoggedIn:
     """Check credentials through the throttle and open a session labelled `device_label`."""
     throttle = runtime.login_throttle
-    account: CredentialsRow | None = None
+    account: LoginRow | None = None
     trusted_device: str | None = None
     if device is not None:
         # Only a device cookie with our signature costs a read before the throttle: it
@@ -68,6 +69,10 @@ def log_in(
     if not verified or account is None:
         raise Unauthorized(BAD_CREDENTIALS)  # the reservation stays: it is the failure
     throttle.succeeded(reservation)
+    if account["suspended"]:
+        # Only after the password: a wrong one gets the same 401 as for any account, so
+        # the answer tells a suspension to nobody who cannot log in anyway (api-2 §D).
+        raise Forbidden(ACCOUNT_SUSPENDED)
     if runtime.passwords.needs_rehash(stored_hash or ""):
         _rehash(runtime, account["id"], password)
     token = new_token()

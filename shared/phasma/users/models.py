@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from phasma.http.bodies import RequestBody, Text
 from phasma.models import CamelModel, Timestamp
+
+# The roles of api-2.md §D, lowest first (moderation ranks them by this order).
+Role = Literal["member", "moderator", "admin"]
 
 
 class RegisterBody(RequestBody):
@@ -45,9 +49,11 @@ class User(CamelModel):
 
 
 class OwnUser(User):
-    """The signed-in account's own view (`GET /users/me`): api-2 §B adds `emailVerified`."""
+    """The signed-in account's own view (`GET /users/me`): api-2 §B adds `emailVerified`,
+    §D the account's `role` (never shown to anyone else)."""
 
     email_verified: bool
+    role: Role
 
 
 class TokenBody(RequestBody):

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
-from phasma.users.models import OwnUser, User
+from phasma.users.models import OwnUser, Role, User
 from phasma.visibility import live
 
 # The select list of the User shape (api.md §9.1) over `users u`, for every slice that
@@ -51,6 +51,7 @@ class UserRow(TypedDict):
 
 class OwnUserRow(UserRow):
     email_verified: bool
+    role: Role
 
 
 def to_user(row: UserRow, viewer_id: int | None) -> User:
@@ -82,11 +83,11 @@ def user_by_id(executor: Executor, user_id: int, viewer_id: int | None) -> User 
 
 
 def own_user(executor: Executor, user_id: int) -> OwnUser | None:
-    """The account as its owner sees it: the User shape plus `emailVerified`."""
+    """The account as its owner sees it: the User shape plus `emailVerified` and `role`."""
     row = executor.fetch_one_as(
         OwnUserRow,
         f"""
-        SELECT {USER_COLUMNS}, u.email_verified_at IS NOT NULL AS email_verified
+        SELECT {USER_COLUMNS}, u.email_verified_at IS NOT NULL AS email_verified, u.role
         FROM users u WHERE u.id = :user_id
         """,
         user_id=user_id,
@@ -95,7 +96,9 @@ def own_user(executor: Executor, user_id: int) -> OwnUser | None:
     if row is None:
         return None
     user = to_user(row, user_id)
-    return OwnUser(**user.model_dump(), email_verified=bool(row["email_verified"]))
+    return OwnUser(
+        **user.model_dump(), email_verified=bool(row["email_verified"]), role=row["role"]
+    )
 
 
 def user_by_username(executor: Executor, username: str, viewer_id: int | None) -> User | None:
@@ -145,14 +148,23 @@ class CredentialsRow(TypedDict):
     password_hash: str
 
 
+class LoginRow(CredentialsRow):
+    suspended: bool
+
+
 class LockedUserRow(CredentialsRow):
     avatar: str | None
 
 
-def credentials_by_email(executor: Executor, email: str) -> CredentialsRow | None:
+def credentials_by_email(executor: Executor, email: str) -> LoginRow | None:
+    """A login's account, suspended ones included (`suspended`): a suspension is told only
+    to whoever proves the password (`phasma.sessions.actions.log_in`)."""
     return executor.fetch_one_as(
-        CredentialsRow,
-        f"SELECT {CREDENTIAL_COLUMNS} FROM users WHERE email = :email AND {live('users')}",
+        LoginRow,
+        f"""
+        SELECT {CREDENTIAL_COLUMNS}, suspended_at IS NOT NULL AS suspended
+        FROM users WHERE email = :email AND deleted_at IS NULL
+        """,
         email=email,
     )
 

@@ -1,0 +1,2 @@
+ALTER TABLE audit_log DROP COLUMN note, DROP COLUMN subject;
+DROP TABLE reports;

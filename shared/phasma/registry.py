@@ -231,8 +231,9 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="media",
         kind="http",
-        summary="Stream stored images with immutable caching",
-        uses_database=False,
+        summary="Stream stored images with immutable caching; private accounts' to their viewers",
+        # Whether an image is a private account's, and then the viewer's session and the
+        # visibility rule (api-2.md §E, docs/security.md "Private media").
         uses_blob_store=True,
         blob_store_readiness=True,
         scaling=Scaling(1, 8, 100, None, "100m", "500m", "128Mi", "256Mi", 60),
@@ -249,11 +250,23 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="follows",
         kind="http",
-        summary="Follow and unfollow users; follower and following lists",
+        summary="Follow and unfollow users; follower and following lists; follow requests",
         scaling=Scaling(0, 4, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
         routes=(
             Route("POST", "/users/{username}/follow", "phasma.follows.routes:follow"),
             Route("DELETE", "/users/{username}/follow", "phasma.follows.routes:unfollow"),
+            # Private accounts (api-2.md §E): the viewer's pending requests.
+            Route("GET", "/users/me/follow-requests", "phasma.follows.routes:follow_requests"),
+            Route(
+                "POST",
+                "/users/me/follow-requests/{username}",
+                "phasma.follows.routes:accept_request",
+            ),
+            Route(
+                "DELETE",
+                "/users/me/follow-requests/{username}",
+                "phasma.follows.routes:decline_request",
+            ),
             # Readable signed out (api-2 §F): `isFollowing` is then false for everyone.
             Route(
                 "GET",

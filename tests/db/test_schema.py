@@ -48,6 +48,7 @@ TABLES = {
     "post_images",
     "blocks",
     "mutes",
+    "follow_requests",
 }
 
 
@@ -163,6 +164,9 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         ("blocks", "(blocker_id, created DESC, blocked_id DESC)"),
         ("mutes", "(muted_id)"),
         ("mutes", "(muter_id, created DESC, muted_id DESC)"),
+        # Beyond §1.2 (migration 0025): a private account's pending follow requests,
+        # newest first.
+        ("follow_requests", "(target_id, created DESC, requester_id DESC)"),
     }
 
 

@@ -37,6 +37,7 @@ from phasma.http.responses import error_response
 from phasma.http.routing import Matched, RouteTable
 from phasma.http.routing import MethodNotAllowed as PathKnown
 from phasma.logs import log_access, request_id_var
+from phasma.media_urls import signing_key, signing_key_var
 from phasma.registry import Access, Function, Route
 from phasma.runtime import Runtime
 from phasma.sessions.queries import resolve_session
@@ -82,6 +83,8 @@ class HttpFunction:
         self.function = function
         self.runtime = runtime
         self.settings: Settings = runtime.settings
+        # Posts built while a request runs sign their private images with it.
+        self._media_key = signing_key(runtime.settings.session_hash_secret)
         # Settings never change in a running process: build each bucket policy once.
         self.bucket_policies = {
             name: self.settings.rate_limit_policy(name) for name in RATE_LIMIT_DEFAULTS
@@ -102,6 +105,7 @@ class HttpFunction:
         started = time.perf_counter()
         request_id = choose_request_id(request.headers.get("X-Request-ID"))
         token = request_id_var.set(request_id)
+        media_key = signing_key_var.set(self._media_key)
         try:
             if request.path in probes.PATHS and request.method in ("GET", "HEAD"):
                 response = probes.answer(request.path, self.runtime)
@@ -123,6 +127,7 @@ class HttpFunction:
             )
             return response
         finally:
+            signing_key_var.reset(media_key)
             request_id_var.reset(token)
 
     # -- the pipeline ----------------------------------------------------

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
+from phasma.media_urls import token_for
 from phasma.pagination import Page, PageRequest, build_page
 from phasma.posts.models import Post, PostImage
 from phasma.users.queries import live
@@ -22,7 +23,7 @@ from phasma.users.queries import live
 POST_COLUMNS = """
     p.id, p.public_id, p.filename, p.description, p.like_count, p.comment_count,
     p.created, p.width, p.height, p.blurhash, p.renditions, p.alt_text, p.edited,
-    u.username, u.name, u.avatar,
+    u.username, u.name, u.avatar, u.private AS author_private,
     (
         SELECT json_agg(json_build_object(
             'filename', i.filename, 'width', i.width, 'height', i.height,
@@ -67,6 +68,11 @@ def to_post(row: dict[str, Any]) -> Post:
     """The API shape of a row selected with POST_COLUMNS."""
     first = {key: row[key] for key in ("filename", "width", "height", "blurhash", "alt_text")}
     images = [first | {"renditions": row["renditions"]}, *(row["more_images"] or [])]
+    # A private author's images are served only with a token (docs/security.md,
+    # "Private media"); whoever reads this row may see the post, so they get them.
+    private = bool(row["author_private"])
+    for image in images:
+        image["media_token"] = token_for(image["filename"]) if private else None
     return Post(
         public_id=row["public_id"],
         username=row["username"],
@@ -86,6 +92,7 @@ def to_post(row: dict[str, Any]) -> Post:
         alt_text=row["alt_text"],
         edited=row["edited"],
         images=[PostImage(**image | {"renditions": image["renditions"] or []}) for image in images],
+        media_token=images[0]["media_token"],
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from phasma.config import Limits
 from phasma.http.bodies import RequestBody, Text
@@ -32,6 +32,9 @@ class UpdateMeBody(RequestBody):
     bio: Text = ""
     password: Text = ""
     old_password: Text = Field("", alias="oldPassword")
+    # api-2.md §E. Missing or null keeps the current setting, so a client that predates
+    # it never turns an account public by saving its profile; a non-boolean is a 400.
+    private: StrictBool | None = None
 
 
 class User(CamelModel):
@@ -49,6 +52,8 @@ class User(CamelModel):
     following: int
     is_following: bool
     created: Timestamp
+    private: bool  # api-2.md §E: only followers see the posts and lists
+    follow_requested: bool  # the viewer has a pending request (false anonymous)
 
 
 class OwnUser(User):

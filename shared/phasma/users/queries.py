@@ -11,7 +11,8 @@ from phasma.users.models import OwnUser, User
 # The select list of the User shape (api.md §9.1) over `users u`, for every slice that
 # returns users: select it with a `:viewer_id` parameter and pass each row to `to_user`.
 # Likes given and accounts followed are live counts (domain.md §2.7); the viewer
-# decides `isFollowing` and whether `email` is shown. `is_following` is a scalar
+# decides `isFollowing`, `followRequested` (a pending request to a private account,
+# api-2.md §E) and whether `email` is shown. `is_following` is a scalar
 # subquery, not EXISTS, for the reason given at `posts.queries.POST_COLUMNS`: one
 # primary-key probe per listed user under any plan.
 
@@ -81,7 +82,13 @@ USER_COLUMNS = """
     COALESCE((
         SELECT true FROM follows
         WHERE follows.follower_id = CAST(:viewer_id AS bigint) AND follows.followee_id = u.id
-    ), false) AS is_following
+    ), false) AS is_following,
+    u.private,
+    COALESCE((
+        SELECT true FROM follow_requests
+        WHERE follow_requests.requester_id = CAST(:viewer_id AS bigint)
+          AND follow_requests.target_id = u.id
+    ), false) AS follow_requested
 """
 
 
@@ -100,6 +107,8 @@ def to_user(row: dict[str, Any], viewer_id: int | None) -> User:
         following=row["following_count"],
         is_following=bool(row["is_following"]) and row["id"] != viewer_id,
         created=row["created"],
+        private=row["private"],
+        follow_requested=bool(row["follow_requested"]),
     )
 
 
@@ -180,7 +189,7 @@ def credentials_by_id(executor: Executor, user_id: int) -> dict[str, Any] | None
 def lock_user(executor: Executor, user_id: int) -> dict[str, Any] | None:
     return executor.fetch_one(
         """
-        SELECT id, public_id, username, email, avatar, password_hash FROM users
+        SELECT id, public_id, username, email, avatar, password_hash, private FROM users
         WHERE id = :user_id FOR UPDATE
         """,
         user_id=user_id,

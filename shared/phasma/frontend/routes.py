@@ -98,6 +98,18 @@ ROUTES: tuple[PageRoute, ...] = (
     PageRoute("POST", "/search/recent/clear", search.clear_recent, Access.ENDPOINT),
     PageRoute("GET", "/notifications", notifications.notifications),
     PageRoute("POST", "/notifications/read", notifications.mark_read, Access.ENDPOINT),
+    PageRoute(
+        "POST",
+        "/notifications/requests/{handle}/accept",
+        notifications.accept_request,
+        Access.ENDPOINT,
+    ),
+    PageRoute(
+        "POST",
+        "/notifications/requests/{handle}/decline",
+        notifications.decline_request,
+        Access.ENDPOINT,
+    ),
     PageRoute("GET", "/notifications/stream", notifications.stream, Access.ENDPOINT, shell=False),
     PageRoute("GET", "/upload", upload.upload_page),
     PageRoute("POST", "/upload", upload.create_post, Access.ENDPOINT),

@@ -69,6 +69,9 @@ def save_profile(context: Context) -> Response:
         "username": form.get("username", "").strip().lower(),
         "email": form.get("email", "").strip(),
         "bio": form.get("bio", "").strip(),
+        # The privacy switch (api-2.md §E): an unticked box sends nothing, so it is sent
+        # as false; turning it off approves every pending request.
+        "private": form.get("private") == "1",
     }
     if not (values["name"] and values["username"] and values["email"]):
         return _profile_form(context, me, values, PROFILE_REQUIRED, 400)

@@ -30,12 +30,12 @@ from decimal import Decimal
 import psutil
 
 from benchmarks.harness import embedded_stack
+from phasma.accounts import USER_COLUMNS, User
 from phasma.cache import ScriptRunner, connect_cache
 from phasma.config import BucketPolicy, Settings
 from phasma.db.pool import Database
 from phasma.ratelimit import TOKEN_BUCKET_LUA, RateLimiter
-from phasma.users.models import User
-from phasma.users.queries import USER_COLUMNS, user_by_username
+from phasma.users.queries import user_by_username
 
 USERNAME = "round_trip_bench"
 PROFILE_SQL = f"SELECT {USER_COLUMNS} FROM users u WHERE u.username = :username"

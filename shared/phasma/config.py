@@ -97,6 +97,11 @@ class Limits:
     # The janitor keeps a spent or expired mail token this long after it ended, so
     # support can still see why a recent link failed; the audit log keeps the rest.
     MAIL_TOKEN_KEEP_AFTER_END_SECONDS: Final = 24 * 3600
+    # A private account's image URL (docs/security.md, "Private media") works for at
+    # least this long after it was handed out, at most one step more: the expiry is
+    # rounded up to a step so every page in that step gets the same, cacheable URL.
+    MEDIA_URL_TTL_SECONDS: Final = 3600
+    MEDIA_URL_EXPIRY_STEP_SECONDS: Final = 600
     # A ready data export is downloadable this long, then the janitor removes it (api-2 §C).
     EXPORT_TTL_SECONDS: Final = 24 * 3600
     # Rows the exporter reads per query: each JSON list is written a page at a time.

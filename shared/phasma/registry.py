@@ -479,6 +479,18 @@ FUNCTIONS: tuple[Function, ...] = (
             PageRoute("GET", "/notifications", "phasma.frontend.pages.notifications:notifications"),
             PageRoute(
                 "POST",
+                "/notifications/requests/{handle}/accept",
+                "phasma.frontend.pages.notifications:accept_request",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "POST",
+                "/notifications/requests/{handle}/decline",
+                "phasma.frontend.pages.notifications:decline_request",
+                PageAccess.ENDPOINT,
+            ),
+            PageRoute(
+                "POST",
                 "/notifications/read",
                 "phasma.frontend.pages.notifications:mark_read",
                 PageAccess.ENDPOINT,
@@ -569,8 +581,9 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="media",
         kind="http",
-        summary="Stream stored images with immutable caching",
-        uses_database=False,
+        summary="Stream stored images with immutable caching; private accounts' to their viewers",
+        # Whether an image is a private account's, and then the viewer's session and the
+        # visibility rule (api-2.md §E, docs/security.md "Private media").
         uses_blob_store=True,
         blob_store_readiness=True,
         scaling=Scaling(1, 8, 100, None, "100m", "500m", "128Mi", "256Mi", 60),
@@ -587,11 +600,26 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         name="follows",
         kind="http",
-        summary="Follow and unfollow users; follower and following lists; block and mute",
+        summary=(
+            "Follow and unfollow users; follower and following lists; follow requests;"
+            " block and mute"
+        ),
         scaling=Scaling(0, 4, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
         routes=(
             Route("POST", "/users/{username}/follow", "phasma.follows.routes:follow"),
             Route("DELETE", "/users/{username}/follow", "phasma.follows.routes:unfollow"),
+            # Private accounts (api-2.md §E): the viewer's pending requests.
+            Route("GET", "/users/me/follow-requests", "phasma.follows.routes:follow_requests"),
+            Route(
+                "POST",
+                "/users/me/follow-requests/{username}",
+                "phasma.follows.routes:accept_request",
+            ),
+            Route(
+                "DELETE",
+                "/users/me/follow-requests/{username}",
+                "phasma.follows.routes:decline_request",
+            ),
             # Readable signed out (api-2 §F): `isFollowing` is then false for everyone.
             Route(
                 "GET",

@@ -23,9 +23,9 @@ from tests.api.conftest import Account, Api, Bucket, Database
 POST_FIELDS = {
     "publicId", "username", "name", "avatar", "filename", "description", "likes", "liked",
     "bookmarked", "comments", "created", "width", "height", "blurhash", "renditions", "altText",
-    "edited", "images",
+    "edited", "images", "mediaToken",
 }  # fmt: skip
-IMAGE_FIELDS = {"filename", "width", "height", "blurhash", "altText", "renditions"}
+IMAGE_FIELDS = {"filename", "width", "height", "blurhash", "altText", "renditions", "mediaToken"}
 EVENT_COLUMNS = ("type", "topic", "source", "subject", "partition_key", "payload")
 
 

@@ -79,6 +79,7 @@ def test_an_album_keeps_its_order_and_alt_texts_and_the_first_image_leads(
             "blurhash": facts[filename][2],
             "renditions": facts[filename][3],
             "altText": alt_text,
+            "mediaToken": None,
         }
         for filename, alt_text in zip(order, alt_texts, strict=True)
     ]

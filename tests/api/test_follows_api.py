@@ -458,7 +458,7 @@ def test_lists_personalise_is_following_and_email_per_viewer(make_account) -> No
     entry = seen_by_carol[alice.username]
     assert set(entry) == {
         "id", "name", "username", "email", "avatar", "bio", "posts", "likes",
-        "followers", "following", "isFollowing", "created",
+        "followers", "following", "isFollowing", "created", "private", "followRequested",
     }  # fmt: skip
     assert (entry["followers"], entry["following"], entry["posts"]) == (1, 2, 0)
     assert entry["created"].endswith("Z")

@@ -260,7 +260,9 @@ def test_other_methods_are_405(api: Api, uploaded: str) -> None:
     assert response.headers["Allow"] == "GET, HEAD"
 
 
-def test_media_is_ready_without_a_database(api_stack: ApiStack) -> None:
+def test_media_reads_the_database_to_know_private_accounts_images(api_stack: ApiStack) -> None:
+    # docs/security.md "Private media": whether an image is a private account's is read
+    # on every request, so the function needs (and its readiness checks) PostgreSQL.
     media = api_stack.functions["media"]
-    assert media.runtime.database is None
+    assert media.runtime.database is not None
     assert direct(api_stack, "media").get("/ready").status_code == 204

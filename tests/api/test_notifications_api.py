@@ -46,7 +46,7 @@ from tests.api.server_sent_events import open_stream
 
 NOTIFICATION_FIELDS = {
     "id", "actorUsername", "actorName", "actorAvatar", "type", "entityId", "read", "created",
-    "postId", "postFilename", "excerpt",
+    "postId", "postFilename", "postMediaToken", "excerpt",
 }  # fmt: skip
 WRITES = ("notifications", "outbox")
 

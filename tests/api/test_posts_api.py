@@ -320,8 +320,10 @@ def test_a_post_shows_its_author_and_is_public(
                 "blurhash": row["blurhash"],
                 "renditions": [],
                 "altText": None,
+                "mediaToken": None,  # a public account's image: its plain URL works
             }
         ],
+        "mediaToken": None,
     }
     assert post["created"].endswith("Z")
     assert anonymous.headers["cache-control"] == "no-store"

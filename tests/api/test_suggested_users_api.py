@@ -80,7 +80,7 @@ def test_candidates_have_a_follower_or_a_post_and_exclude_viewer_and_followees(
         assert item["isFollowing"] is False
     assert set(items[0]) == {
         "id", "name", "username", "email", "avatar", "bio", "posts", "likes",
-        "followers", "following", "isFollowing", "created",
+        "followers", "following", "isFollowing", "created", "private", "followRequested",
     }  # fmt: skip
     assert (items[0]["followers"], items[0]["posts"]) == (1, 0)
     assert (items[1]["followers"], items[1]["posts"]) == (0, 1)

@@ -117,7 +117,8 @@ def test_me_shows_the_full_account(account: Account) -> None:
     user = response.json()
     assert set(user) == {
         "id", "name", "username", "email", "avatar", "bio", "posts", "likes",
-        "followers", "following", "isFollowing", "created", "emailVerified", "role",
+        "followers", "following", "isFollowing", "created", "emailVerified", "role", "private",
+        "followRequested",
     }  # fmt: skip
     assert user["email"] == account.email
     assert user["emailVerified"] is False  # api-2 §B: nobody has followed the link yet

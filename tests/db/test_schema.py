@@ -49,6 +49,7 @@ TABLES = {
     "blocks",
     "mutes",
     "reports",
+    "follow_requests",
 }
 
 
@@ -179,6 +180,9 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         ("reports", "(decided DESC, id DESC) WHERE ((status)::text = 'closed'::text)"),
         ("reports", "(author_id)"),
         ("reports", "(moderator_id) WHERE (moderator_id IS NOT NULL)"),
+        # Beyond §1.2 (migration 0025): a private account's pending follow requests,
+        # newest first.
+        ("follow_requests", "(target_id, created DESC, requester_id DESC)"),
     }
 
 

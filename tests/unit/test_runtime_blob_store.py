@@ -28,7 +28,8 @@ SETTINGS = Settings(
         ("users", {"postgres", "cache"}),  # it only deletes blobs, best effort
         ("sessions", {"postgres", "cache"}),
         ("uploads", {"postgres", "cache", "blob_store"}),
-        ("media", {"cache", "blob_store"}),  # api.md §17: media needs no database
+        # api.md §17; the database tells a private account's images (docs/security.md).
+        ("media", {"postgres", "cache", "blob_store"}),
     ],
 )
 def test_readiness_checks_follow_api_md_17(name: str, expected: set[str]) -> None:

@@ -113,7 +113,9 @@ class CommentChanged(EventPayload):
 
 
 class FollowChanged(EventPayload):
-    """`phasma.user.followed` and `phasma.user.unfollowed`."""
+    """`phasma.user.followed` and `phasma.user.unfollowed`; for a private account
+    (api-2.md §E) also `phasma.user.follow_requested` and
+    `phasma.user.follow_request_closed` (actor: the requester)."""
 
     actor_id: UUID  # the follower
     recipient_id: UUID  # the followee
@@ -167,6 +169,8 @@ CATALOGUE: Final[dict[str, tuple[Topic, type[EventPayload]]]] = {
     "phasma.comment.deleted": ("activity", CommentChanged),
     "phasma.user.followed": ("activity", FollowChanged),
     "phasma.user.unfollowed": ("activity", FollowChanged),
+    "phasma.user.follow_requested": ("activity", FollowChanged),
+    "phasma.user.follow_request_closed": ("activity", FollowChanged),
     "phasma.mail.requested": ("activity", MailRequested),
     "phasma.export.requested": ("activity", ExportRequested),
     "phasma.reports.decided": ("activity", ReportsDecided),

@@ -1,7 +1,9 @@
-"""Follow and unfollow: each change in one transaction with its counter and outbox event."""
+"""Follow, unfollow, follow requests, blocks and mutes: each change in one transaction
+with its counters and outbox events."""
 
 from __future__ import annotations
 
+from typing import Literal
 from uuid import UUID
 
 from phasma.auth.sessions import Viewer
@@ -13,6 +15,10 @@ from phasma.follows import queries
 
 SOURCE = "follows"
 
+# What `follow` did: a follow (public account, or already followed) or a pending
+# request (a private account the viewer does not follow, api-2.md §E).
+FollowOutcome = Literal["followed", "requested"]
+
 
 def _target(executor: Executor, username: str) -> queries.UserKey:
     target = queries.user_key(executor, username)
@@ -21,55 +27,132 @@ def _target(executor: Executor, username: str) -> queries.UserKey:
     return target
 
 
-def _record(
-    executor: Executor, event_type: str, follower_public_id: UUID, followee: queries.UserKey
-) -> None:
+def _record(executor: Executor, event_type: str, actor_id: UUID, recipient_id: UUID) -> None:
     record_event(
         executor,
         event_type=event_type,
         source_function=SOURCE,
-        subject=str(followee["public_id"]),
-        payload=FollowChanged(actor_id=follower_public_id, recipient_id=followee["public_id"]),
+        subject=str(recipient_id),
+        payload=FollowChanged(actor_id=actor_id, recipient_id=recipient_id),
     )
 
 
-def follow(database: Database, viewer: Viewer, username: str) -> None:
-    """Follow `username`; following them already is a no-op (no counter change, no event)."""
+def follow(database: Database, viewer: Viewer, username: str) -> FollowOutcome:
+    """Follow `username`, or ask to when the account is private; each is idempotent
+    (no counter change, no event the second time)."""
     with database.transaction() as executor:
-        # Locked first, as `block` below locks both accounts: a block and a
-        # follow between the same two run one after the other, so a block never misses
-        # a follow committed beside it and a follow never slips past a new block.
-        followee = queries.lock_user_key(executor, username)
+        # Locked first, as `block` below locks both accounts: a block and a follow
+        # between the same two run one after the other, so a block never misses a
+        # follow committed beside it and a follow never slips past a new block. A
+        # privacy switch locks the same row (see `queries.lock_followee`).
+        followee = queries.lock_followee(executor, username)
         if followee is None:
             raise NotFound()
         if followee["id"] == viewer.user_id:
             raise BadRequest("you cannot follow yourself")
         if queries.blocked_between(executor, viewer.user_id, followee["id"]):
             raise Forbidden("you cannot follow this account")
-        if not queries.insert_follow(executor, viewer.user_id, followee["id"]):
-            return
-        queries.count_new_follower(executor, followee["id"])
-        _record(executor, "phasma.user.followed", viewer.user_public_id, followee)
+        if followee["private"] and not queries.is_following(
+            executor, viewer.user_id, followee["id"]
+        ):
+            if queries.insert_request(executor, viewer.user_id, followee["id"]):
+                _record(
+                    executor,
+                    "phasma.user.follow_requested",
+                    viewer.user_public_id,
+                    followee["public_id"],
+                )
+            return "requested"
+        if queries.insert_follow(executor, viewer.user_id, followee["id"]):
+            queries.count_new_follower(executor, followee["id"])
+            _record(executor, "phasma.user.followed", viewer.user_public_id, followee["public_id"])
+        return "followed"
 
 
 def unfollow(database: Database, viewer: Viewer, username: str) -> None:
-    """Stop following `username`; not following them (or oneself) is a no-op."""
+    """Stop following `username` and withdraw a pending request to them; neither (or
+    oneself) is a no-op."""
     with database.transaction() as executor:
         followee = _target(executor, username)
         follower = queries.UserKey(id=viewer.user_id, public_id=viewer.user_public_id)
+        withdraw_request(executor, follower, followee)
         remove_follow(executor, follower, followee)
 
 
 def remove_follow(executor: Executor, follower: queries.UserKey, followee: queries.UserKey) -> None:
-    """Inside the caller's transaction: end `follower`'s follow of `followee` (each an `id` and
-    `public_id`), with its counter and `phasma.user.unfollowed`; no follow is a no-op.
+    """Inside the caller's transaction: end `follower`'s follow of `followee`, with its
+    counter and `phasma.user.unfollowed`; no follow is a no-op.
 
     An unfollow and a block (both directions) run this, so both say the same downstream.
     """
     if not queries.delete_follow(executor, follower["id"], followee["id"]):
         return
     queries.count_lost_follower(executor, followee["id"])
-    _record(executor, "phasma.user.unfollowed", follower["public_id"], followee)
+    _record(executor, "phasma.user.unfollowed", follower["public_id"], followee["public_id"])
+
+
+def withdraw_request(
+    executor: Executor, requester: queries.UserKey, target: queries.UserKey
+) -> None:
+    """Inside the caller's transaction: `requester`'s pending request to `target` is gone,
+    with `phasma.user.follow_request_closed`; none is a no-op (an unfollow, a block)."""
+    if queries.delete_request(executor, requester["id"], target["id"]):
+        _record(
+            executor,
+            "phasma.user.follow_request_closed",
+            requester["public_id"],
+            target["public_id"],
+        )
+
+
+def accept_request(database: Database, viewer: Viewer, username: str) -> None:
+    """The viewer accepts `username`'s pending request: it becomes a follow, with the
+    counter and the `phasma.user.followed` event any follow has. No request: 404."""
+    with database.transaction() as executor:
+        requester = _target(executor, username)
+        if not queries.delete_request(executor, requester["id"], viewer.user_id):
+            raise NotFound()
+        _record(
+            executor,
+            "phasma.user.follow_request_closed",
+            requester["public_id"],
+            viewer.user_public_id,
+        )
+        if queries.insert_follow(executor, requester["id"], viewer.user_id):
+            queries.count_new_follower(executor, viewer.user_id)
+            _record(executor, "phasma.user.followed", requester["public_id"], viewer.user_public_id)
+
+
+def decline_request(database: Database, viewer: Viewer, username: str) -> None:
+    """The viewer declines `username`'s pending request: it is gone. No request: 404."""
+    with database.transaction() as executor:
+        requester = _target(executor, username)
+        if not queries.delete_request(executor, requester["id"], viewer.user_id):
+            raise NotFound()
+        _record(
+            executor,
+            "phasma.user.follow_request_closed",
+            requester["public_id"],
+            viewer.user_public_id,
+        )
+
+
+def accept_all_requests(executor: Executor, target_id: int, target_public_id: UUID) -> int:
+    """Inside the caller's transaction (an account turning public, api-2.md §E): every
+    pending request to `target_id` becomes a follow, each with the events an accepted
+    request has. The caller holds the target's row lock. Returns the follows made."""
+    requesters = queries.take_all_requests(executor, target_id)
+    made = 0
+    for requester in requesters:
+        _record(
+            executor, "phasma.user.follow_request_closed", requester["public_id"], target_public_id
+        )
+        if queries.insert_follow(executor, requester["id"], target_id):
+            made += 1
+            _record(executor, "phasma.user.followed", requester["public_id"], target_public_id)
+    if made:
+        queries.count_new_followers(executor, target_id, made)
+    return made
 
 
 # -- blocks and mutes (api-2.md §D) -------------------------------------------------
@@ -78,7 +161,7 @@ def remove_follow(executor: Executor, follower: queries.UserKey, followee: queri
 # A block ends the follows between the two accounts through the follows slice's own
 # `remove_follow`, so counters and `phasma.user.unfollowed` events are exactly an
 # unfollow's; blocks and mutes themselves emit no event: nothing downstream keeps state
-# about them, every read applies them when it runs (`users.queries.visible`,
+# about them, every read applies them when it runs (`visibility.visible`,
 # `not_muted`).
 
 
@@ -92,10 +175,8 @@ def _other(executor: Executor, viewer: Viewer, username: str, verb: str) -> quer
 
 
 def block(database: Database, viewer: Viewer, username: str) -> None:
-    """Block `username`: follows both ways end (each as an unfollow); blocking again is a no-op.
-
-    No follow request is withdrawn here: this branch has no `follow_requests` table.
-    """
+    """Block `username`: follows both ways end (each as an unfollow), and so do pending
+    follow requests both ways (each as a withdrawal); blocking again is a no-op."""
     with database.transaction() as executor:
         target = _other(executor, viewer, username, "block")
         queries.lock_pair(executor, viewer.user_id, target["id"])
@@ -104,6 +185,8 @@ def block(database: Database, viewer: Viewer, username: str) -> None:
         me = queries.UserKey(id=viewer.user_id, public_id=viewer.user_public_id)
         remove_follow(executor, me, target)
         remove_follow(executor, target, me)
+        withdraw_request(executor, me, target)
+        withdraw_request(executor, target, me)
 
 
 def unblock(database: Database, viewer: Viewer, username: str) -> None:

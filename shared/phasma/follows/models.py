@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from phasma.accounts import User
 from phasma.models import CamelModel
-from phasma.users.models import User
 
 
 class UserPage(CamelModel):

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Literal, TypedDict
 from uuid import UUID
 
+from phasma.accounts import USER_COLUMNS, UserRow
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.pagination import Cursor, after_cursor
-from phasma.users.queries import USER_COLUMNS, UserRow
 from phasma.visibility import live, not_blocked_between
 
 Direction = Literal["followers", "following"]
@@ -62,12 +62,22 @@ def user_key(executor: Executor, username: str) -> UserKey | None:
     )
 
 
-def lock_user_key(executor: Executor, username: str) -> UserKey | None:
-    """`user_key`, with the row locked against a block between it and the caller."""
+class Followee(UserKey):
+    private: bool
+
+
+def lock_followee(executor: Executor, username: str) -> Followee | None:
+    """`user_key` plus `private`, the row locked as the follow's counter update would.
+
+    A block locks both accounts' rows (`lock_pair`) and a privacy switch locks this one
+    (`users.queries.lock_user`), so a follow runs strictly before or after either: it
+    never slips past a new block, and never leaves a request pending on an account that
+    has just turned public. The lock is the one the counter update takes anyway.
+    """
     return executor.fetch_one_as(
-        UserKey,
+        Followee,
         f"""
-        SELECT id, public_id FROM users
+        SELECT id, public_id, private FROM users
         WHERE username = :username AND {live("users")}
         FOR NO KEY UPDATE
         """,
@@ -264,4 +274,120 @@ def user_page(
         after_created=after.created,
         after_id=after.id,
         limit=limit,
+    )
+
+
+# -- follow requests (api-2.md §E) ------------------------------------------------
+
+
+def insert_request(executor: Executor, requester_id: int, target_id: int) -> bool:
+    """Create the pending request; False when it already existed (a no-op)."""
+    return bool(
+        executor.execute(
+            """
+            INSERT INTO follow_requests (requester_id, target_id)
+            VALUES (:requester_id, :target_id)
+            ON CONFLICT DO NOTHING
+            """,
+            requester_id=requester_id,
+            target_id=target_id,
+        )
+    )
+
+
+def delete_request(executor: Executor, requester_id: int, target_id: int) -> bool:
+    """Remove the pending request; False when there was none."""
+    return bool(
+        executor.execute(
+            """
+            DELETE FROM follow_requests
+            WHERE requester_id = :requester_id AND target_id = :target_id
+            """,
+            requester_id=requester_id,
+            target_id=target_id,
+        )
+    )
+
+
+def take_all_requests(executor: Executor, target_id: int) -> list[UserKey]:
+    """Delete every pending request to `target_id`; the live requesters' keys, oldest first.
+
+    Requests of accounts removed or suspended since are dropped with the rest: their
+    owners are gone for every reader, so they follow no one.
+    """
+    return executor.fetch_all_as(
+        UserKey,
+        f"""
+        WITH taken AS (
+            DELETE FROM follow_requests WHERE target_id = :target_id
+            RETURNING requester_id, created
+        )
+        SELECT u.id, u.public_id FROM taken JOIN users u ON u.id = taken.requester_id
+        WHERE {live("u")}
+        ORDER BY taken.created, u.id
+        """,
+        target_id=target_id,
+    )
+
+
+def count_new_followers(executor: Executor, user_id: int, added: int) -> None:
+    """`count_new_follower` for `added` follows at once, the celebrity latch included."""
+    executor.execute(
+        f"""
+        UPDATE users
+        SET follower_count = follower_count + :added,
+            is_celebrity = is_celebrity
+                OR follower_count + :added > {Limits.CELEBRITY_FOLLOWER_THRESHOLD}
+        WHERE id = :user_id
+        """,
+        user_id=user_id,
+        added=added,
+    )
+
+
+# The target's requests, newest first, from the (target_id, created DESC,
+# requester_id DESC) index; a first page starts strictly after a key no row reaches.
+_REQUESTS = f"""
+    SELECT {USER_COLUMNS}, r.created AS requested_at
+    FROM follow_requests r JOIN users u ON u.id = r.requester_id AND {live("u")}
+    WHERE r.target_id = :user_id
+      AND (r.created, r.requester_id)
+          < (CAST(:after_created AS timestamptz), CAST(:after_id AS bigint))
+    ORDER BY r.created DESC, r.requester_id DESC
+    LIMIT :limit
+"""
+
+
+class RequesterRow(UserRow):
+    """A row of the follow-request list: the requester, and when they asked."""
+
+    requested_at: datetime
+
+
+def request_page(
+    executor: Executor, user_id: int, cursor: Cursor | None, limit: int
+) -> list[RequesterRow]:
+    """Up to `limit` requester rows of `user_id`'s pending requests, with `requested_at`."""
+    after = cursor or _BEFORE_EVERY_ROW
+    return executor.fetch_all_as(
+        RequesterRow,
+        _REQUESTS,
+        user_id=user_id,
+        viewer_id=user_id,
+        after_created=after.created,
+        after_id=after.id,
+        limit=limit,
+    )
+
+
+def is_following(executor: Executor, follower_id: int, followee_id: int) -> bool:
+    return bool(
+        executor.fetch_value(
+            """
+            SELECT 1 FROM follows
+            WHERE follower_id = :follower_id AND followee_id = :followee_id
+            """,
+            follower_id=follower_id,
+            followee_id=followee_id,
+        )
     )

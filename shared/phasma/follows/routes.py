@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from werkzeug import Response
 
+from phasma.accounts import to_user
 from phasma.auth.sessions import Viewer
 from phasma.db.pool import Database, Executor
 from phasma.follows import actions, queries
@@ -15,7 +16,6 @@ from phasma.http.context import RequestContext
 from phasma.http.errors import BadRequest, NotFound
 from phasma.http.responses import json_response, no_content
 from phasma.pagination import build_page, parse_page_request
-from phasma.users.queries import to_user
 
 
 def _target_username(context: RequestContext) -> str:
@@ -25,14 +25,18 @@ def _target_username(context: RequestContext) -> str:
 
 
 def follow(context: RequestContext) -> Response:
-    """`POST /users/{username}/follow`: idempotent; following oneself is a 400."""
+    """`POST /users/{username}/follow`: idempotent; following oneself is a 400. A private
+    account the viewer does not follow gets a request instead: `202 {"status": "requested"}`."""
     username = _target_username(context)
-    actions.follow(context.runtime.db, context.signed_in, username)
+    outcome = actions.follow(context.runtime.db, context.signed_in, username)
+    if outcome == "requested":
+        return json_response({"status": "requested"}, 202)
     return no_content()
 
 
 def unfollow(context: RequestContext) -> Response:
-    """`DELETE /users/{username}/follow`: idempotent; unfollowing oneself is a no-op."""
+    """`DELETE /users/{username}/follow`: idempotent; also withdraws a pending request;
+    unfollowing oneself is a no-op."""
     username = _target_username(context)
     actions.unfollow(context.runtime.db, context.signed_in, username)
     return no_content()
@@ -69,6 +73,34 @@ def followers(context: RequestContext) -> Response:
 def following(context: RequestContext) -> Response:
     """`GET /users/{username}/following`: whom the user follows, newest follow first."""
     return _list(context, "following")
+
+
+def follow_requests(context: RequestContext) -> Response:
+    """`GET /users/me/follow-requests`: who asks to follow the viewer, newest first."""
+    viewer = context.signed_in
+    page_request = parse_page_request(context.request.args)
+    rows = context.runtime.db.read(
+        lambda executor: queries.request_page(
+            executor, viewer.user_id, page_request.cursor, page_request.limit + 1
+        )
+    )
+    page = build_page(rows, page_request.limit, lambda row: (row["requested_at"], row["id"]))
+    users = [to_user(row, viewer.user_id) for row in page.items]
+    return json_response(UserPage(items=users, next_cursor=page.next_cursor))
+
+
+def accept_request(context: RequestContext) -> Response:
+    """`POST /users/me/follow-requests/{username}`: the requester now follows; no request: 404."""
+    username = context.username_param(invalid=NotFound)
+    actions.accept_request(context.runtime.db, context.signed_in, username)
+    return no_content()
+
+
+def decline_request(context: RequestContext) -> Response:
+    """`DELETE /users/me/follow-requests/{username}`: the request is gone; no request: 404."""
+    username = context.username_param(invalid=NotFound)
+    actions.decline_request(context.runtime.db, context.signed_in, username)
+    return no_content()
 
 
 # -- blocks and mutes (api-2.md §D) -------------------------------------------------

@@ -23,6 +23,7 @@ _NO_RETURN = frozenset({"/", "/feed", "/login", "/register"})
 _FILENAME = re.compile(r"[0-9a-f]{32}")
 # A username as typed: any case (the site lowercases it), the API's lengths.
 USERNAME_INPUT = f"[A-Za-z0-9._]{{{Limits.USERNAME_MIN_CHARS},{Limits.USERNAME_MAX_CHARS}}}"
+_MEDIA_TOKEN = re.compile(r"[0-9]{1,12}-[0-9a-f]{32}")  # `phasma.media_urls`' shape
 # The CSS width of a post's photo box in each layout, as `sizes` states it (app.css: a
 # 36rem column of a 1px-bordered card inside 16px of shell padding; from 900px the post
 # page puts the photo beside a 360px comments column in the 64rem shell).
@@ -40,14 +41,26 @@ PHOTO_SLOTS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
 TALLEST_BOX_RATIO: Final = 4 / 5
 
 
-def image_url(filename: str | None, *, thumbnail: bool = False, width: int | None = None) -> str:
+def image_url(
+    filename: str | None,
+    *,
+    thumbnail: bool = False,
+    width: int | None = None,
+    token: str | None = None,
+) -> str:
     """The frontend's proxy URL of an upload: the thumbnail variant for grids, a `width`
-    px rendition for `srcset`, else the original."""
+    px rendition for `srcset`, else the original; `token` is a private account's image
+    signature (the Post's `mediaToken`, docs/security.md "Private media")."""
     if not filename or not _FILENAME.fullmatch(filename):
         return PLACEHOLDER_AVATAR
+    query = []
     if width is not None:
-        return f"/uploads/{filename}?w={width}"
-    return f"/uploads/{filename}" + ("?variant=thumbnail" if thumbnail else "")
+        query.append(f"w={width}")
+    elif thumbnail:
+        query.append("variant=thumbnail")
+    if token and _MEDIA_TOKEN.fullmatch(token):
+        query.append(f"token={token}")
+    return f"/uploads/{filename}" + ("?" + "&".join(query) if query else "")
 
 
 def photo_srcset(post: Mapping[str, Any]) -> str:
@@ -60,10 +73,13 @@ def photo_srcset(post: Mapping[str, Any]) -> str:
     widths = [width for width in post.get("renditions") or () if isinstance(width, int)]
     if not widths or not filename or not _FILENAME.fullmatch(filename):
         return ""
-    candidates = [f"{image_url(filename, width=width)} {width}w" for width in sorted(widths)]
+    token = post.get("mediaToken")
+    candidates = [
+        f"{image_url(filename, width=width, token=token)} {width}w" for width in sorted(widths)
+    ]
     original_width = post.get("width")
     if isinstance(original_width, int) and original_width > max(widths):
-        candidates.append(f"{image_url(filename)} {original_width}w")
+        candidates.append(f"{image_url(filename, token=token)} {original_width}w")
     return ", ".join(candidates)
 
 

@@ -39,6 +39,7 @@ from phasma.http.responses import error_response
 from phasma.http.routing import Matched, RouteTable
 from phasma.http.routing import MethodNotAllowed as PathKnown
 from phasma.logs import log_access
+from phasma.media_urls import signing_key, signing_key_var
 from phasma.registry import Access, Function, Route
 from phasma.runtime import Runtime
 
@@ -75,6 +76,8 @@ class HttpFunction(Entry[Exchange]):
         self.function = function
         self.runtime = runtime
         self.settings: Settings = runtime.settings
+        # Posts built while a request runs sign their private images with it.
+        self._media_key = signing_key(runtime.settings.session_hash_secret)
         # Settings never change in a running process: build each bucket policy once.
         self.bucket_policies = {
             name: self.settings.rate_limit_policy(name) for name in RATE_LIMIT_DEFAULTS
@@ -95,7 +98,13 @@ class HttpFunction(Entry[Exchange]):
 
     def dispatch(self, exchange: Exchange) -> tuple[Response, str]:
         request = exchange.request
-        response, template = self._guarded(request, exchange.request_id)
+        # The key a private account's image links are signed with, for the slices that
+        # build Posts deep in their queries (`phasma.media_urls`).
+        media_key = signing_key_var.set(self._media_key)
+        try:
+            response, template = self._guarded(request, exchange.request_id)
+        finally:
+            signing_key_var.reset(media_key)
         # A token in the path (a password-reset link) never reaches the log.
         path = template if template in self._secret_paths else request.path
         log_access(request.method, path, template, response.status_code, exchange.started)

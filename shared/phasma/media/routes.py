@@ -7,11 +7,19 @@ a conditional request is answered without asking the store anything.
 `?variant=thumbnail` asks for the grid rendition (the original stands in for uploads
 stored before thumbnails existed); `?w=640` or `?w=1080` for a responsive rendition,
 which is a 404 when the upload has none of that width (its post lists the ones it has).
+
+A private account's post images (api-2.md §E; docs/security.md, "Private media") are
+served only with `?token=`, the short-lived signature the Post shape hands to whoever
+may read the post (`phasma.media_urls`); without a valid one the answer is the same 404
+as for a name that does not exist. The route reads no session: it stays public
+(api.md §5.3). Whether an image is a private account's is read on every request, so an
+account's plain URLs stop working the moment it turns private.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from typing import Final
 
@@ -22,9 +30,14 @@ from phasma.blobs import rendition_key, thumbnail_key
 from phasma.config import Limits
 from phasma.http.context import RequestContext
 from phasma.http.errors import BadRequest, NotFound
+from phasma.media import queries
+from phasma.media_urls import signing_key_var, token_expiry
 
 FILENAME_PATTERN: Final = re.compile(r"[0-9a-f]{32}")
 CACHE_CONTROL: Final = "public, max-age=86400, immutable"
+# A private account's image: only in the browser's own cache, and only until its token
+# expires (`max-age` is filled in per response).
+PRIVATE_CACHE_CONTROL: Final = "private, max-age={seconds}"
 THUMBNAIL_VARIANT: Final = "thumbnail"
 
 
@@ -42,9 +55,12 @@ def serve(context: RequestContext) -> Response:
         etag = f"{filename}-w{width}"
     else:
         etag = f"{filename}-{THUMBNAIL_VARIANT}" if thumbnail else filename
+    # Before any answer, a 304 included: a 304 with the public headers would turn a
+    # private image's cached copy into an immutable, shareable one.
+    cache_control = _cache_control(context, filename)
     # `contains_weak` also accepts `W/"…"` and `*` (api.md §15.2).
     if context.request.if_none_match.contains_weak(etag):
-        return _not_modified(etag)
+        return _not_modified(etag, cache_control)
     store = context.runtime.blob_store
     if width is not None:
         blob = store.open(rendition_key(filename, width))
@@ -65,8 +81,23 @@ def serve(context: RequestContext) -> Response:
     # chunk, instead of wrapping it (the body is never held whole).
     response = Response(body, status=200, content_type=blob.content_type, direct_passthrough=True)
     response.headers["Content-Length"] = str(blob.content_length)
-    _cache_headers(response, etag)
+    _cache_headers(response, etag, cache_control)
     return response
+
+
+def _cache_control(context: RequestContext, filename: str) -> str:
+    """The answer's Cache-Control, once the image may be served at all: a private
+    account's image needs a valid token for `filename` (else 404). One indexed read."""
+    if context.runtime.db.read(lambda executor: queries.private_owner(executor, filename)) is None:
+        return CACHE_CONTROL
+    token = context.request.args.get("token")
+    key = signing_key_var.get()
+    now = time.time()
+    expires = None if token is None or key is None else token_expiry(key, filename, token, now)
+    if expires is None:
+        raise NotFound()
+    seconds = min(int(expires - now), 86400)
+    return PRIVATE_CACHE_CONTROL.format(seconds=seconds)
 
 
 def _wants_thumbnail(args: MultiDict[str, str]) -> bool:
@@ -90,13 +121,13 @@ def _wanted_width(args: MultiDict[str, str]) -> int | None:
     return int(values[0])
 
 
-def _not_modified(etag: str) -> Response:
+def _not_modified(etag: str, cache_control: str) -> Response:
     response = Response(status=304)
     del response.headers["Content-Type"]
-    _cache_headers(response, etag)
+    _cache_headers(response, etag, cache_control)
     return response
 
 
-def _cache_headers(response: Response, etag: str) -> None:
+def _cache_headers(response: Response, etag: str, cache_control: str) -> None:
     response.headers["ETag"] = f'"{etag}"'
-    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Cache-Control"] = cache_control

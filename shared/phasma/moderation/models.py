@@ -7,9 +7,9 @@ from uuid import UUID
 
 from pydantic import Field
 
+from phasma.accounts import Role
 from phasma.http.bodies import RequestBody, Text
 from phasma.models import CamelModel, Timestamp
-from phasma.users.models import Role
 
 SubjectType = Literal["post", "comment", "user"]
 Action = Literal["dismiss", "remove", "suspend"]

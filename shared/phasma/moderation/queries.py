@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from phasma.accounts import Role
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.moderation.models import (
@@ -16,7 +17,6 @@ from phasma.moderation.models import (
     ReportReason,
 )
 from phasma.pagination import Page, PageRequest, build_page
-from phasma.users.models import Role
 from phasma.visibility import shows_posts, visible
 
 # -- reporting -------------------------------------------------------------------------

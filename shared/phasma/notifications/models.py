@@ -8,7 +8,14 @@ from uuid import UUID
 from phasma.models import CamelModel, Timestamp
 
 NotificationType = Literal[
-    "like", "comment", "follow", "mention", "export_ready", "content_removed", "report_reviewed"
+    "like",
+    "comment",
+    "follow",
+    "mention",
+    "export_ready",
+    "follow_request",
+    "content_removed",
+    "report_reviewed",
 ]
 
 
@@ -17,7 +24,8 @@ class Notification(CamelModel):
 
     Beyond the baseline (docs/api.md): `postId` and `postFilename` name the post a
     like, comment or mention is about (null for a follow, or once the post is gone),
-    and `excerpt` quotes the comment, or the caption of a mention in a post."""
+    `postMediaToken` signs the image of a private account's post (api-2.md §E), and
+    `excerpt` quotes the comment, or the caption of a mention in a post."""
 
     id: UUID
     actor_username: str
@@ -29,6 +37,7 @@ class Notification(CamelModel):
     created: Timestamp
     post_id: UUID | None = None
     post_filename: str | None = None
+    post_media_token: str | None = None  # `?token=` of a private account's image
     excerpt: str | None = None
 
 

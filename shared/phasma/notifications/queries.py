@@ -9,9 +9,17 @@ from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
+from phasma.media_urls import token_for
 from phasma.notifications.models import Notification
 from phasma.pagination import Page, PageRequest, after_cursor, build_page, cursor_params
 from phasma.visibility import live, not_muted, visible
+
+# A private account's post image (api-2.md §E) is signed for the recipient when they
+# may see the post (their own, or they follow its author), and left out otherwise: a
+# private author mentioning a non-follower shows them no photo.
+_POST_IMAGE_PRIVATE = "(SELECT pu.private FROM users pu WHERE pu.id = p.user_id)"
+_POST_IMAGE_SHOWN = """(p.user_id = n.user_id OR EXISTS (
+    SELECT 1 FROM follows f WHERE f.follower_id = n.user_id AND f.followee_id = p.user_id))"""
 
 # Every Notification read selects these from `notifications n JOIN users a` (the actor's
 # current profile) and the post and comment it is about, when it has them: the quote is
@@ -21,6 +29,7 @@ _COLUMNS = f"""
     n.id, n.public_id, n.type, n.entity_id, n.read, n.created,
     a.username AS actor_username, a.name AS actor_name, a.avatar AS actor_avatar,
     p.public_id AS post_public_id, p.filename AS post_filename,
+    {_POST_IMAGE_PRIVATE} AS post_image_private, {_POST_IMAGE_SHOWN} AS post_image_shown,
     left(CASE WHEN n.comment_id IS NOT NULL THEN c.body
               WHEN n.type = 'mention' THEN p.description END,
          {Limits.NOTIFICATION_EXCERPT_CHARS + 1}) AS excerpt
@@ -62,6 +71,10 @@ CREATED_OF = """
 
 def to_notification(row: dict[str, Any]) -> Notification:
     """The API shape of a row selected with the notification columns."""
+    filename = row["post_filename"]
+    private = bool(row["post_image_private"])
+    if private and not row["post_image_shown"]:
+        filename = None
     return Notification(
         id=row["public_id"],
         actor_username=row["actor_username"],
@@ -72,7 +85,8 @@ def to_notification(row: dict[str, Any]) -> Notification:
         read=row["read"],
         created=row["created"],
         post_id=row["post_public_id"],
-        post_filename=row["post_filename"],
+        post_filename=filename,
+        post_media_token=token_for(filename) if filename and private else None,
         excerpt=excerpt(row["excerpt"]),
     )
 
@@ -220,6 +234,20 @@ CREATE_FOLLOW = """
         FOR KEY SHARE OF f
     )
     """ + _INSERT_FACT.format(external_id=_BY_EVENT, type="follow")
+# A pending request to a private account (api-2.md §E): the follow's twin, read from
+# `follow_requests`; accepting, declining or withdrawing it deletes the notification.
+CREATE_FOLLOW_REQUEST = """
+    WITH fact AS (
+        SELECT r.target_id AS recipient_id, r.requester_id AS actor_id,
+               actor.public_id AS entity_id,
+               CAST(NULL AS bigint) AS post_id, CAST(NULL AS bigint) AS comment_id
+        FROM follow_requests r
+        JOIN users actor ON actor.id = r.requester_id
+        JOIN users recipient ON recipient.id = r.target_id
+        WHERE actor.public_id = :actor_id AND recipient.public_id = :recipient_id
+        FOR KEY SHARE OF r
+    )
+    """ + _INSERT_FACT.format(external_id=_BY_EVENT, type="follow_request")
 # Mentions: the text is read under the same lock as the insert that follows it, so
 # the usernames the worker found are those of the row as it stands; unknown names
 # join no user and insert nothing.

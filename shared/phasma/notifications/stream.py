@@ -29,6 +29,7 @@ response, whether the stream ended, the client left or it never started.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import time
@@ -169,7 +170,7 @@ def open_stream(context: RequestContext) -> Response:
         runtime.stream_slots.release()
 
     lifetime = runtime.function.scaling.timeout_seconds - TIMEOUT_MARGIN_SECONDS
-    events = _events(database, stream, lifetime, resuming, held)
+    events = _in_request_context(_events(database, stream, lifetime, resuming, held))
     # The server closes the body when the stream ends or the client goes, started or not.
     # werkzeug types ClosingIterator's iterable as bytes only; it wraps any iterable, and
     # Response encodes the text it yields.
@@ -177,6 +178,18 @@ def open_stream(context: RequestContext) -> Response:
     response = Response(body, content_type=CONTENT_TYPE)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _in_request_context(iterator: Iterator[str]) -> Iterator[str]:
+    """`iterator` stepped in the handler's context: the body runs after the pipeline
+    returned, and its Notifications sign private images (`phasma.media_urls`) as the
+    list does."""
+    context = contextvars.copy_context()
+    while True:
+        try:
+            yield context.run(next, iterator)
+        except StopIteration:
+            return
 
 
 def _events(

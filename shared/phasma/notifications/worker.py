@@ -134,6 +134,28 @@ def _unfollowed(executor: Executor, event: ReceivedEvent) -> bool:
     )
 
 
+def _follow_requested(executor: Executor, event: ReceivedEvent) -> bool:
+    payload = event.payload(FollowChanged)
+    return queries.create(
+        executor,
+        queries.CREATE_FOLLOW_REQUEST,
+        event.id,
+        actor_id=payload.actor_id,
+        recipient_id=payload.recipient_id,
+    )
+
+
+def _follow_request_closed(executor: Executor, event: ReceivedEvent) -> bool:
+    # Accepted, declined or withdrawn: the request is no longer there to act on. An
+    # acceptance's own `user.followed` then brings the `follow` notification.
+    payload = event.payload(FollowChanged)
+    return bool(
+        queries.delete_between(
+            executor, "follow_request", payload.actor_id, payload.actor_id, payload.recipient_id
+        )
+    )
+
+
 def _post_deleted(executor: Executor, event: ReceivedEvent) -> bool:
     payload = event.payload(PostDeleted)
     return bool(queries.delete_for_post(executor, payload.post_id, payload.comment_ids))
@@ -156,6 +178,8 @@ REACTIONS: dict[str, Reaction] = {
     "phasma.comment.deleted": _uncommented,
     "phasma.user.followed": _followed,
     "phasma.user.unfollowed": _unfollowed,
+    "phasma.user.follow_requested": _follow_requested,
+    "phasma.user.follow_request_closed": _follow_request_closed,
     "phasma.post.deleted": _post_deleted,
     "phasma.reports.decided": _reports_decided,
 }

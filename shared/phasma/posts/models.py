@@ -48,6 +48,9 @@ class PostImage(CamelModel):
     # Widths of the stored responsive renditions, ascending (`GET /uploads/{filename}?w=`);
     # empty when the image is no wider than the smallest or was not processed yet.
     renditions: list[int]
+    # A private account's image is served only with `?token=<mediaToken>` (api-2.md §E,
+    # docs/api.md); null for a public account's, whose plain URL works for anyone.
+    media_token: str | None = None
 
 
 class Post(CamelModel):
@@ -75,6 +78,7 @@ class Post(CamelModel):
     alt_text: str | None
     edited: Timestamp | None  # the last edit of the description or alt text; null if none
     images: list[PostImage]  # every image in display order; one for a single-image post
+    media_token: str | None = None  # images[0]'s: see `PostImage.media_token`
 
 
 class PostList(CamelModel):

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
+from phasma.media_urls import token_for
 from phasma.pagination import Page, PageRequest, after_cursor, build_page, cursor_params
 from phasma.posts.models import Post, PostImage
 from phasma.uploads.queries import UploadImage
@@ -25,7 +26,7 @@ from phasma.visibility import live
 POST_COLUMNS = """
     p.id, p.public_id, p.filename, p.description, p.like_count, p.comment_count,
     p.created, p.width, p.height, p.blurhash, p.renditions, p.alt_text, p.edited,
-    u.username, u.name, u.avatar,
+    u.username, u.name, u.avatar, u.private AS author_private,
     (
         SELECT json_agg(json_build_object(
             'filename', i.filename, 'width', i.width, 'height', i.height,
@@ -91,6 +92,7 @@ class PostRow(TypedDict):
     username: str
     name: str
     avatar: str | None
+    author_private: bool
     more_images: list[ImageRow] | None
     liked: bool
     bookmarked: bool
@@ -107,6 +109,9 @@ def to_post(row: PostRow) -> Post:
         renditions=row["renditions"],
     )
     images = [first, *(row["more_images"] or [])]
+    # A private author's images are served only with a token (docs/security.md,
+    # "Private media"); whoever reads this row may see the post, so they get them.
+    tokens = [token_for(image["filename"]) if row["author_private"] else None for image in images]
     return Post(
         public_id=row["public_id"],
         username=row["username"],
@@ -133,9 +138,11 @@ def to_post(row: PostRow) -> Post:
                 blurhash=image["blurhash"],
                 alt_text=image["alt_text"],
                 renditions=image["renditions"] or [],
+                media_token=token,
             )
-            for image in images
+            for image, token in zip(images, tokens, strict=True)
         ],
+        media_token=tokens[0],
     )
 
 

@@ -18,6 +18,7 @@ from phasma.db.pool import Database, Executor, violated_constraint
 from phasma.errors import BadRequest, Conflict, NotFound, TooManyRequests
 from phasma.events.catalogue import MailKind, MailRequested, UserCreated, UserDeleted, UserUpdated
 from phasma.events.outbox import record_event
+from phasma.follows import actions as follow_actions
 from phasma.mail import tokens
 from phasma.uploads import queries as upload_queries
 from phasma.users import queries
@@ -115,12 +116,16 @@ def update_profile(
     avatar: str | None,
     bio: str | None,
     verified_hash: str | None,
+    private: bool | None = None,
 ) -> str | None:
     """Replace the profile; returns the previous avatar when it changed (its blob may go).
 
     `verified_hash` is the stored hash the caller's `oldPassword` was verified against,
     or None when none was: the email can change only with it. A new address is stored
     unverified; it gets a verification mail and the old one a notice (api-2 §B).
+    `private` None keeps the setting; turning an account public accepts every pending
+    follow request in the same transaction (api-2.md §E), under the row lock that every
+    follow of the account also takes, so no request is left behind.
     """
     _check_reserved(fields.username)
     with _unique_fields_as_conflict(), database.transaction() as executor:
@@ -144,10 +149,12 @@ def update_profile(
             """
             UPDATE users SET name = :name, username = :username, email = :email,
                              avatar = :avatar, bio = :bio,
+                             private = COALESCE(CAST(:private AS boolean), private),
                              email_verified_at = CASE WHEN :email_changed THEN NULL
                                                       ELSE email_verified_at END
             WHERE id = :user_id
             """,
+            private=private,
             name=fields.name,
             username=fields.username,
             email=fields.email,
@@ -157,6 +164,8 @@ def update_profile(
             user_id=viewer.user_id,
         )
         queries.write_audit(executor, viewer.user_id, "profile_updated")
+        if current["private"] and private is False:
+            follow_actions.accept_all_requests(executor, viewer.user_id, current["public_id"])
         previous_username = current["username"]
         record_event(
             executor,

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
-from uuid import UUID
+from pydantic import Field, StrictBool
 
-from pydantic import Field
-
+from phasma.accounts import Role, User
 from phasma.http.bodies import RequestBody, Text
-from phasma.models import CamelModel, Timestamp
-
-# The roles of api-2.md §D, lowest first (moderation ranks them by this order).
-Role = Literal["member", "moderator", "admin"]
+from phasma.models import CamelModel
 
 
 class RegisterBody(RequestBody):
@@ -29,23 +24,9 @@ class UpdateMeBody(RequestBody):
     bio: Text = ""
     password: Text = ""
     old_password: Text = Field("", alias="oldPassword")
-
-
-class User(CamelModel):
-    """api.md §9.1."""
-
-    id: UUID
-    name: str
-    username: str
-    email: str
-    avatar: str | None
-    bio: str | None
-    posts: int
-    likes: int
-    followers: int
-    following: int
-    is_following: bool
-    created: Timestamp
+    # api-2.md §E. Missing or null keeps the current setting, so a client that predates
+    # it never turns an account public by saving its profile; a non-boolean is a 400.
+    private: StrictBool | None = None
 
 
 class OwnUser(User):

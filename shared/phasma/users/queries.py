@@ -2,74 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TypedDict
 from uuid import UUID
 
+from phasma.accounts import USER_COLUMNS, Role, User, UserRow, to_user
 from phasma.config import Limits
 from phasma.db.pool import Executor
-from phasma.users.models import OwnUser, Role, User
+from phasma.users.models import OwnUser
 from phasma.visibility import live
-
-# The select list of the User shape (api.md §9.1) over `users u`, for every slice that
-# returns users: select it with a `:viewer_id` parameter and pass each row to `to_user`.
-# Likes given and accounts followed are live counts (domain.md §2.7); the viewer
-# decides `isFollowing` and whether `email` is shown. `is_following` is a scalar
-# subquery, not EXISTS, for the reason given at `posts.queries.POST_COLUMNS`: one
-# primary-key probe per listed user under any plan.
-
-
-USER_COLUMNS = """
-    u.id, u.public_id, u.name, u.username, u.email, u.avatar, u.bio,
-    u.post_count, u.follower_count, u.created,
-    (SELECT count(*) FROM likes WHERE likes.user_id = u.id) AS likes_given,
-    (SELECT count(*) FROM follows WHERE follows.follower_id = u.id) AS following_count,
-    COALESCE((
-        SELECT true FROM follows
-        WHERE follows.follower_id = CAST(:viewer_id AS bigint) AND follows.followee_id = u.id
-    ), false) AS is_following
-"""
-
-
-class UserRow(TypedDict):
-    """A row selected with USER_COLUMNS."""
-
-    id: int
-    public_id: UUID
-    name: str
-    username: str
-    email: str
-    avatar: str | None
-    bio: str | None
-    post_count: int
-    follower_count: int
-    created: datetime
-    likes_given: int
-    following_count: int
-    is_following: bool
 
 
 class OwnUserRow(UserRow):
     email_verified: bool
     role: Role
-
-
-def to_user(row: UserRow, viewer_id: int | None) -> User:
-    """The API shape of a user row as `viewer_id` may see it."""
-    return User(
-        id=row["public_id"],
-        name=row["name"],
-        username=row["username"],
-        email=row["email"] if row["id"] == viewer_id else "",
-        avatar=row["avatar"],
-        bio=row["bio"],
-        posts=row["post_count"],
-        likes=row["likes_given"],
-        followers=row["follower_count"],
-        following=row["following_count"],
-        is_following=bool(row["is_following"]) and row["id"] != viewer_id,
-        created=row["created"],
-    )
 
 
 def user_by_id(executor: Executor, user_id: int, viewer_id: int | None) -> User | None:
@@ -154,6 +99,7 @@ class LoginRow(CredentialsRow):
 
 class LockedUserRow(CredentialsRow):
     avatar: str | None
+    private: bool
 
 
 def credentials_by_email(executor: Executor, email: str) -> LoginRow | None:
@@ -181,7 +127,7 @@ def lock_user(executor: Executor, user_id: int) -> LockedUserRow | None:
     return executor.fetch_one_as(
         LockedUserRow,
         """
-        SELECT id, public_id, username, email, avatar, password_hash FROM users
+        SELECT id, public_id, username, email, avatar, password_hash, private FROM users
         WHERE id = :user_id FOR UPDATE
         """,
         user_id=user_id,

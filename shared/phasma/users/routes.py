@@ -87,7 +87,13 @@ def update_me(context: RequestContext) -> Response:
             raise BadRequest(actions.EMAIL_NEEDS_PASSWORD)
         verified = _reauthenticate(context, account, body.old_password)
     replaced_avatar = actions.update_profile(
-        runtime.db, viewer, fields, body.avatar.strip() or None, bio or None, verified
+        runtime.db,
+        viewer,
+        fields,
+        body.avatar.strip() or None,
+        bio or None,
+        verified,
+        private=body.private,
     )
     if replaced_avatar is not None:
         actions.delete_replaced_avatar(runtime.db, runtime.blob_store, replaced_avatar)

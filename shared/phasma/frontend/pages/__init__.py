@@ -69,6 +69,11 @@ def submit(
     """A form whose only work is one backend mutation: `done` on success, else the error
     (JSON for fetch, the error page for a plain submission); `401` means sign in."""
     response = context.api.call(method, path, json_body=json_body)
+    return respond(context, response, location, **extra)
+
+
+def respond(context: Context, response: BackendResponse, location: str, **extra: Any) -> Response:
+    """What `submit` answers once its backend call came back."""
     if response.ok:
         return context.done(location, **extra)
     if response.status == 401:

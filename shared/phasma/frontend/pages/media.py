@@ -12,6 +12,7 @@ from phasma.frontend.backend import BackendUnavailable
 from phasma.frontend.context import Context
 
 FILENAME = re.compile(r"[0-9a-f]{32}")
+TOKEN = re.compile(r"[0-9]{1,12}-[0-9a-f]{32}")
 VARIANTS = frozenset({"thumbnail"})
 WIDTHS = frozenset(str(width) for width in Limits.IMAGE_RENDITION_WIDTHS)
 RELAYED_HEADERS = ("Content-Type", "Content-Length", "ETag", "Last-Modified", "Cache-Control")
@@ -19,14 +20,18 @@ TEXT = "text/plain; charset=utf-8"
 
 
 def image(context: Context) -> Response:
-    """Relay `GET /uploads/{key}[?variant=thumbnail | ?w=<width>]` from `media`, `304` included."""
+    """Relay `GET /uploads/{key}[?variant=thumbnail | ?w=<width>][&token=]` from `media`,
+    `304` included; `token` signs a private account's image (docs/security.md, "Private
+    media"): relayed as is, `media` checks it."""
     key = context.params["key"]
     variant = context.request.args.get("variant")
     width = context.request.args.get("w")
+    token = context.request.args.get("token")
     if (
         not FILENAME.fullmatch(key)
         or (variant is not None and variant not in VARIANTS)
         or (width is not None and (width not in WIDTHS or variant is not None))
+        or (token is not None and not TOKEN.fullmatch(token))
     ):
         return Response("Not found.", status=404, content_type=TEXT)
     headers = {}
@@ -37,7 +42,7 @@ def image(context: Context) -> Response:
         upstream = context.api.stream(
             context.request.method,
             f"/uploads/{key}",
-            query={"variant": variant, "w": width},
+            query={"variant": variant, "w": width, "token": token},
             headers=headers,
             anonymous=True,
         )

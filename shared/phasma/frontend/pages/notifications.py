@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from functools import partial
 from typing import Any
 
@@ -13,9 +14,11 @@ from werkzeug.wsgi import ClosingIterator
 from phasma.frontend.backend import BackendResponse, StreamedResponse, api_path
 from phasma.frontend.context import Context, PageError, SignInRequired
 from phasma.frontend.messages import status_message
-from phasma.frontend.pages import UUID_SHAPE, cursor_param, page_of
+from phasma.frontend.pages import UUID_SHAPE, cursor_param, page_of, username_param
 
 MARK_READ_MAX_IDS = 100
+# The first page of pending follow requests shown above the notifications.
+FOLLOW_REQUESTS_SHOWN = 20
 # One relayed stream holds a server thread, so it ends before the platform's request
 # timeout (60 s) and the browser's EventSource reconnects on its own.
 STREAM_SECONDS = 50
@@ -29,21 +32,54 @@ def notifications(context: Context) -> Response:
 
     Showing them marks nothing read: the page's script does when the visitor leaves it,
     and "Mark all as read" does at once (with or without JavaScript)."""
+    requests_call: Future[BackendResponse] | None = None
+    if not context.is_fragment:
+        # Pending follow requests (api-2.md §E) sit above the list, read side by side.
+        requests_call = context.api.backend.submit(
+            lambda: context.api.get("/users/me/follow-requests", limit=str(FOLLOW_REQUESTS_SHOWN))
+        )
     response = context.expect(context.api.get("/notifications", cursor=cursor_param(context)))
     items, next_cursor = page_of(response)
     rows = group_likes(items)
-    if context.is_fragment:
+    if requests_call is None:
         return context.render_fragment(
             "fragments/notifications.html", next_cursor, notifications=rows
         )
+    follow_requests, more_requests = page_of(context.expect(requests_call.result()))
     return context.render(
         "notifications.html",
         title="Notifications",
         notifications=rows,
+        follow_requests=follow_requests,
+        more_requests=more_requests is not None,
         has_unread=any(not item.get("read") for item in items),
         next_cursor=next_cursor,
         more_url="/notifications",
     )
+
+
+def accept_request(context: Context) -> Response:
+    """`POST /notifications/requests/{username}/accept`: the requester now follows."""
+    return _answer_request(context, "POST")
+
+
+def decline_request(context: Context) -> Response:
+    """`POST /notifications/requests/{username}/decline`: the request is gone."""
+    return _answer_request(context, "DELETE")
+
+
+def _answer_request(context: Context, method: str) -> Response:
+    username = username_param(context)
+    path = api_path("/users/me/follow-requests/{}", username)
+    response = context.api.call(method, path)
+    # A request answered already (another tab) is no error: the list is reloaded.
+    if response.ok or response.status == 404:
+        return context.done("/notifications")
+    if response.status == 401:
+        raise SignInRequired()
+    if context.wants_json:
+        return context.failed(status_message(response.status), response.status)
+    raise PageError.of(response)
 
 
 def group_likes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

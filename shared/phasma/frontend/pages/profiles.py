@@ -12,7 +12,7 @@ from werkzeug import Response
 from phasma.config import Limits
 from phasma.frontend.backend import BackendResponse, api_path
 from phasma.frontend.context import Context, PageError, SignInRequired
-from phasma.frontend.pages import cursor_param, page_of, submit, username_param
+from phasma.frontend.pages import cursor_param, page_of, respond, submit, username_param
 from phasma.frontend.rendering import USERNAME_INPUT, profile_url
 from phasma.frontend.sharing import profile_meta
 from phasma.http import probes
@@ -73,18 +73,20 @@ def connections(context: Context) -> Response:
     user_call, list_response = _user_and_list(context, username, "/users/{}/" + mode)
     if list_response.status == 404:
         raise PageError(404, USER_NOT_FOUND)
-    people, next_cursor = page_of(context.expect(list_response))
+    people, next_cursor = _list_page(context, list_response)
     if context.is_fragment:
         return context.render_fragment("fragments/connections.html", next_cursor, people=people)
     user = _user(context, user_call.result())
+    locked = _locked(context, user)
     label = "Followers for" if mode == "followers" else "Following by"
     return context.render(
         "connections.html",
         title=f"{label} @{user['username']}",
         user=user,
         section=mode,
-        people=people,
-        next_cursor=next_cursor,
+        people=[] if locked else people,
+        next_cursor=None if locked else next_cursor,
+        locked=locked,
         more_url=profile_url(username, mode),
     )
 
@@ -103,7 +105,13 @@ def _set_follow(context: Context, method: str) -> Response:
     username = username_param(context)
     location = context.next_path(profile_url(username))
     path = api_path("/users/{}/follow", username)
-    return submit(context, method, path, location, following=method == "POST")
+    if method == "POST":
+        response = context.api.call(method, path)
+        if response.status == 202:
+            # A private account (api-2.md §E): asked, not followed; the page shows "Requested".
+            return context.done(location, following=False, requested=True)
+        return respond(context, response, location, following=True)
+    return submit(context, method, path, location, following=False)
 
 
 def _grid(context: Context, section: str, list_path: str, *, public: bool) -> Response:
@@ -113,10 +121,11 @@ def _grid(context: Context, section: str, list_path: str, *, public: bool) -> Re
     user_call, list_response = _user_and_list(context, username, list_path)
     if list_response.status in (400, 404):
         raise PageError(404, USER_NOT_FOUND)
-    grid, next_cursor = page_of(context.expect(list_response))
+    grid, next_cursor = _list_page(context, list_response)
     if context.is_fragment:
         return context.render_fragment("fragments/thumbnails.html", next_cursor, posts=grid)
     user = _user(context, user_call.result())
+    locked = section == "posts" and _locked(context, user)
     title = {
         "posts": f"@{user['username']}",
         "likes": f"Liked posts by @{user['username']}",
@@ -127,12 +136,32 @@ def _grid(context: Context, section: str, list_path: str, *, public: bool) -> Re
         title=title,
         user=user,
         section=section,
-        posts=grid,
-        next_cursor=next_cursor,
+        posts=[] if locked else grid,
+        next_cursor=None if locked else next_cursor,
+        locked=locked,
         more_url=profile_url(username, "" if section == "posts" else section),
         # Only the public grid is worth a link preview; likes and saved are private.
         meta=profile_meta(context.settings.public_origin, user) if public else None,
     )
+
+
+def _list_page(
+    context: Context, response: BackendResponse
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A list's items and cursor; a `403` (a private account's list, api-2.md §E) is an
+    empty list: the page shows the private notice instead."""
+    if response.status == 403:
+        return [], None
+    return page_of(context.expect(response))
+
+
+def _locked(context: Context, user: dict[str, Any]) -> bool:
+    """Whether the viewer sees a private account from outside: the header and counts, a
+    lock and "follow to see their photos", no posts and no lists (api-2.md §E)."""
+    if not user.get("private") or user.get("isFollowing"):
+        return False
+    viewer = context.viewer
+    return not (viewer and viewer.get("username") == user.get("username"))
 
 
 def _user_and_list(

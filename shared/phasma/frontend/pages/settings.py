@@ -64,18 +64,21 @@ def save_profile(context: Context) -> Response:
         form = context.form()
     except RequestTooLarge:
         return _profile_form(context, me, me, IMAGE_TOO_LARGE, 413)
-    values = {
+    fields = {
         "name": form.get("name", "").strip(),
         "username": form.get("username", "").strip().lower(),
         "email": form.get("email", "").strip(),
         "bio": form.get("bio", "").strip(),
     }
-    if not (values["name"] and values["username"] and values["email"]):
+    # The privacy switch (api-2.md §E): an unticked box sends nothing, so it is sent as
+    # false; turning it off approves every pending request.
+    values: dict[str, Any] = {**fields, "private": form.get("private") == "1"}
+    if not (fields["name"] and fields["username"] and fields["email"]):
         return _profile_form(context, me, values, PROFILE_REQUIRED, 400)
-    if len(values["bio"]) > Limits.BIO_MAX_CHARS:
+    if len(fields["bio"]) > Limits.BIO_MAX_CHARS:
         return _profile_form(context, me, values, BIO_TOO_LONG, 400, field="bio")
     current_password = form.get("current_password", "")
-    email_changes = values["email"].lower() != str(me.get("email") or "").lower()
+    email_changes = fields["email"].lower() != str(me.get("email") or "").lower()
     if email_changes and not current_password:
         return _profile_form(context, me, values, EMAIL_NEEDS_PASSWORD, 400)
     avatar = me.get("avatar") or ""
@@ -95,7 +98,7 @@ def save_profile(context: Context) -> Response:
         raise SignInRequired()
     if response.status == 429 and email_changes:
         return _profile_form(context, me, values, TOO_MANY_PASSWORD_ATTEMPTS, 429)
-    if response.status == 400 and email_changes and _valid_profile(values):
+    if response.status == 400 and email_changes and _valid_profile(fields):
         # The fields pass the backend's own rules, so the 400 is the current password.
         return _profile_form(context, me, values, PASSWORD_INCORRECT, 400)
     if response.status == 409:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.pagination import Cursor
-from phasma.users.queries import USER_COLUMNS, live
+from phasma.users.queries import USER_COLUMNS, live, visible
 
 Direction = Literal["followers", "following"]
 
@@ -19,10 +19,11 @@ _BEFORE_EVERY_ROW = Cursor(datetime.max.replace(tzinfo=UTC), 2**63 - 1)
 # followers: who follows the user (newest follow first, follower id tie-break);
 # following: whom the user follows (followee id tie-break). Each reads its own index
 # of domain.md §1.2: (followee_id, created DESC, follower_id DESC) and the mirror.
+# Accounts the viewer may not meet (a block either way) are left out of either list.
 _LISTS: dict[Direction, str] = {
     "followers": f"""
         SELECT {USER_COLUMNS}, f.created AS followed_at
-        FROM follows f JOIN users u ON u.id = f.follower_id AND {live("u")}
+        FROM follows f JOIN users u ON u.id = f.follower_id AND {visible("u")}
         WHERE f.followee_id = :user_id
           AND (f.created, f.follower_id)
               < (CAST(:after_created AS timestamptz), CAST(:after_id AS bigint))
@@ -31,7 +32,7 @@ _LISTS: dict[Direction, str] = {
     """,
     "following": f"""
         SELECT {USER_COLUMNS}, f.created AS followed_at
-        FROM follows f JOIN users u ON u.id = f.followee_id AND {live("u")}
+        FROM follows f JOIN users u ON u.id = f.followee_id AND {visible("u")}
         WHERE f.follower_id = :user_id
           AND (f.created, f.followee_id)
               < (CAST(:after_created AS timestamptz), CAST(:after_id AS bigint))

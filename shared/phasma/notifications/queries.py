@@ -11,10 +11,11 @@ from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.notifications.models import Notification
 from phasma.pagination import Page, PageRequest, build_page
-from phasma.users.queries import live
+from phasma.users.queries import visible
 
 # Every Notification read selects these from `notifications n JOIN users a` (the actor's
-# current profile) and the post and comment it is about, when it has them: the quote is
+# current profile, when the recipient may meet the actor: `visible`, with `:viewer_id`
+# the recipient) and the post and comment it is about, when it has them: the quote is
 # the comment, or for a mention in a caption the caption, cut in SQL to one character
 # more than the excerpt so `to_notification` knows when to add the ellipsis.
 _COLUMNS = f"""
@@ -26,7 +27,7 @@ _COLUMNS = f"""
          {Limits.NOTIFICATION_EXCERPT_CHARS + 1}) AS excerpt
 """
 _WITH_ACTORS = f"""
-    notifications n JOIN users a ON a.id = n.actor_id AND {live("a")}
+    notifications n JOIN users a ON a.id = n.actor_id AND {visible("a")}
     LEFT JOIN posts p ON p.id = n.post_id
     LEFT JOIN comments c ON c.id = n.comment_id
 """
@@ -44,8 +45,12 @@ _AFTER_CURSOR = """
 """
 LIST_FIRST_PAGE = _LIST.format(columns=_COLUMNS, source=_WITH_ACTORS, after="")
 LIST_NEXT_PAGE = _LIST.format(columns=_COLUMNS, source=_WITH_ACTORS, after=_AFTER_CURSOR)
-# Served by the partial index (user_id) WHERE NOT read.
-UNREAD_COUNT = "SELECT count(*) FROM notifications WHERE user_id = :user_id AND NOT read"
+# Served by the partial index (user_id) WHERE NOT read; counts what the list shows, so
+# a notification from an account hidden by a block is never counted either.
+UNREAD_COUNT = f"""
+    SELECT count(*) FROM notifications n JOIN users a ON a.id = n.actor_id AND {visible("a")}
+    WHERE n.user_id = :user_id AND NOT n.read
+"""
 # The stream's poll: the database clock, the unread count, and the recipient's
 # notifications created at or after `:since` that the stream has not sent yet, oldest first.
 STREAM_CLOCK = f"SELECT now() AS now, ({UNREAD_COUNT}) AS unread"
@@ -88,7 +93,8 @@ def excerpt(text: str | None) -> str | None:
 
 def notification_page(executor: Executor, user_id: int, page: PageRequest) -> Page[Notification]:
     """One page of the user's notifications, newest first."""
-    params: dict[str, Any] = {"user_id": user_id, "limit": page.limit + 1}
+    # The recipient is the viewer of the visibility rule.
+    params: dict[str, Any] = {"user_id": user_id, "viewer_id": user_id, "limit": page.limit + 1}
     if page.cursor is None:
         rows = executor.fetch_all(LIST_FIRST_PAGE, **params)
     else:
@@ -103,7 +109,7 @@ def notification_page(executor: Executor, user_id: int, page: PageRequest) -> Pa
 
 
 def unread_count(executor: Executor, user_id: int) -> int:
-    return executor.fetch_value(UNREAD_COUNT, user_id=user_id)
+    return executor.fetch_value(UNREAD_COUNT, user_id=user_id, viewer_id=user_id)
 
 
 def mark_read(executor: Executor, user_id: int, public_id: UUID) -> bool:
@@ -135,7 +141,7 @@ def mark_all_read(executor: Executor, user_id: int) -> int:
 
 def stream_clock(executor: Executor, user_id: int) -> tuple[datetime, int]:
     """The database's current time and the user's unread count."""
-    row = executor.fetch_one(STREAM_CLOCK, user_id=user_id)
+    row = executor.fetch_one(STREAM_CLOCK, user_id=user_id, viewer_id=user_id)
     assert row is not None  # a SELECT without FROM always returns its row
     return row["now"], row["unread"]
 
@@ -145,7 +151,12 @@ def created_since(
 ) -> list[Notification]:
     """Up to `limit` of the user's notifications created at or after `since`, not in `sent`."""
     rows = executor.fetch_all(
-        STREAM_NEW, user_id=user_id, since=since, sent=[str(item) for item in sent], limit=limit
+        STREAM_NEW,
+        user_id=user_id,
+        viewer_id=user_id,
+        since=since,
+        sent=[str(item) for item in sent],
+        limit=limit,
     )
     return [to_notification(row) for row in rows]
 

@@ -10,7 +10,7 @@ from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest, build_page
 from phasma.posts.models import Post, PostImage
-from phasma.users.queries import live
+from phasma.users.queries import live, shows_posts
 
 # Every Post read selects these from `posts p JOIN users u` (the author's current
 # profile); `liked` and `bookmarked` are false for an anonymous viewer (a NULL id
@@ -39,7 +39,9 @@ POST_COLUMNS = """
         WHERE bookmarks.user_id = CAST(:viewer_id AS bigint) AND bookmarks.post_id = p.id
     ), false) AS bookmarked
 """
-POSTS_WITH_AUTHORS = f"posts p JOIN users u ON u.id = p.user_id AND {live('u')}"
+# Only posts the viewer may see (`shows_posts`: live author, no block either way, public,
+# own or followed): a post page answers 404 and a list leaves the post out otherwise.
+POSTS_WITH_AUTHORS = f"posts p JOIN users u ON u.id = p.user_id AND {shows_posts('u')}"
 
 # Keyset continuation: strictly after the cursor in (created DESC, id DESC) order.
 # Lists pick the statement with or without it, so each stays one prepared plan.

@@ -56,13 +56,48 @@ class IndexWriter:
         with engine_failures("MEILI_INDEXER_KEY"):
             self._client.index(index).delete_document(document_id)
 
+    def delete_many(self, index: str, document_ids: list[str]) -> None:
+        if not document_ids:
+            return
+        with engine_failures("MEILI_INDEXER_KEY"):
+            self._client.index(index).delete_documents(document_ids)
 
-def _index_user(user_id: UUID, writer: IndexWriter, database: Database) -> None:
+
+def _index_user(user_id: UUID, writer: IndexWriter, database: Database) -> bool:
+    """Upsert the account's document, or delete it when the account is gone for readers
+    (removed or suspended); returns whether it is live."""
     document = database.read(lambda executor: document_queries.user(executor, user_id))
     if document is None:
         writer.delete(USERS.uid, str(user_id))
-    else:
-        writer.upsert(USERS.uid, [document])
+        return False
+    writer.upsert(USERS.uid, [document])
+    return True
+
+
+def _sync_posts_of(user_id: UUID, live: bool, writer: IndexWriter, database: Database) -> None:
+    """Re-index every post of the account as it is now (username, `authorPrivate`), or
+    delete their documents while the account is hidden: a suspended account's posts leave
+    search with it and come back when it is reinstated."""
+    after = 0
+    while True:
+        if live:
+            documents, after = database.read(
+                lambda executor, after=after: document_queries.posts_by_author_after(
+                    executor, user_id, after, REINDEX_BATCH
+                )
+            )
+            writer.upsert(POSTS.uid, documents)
+            done = len(documents)
+        else:
+            ids, after = database.read(
+                lambda executor, after=after: document_queries.post_ids_by_author_after(
+                    executor, user_id, after, REINDEX_BATCH
+                )
+            )
+            writer.delete_many(POSTS.uid, ids)
+            done = len(ids)
+        if done < REINDEX_BATCH:
+            return
 
 
 def _user_created(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
@@ -77,20 +112,11 @@ def _user_deleted(event: ReceivedEvent, writer: IndexWriter, database: Database)
 
 def _user_updated(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
     user = event.payload(UserUpdated)
-    _index_user(user.user_id, writer, database)
-    if user.previous_username is None:
-        return
-    # The posts carry the author's username: re-index all of them, as they are now.
-    after = 0
-    while True:
-        documents, after = database.read(
-            lambda executor, after=after: document_queries.posts_by_author_after(
-                executor, user.user_id, after, REINDEX_BATCH
-            )
-        )
-        writer.upsert(POSTS.uid, documents)
-        if len(documents) < REINDEX_BATCH:
-            return
+    live = _index_user(user.user_id, writer, database)
+    # The posts carry the author's username and privacy, and leave search while the
+    # account is suspended. The event does not say whether privacy or suspension changed
+    # (only a rename is marked), so every update re-reads the posts as they are now.
+    _sync_posts_of(user.user_id, live, writer, database)
 
 
 def _upsert_post(post_id: UUID, writer: IndexWriter, database: Database) -> None:

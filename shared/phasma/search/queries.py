@@ -7,16 +7,19 @@ from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
+from phasma.users.queries import visible
 
 # Users and hashtags are resolved from their current rows at read time; the caller
-# drops entries whose row is gone (a renamed or deleted user, a never-created tag).
-_LIST = """
+# drops entries whose row is gone (a renamed or deleted user, a never-created tag) or
+# that the viewer may no longer meet (a block either way: `visible`).
+_LIST = f"""
 SELECT recent_searches.public_id, recent_searches.entity_type, recent_searches.reference,
        users.username, users.name, users.avatar,
        hashtags.name AS hashtag_name, hashtags.post_count
 FROM recent_searches
 LEFT JOIN users
        ON recent_searches.entity_type = 'users' AND users.username = recent_searches.reference
+      AND {visible("users")}
 LEFT JOIN hashtags
        ON recent_searches.entity_type = 'hashtags' AND hashtags.name = recent_searches.reference
 WHERE recent_searches.user_id = :user_id
@@ -27,7 +30,9 @@ LIMIT :limit
 
 def recent_searches(executor: Executor, user_id: int) -> list[dict[str, Any]]:
     """The user's newest entries with the rows they refer to (NULL columns when gone)."""
-    return executor.fetch_all(_LIST, user_id=user_id, limit=Limits.RECENT_SEARCHES_MAX)
+    return executor.fetch_all(
+        _LIST, user_id=user_id, viewer_id=user_id, limit=Limits.RECENT_SEARCHES_MAX
+    )
 
 
 def record(executor: Executor, user_id: int, entity_type: str, reference: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
@@ -73,6 +75,58 @@ def not_muted(author_column: str) -> str:
         WHERE mutes.muter_id = {VIEWER} AND mutes.muted_id = {author_column})"""
 
 
+@dataclass(frozen=True)
+class Audience:
+    """What the viewer may see of an account they can meet: its id, and whether its posts
+    and follow lists are open to them (`shows_posts`)."""
+
+    user_id: int
+    shows_posts: bool
+
+
+def audience(executor: Executor, username: str, viewer_id: int | None) -> Audience | None:
+    """The viewer's audience of `username`; None when the account is gone for them (absent,
+    removed, suspended, or a block either way). The routes of an account's posts and lists
+    answer 404 for None and 403 when `shows_posts` is false (api-2.md §D, §E)."""
+    row = executor.fetch_one(
+        f"""
+        SELECT u.id, {shows_posts("u")} AS shows_posts
+        FROM users u WHERE u.username = :username AND {visible("u")}
+        """,
+        username=username,
+        viewer_id=viewer_id,
+    )
+    return Audience(row["id"], bool(row["shows_posts"])) if row else None
+
+
+# The same rule as lists of public ids, for an engine that filters by value rather than
+# probing these tables (Meilisearch): the accounts a block hides from the viewer (either
+# direction), and the private accounts whose posts the viewer may see (their own, and
+# those they follow). `shows_posts` is then "not hidden, and public or in the second list".
+_AUDIENCE_LISTS = """
+    SELECT users.public_id, true AS hidden
+    FROM blocks JOIN users ON users.id = blocks.blocked_id
+    WHERE blocks.blocker_id = :viewer_id
+    UNION
+    SELECT users.public_id, true AS hidden
+    FROM blocks JOIN users ON users.id = blocks.blocker_id
+    WHERE blocks.blocked_id = :viewer_id
+    UNION ALL
+    SELECT users.public_id, false AS hidden
+    FROM follows JOIN users ON users.id = follows.followee_id
+    WHERE follows.follower_id = :viewer_id AND users.private
+    UNION ALL
+    SELECT users.public_id, false AS hidden FROM users WHERE users.id = :viewer_id
+"""
+
+
+def audience_lists(executor: Executor, viewer_id: int) -> tuple[list[UUID], list[UUID]]:
+    """(hidden, private_shown): see `_AUDIENCE_LISTS`."""
+    rows = executor.fetch_all(_AUDIENCE_LISTS, viewer_id=viewer_id)
+    hidden = [row["public_id"] for row in rows if row["hidden"]]
+    return hidden, [row["public_id"] for row in rows if not row["hidden"]]
+
+
 USER_COLUMNS = """
     u.id, u.public_id, u.name, u.username, u.email, u.avatar, u.bio,
     u.post_count, u.follower_count, u.created,
@@ -129,8 +183,10 @@ def own_user(executor: Executor, user_id: int) -> OwnUser | None:
 
 
 def user_by_username(executor: Executor, username: str, viewer_id: int | None) -> User | None:
+    """The profile as the viewer may see it: None (404) when gone, suspended or blocked
+    either way; a private account's header and counts are shown to anyone (api-2.md §E)."""
     row = executor.fetch_one(
-        f"SELECT {USER_COLUMNS} FROM users u WHERE u.username = :username AND {live('u')}",
+        f"SELECT {USER_COLUMNS} FROM users u WHERE u.username = :username AND {visible('u')}",
         username=username,
         viewer_id=viewer_id,
     )
@@ -145,7 +201,7 @@ def suggested_users(executor: Executor, viewer_id: int) -> list[User]:
     rows = executor.fetch_all(
         f"""
         SELECT {USER_COLUMNS} FROM users u
-        WHERE u.id <> :viewer_id AND {live("u")}
+        WHERE u.id <> :viewer_id AND {visible("u")}
           AND (u.follower_count > 0 OR u.post_count > 0)
           AND NOT EXISTS (
               SELECT 1 FROM follows

@@ -380,8 +380,12 @@ def signed_in(path: Callable[[World], str]) -> Callable[[Read], Callable[[World,
 
 @signed_in(lambda world: f"/users/{world.subject.username}/likes")
 def likes_given(world: World, relation: str, viewer: Account) -> Seen:
+    # The status: the subject's own list (only its owner may read it); the items: the
+    # viewer's own list, where the subject's post was liked.
+    status = viewer.client.get(f"/users/{world.subject.username}/likes").status_code
     response = viewer.client.get(f"/users/{viewer.username}/likes")
-    return response.status_code, world.posts[0] in post_ids(response)
+    assert response.status_code == 200, response.text
+    return status, world.posts[0] in post_ids(response)
 
 
 @signed_in(lambda world: "/users/me/bookmarks")
@@ -549,7 +553,10 @@ EXPECTED: dict[str, dict[str, Seen]] = {
     "/hashtags/{name}/posts": expect((OK, True), **hidden((OK, False), *NOT_SHOWN)),
     # Liked and saved before the block or before the account went private.
     "/users/{username}/likes": expect(
-        (OK, True), SIGNED_IN_ONLY, **hidden((OK, False), "nonfollower")
+        (PRIVATE, True),
+        SIGNED_IN_ONLY,
+        **hidden((GONE, False)),
+        nonfollower=(PRIVATE, False),
     ),
     "/users/me/bookmarks": expect((OK, True), SIGNED_IN_ONLY, **hidden((OK, False), "nonfollower")),
     # Mutes matter here only.

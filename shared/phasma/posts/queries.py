@@ -108,13 +108,6 @@ def post_page(
     return Page([to_post(row) for row in trimmed.items], trimmed.next_cursor)
 
 
-def user_id_by_username(executor: Executor, username: str) -> int | None:
-    return executor.fetch_value(
-        f"SELECT id FROM users WHERE username = :username AND {live('users')}",
-        username=username,
-    )
-
-
 def post_by_public_id(executor: Executor, public_id: UUID, viewer_id: int | None) -> Post | None:
     row = executor.fetch_one(BY_PUBLIC_ID, public_id=public_id, viewer_id=viewer_id)
     return to_post(row) if row else None

@@ -47,6 +47,7 @@ from tests.api.conftest import (
     new_identity,
     start_api,
 )
+from tests.api.posting import assert_error, walk
 from tests.api.server_sent_events import open_stream
 
 Seen = tuple[int, bool | None]
@@ -597,3 +598,55 @@ def test_each_relation_sees_what_the_contract_says(
 ) -> None:
     seen = CASES[path](matrix.world(relation), relation)
     assert seen == EXPECTED[path][relation], f"{relation} on GET {path}"
+
+
+def test_refusals_carry_the_contract_message(matrix: Matrix) -> None:
+    public, private = matrix.world("blocker"), matrix.world("nonfollower")
+    for relation, world, status in (
+        ("blocker", public, GONE),
+        ("blocked", public, GONE),
+        ("nonfollower", private, PRIVATE),
+        ("anonymous_private", private, PRIVATE),
+    ):
+        for path in ("posts", "followers", "following"):
+            response = world.client(relation).get(f"/users/{world.subject.username}/{path}")
+            assert_error(response, status)
+            if status == PRIVATE:
+                assert response.json() == {"message": "This account is private"}
+
+
+def test_hidden_rows_never_shorten_a_page_or_end_a_list(matrix: Matrix) -> None:
+    """The rule is applied before each list's cut: with more hidden rows than a page holds
+    on top, every page is still full and the cursor still reaches the visible rows."""
+    database = matrix.database
+    world = matrix.world("stranger")
+    base_url = world.anonymous.base_url
+    viewer, hidden_author, author = (register(base_url) for _ in range(3))
+    mute(database, viewer, hidden_author)
+    tag = word()
+    now = datetime.now(UTC)
+    visible_posts = [
+        insert_post(database, author, "shown", now - timedelta(minutes=30 + n), [tag])
+        for n in range(4)
+    ]
+    hidden_posts = [
+        insert_post(database, hidden_author, "hidden", now - timedelta(minutes=n), [tag])
+        for n in range(12)
+    ]
+    database.rows(
+        """
+        INSERT INTO feed (user_id, post_id, created)
+        SELECT v.id, p.id, p.created FROM users v, posts p
+        WHERE v.username = :v AND p.public_id = ANY(CAST(:posts AS uuid[]))
+        """,
+        v=viewer.username,
+        posts=visible_posts + hidden_posts,
+    )
+    pages = walk(viewer.client, "/feed", 3)
+    assert [len(page) for page in pages] == [3, 1]
+    assert [item["publicId"] for page in pages for item in page] == visible_posts
+    # The hashtag page hides the posts of an account that blocked the viewer.
+    block(database, hidden_author, viewer)
+    pages = walk(viewer.client, f"/hashtags/{tag}/posts", 3)
+    assert [len(page) for page in pages] == [3, 1]
+    assert [item["publicId"] for page in pages for item in page] == visible_posts

@@ -22,6 +22,7 @@ from phasma.search.documents import (
     POSTS,
     USERS,
     SearchAudience,
+    author_filter,
     epoch_milliseconds,
     hashtag_document,
     hashtag_filter_expression,
@@ -272,6 +273,12 @@ def test_audience_clauses_join_the_tag_filter_and_the_text_query() -> None:
     ]
     assert posts_query(PostQuery.from_query("sunset"), 0, 5, audience)["filter"] == clauses
     assert users_query("ann", 0, 5, audience)["filter"] == [f'userId NOT IN ["{BLOCKED}"]']
+
+
+def test_an_authors_posts_are_one_equality_filter() -> None:
+    assert author_filter(AUTHOR_ID) == f'authorId = "{AUTHOR_ID}"'
+    with pytest.raises(ValueError):
+        author_filter('x" OR authorId != "y')  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -100,25 +100,6 @@ def posts_by_author_after(
     return [_post(row) for row in rows], rows[-1]["id"] if rows else after
 
 
-def post_ids_by_author_after(
-    executor: Executor, author_id: UUID, after: int, batch: int
-) -> tuple[list[str], int]:
-    """The next `batch` post ids of one author (by public id), live or not: the documents
-    to delete when the account is hidden (suspended) while its rows stay."""
-    rows = executor.fetch_all(
-        """
-        SELECT posts.id, posts.public_id
-        FROM posts JOIN users AS authors ON authors.id = posts.user_id
-        WHERE authors.public_id = :author_id AND posts.id > :after
-        ORDER BY posts.id LIMIT :batch
-        """,
-        author_id=author_id,
-        after=after,
-        batch=batch,
-    )
-    return [str(row["public_id"]) for row in rows], rows[-1]["id"] if rows else after
-
-
 def post(executor: Executor, post_id: UUID) -> dict[str, Any] | None:
     """One post's document as it is now; None when the post is gone."""
     row = executor.fetch_one(

@@ -130,6 +130,12 @@ def _uuid_list(ids: Sequence[UUID]) -> str:
     return "[" + ", ".join(f'"{UUID(str(value))}"' for value in ids) + "]"
 
 
+def author_filter(author_id: UUID) -> str:
+    """`authorId = "<uuid>"`: every post document of one author (the indexer deletes them
+    while the account is suspended)."""
+    return f'authorId = "{UUID(str(author_id))}"'
+
+
 def users_audience_filter(audience: SearchAudience) -> list[str]:
     """Meilisearch filter clauses (ANDed) leaving out the users the viewer may not meet."""
     return [f"userId NOT IN {_uuid_list(audience.hidden)}"] if audience.hidden else []

@@ -32,7 +32,7 @@ from phasma.events.catalogue import (
 from phasma.events.worker import Outcome, ReceivedEvent, Skip
 from phasma.runtime import Runtime
 from phasma.search import document_queries
-from phasma.search.documents import HASHTAGS, POSTS, USERS
+from phasma.search.documents import HASHTAGS, POSTS, USERS, author_filter
 from phasma.search.meilisearch_backend import connect, engine_failures
 
 # Documents per request when a rename re-indexes an author's posts.
@@ -56,11 +56,10 @@ class IndexWriter:
         with engine_failures("MEILI_INDEXER_KEY"):
             self._client.index(index).delete_document(document_id)
 
-    def delete_many(self, index: str, document_ids: list[str]) -> None:
-        if not document_ids:
-            return
+    def delete_posts_of(self, author_id: UUID) -> None:
+        """Delete every post document of one author, by a filter on `authorId`."""
         with engine_failures("MEILI_INDEXER_KEY"):
-            self._client.index(index).delete_documents(document_ids)
+            self._client.index(POSTS.uid).delete_documents(filter=author_filter(author_id))
 
 
 def _index_user(user_id: UUID, writer: IndexWriter, database: Database) -> bool:
@@ -78,25 +77,18 @@ def _sync_posts_of(user_id: UUID, live: bool, writer: IndexWriter, database: Dat
     """Re-index every post of the account as it is now (username, `authorPrivate`), or
     delete their documents while the account is hidden: a suspended account's posts leave
     search with it and come back when it is reinstated."""
+    if not live:
+        writer.delete_posts_of(user_id)
+        return
     after = 0
     while True:
-        if live:
-            documents, after = database.read(
-                lambda executor, after=after: document_queries.posts_by_author_after(
-                    executor, user_id, after, REINDEX_BATCH
-                )
+        documents, after = database.read(
+            lambda executor, after=after: document_queries.posts_by_author_after(
+                executor, user_id, after, REINDEX_BATCH
             )
-            writer.upsert(POSTS.uid, documents)
-            done = len(documents)
-        else:
-            ids, after = database.read(
-                lambda executor, after=after: document_queries.post_ids_by_author_after(
-                    executor, user_id, after, REINDEX_BATCH
-                )
-            )
-            writer.delete_many(POSTS.uid, ids)
-            done = len(ids)
-        if done < REINDEX_BATCH:
+        )
+        writer.upsert(POSTS.uid, documents)
+        if len(documents) < REINDEX_BATCH:
             return
 
 

@@ -4,7 +4,8 @@ Session resolution (`phasma.auth.sessions`) applies `live` as well as every slic
 and the blocks, mutes and privacy of api-2.md §D and §E are read by the feed, search,
 posts, comments, likes, follows and notifications alike, so the rules live here rather
 than in the `users` slice. Each is a condition to put in a WHERE clause; viewer-aware
-ones read the statement's `:viewer_id` parameter.
+ones read the statement's `:viewer_id` parameter (NULL: anonymous) unless given another
+viewer expression. `phasma.audience` turns them into the statuses of an account's routes.
 """
 
 from __future__ import annotations
@@ -25,29 +26,38 @@ def live(alias: str) -> str:
 # The viewer of a read, as every viewer-aware query names it (NULL: anonymous).
 VIEWER = "CAST(:viewer_id AS bigint)"
 
+# Every check of the rule ends its subquery with `OFFSET 0`, which keeps it a correlated
+# probe of one key per row checked. Without it the planner may pull a NOT EXISTS up
+# into an anti-join that reads every block naming the viewer once per statement and
+# compares it with each row (a viewer blocked by 100,000 accounts pays that on every
+# read), or turn the follow check into a hashed subplan that scans `follows` (measured
+# in `benchmarks/feed_blocks.py`, whose printed plans show each check as one probe).
+_PROBE = "OFFSET 0"
+
 
 def not_blocked_between(first: str, second: str) -> str:
     """No block in either direction between the accounts whose ids are `first` and `second`.
 
-    Both are SQL expressions (a column, `VIEWER`, a cast parameter). Two top-level
-    NOT EXISTS, so the planner makes each an anti-join on a primary-key or index probe.
+    Both are SQL expressions (a column, `VIEWER`, a cast parameter): two primary-key
+    probes, so a viewer with a thousand blocks pays what one with none does.
     """
     return f"""NOT EXISTS (
             SELECT 1 FROM blocks
-            WHERE blocks.blocker_id = {first} AND blocks.blocked_id = {second})
+            WHERE blocks.blocker_id = {first} AND blocks.blocked_id = {second}
+            {_PROBE})
         AND NOT EXISTS (
             SELECT 1 FROM blocks
-            WHERE blocks.blocker_id = {second} AND blocks.blocked_id = {first})"""
+            WHERE blocks.blocker_id = {second} AND blocks.blocked_id = {first}
+            {_PROBE})"""
 
 
 def visible(alias: str, viewer: str = VIEWER) -> str:
     """The one rule for whether the viewer may meet the account `alias` at all.
 
     Live, and no block between the two in either direction (api-2.md §D): a block hides
-    each account from the other everywhere. Two primary-key probes, so it costs the
-    same for a viewer with a thousand blocks as for one with none. An anonymous viewer
-    compares with NULL, which matches no block. `viewer` is the `VIEWER` parameter
-    unless a statement has one per row (the notifications worker's recipients).
+    each account from the other everywhere. An anonymous viewer compares with NULL,
+    which matches no block. `viewer` is the `VIEWER` parameter unless a statement has
+    one per row (the notifications worker's recipients).
     """
     return f"""({live(alias)}
         AND {not_blocked_between(viewer, f"{alias}.id")})"""
@@ -64,7 +74,8 @@ def shows_posts(alias: str) -> str:
             OR {alias}.id = {VIEWER}
             OR EXISTS (
                 SELECT 1 FROM follows
-                WHERE follows.follower_id = {VIEWER} AND follows.followee_id = {alias}.id)))"""
+                WHERE follows.follower_id = {VIEWER} AND follows.followee_id = {alias}.id
+                {_PROBE})))"""
 
 
 def not_muted(author_column: str, viewer: str = VIEWER) -> str:
@@ -74,4 +85,5 @@ def not_muted(author_column: str, viewer: str = VIEWER) -> str:
     """
     return f"""NOT EXISTS (
         SELECT 1 FROM mutes
-        WHERE mutes.muter_id = {viewer} AND mutes.muted_id = {author_column})"""
+        WHERE mutes.muter_id = {viewer} AND mutes.muted_id = {author_column}
+        {_PROBE})"""

@@ -43,6 +43,9 @@ class RecordingWriter:
     def delete(self, index: str, document_id: str) -> None:
         self.calls.append(("delete", index, document_id))
 
+    def delete_posts_of(self, author_id: uuid.UUID) -> None:
+        self.calls.append(("delete_posts_of", "posts", author_id))
+
 
 def event(event_type: str, data: dict[str, Any]) -> ReceivedEvent:
     return ReceivedEvent(
@@ -230,11 +233,12 @@ def test_a_rename_reindexes_every_post_of_the_author_with_the_new_username(
     assert {document["username"] for document in reindexed} == {author.username}
 
 
-def test_a_profile_update_without_rename_touches_only_the_user(
+def test_a_profile_update_reindexes_the_user_and_its_posts_as_they_are_now(
     database: Database, pool: Pool
 ) -> None:
+    # The event does not say whether privacy changed, so the posts are re-read too.
     author = make_author(database)
-    make_post(database, author)
+    post = make_post(database, author)
     writer = RecordingWriter()
     data = {
         "userId": str(author.public_id),
@@ -244,10 +248,42 @@ def test_a_profile_update_without_rename_touches_only_the_user(
         "bio": "bio",
         "avatar": None,
     }
-    database.rows("UPDATE users SET name = 'New Name' WHERE id = :id", id=author.id)
+    database.rows("UPDATE users SET name = 'New Name', private = true WHERE id = :id", id=author.id)
     apply(event("phasma.user.updated", data), writer, pool)
-    assert [call[:2] for call in writer.calls] == [("upsert", "users")]
+    assert [call[:2] for call in writer.calls] == [("upsert", "users"), ("upsert", "posts")]
     assert writer.calls[0][2][0]["name"] == "New Name"
+    [document] = writer.calls[1][2]
+    assert document["postId"] == str(post) and document["authorPrivate"] is True
+
+
+def test_a_suspended_account_leaves_search_with_its_posts_until_reinstated(
+    database: Database, pool: Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("phasma.search.indexer.REINDEX_BATCH", 2)
+    author = make_author(database)
+    posts = sorted(str(make_post(database, author)) for _ in range(3))
+    data = {
+        "userId": str(author.public_id),
+        "username": author.username,
+        "previousUsername": None,
+        "name": "Indexed Person",
+        "bio": None,
+        "avatar": None,
+    }
+    database.rows("UPDATE users SET suspended_at = now() WHERE id = :id", id=author.id)
+    writer = RecordingWriter()
+    apply(event("phasma.user.updated", data), writer, pool)
+    assert writer.calls == [
+        ("delete", "users", str(author.public_id)),
+        ("delete_posts_of", "posts", author.public_id),
+    ]
+
+    database.rows("UPDATE users SET suspended_at = NULL WHERE id = :id", id=author.id)
+    writer = RecordingWriter()
+    apply(event("phasma.user.updated", data), writer, pool)
+    assert writer.calls[0][:2] == ("upsert", "users")
+    restored = sorted(document["postId"] for call in writer.calls[1:] for document in call[2])
+    assert restored == posts
 
 
 def test_post_created_indexes_the_post_as_it_is_now(database: Database, pool: Pool) -> None:
@@ -275,10 +311,12 @@ def test_post_created_indexes_the_post_as_it_is_now(database: Database, pool: Po
     assert document["username"] == author.username
     assert document["hashtags"] == sorted([tag, f"{tag}_b"])
     assert document["created"] == int(created.timestamp() * 1000)
+    assert document["authorPrivate"] is False
     assert set(document) == {
         "postId",
         "authorId",
         "username",
+        "authorPrivate",
         "description",
         "hashtags",
         "filename",

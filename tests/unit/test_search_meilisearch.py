@@ -21,11 +21,15 @@ from phasma.search.documents import (
     INDEXES,
     POSTS,
     USERS,
+    SearchAudience,
+    author_filter,
     epoch_milliseconds,
     hashtag_document,
     hashtag_filter_expression,
     post_document,
+    posts_audience_filter,
     user_document,
+    users_audience_filter,
 )
 from phasma.search.meilisearch_backend import (
     connect,
@@ -43,6 +47,12 @@ from phasma.search.setup import KEY_LIFETIME, key_requests, render
 
 POST_ID = uuid.UUID("0190a1b2-0000-7000-8000-00000000abcd")
 AUTHOR_ID = uuid.UUID("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
+# A viewer who blocks nobody, is blocked by nobody and follows no private account.
+NOBODY = SearchAudience(hidden=(), private_shown=())
+BLOCKED = uuid.UUID("0190a1b2-0000-7000-8000-000000000001")
+BLOCKER = uuid.UUID("0190a1b2-0000-7000-8000-000000000002")
+VIEWER = uuid.UUID("0190a1b2-0000-7000-8000-000000000003")
+FOLLOWED_PRIVATE = uuid.UUID("0190a1b2-0000-7000-8000-000000000004")
 
 
 # --- documents --------------------------------------------------------------------------
@@ -60,6 +70,7 @@ def test_documents_follow_the_index_table() -> None:
         post_id=POST_ID,
         author_id=AUTHOR_ID,
         username="alice",
+        author_private=True,
         description="sunset at the #beach",
         hashtags=("beach",),
         filename="3f2a9c0d1e4b5a697887766554433221",
@@ -68,6 +79,7 @@ def test_documents_follow_the_index_table() -> None:
         "postId": str(POST_ID),
         "authorId": str(AUTHOR_ID),
         "username": "alice",
+        "authorPrivate": True,
         "description": "sunset at the #beach",
         "hashtags": ["beach"],
         "filename": "3f2a9c0d1e4b5a697887766554433221",
@@ -94,10 +106,10 @@ def test_index_settings_follow_the_index_table() -> None:
         ("hashtags", "name"),
     ]
     assert USERS.settings()["searchableAttributes"] == ["username", "name"]
-    assert USERS.settings()["filterableAttributes"] == []
+    assert USERS.settings()["filterableAttributes"] == ["userId"]
     assert USERS.settings()["sortableAttributes"] == []
     assert POSTS.settings()["searchableAttributes"] == ["description", "username"]
-    assert POSTS.settings()["filterableAttributes"] == ["hashtags"]
+    assert POSTS.settings()["filterableAttributes"] == ["hashtags", "authorId", "authorPrivate"]
     assert POSTS.settings()["sortableAttributes"] == ["created"]
     assert HASHTAGS.settings()["searchableAttributes"] == ["name"]
     assert HASHTAGS.settings()["sortableAttributes"] == ["postCount"]
@@ -164,10 +176,10 @@ def test_an_injection_attempt_is_refused_before_any_filter_is_built() -> None:
 
 
 def test_a_tag_query_filters_and_sorts_newest_first_with_an_empty_text() -> None:
-    assert posts_query(PostQuery.from_query("#Beach"), 20, 13) == {
+    assert posts_query(PostQuery.from_query("#Beach"), 20, 13, NOBODY) == {
         "indexUid": "posts",
         "q": "",
-        "filter": 'hashtags = "beach"',
+        "filter": ['hashtags = "beach"', "authorPrivate != true"],
         "sort": ["created:desc"],
         "offset": 20,
         "limit": 13,
@@ -176,13 +188,19 @@ def test_a_tag_query_filters_and_sorts_newest_first_with_an_empty_text() -> None
 
 def test_text_queries_travel_as_structured_fields() -> None:
     query = PostQuery.from_query('sunset "OR" @ann #cats')
-    assert posts_query(query, 0, 5) == {
+    assert posts_query(query, 0, 5, NOBODY) == {
         "indexUid": "posts",
         "q": 'sunset "or" ann cats',
+        "filter": ["authorPrivate != true"],
         "offset": 0,
         "limit": 5,
     }
-    assert users_query("ann", 3, 4) == {"indexUid": "users", "q": "ann", "offset": 3, "limit": 4}
+    assert users_query("ann", 3, 4, NOBODY) == {
+        "indexUid": "users",
+        "q": "ann",
+        "offset": 3,
+        "limit": 4,
+    }
     assert hashtags_query("cats", 0, 11) == {
         "indexUid": "hashtags",
         "q": "cats",
@@ -218,6 +236,62 @@ def test_hits_map_to_the_api_shapes() -> None:
     assert post_hit(document, {}).likes == 0  # a failed or missing lookup shows 0
 
 
+# --- the viewer's audience (api-2.md §D, §E) ------------------------------------------
+
+
+def test_a_viewer_without_blocks_sees_every_user_and_only_public_posts_of_others() -> None:
+    assert users_audience_filter(NOBODY) == []
+    assert posts_audience_filter(NOBODY) == ["authorPrivate != true"]
+
+
+def test_blocks_either_way_leave_out_the_accounts_and_their_posts() -> None:
+    audience = SearchAudience(hidden=(BLOCKED, BLOCKER), private_shown=(VIEWER,))
+    hidden = f'["{BLOCKED}", "{BLOCKER}"]'
+    assert users_audience_filter(audience) == [f"userId NOT IN {hidden}"]
+    assert posts_audience_filter(audience) == [
+        f"authorId NOT IN {hidden}",
+        ["authorPrivate != true", f'authorId IN ["{VIEWER}"]'],
+    ]
+
+
+def test_private_posts_show_only_for_the_viewer_and_followed_private_accounts() -> None:
+    audience = SearchAudience(hidden=(), private_shown=(VIEWER, FOLLOWED_PRIVATE))
+    assert posts_audience_filter(audience) == [
+        ["authorPrivate != true", f'authorId IN ["{VIEWER}", "{FOLLOWED_PRIVATE}"]'],
+    ]
+
+
+def test_audience_clauses_join_the_tag_filter_and_the_text_query() -> None:
+    audience = SearchAudience(hidden=(BLOCKED,), private_shown=(VIEWER,))
+    clauses = [
+        f'authorId NOT IN ["{BLOCKED}"]',
+        ["authorPrivate != true", f'authorId IN ["{VIEWER}"]'],
+    ]
+    assert posts_query(PostQuery.from_query("#beach"), 0, 5, audience)["filter"] == [
+        'hashtags = "beach"',
+        *clauses,
+    ]
+    assert posts_query(PostQuery.from_query("sunset"), 0, 5, audience)["filter"] == clauses
+    assert users_query("ann", 0, 5, audience)["filter"] == [f'userId NOT IN ["{BLOCKED}"]']
+
+
+def test_an_authors_posts_are_one_equality_filter() -> None:
+    assert author_filter(AUTHOR_ID) == f'authorId = "{AUTHOR_ID}"'
+    with pytest.raises(ValueError):
+        author_filter('x" OR authorId != "y')  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "attempt", ['x" OR authorPrivate = true OR authorId = "y', "not-a-uuid", ""]
+)
+def test_only_uuids_can_enter_an_audience_filter(attempt: str) -> None:
+    audience = SearchAudience(hidden=(attempt,), private_shown=())  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        users_audience_filter(audience)
+    with pytest.raises(ValueError):
+        posts_audience_filter(audience)
+
+
 # --- failures ---------------------------------------------------------------------------
 
 
@@ -232,7 +306,7 @@ def test_an_unreachable_engine_is_search_unavailable() -> None:
         port = probe.getsockname()[1]  # closed again before the client connects
     client = connect(f"http://127.0.0.1:{port}", "key")
     with pytest.raises(SearchUnavailable), engine_failures():
-        client.multi_search([users_query("ann", 0, 1)])
+        client.multi_search([users_query("ann", 0, 1, NOBODY)])
 
 
 @pytest.fixture
@@ -266,7 +340,7 @@ def test_a_timeout_is_search_unavailable(silent_server: int) -> None:
     # The same client as `connect`, with a shorter timeout to keep the test quick.
     client = meilisearch.Client(f"http://127.0.0.1:{silent_server}", "key", timeout=0.2)
     with pytest.raises(SearchUnavailable, match="meilisearch"), engine_failures():
-        client.multi_search([users_query("ann", 0, 1)])
+        client.multi_search([users_query("ann", 0, 1, NOBODY)])
 
 
 def api_error(status: int, code: str) -> MeilisearchApiError:

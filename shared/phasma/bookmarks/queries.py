@@ -8,11 +8,15 @@ from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest, after_cursor, cursor_params
 from phasma.posts.models import Post
 from phasma.posts.queries import POST_COLUMNS, PostRow, post_page
+from phasma.visibility import shows_posts
 
-# The owner is the viewer: only they read their list, so `:viewer_id` is both.
+# The owner is the viewer: only they read their list, so `:viewer_id` is both. Saved
+# posts they may no longer see (a block either way, a private author they stopped
+# following) are left out, as everywhere.
 _SAVED = f"""
     SELECT {POST_COLUMNS}, b.created AS bookmarked_at
-    FROM bookmarks b JOIN posts p ON p.id = b.post_id JOIN users u ON u.id = p.user_id
+    FROM bookmarks b JOIN posts p ON p.id = b.post_id
+    JOIN users u ON u.id = p.user_id AND {shows_posts("u")}
     WHERE b.user_id = :viewer_id {{after}}
     ORDER BY b.created DESC, b.post_id DESC
     LIMIT :limit

@@ -8,11 +8,12 @@ from uuid import UUID
 from phasma.comments.models import Comment
 from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest, after_cursor, build_page, cursor_params
-from phasma.visibility import live
+from phasma.visibility import shows_posts, visible
 
+# A commenter the viewer may not meet (a block either way) is left out of the list.
 _LIST = f"""
     SELECT c.id, c.public_id, c.body, c.created, u.username, u.avatar
-    FROM comments c JOIN users u ON u.id = c.user_id AND {live("u")}
+    FROM comments c JOIN users u ON u.id = c.user_id AND {visible("u")}
     WHERE c.post_id = :post_id {{after}}
     ORDER BY c.created DESC, c.id DESC
     LIMIT :limit
@@ -31,17 +32,25 @@ def to_comment(row: dict[str, Any]) -> Comment:
     )
 
 
-def post_id_by_public_id(executor: Executor, public_id: UUID) -> int | None:
+def shown_post_id(executor: Executor, public_id: UUID, viewer_id: int | None) -> int | None:
+    """The post's id when the viewer may see it (`shows_posts` of its author), else None."""
     post_id: int | None = executor.fetch_value(
-        "SELECT id FROM posts WHERE public_id = :public_id", public_id=public_id
+        f"""
+        SELECT p.id FROM posts p JOIN users u ON u.id = p.user_id AND {shows_posts("u")}
+        WHERE p.public_id = :public_id
+        """,
+        public_id=public_id,
+        viewer_id=viewer_id,
     )
     return post_id
 
 
-def comments_on(executor: Executor, post_id: int, page: PageRequest) -> Page[Comment]:
-    """One page of the post's comments, newest first."""
+def comments_on(
+    executor: Executor, post_id: int, viewer_id: int | None, page: PageRequest
+) -> Page[Comment]:
+    """One page of the post's comments the viewer may see, newest first."""
     sql = LIST_FIRST_PAGE if page.cursor is None else LIST_NEXT_PAGE
-    rows = executor.fetch_all(sql, post_id=post_id, **cursor_params(page))
+    rows = executor.fetch_all(sql, post_id=post_id, viewer_id=viewer_id, **cursor_params(page))
     trimmed = build_page(rows, page.limit, lambda row: (row["created"], row["id"]))
     return Page([to_comment(row) for row in trimmed.items], trimmed.next_cursor)
 

@@ -18,11 +18,14 @@ def list_comments(context: RequestContext) -> Response:
     post_public_id = context.uuid_param("id")
     page_request = parse_page_request(context.request.args)
 
+    viewer_id = context.viewer_id
+
     def read(executor: Executor) -> Page[Comment] | None:
-        post_id = queries.post_id_by_public_id(executor, post_public_id)
+        # A post the viewer may not see (api-2.md §D, §E) is as unknown as a missing one.
+        post_id = queries.shown_post_id(executor, post_public_id, viewer_id)
         if post_id is None:
             return None
-        return queries.comments_on(executor, post_id, page_request)
+        return queries.comments_on(executor, post_id, viewer_id, page_request)
 
     page = context.runtime.db.read(read)
     if page is None:

@@ -11,7 +11,7 @@ from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest, after_cursor, cursor_params
 from phasma.posts.models import Post
 from phasma.posts.queries import POST_COLUMNS, PostRow, post_page
-from phasma.visibility import live
+from phasma.visibility import not_muted, shows_posts
 
 # -- the read -------------------------------------------------------------------------
 #
@@ -34,13 +34,22 @@ from phasma.visibility import live
 # several tags) bring it, and each branch is already free of repeats (the tag branch's
 # `DISTINCT`), so the first `:limit` distinct candidates are the page and its last one
 # the cursor, as before. Unfollowing a tag takes its posts out of the next read.
+#
+# Visibility (api-2.md §D, §E): every candidate is checked before its branch's cut, by
+# primary-key probes of its post, author, blocks (both ways), the viewer's mutes and, for
+# a private author, the follow; so a page is full whenever enough visible posts exist,
+# and a thousand blocks or mutes cost what none do. The live branch checks each followed
+# celebrity once, not each post; the viewer's own posts need no check.
 _FEED = """
     SELECT {columns}
     FROM (
         SELECT candidates.post_id FROM (
             (
                 SELECT f.post_id, f.created FROM feed f
+                JOIN posts fp ON fp.id = f.post_id
+                JOIN users fa ON fa.id = fp.user_id
                 WHERE f.user_id = :viewer_id {after_materialised}
+                  AND {rule_materialised}
                 ORDER BY f.created DESC, f.post_id DESC
                 LIMIT :limit
             )
@@ -57,6 +66,7 @@ _FEED = """
                           WHERE follows.follower_id = :viewer_id
                             AND follows.followee_id = celebrity.id
                       )
+                      AND {rule_celebrity}
                 ) AS authors
                 CROSS JOIN LATERAL (
                     SELECT candidate.id, candidate.created FROM posts candidate
@@ -83,9 +93,12 @@ _FEED = """
                 ) AS tags
                 CROSS JOIN LATERAL (
                     SELECT ph.post_id, ph.created FROM post_hashtags ph
+                    JOIN posts tp ON tp.id = ph.post_id
+                    JOIN users ta ON ta.id = tp.user_id
                     WHERE ph.hashtag_id = tags.hashtag_id
                       AND ph.created > now() - make_interval(days => :live_days)
                       {after_tagged}
+                      AND {rule_tagged}
                     ORDER BY ph.created DESC, ph.post_id DESC
                     LIMIT :limit
                 ) AS tagged
@@ -97,22 +110,35 @@ _FEED = """
         LIMIT :limit
     ) AS page
     JOIN posts p ON p.id = page.post_id
-    JOIN users u ON u.id = p.user_id AND {live_author}
+    JOIN users u ON u.id = p.user_id
     ORDER BY p.created DESC, p.id DESC
 """
+
+
+def _shown_in_feed(author: str) -> str:
+    """The feed's rule for an author's posts: the one visibility rule (live, no block
+    either way, public or own or followed) and not muted by the viewer (api-2.md §D)."""
+    return f"{shows_posts(author)} AND {not_muted(author + '.id')}"
+
+
+_RULES = {
+    "rule_materialised": _shown_in_feed("fa"),
+    "rule_celebrity": _shown_in_feed("celebrity"),
+    "rule_tagged": _shown_in_feed("ta"),
+}
 FEED_FIRST_PAGE = _FEED.format(
     columns=POST_COLUMNS,
     after_materialised="",
     after_live="",
     after_tagged="",
-    live_author=live("u"),
+    **_RULES,
 )
 FEED_NEXT_PAGE = _FEED.format(
     columns=POST_COLUMNS,
     after_materialised=after_cursor("f.created", "f.post_id"),
     after_live=after_cursor("candidate.created", "candidate.id"),
     after_tagged=after_cursor("ph.created", "ph.post_id"),
-    live_author=live("u"),
+    **_RULES,
 )
 
 

@@ -11,7 +11,7 @@ from phasma.accounts import USER_COLUMNS, UserRow
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.pagination import Cursor, after_cursor
-from phasma.visibility import live, not_blocked_between
+from phasma.visibility import live, not_blocked_between, visible
 
 Direction = Literal["followers", "following"]
 
@@ -22,10 +22,11 @@ _BEFORE_EVERY_ROW = Cursor(datetime.max.replace(tzinfo=UTC), 2**63 - 1)
 # followers: who follows the user (newest follow first, follower id tie-break);
 # following: whom the user follows (followee id tie-break). Each reads its own index
 # of domain.md §1.2: (followee_id, created DESC, follower_id DESC) and the mirror.
+# Accounts the viewer may not meet (a block either way) are left out of either list.
 _LISTS: dict[Direction, str] = {
     "followers": f"""
         SELECT {USER_COLUMNS}, f.created AS followed_at
-        FROM follows f JOIN users u ON u.id = f.follower_id AND {live("u")}
+        FROM follows f JOIN users u ON u.id = f.follower_id AND {visible("u")}
         WHERE f.followee_id = :user_id
           {after_cursor("f.created", "f.follower_id")}
         ORDER BY f.created DESC, f.follower_id DESC
@@ -33,7 +34,7 @@ _LISTS: dict[Direction, str] = {
     """,
     "following": f"""
         SELECT {USER_COLUMNS}, f.created AS followed_at
-        FROM follows f JOIN users u ON u.id = f.followee_id AND {live("u")}
+        FROM follows f JOIN users u ON u.id = f.followee_id AND {visible("u")}
         WHERE f.follower_id = :user_id
           {after_cursor("f.created", "f.followee_id")}
         ORDER BY f.created DESC, f.followee_id DESC
@@ -184,7 +185,7 @@ _SAFETY_LISTS: dict[SafetyList, str] = {
 def blocked_between(executor: Executor, first_id: int, second_id: int) -> bool:
     """Whether either account has blocked the other: what follow, like and comment refuse.
 
-    The same condition every read hides blocked accounts with (`users.queries.visible`).
+    The same condition every read hides blocked accounts with (`visibility.visible`).
     """
     condition = not_blocked_between("CAST(:first_id AS bigint)", "CAST(:second_id AS bigint)")
     return not executor.fetch_value(f"SELECT {condition}", first_id=first_id, second_id=second_id)

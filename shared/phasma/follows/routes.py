@@ -7,6 +7,8 @@ from collections.abc import Callable
 from werkzeug import Response
 
 from phasma.accounts import to_user
+from phasma.audience import Audience, open_account_id
+from phasma.audience import audience as audience_of
 from phasma.auth.sessions import Viewer
 from phasma.db.pool import Database, Executor
 from phasma.follows import actions, queries
@@ -49,17 +51,22 @@ def _list(context: RequestContext, direction: Direction) -> Response:
     # Anonymous visitors may read the lists (api-2 §F): `isFollowing` is then false.
     viewer_id = context.viewer_id
 
-    def read(executor: Executor) -> list[queries.FollowRow] | None:
-        user = queries.user_key(executor, username)
-        if user is None:
-            return None
-        return queries.follow_page(
-            executor, direction, user["id"], viewer_id, page_request.cursor, page_request.limit + 1
+    def read(executor: Executor) -> tuple[Audience | None, list[queries.FollowRow]]:
+        audience = audience_of(executor, username, viewer_id)
+        if audience is None or not audience.shows_posts:
+            return audience, []
+        rows = queries.follow_page(
+            executor,
+            direction,
+            audience.user_id,
+            viewer_id,
+            page_request.cursor,
+            page_request.limit + 1,
         )
+        return audience, rows
 
-    rows = context.runtime.db.read(read)
-    if rows is None:
-        raise NotFound()
+    audience, rows = context.runtime.db.read(read)
+    open_account_id(audience)  # 404 gone or blocked, 403 private (api-2.md §D, §E)
     page = build_page(rows, page_request.limit, lambda row: (row["followed_at"], row["id"]))
     users = [to_user(row, viewer_id) for row in page.items]
     return json_response(UserPage(items=users, next_cursor=page.next_cursor))

@@ -8,6 +8,7 @@ from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest, after_cursor, cursor_params
 from phasma.posts.models import Post
 from phasma.posts.queries import POST_COLUMNS, PostRow, post_page
+from phasma.visibility import shows_posts
 
 # `following` is false anonymous: a NULL viewer id matches no row.
 TAG = """
@@ -19,13 +20,18 @@ TAG = """
     FROM hashtags h WHERE h.name = :name
 """
 # A link's (created, post_id) is its post's (created, id) (migration 0018), so the page is
-# one range of post_hashtags_hashtag_id_created_post_id_idx, however large the tag; only
-# the page's posts are joined to their authors. The cursor is the link's own key.
+# one range of post_hashtags_hashtag_id_created_post_id_idx, however large the tag. Each
+# link is checked against the visibility rule before the cut (primary-key probes of its
+# post, author, blocks and follows), so a page is full whenever enough visible posts
+# exist; only the page's posts are then joined for their columns. The cursor is the
+# link's own key.
 _POSTS = f"""
     SELECT {POST_COLUMNS}, page.created AS tagged
     FROM (
         SELECT ph.post_id, ph.created FROM post_hashtags ph
-        WHERE ph.hashtag_id = :hashtag_id {{after}}
+        JOIN posts tagged ON tagged.id = ph.post_id
+        JOIN users author ON author.id = tagged.user_id
+        WHERE ph.hashtag_id = :hashtag_id AND {shows_posts("author")} {{after}}
         ORDER BY ph.created DESC, ph.post_id DESC
         LIMIT :limit
     ) AS page

@@ -6,10 +6,14 @@ from phasma.db.pool import Executor
 from phasma.pagination import Page, PageRequest, after_cursor, cursor_params
 from phasma.posts.models import Post
 from phasma.posts.queries import POST_COLUMNS, PostRow, post_page
+from phasma.visibility import shows_posts
 
+# The owner is the viewer (the list is private, api-2.md §F): posts they may no longer see
+# (a block either way, a private author they stopped following) are left out.
 _LIKED = f"""
     SELECT {POST_COLUMNS}, l.created AS liked_at
-    FROM likes l JOIN posts p ON p.id = l.post_id JOIN users u ON u.id = p.user_id
+    FROM likes l JOIN posts p ON p.id = l.post_id
+    JOIN users u ON u.id = p.user_id AND {shows_posts("u")}
     WHERE l.user_id = :owner_id {{after}}
     ORDER BY l.created DESC, l.post_id DESC
     LIMIT :limit

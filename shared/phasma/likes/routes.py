@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from werkzeug import Response
 
+from phasma.audience import audience
 from phasma.db.pool import Executor
 from phasma.http.context import RequestContext
 from phasma.http.errors import Forbidden, NotFound
@@ -11,7 +12,6 @@ from phasma.http.responses import json_response, no_content
 from phasma.likes import actions, queries
 from phasma.pagination import Page, parse_page_request
 from phasma.posts.models import Post, post_json
-from phasma.posts.queries import user_id_by_username
 
 
 def like(context: RequestContext) -> Response:
@@ -31,13 +31,14 @@ LIKES_ARE_PRIVATE = "Likes are visible to their owner only"
 
 def list_liked(context: RequestContext) -> Response:
     """`GET /users/{username}/likes`: a cursor page of the posts the user liked; only the
-    user may read it (api-2 §F), anyone else gets `403`."""
+    user may read it (api-2 §F), anyone else gets `403`, or `404` across a block (§D)."""
     page_request = parse_page_request(context.request.args)
     username = context.username_param(invalid=NotFound)
     viewer_id = context.signed_in.user_id
 
     def read(executor: Executor) -> tuple[int | None, Page[Post] | None]:
-        owner_id = user_id_by_username(executor, username)
+        account = audience(executor, username, viewer_id)
+        owner_id = account.user_id if account else None
         if owner_id != viewer_id:
             return owner_id, None
         return owner_id, queries.liked_posts(executor, owner_id, viewer_id, page_request)

@@ -173,7 +173,7 @@ def _suspend(executor: Executor, author: dict[str, Any]) -> None:
         return
     delete_all_sessions(executor, author["author_id"])
     public_id = author["author_public_id"]
-    # Readers filter suspended accounts at once (`users.queries.live`); the event is for
+    # Readers filter suspended accounts at once (`visibility.live`); the event is for
     # what keeps copies: the search indexer drops the account's documents.
     record_event(
         executor,

@@ -12,7 +12,7 @@ from phasma.db.pool import Executor
 from phasma.media_urls import token_for
 from phasma.notifications.models import Notification
 from phasma.pagination import Page, PageRequest, after_cursor, build_page, cursor_params
-from phasma.visibility import live, not_muted, visible
+from phasma.visibility import not_muted, visible
 
 # A private account's post image (api-2.md §E) is signed for the recipient when they
 # may see the post (their own, or they follow its author), and left out otherwise: a
@@ -22,7 +22,8 @@ _POST_IMAGE_SHOWN = """(p.user_id = n.user_id OR EXISTS (
     SELECT 1 FROM follows f WHERE f.follower_id = n.user_id AND f.followee_id = p.user_id))"""
 
 # Every Notification read selects these from `notifications n JOIN users a` (the actor's
-# current profile) and the post and comment it is about, when it has them: the quote is
+# current profile, when the recipient may meet the actor: `visible`, with `:viewer_id`
+# the recipient) and the post and comment it is about, when it has them: the quote is
 # the comment, or for a mention in a caption the caption, cut in SQL to one character
 # more than the excerpt so `to_notification` knows when to add the ellipsis.
 _COLUMNS = f"""
@@ -35,7 +36,7 @@ _COLUMNS = f"""
          {Limits.NOTIFICATION_EXCERPT_CHARS + 1}) AS excerpt
 """
 _WITH_ACTORS = f"""
-    notifications n JOIN users a ON a.id = n.actor_id AND {live("a")}
+    notifications n JOIN users a ON a.id = n.actor_id AND {visible("a")}
     LEFT JOIN posts p ON p.id = n.post_id
     LEFT JOIN comments c ON c.id = n.comment_id
 """
@@ -52,8 +53,12 @@ LIST_FIRST_PAGE = _LIST.format(columns=_COLUMNS, source=_WITH_ACTORS, after="")
 LIST_NEXT_PAGE = _LIST.format(
     columns=_COLUMNS, source=_WITH_ACTORS, after=after_cursor("n.created", "n.id")
 )
-# Served by the partial index (user_id) WHERE NOT read.
-UNREAD_COUNT = "SELECT count(*) FROM notifications WHERE user_id = :user_id AND NOT read"
+# Served by the partial index (user_id) WHERE NOT read; counts what the list shows, so
+# a notification from an account hidden by a block is never counted either.
+UNREAD_COUNT = f"""
+    SELECT count(*) FROM notifications n JOIN users a ON a.id = n.actor_id AND {visible("a")}
+    WHERE n.user_id = :user_id AND NOT n.read
+"""
 # The stream's poll: the database clock, the unread count, and the recipient's
 # notifications created at or after `:since` that the stream has not sent yet, oldest first.
 STREAM_CLOCK = f"SELECT now() AS now, ({UNREAD_COUNT}) AS unread"
@@ -102,13 +107,14 @@ def excerpt(text: str | None) -> str | None:
 def notification_page(executor: Executor, user_id: int, page: PageRequest) -> Page[Notification]:
     """One page of the user's notifications, newest first."""
     sql = LIST_FIRST_PAGE if page.cursor is None else LIST_NEXT_PAGE
-    rows = executor.fetch_all(sql, user_id=user_id, **cursor_params(page))
+    # The recipient is the viewer of the visibility rule.
+    rows = executor.fetch_all(sql, user_id=user_id, viewer_id=user_id, **cursor_params(page))
     trimmed = build_page(rows, page.limit, lambda row: (row["created"], row["id"]))
     return Page([to_notification(row) for row in trimmed.items], trimmed.next_cursor)
 
 
 def unread_count(executor: Executor, user_id: int) -> int:
-    unread: int = executor.fetch_value(UNREAD_COUNT, user_id=user_id)
+    unread: int = executor.fetch_value(UNREAD_COUNT, user_id=user_id, viewer_id=user_id)
     return unread
 
 
@@ -141,7 +147,7 @@ def mark_all_read(executor: Executor, user_id: int) -> int:
 
 def stream_clock(executor: Executor, user_id: int) -> tuple[datetime, int]:
     """The database's current time and the user's unread count."""
-    row = executor.fetch_one(STREAM_CLOCK, user_id=user_id)
+    row = executor.fetch_one(STREAM_CLOCK, user_id=user_id, viewer_id=user_id)
     assert row is not None  # a SELECT without FROM always returns its row
     return row["now"], row["unread"]
 
@@ -151,7 +157,12 @@ def created_since(
 ) -> list[Notification]:
     """Up to `limit` of the user's notifications created at or after `since`, not in `sent`."""
     rows = executor.fetch_all(
-        STREAM_NEW, user_id=user_id, since=since, sent=[str(item) for item in sent], limit=limit
+        STREAM_NEW,
+        user_id=user_id,
+        viewer_id=user_id,
+        since=since,
+        sent=[str(item) for item in sent],
+        limit=limit,
     )
     return [to_notification(row) for row in rows]
 
@@ -178,7 +189,7 @@ def created_time_of(executor: Executor, user_id: int, public_id: UUID) -> dateti
 # Whether `actor_id` may notify `recipient_id` at all: the one rule every kind of
 # notification passes through. Never oneself; never across a block in either direction,
 # nor from an account the recipient muted (api-2.md §D): the readers' own rule
-# (`users.queries.visible`, `not_muted`) with the recipient as the viewer, row by row.
+# (`visibility.visible`, `not_muted`) with the recipient as the viewer, row by row.
 MAY_NOTIFY = f"""fact.actor_id <> fact.recipient_id
     AND EXISTS (
         SELECT 1 FROM users may_actor

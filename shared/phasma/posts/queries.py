@@ -14,7 +14,7 @@ from phasma.media_urls import token_for
 from phasma.pagination import Page, PageRequest, after_cursor, build_page, cursor_params
 from phasma.posts.models import Post, PostImage
 from phasma.uploads.queries import UploadImage
-from phasma.visibility import live
+from phasma.visibility import live, shows_posts
 
 # Every Post read selects these from `posts p JOIN users u` (the author's current
 # profile); `liked` and `bookmarked` are false for an anonymous viewer (a NULL id
@@ -43,7 +43,9 @@ POST_COLUMNS = """
         WHERE bookmarks.user_id = CAST(:viewer_id AS bigint) AND bookmarks.post_id = p.id
     ), false) AS bookmarked
 """
-POSTS_WITH_AUTHORS = f"posts p JOIN users u ON u.id = p.user_id AND {live('u')}"
+# Only posts the viewer may see (`shows_posts`: live author, no block either way, public,
+# own or followed): a post page answers 404 and a list leaves the post out otherwise.
+POSTS_WITH_AUTHORS = f"posts p JOIN users u ON u.id = p.user_id AND {shows_posts('u')}"
 
 _BY_AUTHOR = f"""
     SELECT {POST_COLUMNS} FROM {POSTS_WITH_AUTHORS}
@@ -159,14 +161,6 @@ def _sort_time(row: Mapping[str, object], column: str) -> datetime:
     if not isinstance(value, datetime):
         raise TypeError(f"sort column {column!r} is not a timestamp")
     return value
-
-
-def user_id_by_username(executor: Executor, username: str) -> int | None:
-    user_id: int | None = executor.fetch_value(
-        f"SELECT id FROM users WHERE username = :username AND {live('users')}",
-        username=username,
-    )
-    return user_id
 
 
 def post_by_public_id(executor: Executor, public_id: UUID, viewer_id: int | None) -> Post | None:

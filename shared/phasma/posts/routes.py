@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from werkzeug import Response
 
+from phasma.audience import Audience, open_account_id
+from phasma.audience import audience as audience_of
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.http.context import RequestContext
@@ -109,20 +111,23 @@ def delete_post(context: RequestContext) -> Response:
 
 
 def list_user_posts(context: RequestContext) -> Response:
-    """`GET /users/{username}/posts`: a cursor page of the user's posts, newest first."""
+    """`GET /users/{username}/posts`: a cursor page of the user's posts, newest first;
+    `403` for a private account the viewer does not follow, `404` across a block."""
     page_request = parse_page_request(context.request.args)
     username = context.username_param(invalid=NotFound)
     viewer_id = context.viewer_id
 
-    def read(executor: Executor) -> Page[Post] | None:
-        author_id = queries.user_id_by_username(executor, username)
-        if author_id is None:
-            return None
-        return queries.posts_by_author(executor, author_id, viewer_id, page_request)
+    def read(executor: Executor) -> tuple[Audience | None, Page[Post] | None]:
+        audience = audience_of(executor, username, viewer_id)
+        if audience is None or not audience.shows_posts:
+            return audience, None
+        return audience, queries.posts_by_author(
+            executor, audience.user_id, viewer_id, page_request
+        )
 
-    page = context.runtime.db.read(read)
-    if page is None:
-        raise NotFound()
+    audience, page = context.runtime.db.read(read)
+    open_account_id(audience)  # 404 gone or blocked, 403 private (api-2.md §D, §E)
+    assert page is not None  # read it exactly when the account is open to the viewer
     return json_response(page.to_json(post_json))
 
 

@@ -30,20 +30,26 @@ class BlendedHits(TypedDict):
 class SearchBackend(Protocol):
     """A search engine: ranked hits of each index, best match first."""
 
-    def users(self, text: str, offset: int, limit: int) -> list[UserHit]:
-        """Users whose username or name match `text` (normalised, may be empty)."""
+    def users(self, text: str, offset: int, limit: int, viewer_id: int) -> list[UserHit]:
+        """Users whose username or name match `text` (normalised, may be empty), leaving
+        out any the viewer may not meet (a block either way, api-2.md §D)."""
         ...
 
     def hashtags(self, text: str, offset: int, limit: int) -> list[HashtagHit]:
         """Hashtags with posts whose name matches `text`."""
         ...
 
-    def posts(self, query: PostQuery, offset: int, limit: int) -> list[PostHit]:
-        """Posts carrying `query.tag` (newest first), else matching its text."""
+    def posts(self, query: PostQuery, offset: int, limit: int, viewer_id: int) -> list[PostHit]:
+        """Posts carrying `query.tag` (newest first), else matching its text; only posts
+        the viewer may see (no block either way; a private author's only when followed)."""
         ...
 
     def blended(
-        self, text: str, posts: PostQuery, slices: Mapping[SearchType, tuple[int, int]]
+        self,
+        text: str,
+        posts: PostQuery,
+        slices: Mapping[SearchType, tuple[int, int]],
+        viewer_id: int,
     ) -> BlendedHits:
         """The three indexes at once, each from `(offset, limit)` of `slices`."""
         ...

@@ -16,7 +16,7 @@ from phasma.visibility import live
 
 _POST_COLUMNS = """
     posts.id, posts.public_id, authors.public_id AS author_id, authors.username,
-    posts.description, posts.filename, posts.created,
+    authors.private AS author_private, posts.description, posts.filename, posts.created,
     ARRAY(
         SELECT hashtags.name
         FROM post_hashtags JOIN hashtags ON hashtags.id = post_hashtags.hashtag_id
@@ -31,6 +31,7 @@ def _post(row: dict[str, Any]) -> dict[str, Any]:
         post_id=row["public_id"],
         author_id=row["author_id"],
         username=row["username"],
+        author_private=row["author_private"],
         description=row["description"],
         hashtags=row["hashtags"],
         filename=row["filename"],
@@ -97,28 +98,6 @@ def posts_by_author_after(
         batch=batch,
     )
     return [_post(row) for row in rows], rows[-1]["id"] if rows else after
-
-
-def author_posts_after(
-    executor: Executor, author_id: UUID, after: int, batch: int
-) -> tuple[list[dict[str, Any]], list[str], int]:
-    """The next `batch` posts of one author (by public id), whatever the account's state:
-    the documents of those readers may see, the ids of those they may not (a suspended
-    account's), and the last internal id read."""
-    rows = executor.fetch_all(
-        f"""
-        SELECT {_POST_COLUMNS}, {live("authors")} AS shown
-        FROM posts JOIN users AS authors ON authors.id = posts.user_id
-        WHERE authors.public_id = :author_id AND posts.id > :after
-        ORDER BY posts.id LIMIT :batch
-        """,
-        author_id=author_id,
-        after=after,
-        batch=batch,
-    )
-    documents = [_post(row) for row in rows if row["shown"]]
-    hidden = [str(row["public_id"]) for row in rows if not row["shown"]]
-    return documents, hidden, rows[-1]["id"] if rows else after
 
 
 def post(executor: Executor, post_id: UUID) -> dict[str, Any] | None:

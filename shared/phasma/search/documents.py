@@ -40,13 +40,15 @@ class IndexDefinition:
         }
 
 
-USERS = IndexDefinition("users", "userId", searchable=("username", "name"))
+# `userId` and the posts' `authorId` and `authorPrivate` are filterable for the viewer's
+# audience (api-2.md §D, §E): `users_audience_filter`, `posts_audience_filter`.
+USERS = IndexDefinition("users", "userId", searchable=("username", "name"), filterable=("userId",))
 # Equally relevant posts come newest first, as on PostgreSQL.
 POSTS = IndexDefinition(
     "posts",
     "postId",
     searchable=("description", "username"),
-    filterable=("hashtags",),
+    filterable=("hashtags", "authorId", "authorPrivate"),
     sortable=("created",),
     tie_breaks=("created:desc",),
 )
@@ -78,6 +80,7 @@ def post_document(
     post_id: UUID,
     author_id: UUID,
     username: str,
+    author_private: bool,
     description: str | None,
     hashtags: Sequence[str],
     filename: str,
@@ -87,6 +90,7 @@ def post_document(
         "postId": str(post_id),
         "authorId": str(author_id),
         "username": username,
+        "authorPrivate": author_private,
         "description": description,
         "hashtags": list(hashtags),
         "filename": filename,
@@ -107,3 +111,48 @@ def hashtag_filter_expression(tag: str) -> str:
     if not HASHTAG_FILTER_PATTERN.fullmatch(tag) or tag != tag.lower():
         raise ValueError("only a validated, lowercased hashtag may enter a filter")
     return f'hashtags = "{tag}"'
+
+
+@dataclass(frozen=True)
+class SearchAudience:
+    """The viewer's side of the visibility rule as lists, for an engine that filters by
+    value (`phasma.users.queries.search_audience` reads them): the accounts hidden from
+    the viewer by a block either way, and the private accounts whose posts the viewer may
+    see (their own and those they follow)."""
+
+    hidden: tuple[UUID, ...]
+    private_shown: tuple[UUID, ...]
+
+
+def _uuid_list(ids: Sequence[UUID]) -> str:
+    """`["<uuid>", ...]`: each value re-parsed as a UUID, so only hex digits and dashes can
+    ever enter a filter string (security.md §11)."""
+    return "[" + ", ".join(f'"{UUID(str(value))}"' for value in ids) + "]"
+
+
+def author_filter(author_id: UUID) -> str:
+    """`authorId = "<uuid>"`: every post document of one author (the indexer deletes them
+    while the account is suspended)."""
+    return f'authorId = "{UUID(str(author_id))}"'
+
+
+def users_audience_filter(audience: SearchAudience) -> list[str]:
+    """Meilisearch filter clauses (ANDed) leaving out the users the viewer may not meet."""
+    return [f"userId NOT IN {_uuid_list(audience.hidden)}"] if audience.hidden else []
+
+
+def posts_audience_filter(audience: SearchAudience) -> list[str | list[str]]:
+    """Meilisearch filter clauses (ANDed; an inner list is ORed) keeping the posts the
+    viewer may see: none by an account hidden by a block, and a private account's only
+    when it is the viewer's own or followed. `!= true` also matches documents written
+    before `authorPrivate` existed, which the re-index then completes."""
+    clauses: list[str | list[str]] = []
+    if audience.hidden:
+        clauses.append(f"authorId NOT IN {_uuid_list(audience.hidden)}")
+    if audience.private_shown:
+        clauses.append(
+            ["authorPrivate != true", f"authorId IN {_uuid_list(audience.private_shown)}"]
+        )
+    else:
+        clauses.append("authorPrivate != true")
+    return clauses

@@ -20,7 +20,7 @@ from uuid import UUID
 import meilisearch
 
 from phasma.config import Settings
-from phasma.db.pool import Database, Executor
+from phasma.db.pool import Database
 from phasma.events.catalogue import (
     HashtagUpdated,
     PostCreated,
@@ -34,7 +34,7 @@ from phasma.events.catalogue import (
 from phasma.events.worker import Outcome, ReceivedEvent, Skip
 from phasma.runtime import Runtime
 from phasma.search import document_queries
-from phasma.search.documents import HASHTAGS, POSTS, USERS
+from phasma.search.documents import HASHTAGS, POSTS, USERS, author_filter
 from phasma.search.meilisearch_backend import connect, engine_failures
 
 # Documents per request when a rename re-indexes an author's posts.
@@ -58,19 +58,43 @@ class IndexWriter:
         with engine_failures("MEILI_INDEXER_KEY"):
             self._client.index(index).delete_document(document_id)
 
-    def delete_many(self, index: str, document_ids: list[str]) -> None:
-        if not document_ids:
-            return
+    def delete_posts_of(self, author_id: UUID) -> None:
+        """Delete every post document of one author, by a filter on `authorId`."""
         with engine_failures("MEILI_INDEXER_KEY"):
-            self._client.index(index).delete_documents(document_ids)
+            self._client.index(POSTS.uid).delete_documents(filter=author_filter(author_id))
 
 
-def _index_user(user_id: UUID, writer: IndexWriter, database: Database) -> None:
+def _index_user(user_id: UUID, writer: IndexWriter, database: Database) -> bool:
+    """Upsert the account's document, or delete it when the account is gone for readers
+    (removed or suspended); returns whether it is live."""
     document = database.read(lambda executor: document_queries.user(executor, user_id))
     if document is None:
         writer.delete(USERS.uid, str(user_id))
-    else:
-        writer.upsert(USERS.uid, [document])
+        return False
+    writer.upsert(USERS.uid, [document])
+    return True
+
+
+def _sync_posts_of(user_id: UUID, live: bool, writer: IndexWriter, database: Database) -> None:
+    """Re-index every post of the account as it is now (username, `authorPrivate`), or
+    delete their documents while the account is hidden: a suspended account's posts leave
+    search with it and come back when it is reinstated."""
+    if not live:
+        writer.delete_posts_of(user_id)
+        return
+    after = 0
+    while True:
+        documents, after = database.read(
+            partial(
+                document_queries.posts_by_author_after,
+                author_id=user_id,
+                after=after,
+                batch=REINDEX_BATCH,
+            )
+        )
+        writer.upsert(POSTS.uid, documents)
+        if len(documents) < REINDEX_BATCH:
+            return
 
 
 def _user_created(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
@@ -85,41 +109,18 @@ def _user_deleted(event: ReceivedEvent, writer: IndexWriter, database: Database)
 
 def _user_updated(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
     user = event.payload(UserUpdated)
-    _index_user(user.user_id, writer, database)
-    if user.previous_username is None:
-        return
-    # The posts carry the author's username: re-index all of them, as they are now.
-    after = 0
-    while True:
-        documents, after = database.read(
-            partial(
-                document_queries.posts_by_author_after,
-                author_id=user.user_id,
-                after=after,
-                batch=REINDEX_BATCH,
-            )
-        )
-        writer.upsert(POSTS.uid, documents)
-        if len(documents) < REINDEX_BATCH:
-            return
+    live = _index_user(user.user_id, writer, database)
+    # The posts carry the author's username and privacy, and leave search while the
+    # account is suspended. The event does not say whether privacy or suspension changed
+    # (only a rename is marked), so every update re-reads the posts as they are now.
+    _sync_posts_of(user.user_id, live, writer, database)
 
 
 def _user_moderated(event: ReceivedEvent, writer: IndexWriter, database: Database) -> None:
-    # A suspension or reinstatement: the account and every post of it are re-read and
-    # follow the account's state now (hidden while suspended), whichever event came last.
+    # A suspension or reinstatement: the account and its posts follow its state now
+    # (hidden while suspended), whichever of the two events came last.
     user_id = event.payload(UserModerated).user_id
-    _index_user(user_id, writer, database)
-    after = 0
-    while True:
-
-        def batch(executor: Executor, after: int = after) -> tuple[list[Any], list[str], int]:
-            return document_queries.author_posts_after(executor, user_id, after, REINDEX_BATCH)
-
-        documents, hidden, after = database.read(batch)
-        writer.upsert(POSTS.uid, documents)
-        writer.delete_many(POSTS.uid, hidden)
-        if len(documents) + len(hidden) < REINDEX_BATCH:
-            return
+    _sync_posts_of(user_id, _index_user(user_id, writer, database), writer, database)
 
 
 def _upsert_post(post_id: UUID, writer: IndexWriter, database: Database) -> None:

@@ -1,9 +1,11 @@
 """Search on Meilisearch (api.md §13.1, domain.md §6.2), with the search-only scoped key.
 
 Every value travels as a structured field of the request (`q`, `offset`, `limit`,
-`sort`); the only filter string is built by `hashtag_filter_expression` from a
-validated tag. A failure or a 5 s timeout is `SearchUnavailable` (→ 503); results
-are never mixed with PostgreSQL's.
+`sort`); filter strings are built only by `hashtag_filter_expression` from a validated
+tag and by the audience filters of `documents.py` from UUIDs read from PostgreSQL (the
+viewer's blocks either way, and the private accounts they may see: the one visibility
+rule of api-2.md §D and §E, as lists an engine can filter by). A failure or a 5 s
+timeout is `SearchUnavailable` (→ 503); results are never mixed with PostgreSQL's.
 """
 
 from __future__ import annotations
@@ -16,10 +18,19 @@ from typing import Any
 import meilisearch
 from meilisearch.errors import MeilisearchApiError, MeilisearchError
 
+from phasma.audience import audience_lists
 from phasma.config import Limits
 from phasma.db.pool import Database
 from phasma.search.backend import BlendedHits, SearchUnavailable
-from phasma.search.documents import HASHTAGS, POSTS, USERS, hashtag_filter_expression
+from phasma.search.documents import (
+    HASHTAGS,
+    POSTS,
+    USERS,
+    SearchAudience,
+    hashtag_filter_expression,
+    posts_audience_filter,
+    users_audience_filter,
+)
 from phasma.search.models import HashtagHit, PostHit, UserHit
 from phasma.search.query import PostQuery, SearchType
 
@@ -68,26 +79,40 @@ def _failure_message(error: MeilisearchError, key_variable: str | None) -> str:
     )
 
 
-def users_query(text: str, offset: int, limit: int) -> dict[str, Any]:
-    return {"indexUid": USERS.uid, "q": text, "offset": offset, "limit": limit}
+def users_query(text: str, offset: int, limit: int, audience: SearchAudience) -> dict[str, Any]:
+    query: dict[str, Any] = {"indexUid": USERS.uid, "q": text, "offset": offset, "limit": limit}
+    clauses = users_audience_filter(audience)
+    if clauses:
+        query["filter"] = clauses
+    return query
 
 
 def hashtags_query(text: str, offset: int, limit: int) -> dict[str, Any]:
     return {"indexUid": HASHTAGS.uid, "q": text, "offset": offset, "limit": limit}
 
 
-def posts_query(query: PostQuery, offset: int, limit: int) -> dict[str, Any]:
-    """A tag filter, newest first, with an empty text query; else a ranked text query."""
+def posts_query(
+    query: PostQuery, offset: int, limit: int, audience: SearchAudience
+) -> dict[str, Any]:
+    """A tag filter, newest first, with an empty text query; else a ranked text query;
+    either way only the posts the viewer may see (the audience clauses)."""
+    audience_clauses = posts_audience_filter(audience)
     if query.tag is not None:
         return {
             "indexUid": POSTS.uid,
             "q": "",
-            "filter": hashtag_filter_expression(query.tag),
+            "filter": [hashtag_filter_expression(query.tag), *audience_clauses],
             "sort": ["created:desc"],
             "offset": offset,
             "limit": limit,
         }
-    return {"indexUid": POSTS.uid, "q": query.text, "offset": offset, "limit": limit}
+    return {
+        "indexUid": POSTS.uid,
+        "q": query.text,
+        "filter": audience_clauses,
+        "offset": offset,
+        "limit": limit,
+    }
 
 
 def user_hit(document: Mapping[str, Any]) -> UserHit:
@@ -117,11 +142,11 @@ class MeilisearchSearch:
         self._client = connect(url, key)
         self._database = database
 
-    def users(self, text: str, offset: int, limit: int) -> list[UserHit]:
+    def users(self, text: str, offset: int, limit: int, viewer_id: int) -> list[UserHit]:
         # An empty query would be Meilisearch's "placeholder search": every document.
         if not text:
             return []
-        [hits] = self._search([users_query(text, offset, limit)])
+        [hits] = self._search([users_query(text, offset, limit, self._audience(viewer_id))])
         return [user_hit(hit) for hit in hits]
 
     def hashtags(self, text: str, offset: int, limit: int) -> list[HashtagHit]:
@@ -130,26 +155,32 @@ class MeilisearchSearch:
         [hits] = self._search([hashtags_query(text, offset, limit)])
         return [hashtag_hit(hit) for hit in hits]
 
-    def posts(self, query: PostQuery, offset: int, limit: int) -> list[PostHit]:
+    def posts(self, query: PostQuery, offset: int, limit: int, viewer_id: int) -> list[PostHit]:
         if query.tag is None and not query.text:
             return []
-        [hits] = self._search([posts_query(query, offset, limit)])
+        [hits] = self._search([posts_query(query, offset, limit, self._audience(viewer_id))])
         return self._with_likes(hits)
 
     def blended(
-        self, text: str, posts: PostQuery, slices: Mapping[SearchType, tuple[int, int]]
+        self,
+        text: str,
+        posts: PostQuery,
+        slices: Mapping[SearchType, tuple[int, int]],
+        viewer_id: int,
     ) -> BlendedHits:
         # One multi-search request asks the three indexes side by side.
         queries: list[dict[str, Any]] = []
         kinds: list[SearchType] = []
-        if text:
+        has_posts = posts.tag is not None or bool(posts.text)
+        audience = self._audience(viewer_id) if text or has_posts else None
+        if text and audience is not None:
             queries += [
-                users_query(text, *slices["users"]),
+                users_query(text, *slices["users"], audience),
                 hashtags_query(text, *slices["hashtags"]),
             ]
             kinds += ["users", "hashtags"]
-        if posts.tag is not None or posts.text:
-            queries.append(posts_query(posts, *slices["posts"]))
+        if has_posts and audience is not None:
+            queries.append(posts_query(posts, *slices["posts"], audience))
             kinds.append("posts")
         found = dict(zip(kinds, self._search(queries), strict=True)) if queries else {}
         return BlendedHits(
@@ -157,6 +188,14 @@ class MeilisearchSearch:
             posts=self._with_likes(found.get("posts", [])),
             hashtags=[hashtag_hit(hit) for hit in found.get("hashtags", [])],
         )
+
+    def _audience(self, viewer_id: int) -> SearchAudience:
+        """The viewer's blocks and visible private accounts, read for each search: a block
+        or an unfollow takes effect on the next one, as on PostgreSQL."""
+        hidden, private_shown = self._database.read(
+            lambda executor: audience_lists(executor, viewer_id)
+        )
+        return SearchAudience(hidden=tuple(hidden), private_shown=tuple(private_shown))
 
     def _search(self, queries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         with engine_failures("MEILI_SEARCH_KEY"):

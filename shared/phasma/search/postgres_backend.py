@@ -15,21 +15,26 @@ from phasma.db.pool import Database, Executor
 from phasma.search.backend import BlendedHits
 from phasma.search.models import HashtagHit, PostHit, UserHit
 from phasma.search.query import PostQuery, SearchType
-from phasma.visibility import live
+from phasma.visibility import shows_posts, visible
 
-LIVE = live("users")
+# The one visibility rule (api-2.md §D, §E), applied before any cut or offset so pages stay
+# full: users the viewer may meet, posts the viewer may see.
+VISIBLE = visible("users")
+SHOWS_POSTS = shows_posts("users")
 
 # Each way of matching is its own branch so each reads its own index (a single OR made
 # the planner scan every row); the candidates are then ranked together.
 _USERS = f"""
 WITH candidates AS (
-    SELECT id, username, name, avatar FROM users WHERE username LIKE :prefix ESCAPE '\\' AND {LIVE}
+    SELECT id, username, name, avatar FROM users
+    WHERE username LIKE :prefix ESCAPE '\\' AND {VISIBLE}
     UNION
-    SELECT id, username, name, avatar FROM users WHERE name ILIKE :prefix ESCAPE '\\' AND {LIVE}
+    SELECT id, username, name, avatar FROM users
+    WHERE name ILIKE :prefix ESCAPE '\\' AND {VISIBLE}
     UNION
-    SELECT id, username, name, avatar FROM users WHERE username % :text AND {LIVE}
+    SELECT id, username, name, avatar FROM users WHERE username % :text AND {VISIBLE}
     UNION
-    SELECT id, username, name, avatar FROM users WHERE name % :text AND {LIVE}
+    SELECT id, username, name, avatar FROM users WHERE name % :text AND {VISIBLE}
 )
 SELECT username, name, avatar
 FROM candidates
@@ -66,15 +71,15 @@ OFFSET :offset LIMIT :limit
 _POSTS_BY_TEXT = f"""
 WITH text_matches AS (
     SELECT posts.id, posts.created, posts.search_vector
-    FROM posts
-    WHERE posts.search_vector @@ to_tsquery('simple', :terms)
+    FROM posts JOIN users ON users.id = posts.user_id
+    WHERE posts.search_vector @@ to_tsquery('simple', :terms) AND {SHOWS_POSTS}
     ORDER BY posts.created DESC, posts.id DESC
     LIMIT 1000
 ),
 authors AS (
     SELECT users.id
     FROM users
-    WHERE (users.username LIKE :prefix ESCAPE '\\' OR users.username % :text) AND {LIVE}
+    WHERE (users.username LIKE :prefix ESCAPE '\\' OR users.username % :text) AND {SHOWS_POSTS}
     ORDER BY users.username = :text DESC,
              users.username LIKE :prefix ESCAPE '\\' DESC,
              similarity(users.username, :text) DESC,
@@ -104,7 +109,7 @@ page AS (
 SELECT posts.public_id, users.username, posts.description, posts.filename, posts.like_count
 FROM page
 JOIN posts ON posts.id = page.id
-JOIN users ON users.id = posts.user_id AND {LIVE}
+JOIN users ON users.id = posts.user_id
 ORDER BY page.rank DESC, page.created DESC, page.id DESC
 """
 
@@ -116,7 +121,7 @@ _POSTS_BY_TAG = f"""
 SELECT posts.public_id, users.username, posts.description, posts.filename, posts.like_count
 FROM post_hashtags
 JOIN posts ON posts.id = post_hashtags.post_id
-JOIN users ON users.id = posts.user_id AND {LIVE}
+JOIN users ON users.id = posts.user_id AND {SHOWS_POSTS}
 WHERE post_hashtags.hashtag_id = :hashtag_id
 ORDER BY posts.created DESC, posts.id DESC
 OFFSET :offset LIMIT :limit
@@ -150,35 +155,48 @@ class PostgresSearch:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def users(self, text: str, offset: int, limit: int) -> list[UserHit]:
-        return self._database.read(lambda executor: _users(executor, text, offset, limit))
+    def users(self, text: str, offset: int, limit: int, viewer_id: int) -> list[UserHit]:
+        return self._database.read(
+            lambda executor: _users(executor, text, offset, limit, viewer_id)
+        )
 
     def hashtags(self, text: str, offset: int, limit: int) -> list[HashtagHit]:
         return self._database.read(lambda executor: _hashtags(executor, text, offset, limit))
 
-    def posts(self, query: PostQuery, offset: int, limit: int) -> list[PostHit]:
-        return self._database.read(lambda executor: _posts(executor, query, offset, limit))
+    def posts(self, query: PostQuery, offset: int, limit: int, viewer_id: int) -> list[PostHit]:
+        return self._database.read(
+            lambda executor: _posts(executor, query, offset, limit, viewer_id)
+        )
 
     def blended(
-        self, text: str, posts: PostQuery, slices: Mapping[SearchType, tuple[int, int]]
+        self,
+        text: str,
+        posts: PostQuery,
+        slices: Mapping[SearchType, tuple[int, int]],
+        viewer_id: int,
     ) -> BlendedHits:
         # One connection for the three statements: each takes a few milliseconds, less
         # than the cost of borrowing two more connections to run them side by side.
         def run(executor: Executor) -> BlendedHits:
             return BlendedHits(
-                users=_users(executor, text, *slices["users"]),
-                posts=_posts(executor, posts, *slices["posts"]),
+                users=_users(executor, text, *slices["users"], viewer_id),
+                posts=_posts(executor, posts, *slices["posts"], viewer_id),
                 hashtags=_hashtags(executor, text, *slices["hashtags"]),
             )
 
         return self._database.read(run)
 
 
-def _users(executor: Executor, text: str, offset: int, limit: int) -> list[UserHit]:
+def _users(executor: Executor, text: str, offset: int, limit: int, viewer_id: int) -> list[UserHit]:
     if not text or limit < 1:
         return []
     rows = executor.fetch_all(
-        _USERS, text=text, prefix=like_prefix(text), offset=offset, limit=limit
+        _USERS,
+        text=text,
+        prefix=like_prefix(text),
+        offset=offset,
+        limit=limit,
+        viewer_id=viewer_id,
     )
     return [
         UserHit(username=row["username"], name=row["name"], avatar=row["avatar"]) for row in rows
@@ -194,14 +212,18 @@ def _hashtags(executor: Executor, text: str, offset: int, limit: int) -> list[Ha
     return [HashtagHit(name=row["name"], post_count=row["post_count"]) for row in rows]
 
 
-def _posts(executor: Executor, query: PostQuery, offset: int, limit: int) -> list[PostHit]:
+def _posts(
+    executor: Executor, query: PostQuery, offset: int, limit: int, viewer_id: int
+) -> list[PostHit]:
     if limit < 1:
         return []
     if query.tag is not None:
         hashtag_id = executor.fetch_value(_HASHTAG_ID, tag=query.tag)
         if hashtag_id is None:
             return []
-        rows = executor.fetch_all(_POSTS_BY_TAG, hashtag_id=hashtag_id, offset=offset, limit=limit)
+        rows = executor.fetch_all(
+            _POSTS_BY_TAG, hashtag_id=hashtag_id, offset=offset, limit=limit, viewer_id=viewer_id
+        )
         return [_post(row) for row in rows]
     if not query.text:
         return []
@@ -212,5 +234,6 @@ def _posts(executor: Executor, query: PostQuery, offset: int, limit: int) -> lis
         prefix=like_prefix(query.text),
         offset=offset,
         limit=limit,
+        viewer_id=viewer_id,
     )
     return [_post(row) for row in rows]

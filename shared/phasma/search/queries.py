@@ -7,16 +7,19 @@ from uuid import UUID
 
 from phasma.config import Limits
 from phasma.db.pool import Executor
+from phasma.visibility import visible
 
 # Users and hashtags are resolved from their current rows at read time; the caller
-# drops entries whose row is gone (a renamed or deleted user, a never-created tag).
-_LIST = """
+# drops entries whose row is gone (a renamed or deleted user, a never-created tag) or
+# that the viewer may no longer meet (a block either way: `visible`).
+_LIST = f"""
 SELECT recent_searches.public_id, recent_searches.entity_type, recent_searches.reference,
        users.username, users.name, users.avatar,
        hashtags.name AS hashtag_name, hashtags.post_count
 FROM recent_searches
 LEFT JOIN users
        ON recent_searches.entity_type = 'users' AND users.username = recent_searches.reference
+      AND {visible("users")}
 LEFT JOIN hashtags
        ON recent_searches.entity_type = 'hashtags' AND hashtags.name = recent_searches.reference
 WHERE recent_searches.user_id = :user_id
@@ -42,7 +45,7 @@ class RecentRow(TypedDict):
 def recent_searches(executor: Executor, user_id: int) -> list[RecentRow]:
     """The user's newest entries with the rows they refer to (NULL columns when gone)."""
     return executor.fetch_all_as(
-        RecentRow, _LIST, user_id=user_id, limit=Limits.RECENT_SEARCHES_MAX
+        RecentRow, _LIST, user_id=user_id, viewer_id=user_id, limit=Limits.RECENT_SEARCHES_MAX
     )
 
 

@@ -22,7 +22,9 @@ def search(context: RequestContext) -> Response:
 
 def search_users(context: RequestContext) -> Response:
     """`GET /users/search`: up to 10 users as a bare array (typeahead)."""
-    users = service.typeahead_users(backend_of(context.runtime), parse_query(context.request.args))
+    users = service.typeahead_users(
+        backend_of(context.runtime), parse_query(context.request.args), context.signed_in.user_id
+    )
     return json_response([user.model_dump(mode="json", by_alias=True) for user in users])
 
 

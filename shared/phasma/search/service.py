@@ -19,9 +19,9 @@ WHERE follows.follower_id = :viewer_id AND users.username = ANY(CAST(:usernames 
 """
 
 
-def typeahead_users(backend: SearchBackend, query: str) -> list[UserHit]:
+def typeahead_users(backend: SearchBackend, query: str, viewer_id: int) -> list[UserHit]:
     """Up to 10 users for `GET /users/search`, best match first."""
-    return backend.users(normalise(query), 0, Limits.TYPEAHEAD_MAX_RESULTS)
+    return backend.users(normalise(query), 0, Limits.TYPEAHEAD_MAX_RESULTS, viewer_id)
 
 
 def typeahead_hashtags(backend: SearchBackend, query: str) -> list[HashtagHit]:
@@ -39,11 +39,11 @@ def search(
     size = request.limit + 1
     hits: list[Hit]
     if request.kind == "users":
-        hits = list(backend.users(request.text, request.offset, size))
+        hits = list(backend.users(request.text, request.offset, size, viewer_id))
     elif request.kind == "hashtags":
         hits = list(backend.hashtags(request.text, request.offset, size))
     else:
-        hits = list(backend.posts(_post_query(request), request.offset, size))
+        hits = list(backend.posts(_post_query(request), request.offset, size, viewer_id))
     more = len(hits) > request.limit
     items: list[Hit | BlendedItem] = list(hits[: request.limit])
     return SearchPage(
@@ -63,7 +63,7 @@ def _blended(
 ) -> SearchPage:
     sizes = fetch_sizes(request.limit)
     slices = {kind: (offset_of(request.offsets, kind), sizes[kind]) for kind in SEARCH_TYPES}
-    fetched = backend.blended(request.text, _post_query(request), slices)
+    fetched = backend.blended(request.text, _post_query(request), slices, viewer_id)
     users = fetched["users"]
     followed = (
         database.read(lambda executor: _followed_among(executor, viewer_id, users))

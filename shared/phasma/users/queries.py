@@ -9,7 +9,7 @@ from phasma.accounts import USER_COLUMNS, Role, User, UserRow, to_user
 from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.users.models import OwnUser
-from phasma.visibility import live
+from phasma.visibility import live, visible
 
 
 class OwnUserRow(UserRow):
@@ -47,9 +47,11 @@ def own_user(executor: Executor, user_id: int) -> OwnUser | None:
 
 
 def user_by_username(executor: Executor, username: str, viewer_id: int | None) -> User | None:
+    """The profile as the viewer may see it: None (404) when gone, suspended or blocked
+    either way; a private account's header and counts are shown to anyone (api-2.md §E)."""
     row = executor.fetch_one_as(
         UserRow,
-        f"SELECT {USER_COLUMNS} FROM users u WHERE u.username = :username AND {live('u')}",
+        f"SELECT {USER_COLUMNS} FROM users u WHERE u.username = :username AND {visible('u')}",
         username=username,
         viewer_id=viewer_id,
     )
@@ -65,7 +67,7 @@ def suggested_users(executor: Executor, viewer_id: int) -> list[User]:
         UserRow,
         f"""
         SELECT {USER_COLUMNS} FROM users u
-        WHERE u.id <> :viewer_id AND {live("u")}
+        WHERE u.id <> :viewer_id AND {visible("u")}
           AND (u.follower_count > 0 OR u.post_count > 0)
           AND NOT EXISTS (
               SELECT 1 FROM follows

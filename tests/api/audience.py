@@ -1,46 +1,29 @@
-"""Blocks, mutes and private accounts for tests, in ONE place.
+"""Blocks, mutes and private accounts for tests, in ONE place, through the API.
 
-The `PUT /users/{username}/block` and `/mute` routes and the `private` field of
-`PUT /users/me` are built beside the read side; until they are merged, these helpers
-write the rows directly. Switching them to the API happens here and nowhere else:
-`block(database, a, b)` becomes `a.client.put(f"/users/{b.username}/block")` (which also
-removes the follows both ways), `mute` the same with `/mute`, and `make_private` a
-`PUT /users/me` with `{"private": true}`. Every test that needs one of these calls them.
+Every test that needs one of these calls them, so the routes under test are the ones
+a person uses: `PUT /users/{username}/block` (which also ends follows and pending
+requests both ways), `PUT /users/{username}/mute` and `PUT /users/me` with `private`.
 """
 
 from __future__ import annotations
 
-from tests.api.conftest import Account, Database
+from tests.api.conftest import Account
 
 
-def block(database: Database, blocker: Account, blocked: Account) -> None:
+def block(blocker: Account, blocked: Account) -> None:
     """`blocker` blocks `blocked` (api-2.md §D)."""
-    database.rows(
-        """
-        INSERT INTO blocks (blocker_id, blocked_id)
-        SELECT blocker.id, blocked.id FROM users blocker, users blocked
-        WHERE blocker.username = :blocker AND blocked.username = :blocked
-        ON CONFLICT DO NOTHING
-        """,
-        blocker=blocker.username,
-        blocked=blocked.username,
-    )
+    response = blocker.client.put(f"/users/{blocked.username}/block")
+    assert response.status_code == 204, response.text
 
 
-def mute(database: Database, muter: Account, muted: Account) -> None:
+def mute(muter: Account, muted: Account) -> None:
     """`muter` mutes `muted` (api-2.md §D)."""
-    database.rows(
-        """
-        INSERT INTO mutes (muter_id, muted_id)
-        SELECT muter.id, muted.id FROM users muter, users muted
-        WHERE muter.username = :muter AND muted.username = :muted
-        ON CONFLICT DO NOTHING
-        """,
-        muter=muter.username,
-        muted=muted.username,
-    )
+    response = muter.client.put(f"/users/{muted.username}/mute")
+    assert response.status_code == 204, response.text
 
 
-def make_private(database: Database, account: Account) -> None:
-    """`account` switches to private (api-2.md §E)."""
-    database.rows("UPDATE users SET private = true WHERE username = :u", u=account.username)
+def make_private(account: Account) -> None:
+    """`account` switches to private (api-2.md §E), its other fields unchanged."""
+    body = {"name": account.name, "username": account.username, "email": account.email}
+    response = account.client.put("/users/me", json={**body, "private": True})
+    assert response.status_code == 204, response.text

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.audience import make_private
 from tests.api.conftest import Account, Api, Bucket, Database
 from tests.api.posting import (
     BAD_PAGINATION,
@@ -114,6 +115,39 @@ def test_blocking_ends_follows_both_ways_as_two_unfollows(
         ],
         key=lambda event: event[2],
     )
+
+
+def test_blocking_withdraws_pending_follow_requests_both_ways(
+    account: Account, make_account, database: Database
+) -> None:
+    other = make_account()
+    make_private(account)
+    make_private(other)
+    assert account.client.post(f"/users/{other.username}/follow").status_code == 202
+    assert other.client.post(f"/users/{account.username}/follow").status_code == 202
+    position = outbox_position(database)
+
+    assert_no_content(account.client.put(f"/users/{other.username}/block"))
+
+    assert not database.rows(
+        """
+        SELECT 1 FROM follow_requests r
+        JOIN users a ON a.id = r.requester_id JOIN users b ON b.id = r.target_id
+        WHERE (a.username, b.username) IN ((:a, :b), (:b, :a))
+        """,
+        a=account.username,
+        b=other.username,
+    )
+    me, them = public_id(database, account.username), public_id(database, other.username)
+    closed = sorted(
+        (event["payload"]["actorId"], event["payload"]["recipientId"])
+        for event in events_since(database, position)
+        if event["type"] == "phasma.user.follow_request_closed"
+    )
+    assert closed == sorted([(me, them), (them, me)])
+    # Neither sees the other's request any more.
+    for owner in (account, other):
+        assert owner.client.get("/users/me/follow-requests").json()["items"] == []
 
 
 def test_blocking_without_follows_writes_only_the_block(

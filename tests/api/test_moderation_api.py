@@ -644,9 +644,8 @@ class RecordingWriter:
     def delete(self, index: str, document_id: str) -> None:
         self.calls.append(("delete", index, document_id))
 
-    def delete_many(self, index: str, document_ids: list[str]) -> None:
-        if document_ids:
-            self.calls.append(("delete", index, document_ids))
+    def delete_posts_of(self, author_id: uuid.UUID) -> None:
+        self.calls.append(("delete posts of", POSTS.uid, str(author_id)))
 
 
 def test_the_indexer_drops_a_suspended_account_and_its_posts_and_restores_them(
@@ -667,7 +666,10 @@ def test_the_indexer_drops_a_suspended_account_and_its_posts_and_restores_them(
     writer = RecordingWriter()
     apply(received(suspended.type, suspended.payload), writer, pool)  # type: ignore[arg-type]
 
-    assert writer.calls == [("delete", USERS.uid, public_id), ("delete", POSTS.uid, posts)]
+    assert writer.calls == [
+        ("delete", USERS.uid, public_id),
+        ("delete posts of", POSTS.uid, public_id),
+    ]
 
     position = outbox_position(database)
     assert moderator.client.post(f"/moderation/users/{author.username}/reinstate").status_code == (

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.audience import make_private
 from tests.api.conftest import Account, Api, Database
 from tests.api.event_delivery import Worker, outbox_rows
 from tests.api.posting import outbox_position
@@ -23,11 +24,6 @@ def notifications_worker(event_function) -> Worker:
 
 def profile(account: Account, **changes: object) -> dict[str, object]:
     return {"name": account.name, "username": account.username, "email": account.email, **changes}
-
-
-def make_private(account: Account) -> None:
-    response = account.client.put("/users/me", json=profile(account, private=True))
-    assert response.status_code == 204, response.text
 
 
 def graph_state(database: Database) -> dict[str, Any]:

@@ -259,11 +259,11 @@ def build_world(database: Database, base_url: str, relations: tuple[str, ...]) -
         if viewer is None:
             continue
         if relation == "blocker":
-            block(database, viewer, subject)
+            block(viewer, subject)
         elif relation == "blocked":
-            block(database, subject, viewer)
+            block(subject, viewer)
         elif relation == "muter":
-            mute(database, viewer, subject)
+            mute(viewer, subject)
     return world
 
 
@@ -280,7 +280,7 @@ def matrix(
     try:
         public = build_world(database, started.url, PUBLIC_RELATIONS)
         private = build_world(database, started.url, PRIVATE_RELATIONS)
-        make_private(database, private.subject)
+        make_private(private.subject)
         worlds = {relation: public for relation in PUBLIC_RELATIONS}
         worlds |= {relation: private for relation in PRIVATE_RELATIONS}
         yield Matrix(database, worlds)
@@ -504,8 +504,19 @@ EXEMPT: dict[str, str] = {
     "/users/me/exports/{id}": "the caller's own export's status",
     "/users/me/exports/{id}/download": "the caller's own data, as it was exported",
     "/uploads/{filename}": (
-        "streams a blob by its unguessable name and reads no row: which images a viewer "
-        "may learn the names of is what the routes above decide"
+        "streams a blob by its unguessable name: which names a viewer learns is what the "
+        "routes above decide, and a private account's images also need the signed token "
+        "only those routes hand out (tests/api/test_private_media_api.py)"
+    ),
+    "/users/me/blocks": "the caller's own list: whom they blocked is what it is for",
+    "/users/me/mutes": "the caller's own list: whom they muted is what it is for",
+    "/users/me/follow-requests": (
+        "the caller's own pending requests; a block withdraws them both ways "
+        "(tests/api/test_blocks_api.py)"
+    ),
+    "/moderation/reports": (
+        "the platform's queue, not a viewer's: moderators see every report, whoever "
+        "blocked whom, and members get 403 (tests/api/test_moderation_api.py)"
     ),
 }
 
@@ -622,7 +633,7 @@ def test_hidden_rows_never_shorten_a_page_or_end_a_list(matrix: Matrix) -> None:
     world = matrix.world("stranger")
     base_url = world.anonymous.base_url
     viewer, hidden_author, author = (register(base_url) for _ in range(3))
-    mute(database, viewer, hidden_author)
+    mute(viewer, hidden_author)
     tag = word()
     now = datetime.now(UTC)
     visible_posts = [
@@ -646,7 +657,7 @@ def test_hidden_rows_never_shorten_a_page_or_end_a_list(matrix: Matrix) -> None:
     assert [len(page) for page in pages] == [3, 1]
     assert [item["publicId"] for page in pages for item in page] == visible_posts
     # The hashtag page hides the posts of an account that blocked the viewer.
-    block(database, hidden_author, viewer)
+    block(hidden_author, viewer)
     pages = walk(viewer.client, f"/hashtags/{tag}/posts", 3)
     assert [len(page) for page in pages] == [3, 1]
     assert [item["publicId"] for page in pages for item in page] == visible_posts

@@ -1,6 +1,6 @@
 """Settings: every URL, limit and default in one model, read from the environment.
 
-Fixed product constants (operations.md §6: "not configurable") live in `Limits`;
+Fixed product constants (docs/operations.md §6: "not configurable") live in `Limits`;
 everything an operator may tune is a field of `Settings`.
 """
 
@@ -26,7 +26,7 @@ class Limits:
     LOGIN_THROTTLE_EMAIL_LIMIT: Final = 50
     LOGIN_THROTTLE_WINDOW_SECONDS: Final = 15 * 60
     # A trusted device's attempts count on their own counter instead of the email's
-    # (api-2 §A "Device trust"); a stolen device cookie still gets only this many.
+    # (docs/api.md §A.5); a stolen device cookie still gets only this many.
     LOGIN_THROTTLE_DEVICE_LIMIT: Final = 5
     DEVICE_COOKIE_TTL_SECONDS: Final = 365 * 24 * 3600
     JSON_BODY_MAX_BYTES: Final = 100 * 1024
@@ -41,7 +41,7 @@ class Limits:
     PAGE_MAX_LIMIT: Final = 50
     CURSOR_MAX_CHARS: Final = 512
     REQUEST_ID_MAX_CHARS: Final = 64
-    # What `POST /uploads` takes (api-2.md §F): a phone's original photo, HEIC included.
+    # What `POST /uploads` takes (docs/api.md §F): a phone's original photo, HEIC included.
     UPLOAD_MAX_BYTES: Final = 20_000_000
     UPLOAD_MAX_PIXELS: Final = 50_000_000
     # What is stored of it: scaled to this longest side, re-encoded within this many bytes.
@@ -59,7 +59,7 @@ class Limits:
     # followed hashtags: the read's cost stays bounded however many tags one follows.
     FEED_FOLLOWED_HASHTAGS_MERGED: Final = 100
     DESCRIPTION_MAX_CHARS: Final = 1000
-    POST_IMAGES_MAX: Final = 10  # images of one album post (api-2.md §F)
+    POST_IMAGES_MAX: Final = 10  # images of one album post (docs/api.md §F)
     ALT_TEXT_MAX_CHARS: Final = 1000
     HASHTAG_MAX_CHARS: Final = 50
     HASHTAGS_PER_POST: Final = 20
@@ -78,7 +78,7 @@ class Limits:
     TYPEAHEAD_MAX_RESULTS: Final = 10
     RECENT_SEARCHES_MAX: Final = 10
     SEARCH_ENGINE_TIMEOUT_SECONDS: Final = 5
-    # api-2 §B: mail tokens (at least 32 random bytes), their lifetimes, and resends.
+    # docs/api.md §B: mail tokens (at least 32 random bytes), their lifetimes, and resends.
     MAIL_TOKEN_BYTES: Final = 32
     VERIFICATION_TOKEN_TTL_SECONDS: Final = 24 * 3600
     RESET_TOKEN_TTL_SECONDS: Final = 3600
@@ -89,11 +89,11 @@ class Limits:
     # The janitor keeps a spent or expired mail token this long after it ended, so
     # support can still see why a recent link failed; the audit log keeps the rest.
     MAIL_TOKEN_KEEP_AFTER_END_SECONDS: Final = 24 * 3600
-    # A ready data export is downloadable this long, then the janitor removes it (api-2 §C).
+    # A ready data export is downloadable this long, then the janitor removes it (docs/api.md §C).
     EXPORT_TTL_SECONDS: Final = 24 * 3600
     # Rows the exporter reads per query: each JSON list is written a page at a time.
     EXPORT_PAGE_ROWS: Final = 500
-    # Topic retention (operations.md §2.1), set by `setup topics`: how long the broker
+    # Topic retention (docs/operations.md §2.1), set by `setup topics`: how long the broker
     # can still hand a record (back) to a consumer.
     TOPIC_RETENTION_DAYS: Final = {"entity-changes": 7, "activity": 7, "dead-letter": 14}
 
@@ -128,7 +128,7 @@ def _positive_or_none(raw: Any, kind: type[int] | type[Decimal]) -> Any:
 
 
 class Settings(BaseSettings):
-    """Deployment settings (operations.md §6). Field names are the environment variables."""
+    """Deployment settings (docs/operations.md §6). Field names are the environment variables."""
 
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
 
@@ -154,7 +154,7 @@ class Settings(BaseSettings):
     argon_max_concurrency: int = Field(4, ge=1)
     argon_wait_timeout_seconds: float = 10
 
-    # Uploads: concurrent image decodes per process (operations.md §1: hard limit 2)
+    # Uploads: concurrent image decodes per process (docs/operations.md §1: hard limit 2)
     upload_max_concurrency: int = Field(2, ge=1)
     upload_wait_timeout_seconds: float = 10
 
@@ -175,7 +175,7 @@ class Settings(BaseSettings):
     rate_limit_media_burst: int | None = None
     rate_limit_media_rate: Decimal | None = None
     # Proxies in front of this function that append to (or replace) X-Forwarded-For:
-    # 0 = the socket peer is the client (api-2 §A, phasma/http/forwarded.py).
+    # 0 = the socket peer is the client (docs/api.md §A, phasma/http/forwarded.py).
     trusted_proxy_hops: int = Field(0, ge=0)
 
     # Object store
@@ -202,7 +202,7 @@ class Settings(BaseSettings):
     background_pipeline_stale_seconds: float = Field(120, gt=0)
     pipeline_error_window_seconds: float = Field(30, gt=0)
 
-    # Outgoing mail (the mailer; api-2 §B). Unset SMTP_HOST: the mailer cannot send and
+    # Outgoing mail (the mailer; docs/api.md §B). Unset SMTP_HOST: the mailer cannot send and
     # every mail event is retried, then dead-lettered.
     smtp_host: str | None = None
     smtp_port: int = Field(587, ge=1, le=65535)
@@ -214,7 +214,7 @@ class Settings(BaseSettings):
     # The site's address in mailed links (the frontend's public origin).
     site_url: str = "http://127.0.0.1:8080"
 
-    # Frontend (frontend.md §2, operations.md §6)
+    # Frontend (docs/frontend.md §2, docs/operations.md §6)
     backend_url: str | None = None  # one base for every function (the dev gateway)
     backend_url_template: str = "http://{name}.phasma.svc.cluster.local"
     backend_timeout_seconds: float = Field(10, gt=0)

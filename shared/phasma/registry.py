@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 
 class Access(enum.Enum):
-    """Auth class of a route (api.md §5.3)."""
+    """Auth class of a route (docs/api.md §5.3)."""
 
     PUBLIC = "public"  # session never read for auth; cookie never refreshed
     OPTIONAL = "optional"  # a valid session personalises; otherwise anonymous
@@ -41,7 +41,7 @@ class Route:
     handler: str
     access: Access = Access.REQUIRED
     policy: RateLimitPolicy | None = None  # None: "read" for GET/HEAD, else "mutation"
-    json_body: bool = False  # takes a JSON object, read by RequestContext.body (api.md §7)
+    json_body: bool = False  # takes a JSON object, read by RequestContext.body (docs/api.md §7)
     # The path carries a secret (a mail token): the access log writes the template instead.
     secret_path: bool = False
 
@@ -61,7 +61,7 @@ class Route:
 
 @dataclass(frozen=True)
 class Scaling:
-    """Knative scaling and resources for one function (operations.md §1)."""
+    """Knative scaling and resources for one function (docs/operations.md §1)."""
 
     min_scale: int
     max_scale: int
@@ -76,7 +76,7 @@ class Scaling:
 
 @dataclass(frozen=True)
 class Schedule:
-    """A PingSource (operations.md §2.3): `payload` posted to the function on `cron` (UTC).
+    """A PingSource (docs/operations.md §2.3): `payload` posted to the function on `cron` (UTC).
 
     The local dispatcher pings once at start, then every `local_every_seconds`.
     """
@@ -101,7 +101,7 @@ class Function:
     uses_database: bool = True
     uses_blob_store: bool = False  # reads, writes or deletes images in S3
     # `/ready` checks the bucket: only where requests cannot be served without it
-    # (api.md §17: uploads, media); best-effort deleters stay ready during an S3 outage.
+    # (docs/api.md §17: uploads, media); best-effort deleters stay ready during an S3 outage.
     blob_store_readiness: bool = False
     hashes_passwords: bool = False  # computes the Argon2 decoy hash at start-up
     # Request threads per process (functions-framework's THREADS); None keeps its default,
@@ -213,7 +213,7 @@ FUNCTIONS: tuple[Function, ...] = (
         kind="frontend",
         summary="The server-rendered site: pages, forms, the image proxy; the only public entry",
         uses_database=False,
-        # Never cold; two replicas keep its disruption budget satisfiable (operations.md §1).
+        # Never cold; two replicas keep its disruption budget satisfiable (docs/operations.md §1).
         scaling=Scaling(2, 10, 50, None, "250m", "1", "256Mi", "512Mi", 60),
         # Every open page relays its notification stream on one thread, beside the requests.
         request_threads=64,
@@ -254,7 +254,7 @@ FUNCTIONS: tuple[Function, ...] = (
         routes=(
             Route("POST", "/users/{username}/follow", "phasma.follows.routes:follow"),
             Route("DELETE", "/users/{username}/follow", "phasma.follows.routes:unfollow"),
-            # Readable signed out (api-2 §F): `isFollowing` is then false for everyone.
+            # Readable signed out (docs/api.md §F): `isFollowing` is then false for everyone.
             Route(
                 "GET",
                 "/users/{username}/followers",
@@ -329,7 +329,7 @@ FUNCTIONS: tuple[Function, ...] = (
         summary="Comment on posts, list comments, delete them",
         scaling=Scaling(0, 4, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
         routes=(
-            # Readable signed out (api-2 §F): a Comment has no viewer-dependent field.
+            # Readable signed out (docs/api.md §F): a Comment has no viewer-dependent field.
             Route(
                 "GET",
                 "/posts/{id}/comments",

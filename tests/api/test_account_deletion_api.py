@@ -1,4 +1,4 @@
-"""`DELETE /users/me` (api-2 §C): the account is gone at once, then removed by events.
+"""`DELETE /users/me` (docs/api.md §C): the account is gone at once, then removed by events.
 
 The removal is driven as the KafkaSource would drive it: the outbox's real
 `phasma.user.deleted` event is POSTed to the `account-remover` (and the activity

@@ -1,4 +1,4 @@
-"""Bookmarks over HTTP against the real stack (api-2.md §F): save, unsave, the saved list."""
+"""Bookmarks over HTTP against the real stack (docs/api.md §F): save, unsave, the saved list."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""api-2 §C data export: the routes over HTTP, and the `exporter` end to end.
+"""docs/api.md §C data export: the routes over HTTP, and the `exporter` end to end.
 
 The exporter runs through its real entry point on the API tests' database and bucket:
 the event `POST /users/me/exports` wrote is delivered to it as a KafkaSource would, the

@@ -1,4 +1,4 @@
-"""Hashtags as places over HTTP against the real stack (api-2.md §F): a tag, its posts,
+"""Hashtags as places over HTTP against the real stack (docs/api.md §F): a tag, its posts,
 following it, and followed tags' posts in the feed (merged when the feed is read)."""
 
 from __future__ import annotations

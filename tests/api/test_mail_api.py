@@ -1,4 +1,4 @@
-"""api-2 §B: verification mail, password reset and email-change notices, over HTTP.
+"""docs/api.md §B: verification mail, password reset and email-change notices, over HTTP.
 
 The mailer runs through its real entry point on the API tests' database and sends
 real SMTP to the session's aiosmtpd catcher; the tests read the mail it caught and

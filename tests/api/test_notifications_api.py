@@ -1,4 +1,4 @@
-"""`notifications` function over HTTP against the real stack (api.md §8, §9.5, §16; the
+"""`notifications` function over HTTP against the real stack (docs/api.md §8, §9.5, §16; the
 additions `PUT /notifications/read` and `GET /notifications/stream` in docs/api.md).
 
 Notifications are made by the real `notifications-worker` fed the real events of
@@ -406,7 +406,7 @@ def test_a_foreign_or_malformed_last_event_id_starts_afresh(
             reader.response.close()
 
 
-# -- the caps on open streams (api-2.md §A; docs/operations.md) ---------------------------
+# -- the caps on open streams (docs/api.md §A; docs/operations.md) ---------------------------
 
 
 def stream_status(client: Api) -> requests.Response:

@@ -1,4 +1,4 @@
-"""Token buckets, fail-closed / fail-open behaviour and dependency outages (api.md §6, §1)."""
+"""Token buckets, fail-closed / fail-open behaviour and dependency outages (docs/api.md §6, §1)."""
 
 from __future__ import annotations
 
@@ -165,7 +165,7 @@ def test_limiter_connections_are_redialled_after_their_lifetime(cache: redis.Red
     limiter.close()
 
 
-# -- the login throttle's script (api-2 §A "Login throttle") ---------------------------
+# -- the login throttle's script (docs/api.md §A.4) ---------------------------
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""`sessions` function over HTTP against the real stack (api.md §11, security.md §2-§4)."""
+"""`sessions` function over HTTP against the real stack (docs/api.md §11, §5.2, §5.4 and §6.3)."""
 
 from __future__ import annotations
 

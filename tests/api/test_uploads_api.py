@@ -1,4 +1,4 @@
-"""`uploads` function over HTTP against the real stack (api.md §15.1, domain.md §2.3)."""
+"""`uploads` function over HTTP against the real stack (docs/api.md §15.1, docs/domain.md §2.3)."""
 
 from __future__ import annotations
 
@@ -679,7 +679,7 @@ def test_busy_decoding_slots_answer_503_after_the_wait(
     assert post_image(account.client, photo_jpeg()).status_code == 201  # free again
 
 
-# --- readiness (api.md §17) -----------------------------------------------------------
+# --- readiness (docs/api.md §17) -----------------------------------------------------------
 
 
 def test_uploads_is_ready_with_database_cache_and_bucket(api_stack: ApiStack) -> None:

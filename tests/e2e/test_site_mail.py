@@ -1,4 +1,4 @@
-"""Mail in a real browser (api-2 §B): verify the address, then recover the password.
+"""Mail in a real browser (docs/api.md §B): verify the address, then recover the password.
 
 The mail travels the product's own path: the site's form writes the request, the
 outbox event reaches the `mailer` through the local eventing, the mailer sends real

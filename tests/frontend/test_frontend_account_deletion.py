@@ -1,4 +1,4 @@
-"""Deleting the account through the site (api-2 §C): the settings page that warns and asks
+"""Deleting the account through the site (docs/api.md §C): the settings page that warns and asks
 for the password, its failures (nothing written), and the signed-out landing after it."""
 
 from __future__ import annotations

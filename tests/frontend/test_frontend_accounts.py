@@ -1,5 +1,5 @@
 """Accounts through the site's forms: register, log in, log out, the session cookie relay,
-settings (profile, password, sessions, theme) — frontend.md §2.2, §7.1, §7.9."""
+settings (profile, password, sessions, theme) — docs/frontend.md §2.2, §7.1, §7.9."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ SETTINGS = Settings(
         ("users", {"postgres", "cache"}),  # it only deletes blobs, best effort
         ("sessions", {"postgres", "cache"}),
         ("uploads", {"postgres", "cache", "blob_store"}),
-        ("media", {"cache", "blob_store"}),  # api.md §17: media needs no database
+        ("media", {"cache", "blob_store"}),  # docs/api.md §17: media needs no database
     ],
 )
 def test_readiness_checks_follow_api_md_17(name: str, expected: set[str]) -> None:

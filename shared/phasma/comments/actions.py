@@ -51,7 +51,7 @@ def delete_comment(
             raise NotFound()
         if viewer.user_id not in (found["user_id"], found["post_author_id"]):
             raise Forbidden()
-        # Still matched on the caller's right, not only on the check above (security.md §7).
+        # Still matched on the caller's right, not only on the check above (docs/api.md §5.5).
         if not queries.delete_comment(executor, comment_public_id, post_public_id, viewer.user_id):
             raise NotFound()
         count_comments(executor, found["post_id"], -1)

@@ -1,4 +1,4 @@
-"""HTTP handlers of the `comments` function (api.md §14.3)."""
+"""HTTP handlers of the `comments` function (docs/api.md §14.3)."""
 
 from __future__ import annotations
 

@@ -24,9 +24,9 @@ from phasma.devstack.services import create_bucket, create_topics
 from phasma.devstack.stack import TOPICS
 
 DAY_MS = 24 * 3600 * 1000
-# operations.md §2.1: 7 days for the event topics, 14 for dead letters.
+# docs/operations.md §2.1: 7 days for the event topics, 14 for dead letters.
 RETENTION_MS = {name: days * DAY_MS for name, days in Limits.TOPIC_RETENTION_DAYS.items()}
-# security.md §12: login user -> the NOLOGIN role (from the migrations) it is granted.
+# docs/domain.md §1.3: login user -> the NOLOGIN role (from the migrations) it is granted.
 DATABASE_LOGINS = {
     APP_DATABASE_USER: ("APP_DB_PASSWORD", "phasma_app"),
     INDEXER_DATABASE_USER: ("INDEXER_DB_PASSWORD", "phasma_indexer"),
@@ -46,7 +46,7 @@ def required(environ: Mapping[str, str], name: str) -> str:
 
 
 def topics(environ: Mapping[str, str]) -> None:
-    """Create the topics of operations.md §2.1 and set their retention."""
+    """Create the topics of docs/operations.md §2.1 and set their retention."""
     brokers = required(environ, "KAFKA_BROKERS")
     create_topics(brokers, TOPICS)
     set_retention(brokers, {name: RETENTION_MS[name] for name in TOPICS})

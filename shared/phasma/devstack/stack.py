@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from phasma.db.migrations import ensure_login_user, migrate
 from phasma.devstack.services import DependencyUrls, create_bucket, create_topics
 
-# operations.md §2.1: topics are created by setup, never auto-created.
+# docs/operations.md §2.1: topics are created by setup, never auto-created.
 TOPICS: Mapping[str, int] = {"entity-changes": 6, "activity": 6, "dead-letter": 1}
 APP_DATABASE_USER = "phasma_user"
 LOCAL_S3_KEYS = ("phasma", "phasma-local-secret")

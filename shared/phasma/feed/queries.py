@@ -1,4 +1,4 @@
-"""SQL of the feed: the hybrid read (domain.md §3.3) and the worker's writes (§3.2)."""
+"""SQL of the feed: the hybrid read and the worker's writes (docs/domain.md §3.3, §3.2)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from phasma.users.queries import live
 # prepared statement (which assumes an average feed) reads the viewer's whole feed
 # once per candidate instead (10 ms instead of 1 ms with 2,000 rows, growing with it).
 #
-# The tag branch (api-2.md §F) is merged the same way rather than fanned out: per tag
+# The tag branch (docs/api.md §F) is merged the same way rather than fanned out: per tag
 # among the viewer's `:followed_tags` most recently followed, the tag's newest links
 # from the (hashtag_id, created DESC, post_id DESC) index, `:limit` at most, so a tag on
 # 100,000 posts costs what a tag on 10 does. A link's key is its post's (created, id)

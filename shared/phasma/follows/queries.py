@@ -18,7 +18,7 @@ _BEFORE_EVERY_ROW = Cursor(datetime.max.replace(tzinfo=UTC), 2**63 - 1)
 
 # followers: who follows the user (newest follow first, follower id tie-break);
 # following: whom the user follows (followee id tie-break). Each reads its own index
-# of domain.md §1.2: (followee_id, created DESC, follower_id DESC) and the mirror.
+# of docs/domain.md §1.2: (followee_id, created DESC, follower_id DESC) and the mirror.
 _LISTS: dict[Direction, str] = {
     "followers": f"""
         SELECT {USER_COLUMNS}, f.created AS followed_at

@@ -1,4 +1,4 @@
-"""HTTP handlers of the `follows` function (api.md §12)."""
+"""HTTP handlers of the `follows` function (docs/api.md §12)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def _list(context: RequestContext, direction: Direction) -> Response:
     # The lists only lowercase the name: one no account can have is simply unknown.
     username = context.params["username"].lower()
     page_request = parse_page_request(context.request.args)
-    # Anonymous visitors may read the lists (api-2 §F): `isFollowing` is then false.
+    # Anonymous visitors may read the lists (docs/api.md §F): `isFollowing` is then false.
     viewer_id = context.viewer_id
 
     def read(executor: Executor) -> list[dict[str, Any]] | None:

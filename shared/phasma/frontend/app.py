@@ -207,7 +207,7 @@ class Frontend:
     def _error(
         self, context: Context, status: int, message: str, retry_after: str | None = None
     ) -> Response:
-        """The error page (frontend.md §2.4), or its JSON / bare form for fetches.
+        """The error page (docs/frontend.md §2.4), or its JSON / bare form for fetches.
 
         A `429` page makes no call of its own (the budget is spent): it shows the viewer
         only when the page had already asked, and offers the same page again once
@@ -274,7 +274,7 @@ class Frontend:
             set_session(response, cookie, secure=secure)
 
     def _may_probe(self, request: Request) -> bool:
-        """Health and readiness are anyone's; metrics only the scraper's (security.md §9).
+        """Health and readiness are anyone's; metrics only the scraper's (docs/security.md §9).
 
         Without `METRICS_TOKEN`, or with another token, `/metrics` is an unknown page:
         the site is the one public entry point, and its counters are no one's business.

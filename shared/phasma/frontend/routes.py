@@ -1,4 +1,4 @@
-"""Every page and form endpoint of the site (frontend.md §4), with who may use it.
+"""Every page and form endpoint of the site (docs/frontend.md §4), with who may use it.
 
 These are the frontend's own routes, not API routes: the API gateway never sees
 them, and the function registry lists the frontend without routes.
@@ -31,7 +31,7 @@ from phasma.frontend.pages import (
 
 
 class Access(enum.Enum):
-    """Who may use a route (frontend.md §2.4)."""
+    """Who may use a route (docs/frontend.md §2.4)."""
 
     PUBLIC = "public"  # anyone; a session only personalises
     PAGE = "page"  # signed in; otherwise 303 /login
@@ -84,7 +84,7 @@ ROUTES: tuple[PageRoute, ...] = (
     PageRoute("GET", "/{handle}", profiles.posts, Access.PUBLIC),
     PageRoute("GET", "/{handle}/likes", profiles.likes),
     PageRoute("GET", "/{handle}/saved", profiles.saved),
-    # Followers and following read signed out (api-2 §F); an unknown mode is a 404.
+    # Followers and following read signed out (docs/api.md §F); an unknown mode is a 404.
     PageRoute("GET", "/{handle}/{mode}", profiles.connections, Access.PUBLIC),
     PageRoute("POST", "/{handle}/follow", profiles.follow, Access.ENDPOINT),
     PageRoute("POST", "/{handle}/unfollow", profiles.unfollow, Access.ENDPOINT),

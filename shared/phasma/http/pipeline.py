@@ -1,4 +1,4 @@
-"""The request pipeline every HTTP function runs (api.md §1.1).
+"""The request pipeline every HTTP function runs (docs/api.md §1.1).
 
 exception guard → request id → access log → security headers → origin guard →
 rate limit by address → session resolution → (a resolved session: rate limit by
@@ -185,7 +185,7 @@ class HttpFunction:
             raise Forbidden()
 
     def _admit(self, context: RequestContext, route: Route | None, session: _SessionState) -> None:
-        """The rate limit and session resolution, in the order of api-2 §A.
+        """The rate limit and session resolution, in the order of docs/api.md §A.
 
         Until a session is known the request is the client address's: its bucket
         decides first, so no cookie — absent, malformed, or well-formed but invented —

@@ -1,4 +1,4 @@
-"""HTTP handler of the `media` function (api.md §15.2).
+"""HTTP handler of the `media` function (docs/api.md §15.2).
 
 Images never change under a name (a new upload gets a new one), so responses are
 cacheable for a day and marked immutable, and the ETag is derived from the URL alone:
@@ -42,7 +42,7 @@ def serve(context: RequestContext) -> Response:
         etag = f"{filename}-w{width}"
     else:
         etag = f"{filename}-{THUMBNAIL_VARIANT}" if thumbnail else filename
-    # `contains_weak` also accepts `W/"…"` and `*` (api.md §15.2).
+    # `contains_weak` also accepts `W/"…"` and `*` (docs/api.md §15.2).
     if context.request.if_none_match.contains_weak(etag):
         return _not_modified(etag)
     store = context.runtime.blob_store

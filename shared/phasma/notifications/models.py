@@ -1,4 +1,4 @@
-"""The Notification response shape (api.md §9.5) and the unread count."""
+"""The Notification response shape (docs/api.md §9.5) and the unread count."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ NotificationType = Literal["like", "comment", "follow", "mention", "export_ready
 
 
 class Notification(CamelModel):
-    """api.md §9.5: the actor fields are the actor's current profile.
+    """docs/api.md §9.5: the actor fields are the actor's current profile.
 
     Beyond the baseline (docs/api.md): `postId` and `postFilename` name the post a
     like, comment or mention is about (null for a follow, or once the post is gone),

@@ -1,5 +1,5 @@
 """SQL for notifications: the list, the unread count, read state, the stream's poll,
-and the worker's creates and deletes (domain.md §4)."""
+and the worker's creates and deletes (docs/domain.md §4)."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def unread_count(executor: Executor, user_id: int) -> int:
 def mark_read(executor: Executor, user_id: int, public_id: UUID) -> bool:
     """Mark one of the user's notifications read; False when the user has none with that id.
 
-    Ownership is part of the statement itself (security.md §7), so another user's id
+    Ownership is part of the statement itself (docs/api.md §5.5), so another user's id
     changes nothing and is indistinguishable from a missing one. An already read row
     still matches, so a repeat succeeds.
     """
@@ -155,7 +155,7 @@ def created_time_of(executor: Executor, user_id: int, public_id: UUID) -> dateti
     return executor.fetch_value(CREATED_OF, public_id=public_id, user_id=user_id)
 
 
-# -- the worker's writes (domain.md §4) -------------------------------------------------
+# -- the worker's writes (docs/domain.md §4) -------------------------------------------------
 #
 # A create inserts only while the fact still holds (the like, comment, follow or post
 # row exists, actor and recipient match the payload, and `MAY_NOTIFY` allows it),

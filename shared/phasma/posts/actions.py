@@ -145,7 +145,7 @@ def delete_post(database: Database, viewer: Viewer, public_id: UUID) -> list[str
             raise Forbidden()
         hashtag_ids = queries.hashtag_ids_of(executor, post["id"])
         comment_ids = queries.comment_ids_of(executor, post["id"])
-        # Still matched on the owner, not only on the check above (security.md §7).
+        # Still matched on the owner, not only on the check above (docs/api.md §5.5).
         if not queries.delete_own_post(executor, public_id, viewer.user_id):
             raise NotFound()
         queries.clear_avatars(executor, post["filenames"])

@@ -1,4 +1,4 @@
-"""HTTP handlers of the `posts` function (api.md §14.1)."""
+"""HTTP handlers of the `posts` function (docs/api.md §14.1)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def create_post(context: RequestContext) -> Response:
 
 def _images(body: CreatePostBody) -> tuple[list[str], list[str]]:
     """The images' filenames in display order and their trimmed alt texts ("" for none),
-    from either `filename` and `altText` or `filenames` and `altTexts` (api-2.md §F)."""
+    from either `filename` and `altText` or `filenames` and `altTexts` (docs/api.md §F)."""
     given = body.model_fields_set
     if body.filenames is None:
         if body.alt_texts is not None:
@@ -133,7 +133,7 @@ def list_user_posts(context: RequestContext) -> Response:
 
 def popular_posts(context: RequestContext) -> Response:
     """`GET /posts/popular`: at most 20 liked posts of the last 7 days, most liked first;
-    anonymous visitors may read it (api-2 §F), with `liked` false."""
+    anonymous visitors may read it (docs/api.md §F), with `liked` false."""
     viewer_id = context.viewer_id
     posts = context.runtime.db.read(lambda executor: queries.popular_posts(executor, viewer_id))
     return json_response(PostList(items=posts))
@@ -145,7 +145,7 @@ def _delete_blobs(runtime: Runtime, filenames: list[str]) -> None:
     An object left behind is unreachable (no post or avatar names it any more).
     """
     # Imported here, as the runtime builds the store on first use: boto3 takes ~0.1 s
-    # to import, a cold-start cost the post reads should not pay (operations.md §5).
+    # to import, a cold-start cost the post reads should not pay (docs/operations.md §5).
     from phasma.blobs import image_keys
 
     try:

@@ -1,7 +1,7 @@
 """The interface both search engines implement, and the choice between them.
 
 PostgreSQL serves search when `MEILI_URL` is unset, Meilisearch when it is set
-(api.md §13.1). Both return the same hit shapes in ranked order; neither is ever
+(docs/api.md §13.1). Both return the same hit shapes in ranked order; neither is ever
 asked to mix with the other within one paging sequence.
 """
 

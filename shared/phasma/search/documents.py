@@ -1,4 +1,4 @@
-"""The Meilisearch indexes (domain.md §6.2): names, settings, documents and the tag filter.
+"""The Meilisearch indexes (docs/domain.md §6.2): names, settings, documents and the tag filter.
 
 Pure definitions, no I/O: the search backend, the indexer, the re-index command and
 the setup command all build on them, so each index has one shape.
@@ -99,7 +99,7 @@ def hashtag_document(name: str, post_count: int) -> dict[str, Any]:
 
 
 def hashtag_filter_expression(tag: str) -> str:
-    """`hashtags = "<tag>"` for a validated tag; anything else is refused (security.md §11).
+    """`hashtags = "<tag>"` for a validated tag; anything else is refused (docs/domain.md §6.2).
 
     The request was validated already; checking again here keeps this the only place
     a value enters a filter string, and it can only ever hold `[a-z0-9_]`.

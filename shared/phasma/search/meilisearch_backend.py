@@ -1,4 +1,4 @@
-"""Search on Meilisearch (api.md §13.1, domain.md §6.2), with the search-only scoped key.
+"""Search on Meilisearch (docs/api.md §13.1, docs/domain.md §6.2), with the search-only scoped key.
 
 Every value travels as a structured field of the request (`q`, `offset`, `limit`,
 `sort`); the only filter string is built by `hashtag_filter_expression` from a

@@ -1,4 +1,4 @@
-"""Search on PostgreSQL (domain.md §6.4): trigram and full-text matching, no extra server.
+"""Search on PostgreSQL (docs/domain.md §6.4): trigram and full-text matching, no extra server.
 
 Every statement is a constant with bound parameters. LIKE patterns escape `\\`, `%`
 and `_`; the full-text query is built from letters-and-digits words only, so no

@@ -1,4 +1,4 @@
-"""SQL for sessions (domain.md §2.2, security.md §2)."""
+"""SQL for sessions (docs/domain.md §2.2, docs/api.md §5.2)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ WHERE sessions.id = :key
   AND sessions.created >= now() - make_interval(secs => :absolute_seconds)
   AND {live("users")}
 """
-# One atomic, idempotent statement (security.md §2), safe to retry.
+# One atomic, idempotent statement (docs/api.md §5.2), safe to retry.
 _REFRESH = """
 UPDATE sessions
 SET last_used = now(),
@@ -194,5 +194,5 @@ def delete_other_sessions(executor: Executor, user_id: int, keep_key: str) -> No
 
 
 def delete_all_sessions(executor: Executor, user_id: int) -> None:
-    """End every session of the account (a password reset, api-2 §B)."""
+    """End every session of the account (a password reset, docs/api.md §B)."""
     executor.execute("DELETE FROM sessions WHERE user_id = :user_id", user_id=user_id)

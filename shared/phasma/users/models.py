@@ -1,4 +1,4 @@
-"""Request bodies, the User response shape and the field rules (domain.md §2.1)."""
+"""Request bodies, the User response shape and the field rules (docs/domain.md §2.1)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class UpdateMeBody(RequestBody):
 
 
 class User(CamelModel):
-    """api.md §9.1."""
+    """docs/api.md §9.1."""
 
     id: UUID
     name: str
@@ -52,7 +52,7 @@ class User(CamelModel):
 
 
 class OwnUser(User):
-    """The signed-in account's own view (`GET /users/me`): api-2 §B adds `emailVerified`."""
+    """The signed-in account's own view (`GET /users/me`): docs/api.md §B adds `emailVerified`."""
 
     email_verified: bool
 
@@ -88,7 +88,7 @@ class ProfileFields:
         self.email = email.strip().lower()
 
     def validate(self, *, password: str | None = None) -> None:
-        """Raise 400 for the first rule broken, in the order of api.md §10."""
+        """Raise 400 for the first rule broken, in the order of docs/api.md §10."""
         required = [self.name, self.username, self.email]
         if password is not None:
             required.append(password)

@@ -8,9 +8,9 @@ from phasma.config import Limits
 from phasma.db.pool import Executor
 from phasma.users.models import OwnUser, User
 
-# The select list of the User shape (api.md §9.1) over `users u`, for every slice that
+# The select list of the User shape (docs/api.md §9.1) over `users u`, for every slice that
 # returns users: select it with a `:viewer_id` parameter and pass each row to `to_user`.
-# Likes given and accounts followed are live counts (domain.md §2.7); the viewer
+# Likes given and accounts followed are live counts (docs/domain.md §2.7); the viewer
 # decides `isFollowing` and whether `email` is shown. `is_following` is a scalar
 # subquery, not EXISTS, for the reason given at `posts.queries.POST_COLUMNS`: one
 # primary-key probe per listed user under any plan.
@@ -91,7 +91,7 @@ def user_by_username(executor: Executor, username: str, viewer_id: int | None) -
 
 
 def suggested_users(executor: Executor, viewer_id: int) -> list[User]:
-    """Up to 5 accounts worth following (domain.md §2.7), most followed first."""
+    """Up to 5 accounts worth following (docs/domain.md §2.7), most followed first."""
     # The viewer and everyone they follow are excluded, so every entry shows `email`
     # as "" and `isFollowing` as false, as the contract requires. Usernames tie-break
     # in code-point order whatever the database's default collation.

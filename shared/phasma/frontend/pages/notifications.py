@@ -1,4 +1,4 @@
-"""Notifications, marking them read, and the live stream behind the navbar dot (§7.7)."""
+"""Notifications, marking them read, and the navbar dot's live stream (docs/frontend.md §7.7)."""
 
 from __future__ import annotations
 

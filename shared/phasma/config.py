@@ -175,7 +175,7 @@ class Settings(BaseSettings):
     rate_limit_media_burst: int | None = None
     rate_limit_media_rate: Decimal | None = None
     # Proxies in front of this function that append to (or replace) X-Forwarded-For:
-    # 0 = the socket peer is the client (docs/api.md §A, phasma/http/forwarded.py).
+    # 0 = the socket peer is the client (docs/api.md §A.1, phasma/http/forwarded.py).
     trusted_proxy_hops: int = Field(0, ge=0)
 
     # Object store

@@ -406,7 +406,7 @@ def test_a_foreign_or_malformed_last_event_id_starts_afresh(
             reader.response.close()
 
 
-# -- the caps on open streams (docs/api.md §A; docs/operations.md) ---------------------------
+# -- the caps on open streams (docs/api.md §A.8) ---------------------------
 
 
 def stream_status(client: Api) -> requests.Response:

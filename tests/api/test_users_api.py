@@ -320,7 +320,7 @@ def test_password_change_rejects_bad_input_and_writes_nothing(
     assert after == stored
 
 
-# -- re-authentication (docs/api.md §A) ------------------------------------------------------
+# -- re-authentication (docs/api.md §A.6) ----------------------------------------------------
 
 
 @pytest.fixture

@@ -398,7 +398,7 @@ def test_functions_get_every_variable_they_need(complete: list[dict[str, Any]]) 
 def test_each_function_trusts_exactly_the_knative_proxies_in_front_of_it(
     complete: list[dict[str, Any]],
 ) -> None:
-    # docs/api.md §A: with the activator always in the path (target-burst-capacity -1),
+    # docs/api.md §A.1: with the activator always in the path (target-burst-capacity -1),
     # Envoy (use-remote-address), the activator and queue-proxy each append one entry;
     # a backend also sees the frontend's, which replaced whatever the browser sent.
     services = knative_services(complete)

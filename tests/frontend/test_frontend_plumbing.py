@@ -239,7 +239,7 @@ def test_json_endpoints_require_a_json_body(member: Member, database: Database) 
 def test_json_nested_too_deep_is_a_400_not_a_stack_trace(
     member: Member, database: Database, path: str
 ) -> None:
-    # The parser's RecursionError used to escape as a 500 (docs/api.md §A: request bodies).
+    # The parser's RecursionError used to escape as a 500 (docs/api.md §A.7).
     before = database.counts("recent_searches", "notifications")
     response = member.visitor.post(
         path,
@@ -300,7 +300,7 @@ def test_backend_calls_forward_only_the_session_and_the_client_address(
     headers = feed["headers"]
     assert headers["Cookie"] == f"session={TOKEN}"  # never the theme or anything else
     # No trusted proxy in front (TRUSTED_PROXY_HOPS=0): the browser's claims are
-    # dropped and the header names only the peer (docs/api.md §A).
+    # dropped and the header names only the peer (docs/api.md §A.1).
     assert headers.getlist("X-Forwarded-For") == ["10.0.0.1"]
     assert "Origin" not in headers
     assert re.fullmatch(r"[0-9a-f]{32}-\d+", headers["X-Request-ID"])

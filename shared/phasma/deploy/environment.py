@@ -41,7 +41,7 @@ RELAY_FUNCTIONS = frozenset({"outbox-relay"})
 # docs/api.md §B: the mailer sends SMTP and mints mail tokens under SESSION_HASH_SECRET.
 MAIL_FUNCTIONS = frozenset({"mailer"})
 
-# TRUSTED_PROXY_HOPS (docs/api.md §A): how many X-Forwarded-For entries, from the right,
+# TRUSTED_PROXY_HOPS (docs/api.md §A.1): how many X-Forwarded-For entries, from the right,
 # were written by the Knative data plane in front of a function. What each hop does:
 # - Kourier's Envoy appends the peer it saw only with `use_remote_address`, which
 #   Kourier sets from config-kourier `use-remote-address` (default "false": nothing

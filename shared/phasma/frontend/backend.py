@@ -194,7 +194,7 @@ class BackendClient:
         if cookies:
             headers["Cookie"] = "; ".join(cookies)
         headers.update(extra or {})
-        # Replaced, never appended (docs/api.md §A): the backends trust this one entry.
+        # Replaced, never appended (docs/api.md §A.1): the backends trust this one entry.
         headers["X-Forwarded-For"] = self.client_ip
         return headers
 

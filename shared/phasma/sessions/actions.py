@@ -1,4 +1,4 @@
-"""Logging in (docs/api.md §5.4 "Login order", docs/api.md §A) and the session writes around it.
+"""Logging in (docs/api.md §5.4, §A.4 and §A.5) and the session writes around it.
 
 Order: normalise email → (a signed device cookie: credential lookup) → throttle
 reservation → credential lookup → verify (decoy if no account) → failure: the
@@ -51,7 +51,7 @@ def log_in(
     trusted_device: str | None = None
     if device is not None:
         # Only a device cookie with our signature costs a read before the throttle: it
-        # must name this email's account to count on its own counter (docs/api.md §A).
+        # must name this email's account to count on its own counter (docs/api.md §A.5).
         account = runtime.db.read(lambda executor: credentials_by_email(executor, email))
         if account is not None and account["public_id"] == device.user_id:
             trusted_device = device.device_id

@@ -187,7 +187,7 @@ def verify_current_password(
     client_ip: str,
     device: DeviceCookie | None,
 ) -> str:
-    """Re-authentication (docs/api.md §A): `password` checked through the login throttle of the
+    """Re-authentication (docs/api.md §A.6): `password` checked through the login throttle of the
     account's email, exactly like a login. Returns the verified stored hash."""
     throttle = runtime.login_throttle
     trusted_device = (

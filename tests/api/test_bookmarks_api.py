@@ -120,8 +120,10 @@ def test_concurrent_saves_by_one_user_keep_one_row(
 ) -> None:
     _, public_id = post
     statuses: list[int] = []
+    start = threading.Barrier(6)  # all six requests leave together
 
     def save() -> None:
+        start.wait()
         statuses.append(account.client.put(f"/posts/{public_id}/bookmark").status_code)
 
     threads = [threading.Thread(target=save) for _ in range(6)]

@@ -282,8 +282,10 @@ def test_concurrent_follows_by_one_user_keep_one_row(
 ) -> None:
     name, _ = sunset
     statuses: list[int] = []
+    start = threading.Barrier(6)  # all six requests leave together
 
     def follow() -> None:
+        start.wait()
         statuses.append(account.client.put(f"/hashtags/{name}/follow").status_code)
 
     threads = [threading.Thread(target=follow) for _ in range(6)]

@@ -10,6 +10,9 @@ resistance`, `### A.5 Device trust`.
 References written before the contract moved into `docs/` (`api.md §12`,
 `api-2 §A "Device trust"`, `security.md §12`) fail here with the rewrite to use;
 `python tests/unit/test_doc_references.py FILE...` applies those rewrites in place.
+An old `security.md §N` meant the security contract beside the repository, whose
+rules now sit where they apply (`SECURITY_SECTIONS`); the threat model in this
+repository is cited as `docs/security.md §N` and never rewritten.
 """
 
 from __future__ import annotations

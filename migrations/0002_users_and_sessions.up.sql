@@ -1,4 +1,4 @@
--- Accounts and their login sessions (docs/domain.md §1.1).
+-- Accounts and their login sessions (domain.md §1.1).
 
 CREATE TABLE users (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

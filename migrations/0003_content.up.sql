@@ -1,4 +1,4 @@
--- Uploads, posts and what hangs off them: likes, hashtags, comments (docs/domain.md §1.1).
+-- Uploads, posts and what hangs off them: likes, hashtags, comments (domain.md §1.1).
 
 CREATE TABLE uploads (
     filename varchar(32) PRIMARY KEY CHECK (filename ~ '^[0-9a-f]{32}$'),

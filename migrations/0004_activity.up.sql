@@ -1,5 +1,5 @@
 -- The social graph, materialized feed, notifications and recent searches
--- (docs/domain.md §1.1).
+-- (domain.md §1.1).
 
 CREATE TABLE follows (
     follower_id bigint NOT NULL REFERENCES users ON DELETE CASCADE,

@@ -1,5 +1,5 @@
 -- The transactional outbox for CloudEvents and the append-only audit log
--- (docs/domain.md §1.1, §5).
+-- (domain.md §1.1, §5).
 
 CREATE TABLE outbox (
     -- Becomes the CloudEvent `id`; `created` becomes its `time`.

@@ -1,4 +1,4 @@
--- Privilege isolation (docs/domain.md §1.3, docs/domain.md §1.3). Login users are created
+-- Privilege isolation (domain.md §1.3, security.md §12). Login users are created
 -- by the migrate Job and granted membership in one of these NOLOGIN roles.
 
 -- Roles are global to the server, so another database may have created them

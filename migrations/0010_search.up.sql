@@ -1,4 +1,4 @@
--- PostgreSQL search (docs/domain.md §6.4).
+-- PostgreSQL search (domain.md §6.4).
 
 -- Ranking reads the text vector of each candidate post; recomputing it per row made a
 -- common word cost ~100x more, so it is stored once per write. The GIN index over the

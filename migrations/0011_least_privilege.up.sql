@@ -1,4 +1,4 @@
--- Least privilege inside the database (issue 14, docs/api.md §A; docs/domain.md §1.3).
+-- Least privilege inside the database (issue 14, api-2 §A; security.md §12).
 
 -- The search indexer reads users and posts only for their search documents, so it
 -- gets those columns and no more: never password_hash, email, or what a post's

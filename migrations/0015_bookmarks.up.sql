@@ -1,4 +1,4 @@
--- Saved posts (docs/api.md §F, issue 19): private to the user who saved them.
+-- Saved posts (api-2.md §F, issue 19): private to the user who saved them.
 
 CREATE TABLE bookmarks (
     user_id bigint NOT NULL REFERENCES users ON DELETE CASCADE,

@@ -1,4 +1,4 @@
--- Mail, email verification and password reset (issue 17, docs/api.md §B).
+-- Mail, email verification and password reset (issue 17, api-2 §B).
 
 -- NULL until the current address is verified; an email change sets it back to NULL.
 ALTER TABLE users ADD COLUMN email_verified_at timestamptz;

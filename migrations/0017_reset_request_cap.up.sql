@@ -1,4 +1,4 @@
--- Password-reset requests are capped per account like verification resends (docs/api.md §B:
+-- Password-reset requests are capped per account like verification resends (api-2 §B:
 -- anyone who knows an address can make it receive reset mail), so the table that counts
 -- resends counts both, each purpose against its own hourly cap. The name stays: other
 -- code knows it, and a rename buys nothing but churn.

@@ -1,4 +1,4 @@
--- Hashtags as places (docs/api.md §F, issue 19): following a tag, and the tag's posts in order.
+-- Hashtags as places (api-2.md §F, issue 19): following a tag, and the tag's posts in order.
 
 CREATE TABLE hashtag_follows (
     user_id bigint NOT NULL REFERENCES users ON DELETE CASCADE,

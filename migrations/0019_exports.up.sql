@@ -1,4 +1,4 @@
--- Data exports (issue 17, docs/api.md §C): one row per requested ZIP, its object under
+-- Data exports (issue 17, api-2 §C): one row per requested ZIP, its object under
 -- `exports/<public id>.zip` in the bucket while `status = 'ready'`, both removed by
 -- the janitor once `expires` has passed.
 CREATE TABLE exports (

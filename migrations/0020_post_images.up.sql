@@ -1,4 +1,4 @@
--- Albums (docs/api.md §F, issue 19): a post shows 1 to 10 images in order. The first
+-- Albums (api-2.md §F, issue 19): a post shows 1 to 10 images in order. The first
 -- image stays on `posts` (filename, width, height, blurhash, renditions, alt_text);
 -- this table holds only the images after it, positions 1 to 9. Each fact is stored
 -- once: moving the first image here would leave `posts.filename` as a copy that

@@ -1,4 +1,4 @@
--- Account removal (docs/api.md §C, DELETE /users/me). `deleted_at` marks an account whose
+-- Account removal (api-2 §C, DELETE /users/me). `deleted_at` marks an account whose
 -- removal was requested: every read treats it as gone at once, and the account-remover
 -- (or the janitor's sweep, for any it left unfinished) removes its rows batch by batch,
 -- then the user row itself, which frees the username and email.

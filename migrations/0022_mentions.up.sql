@@ -1,4 +1,4 @@
--- Mentions (docs/api.md §F): a `mention` notification type, and the post and comment a
+-- Mentions (api-2.md §F): a `mention` notification type, and the post and comment a
 -- notification is about, so the list can link to the post, show its thumbnail and
 -- quote the comment without parsing `entity_id`.
 

@@ -12,7 +12,9 @@ References written before the contract moved into `docs/` (`api.md §12`,
 `python tests/unit/test_doc_references.py FILE...` applies those rewrites in place.
 An old `security.md §N` meant the security contract beside the repository, whose
 rules now sit where they apply (`SECURITY_SECTIONS`); the threat model in this
-repository is cited as `docs/security.md §N` and never rewritten.
+repository is cited as `docs/security.md §N` and never rewritten. Applied migrations
+keep their old references (editing one would change its checksum); they are checked
+through the rewrite.
 """
 
 from __future__ import annotations
@@ -160,6 +162,11 @@ def test_every_section_reference_resolves_to_a_heading_in_docs() -> None:
             continue
         if "§" not in text or path == Path(__file__):
             continue
+        if path.parent == ROOT / "migrations":
+            # An applied migration is never edited: the runner refuses a file whose
+            # checksum changed (phasma/db/migrations.py), so its comments keep the names
+            # of their day and are read through the rewrite.
+            text = rewrite_legacy(text)
         page = path.stem if path.parent == DOCS and path.suffix == ".md" else None
         problems += [f"{path.relative_to(ROOT)}: {problem}" for problem in problems_in(text, page)]
     assert not problems, "\n".join(problems)

@@ -1,4 +1,4 @@
-"""What a flood of invented session cookies costs PostgreSQL (api-2 §A "Order").
+"""What a flood of invented session cookies costs PostgreSQL (docs/api.md §A.3).
 
     .venv/bin/python -m benchmarks.cookie_flood [--seconds 10] [--threads 8] [--rounds 3]
 

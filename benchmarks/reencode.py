@@ -11,7 +11,7 @@ from the thumbnail, which has its size).
 Target: p50 under 60 ms on one core.
 
 A second, grainier source of the same size, saved at a lower quality, grows past
-1 MB at quality 90: it times the step-down path the spec describes (api.md §15.1).
+1 MB at quality 90: it times the step-down path the spec describes (docs/api.md §15.1).
 """
 
 from __future__ import annotations

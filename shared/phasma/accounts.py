@@ -1,4 +1,4 @@
-"""The account field rules (domain.md §2.1) and the User shape every slice returns.
+"""The account field rules (docs/domain.md §2.1) and the User shape every slice returns.
 
 Below the slices: the `users` slice enforces the rules, and the site (`phasma.frontend`)
 checks a settings form with the same rules before it calls the backend. The User shape
@@ -32,7 +32,7 @@ class ProfileFields:
         self.email = email.strip().lower()
 
     def validate(self, *, password: str | None = None) -> None:
-        """Raise 400 for the first rule broken, in the order of api.md §10."""
+        """Raise 400 for the first rule broken, in the order of docs/api.md §10."""
         required = [self.name, self.username, self.email]
         if password is not None:
             required.append(password)
@@ -57,12 +57,12 @@ def validate_new_password(password: str) -> None:
         )
 
 
-# The roles of api-2.md §D, lowest first (moderation ranks them by this order).
+# The roles of docs/api.md §D, lowest first (moderation ranks them by this order).
 Role = Literal["member", "moderator", "admin"]
 
 
 class User(CamelModel):
-    """api.md §9.1."""
+    """docs/api.md §9.1."""
 
     id: UUID
     name: str
@@ -76,15 +76,15 @@ class User(CamelModel):
     following: int
     is_following: bool
     created: Timestamp
-    private: bool  # api-2.md §E: only followers see the posts and lists
+    private: bool  # docs/api.md §E: only followers see the posts and lists
     follow_requested: bool  # the viewer has a pending request (false anonymous)
 
 
-# The select list of the User shape (api.md §9.1) over `users u`, for every slice that
+# The select list of the User shape (docs/api.md §9.1) over `users u`, for every slice that
 # returns users: select it with a `:viewer_id` parameter and pass each row to `to_user`.
-# Likes given and accounts followed are live counts (domain.md §2.7); the viewer
+# Likes given and accounts followed are live counts (docs/domain.md §2.7); the viewer
 # decides `isFollowing`, `followRequested` (a pending request to a private account,
-# api-2.md §E) and whether `email` is shown. `is_following` is a scalar
+# docs/api.md §E) and whether `email` is shown. `is_following` is a scalar
 # subquery, not EXISTS, for the reason given at `posts.queries.POST_COLUMNS`: one
 # primary-key probe per listed user under any plan.
 

@@ -1,7 +1,7 @@
 """What one viewer may see of one account, for the routes of its posts and lists.
 
 `GET /users/{username}/posts`, `/likes`, `/followers` and `/following` answer alike
-(api-2.md §D, §E): 404 when the account is gone for the viewer (absent, removed,
+(docs/api.md §D, §E): 404 when the account is gone for the viewer (absent, removed,
 suspended, or a block either way), 403 when it is private and the viewer neither owns
 nor follows it. The rule itself is SQL in `phasma.visibility`; this reads its answer
 for one account, and gives it to engines that filter by value (Meilisearch) as lists.

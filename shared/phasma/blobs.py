@@ -1,4 +1,4 @@
-"""The S3 blob store that holds uploaded images (api.md §15, operations.md §6).
+"""The S3 blob store that holds uploaded images (docs/api.md §15, docs/operations.md §6).
 
 One `BlobStore` per process: its boto3 client is thread-safe and keeps a connection
 pool. Calls fail fast (2 s to connect, 10 s per read, one retry) so a request never
@@ -193,7 +193,7 @@ class BlobStore:
             raise
 
     def check(self) -> None:
-        """Raise unless the bucket answers (readiness, api.md §17)."""
+        """Raise unless the bucket answers (readiness, docs/api.md §17)."""
         with _outages_as_unavailable(f"head bucket {self.bucket}"):
             self._client.head_bucket(Bucket=self.bucket)
 

@@ -13,7 +13,7 @@ from redis.connection import AbstractConnection
 
 from phasma.config import Settings
 
-# api.md §6.2: every cache call is bounded by 3 s.
+# docs/api.md §6.2: every cache call is bounded by 3 s.
 CACHE_TIMEOUT_SECONDS = 3.0
 
 Argument = str | int | float

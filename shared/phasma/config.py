@@ -1,6 +1,6 @@
 """Settings: every URL, limit and default in one model, read from the environment.
 
-Fixed product constants (operations.md §6: "not configurable") live in `Limits`;
+Fixed product constants (docs/operations.md §6: "not configurable") live in `Limits`;
 everything an operator may tune is a field of `Settings`.
 """
 
@@ -26,7 +26,7 @@ class Limits:
     LOGIN_THROTTLE_EMAIL_LIMIT: Final = 50
     LOGIN_THROTTLE_WINDOW_SECONDS: Final = 15 * 60
     # A trusted device's attempts count on their own counter instead of the email's
-    # (api-2 §A "Device trust"); a stolen device cookie still gets only this many.
+    # (docs/api.md §A.5); a stolen device cookie still gets only this many.
     LOGIN_THROTTLE_DEVICE_LIMIT: Final = 5
     DEVICE_COOKIE_TTL_SECONDS: Final = 365 * 24 * 3600
     JSON_BODY_MAX_BYTES: Final = 100 * 1024
@@ -43,7 +43,7 @@ class Limits:
     PAGE_MAX_LIMIT: Final = 50
     CURSOR_MAX_CHARS: Final = 512
     REQUEST_ID_MAX_CHARS: Final = 64
-    # What `POST /uploads` takes (api-2.md §F): a phone's original photo, HEIC included.
+    # What `POST /uploads` takes (docs/api.md §F): a phone's original photo, HEIC included.
     UPLOAD_MAX_BYTES: Final = 20_000_000
     UPLOAD_MAX_PIXELS: Final = 50_000_000
     # What is stored of it: scaled to this longest side, re-encoded within this many bytes.
@@ -61,7 +61,7 @@ class Limits:
     # followed hashtags: the read's cost stays bounded however many tags one follows.
     FEED_FOLLOWED_HASHTAGS_MERGED: Final = 100
     DESCRIPTION_MAX_CHARS: Final = 1000
-    POST_IMAGES_MAX: Final = 10  # images of one album post (api-2.md §F)
+    POST_IMAGES_MAX: Final = 10  # images of one album post (docs/api.md §F)
     ALT_TEXT_MAX_CHARS: Final = 1000
     HASHTAG_MAX_CHARS: Final = 50
     HASHTAGS_PER_POST: Final = 20
@@ -71,7 +71,7 @@ class Limits:
     MENTIONS_NOTIFIED_PER_TEXT: Final = 20
     # A notification quotes at most this much of its comment or caption.
     NOTIFICATION_EXCERPT_CHARS: Final = 100
-    # Reports and moderation (api-2.md §D): a reporter's note and a moderator's note.
+    # Reports and moderation (docs/api.md §D): a reporter's note and a moderator's note.
     REPORT_NOTE_MAX_CHARS: Final = 1000
     DECISION_NOTE_MAX_CHARS: Final = 1000
     # A queue entry lists at most this many of its subject's open reports (their reasons
@@ -86,7 +86,7 @@ class Limits:
     TYPEAHEAD_MAX_RESULTS: Final = 10
     RECENT_SEARCHES_MAX: Final = 10
     SEARCH_ENGINE_TIMEOUT_SECONDS: Final = 5
-    # api-2 §B: mail tokens (at least 32 random bytes), their lifetimes, and resends.
+    # docs/api.md §B: mail tokens (at least 32 random bytes), their lifetimes, and resends.
     MAIL_TOKEN_BYTES: Final = 32
     VERIFICATION_TOKEN_TTL_SECONDS: Final = 24 * 3600
     RESET_TOKEN_TTL_SECONDS: Final = 3600
@@ -102,7 +102,7 @@ class Limits:
     # rounded up to a step so every page in that step gets the same, cacheable URL.
     MEDIA_URL_TTL_SECONDS: Final = 3600
     MEDIA_URL_EXPIRY_STEP_SECONDS: Final = 600
-    # A ready data export is downloadable this long, then the janitor removes it (api-2 §C).
+    # A ready data export is downloadable this long, then the janitor removes it (docs/api.md §C).
     EXPORT_TTL_SECONDS: Final = 24 * 3600
     # Rows the exporter reads per query: each JSON list is written a page at a time.
     EXPORT_PAGE_ROWS: Final = 500
@@ -141,7 +141,7 @@ def _positive_or_none(raw: Any, kind: type[Number]) -> Number | None:
 
 
 class Settings(BaseSettings):
-    """Deployment settings (operations.md §6). Field names are the environment variables."""
+    """Deployment settings (docs/operations.md §6). Field names are the environment variables."""
 
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
 
@@ -167,7 +167,7 @@ class Settings(BaseSettings):
     argon_max_concurrency: int = Field(4, ge=1)
     argon_wait_timeout_seconds: float = 10
 
-    # Uploads: concurrent image decodes per process (operations.md §1: hard limit 2)
+    # Uploads: concurrent image decodes per process (docs/operations.md §1: hard limit 2)
     upload_max_concurrency: int = Field(2, ge=1)
     upload_wait_timeout_seconds: float = 10
 
@@ -188,7 +188,7 @@ class Settings(BaseSettings):
     rate_limit_media_burst: int | None = None
     rate_limit_media_rate: Decimal | None = None
     # Proxies in front of this function that append to (or replace) X-Forwarded-For:
-    # 0 = the socket peer is the client (api-2 §A, phasma/http/forwarded.py).
+    # 0 = the socket peer is the client (docs/api.md §A, phasma/http/forwarded.py).
     trusted_proxy_hops: int = Field(0, ge=0)
 
     # Object store
@@ -215,7 +215,7 @@ class Settings(BaseSettings):
     background_pipeline_stale_seconds: float = Field(120, gt=0)
     pipeline_error_window_seconds: float = Field(30, gt=0)
 
-    # Outgoing mail (the mailer; api-2 §B). Unset SMTP_HOST: the mailer cannot send and
+    # Outgoing mail (the mailer; docs/api.md §B). Unset SMTP_HOST: the mailer cannot send and
     # every mail event is retried, then dead-lettered.
     smtp_host: str | None = None
     smtp_port: int = Field(587, ge=1, le=65535)
@@ -227,7 +227,7 @@ class Settings(BaseSettings):
     # The site's address in mailed links (the frontend's public origin).
     site_url: str = "http://127.0.0.1:8080"
 
-    # Frontend (frontend.md §2, operations.md §6)
+    # Frontend (docs/frontend.md §2, docs/operations.md §6)
     backend_url: str | None = None  # one base for every function (the dev gateway)
     backend_url_template: str = "http://{name}.phasma.svc.cluster.local"
     backend_timeout_seconds: float = Field(10, gt=0)

@@ -1,5 +1,5 @@
-"""Validate an uploaded image and re-encode it as clean JPEGs (api.md §15.1, api-2.md §F,
-security.md §8 and §11).
+"""Validate an uploaded image and re-encode it as clean JPEGs (docs/api.md §15.1, docs/api.md §F,
+docs/api.md §15.1 and §11).
 
 `process_upload` turns the bytes of an upload (JPEG, PNG, GIF, WebP or HEIC, up to 50
 megapixels) into a full rendition (at most 2048 px on its longest side; JPEG quality 90,
@@ -15,7 +15,7 @@ allows (`draft`: a 48 MP photo decodes as 12 MP), and any other format is flatte
 and box-reduced a band of rows at a time, so the only full-size buffer is the decoder's
 own (at most 50 MP x 4 bytes = 200 MB for RGBA). Decoding runs in the caller's thread
 and is the expensive part, so the `uploads` function caps how many uploads a replica
-processes at once (security.md §8); this module caps only the size of each one.
+processes at once (docs/api.md §15.1); this module caps only the size of each one.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ _access_log = logging.getLogger("phasma.access")
 
 
 def log_access(method: str, path: str, route: str, status: int, started: float) -> None:
-    """The one access-log line of a request (api.md §1.1); `started` is a perf_counter()."""
+    """The one access-log line of a request (docs/api.md §1.1); `started` is a perf_counter()."""
     _access_log.info(
         "%s %s %s",
         method,

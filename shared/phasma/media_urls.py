@@ -1,4 +1,4 @@
-"""Signed image URLs for private accounts (api-2.md §E; docs/security.md, "Private media").
+"""Signed image URLs for private accounts (docs/api.md §E; docs/security.md, "Private media").
 
 A private account's post images are served only with `?token=<expires>-<signature>`:
 an HMAC-SHA256 of the filename and the expiry under a key derived from

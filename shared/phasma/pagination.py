@@ -1,11 +1,11 @@
-"""Cursor pagination for every list (api.md §8).
+"""Cursor pagination for every list (docs/api.md §8).
 
 A cursor is the sort key of the last item returned: unpadded base64url of
 `{"created": <RFC 3339>, "id": <positive int>}`. Lists are keyset-ordered by
 `(created DESC, id DESC)` and read strictly after the cursor, so concurrent
 inserts never cause duplicates.
 
-Search pages by offsets instead (api.md §8.1): the codecs at the end of this module.
+Search pages by offsets instead (docs/api.md §8.1): the codecs at the end of this module.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def cursor_params(page: PageRequest) -> dict[str, Any]:
     return params
 
 
-# -- search offset cursors (api.md §8.1) -------------------------------------------------
+# -- search offset cursors (docs/api.md §8.1) -------------------------------------------------
 
 # Offsets beyond this are refused rather than handed to a backend as an absurd OFFSET.
 OFFSET_MAX: Final = 2**31 - 1

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
 
-# The login the functions connect as (security.md §12), member of the NOLOGIN `phasma_app`.
+# The login the functions connect as (docs/domain.md §1.3), member of the NOLOGIN `phasma_app`.
 APP_DATABASE_USER: Final = "phasma_user"
 # The search indexer's login, member of `phasma_indexer` (migration 0011).
 INDEXER_DATABASE_USER: Final = "phasma_indexer_user"

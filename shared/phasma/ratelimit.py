@@ -1,4 +1,4 @@
-"""Token-bucket rate limiting shared by every replica (api.md §6).
+"""Token-bucket rate limiting shared by every replica (docs/api.md §6).
 
 Each decision is one server-side Lua script, so concurrent replicas never race:
 the bucket starts full, refills continuously (fractions kept), takes one token

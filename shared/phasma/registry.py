@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 
 class Access(enum.Enum):
-    """Auth class of a route (api.md §5.3)."""
+    """Auth class of a route (docs/api.md §5.3)."""
 
     PUBLIC = "public"  # session never read for auth; cookie never refreshed
     OPTIONAL = "optional"  # a valid session personalises; otherwise anonymous
@@ -43,7 +43,7 @@ class Route:
     handler: str
     access: Access = Access.REQUIRED
     policy: RateLimitPolicy | None = None  # None: "read" for GET/HEAD, else "mutation"
-    json_body: bool = False  # takes a JSON object, read by RequestContext.body (api.md §7)
+    json_body: bool = False  # takes a JSON object, read by RequestContext.body (docs/api.md §7)
     # The path carries a secret (a mail token): the access log writes the template instead.
     secret_path: bool = False
 
@@ -62,7 +62,7 @@ class Route:
 
 
 class PageAccess(enum.Enum):
-    """Who may use a page route of the site (frontend.md §2.4)."""
+    """Who may use a page route of the site (docs/frontend.md §2.4)."""
 
     PUBLIC = "public"  # anyone; a session only personalises
     PAGE = "page"  # signed in; otherwise 303 /login
@@ -89,7 +89,7 @@ class PageRoute:
 
 @dataclass(frozen=True)
 class Scaling:
-    """Knative scaling and resources for one function (operations.md §1)."""
+    """Knative scaling and resources for one function (docs/operations.md §1)."""
 
     min_scale: int
     max_scale: int
@@ -104,7 +104,7 @@ class Scaling:
 
 @dataclass(frozen=True)
 class Schedule:
-    """A PingSource (operations.md §2.3): `payload` posted to the function on `cron` (UTC).
+    """A PingSource (docs/operations.md §2.3): `payload` posted to the function on `cron` (UTC).
 
     The local dispatcher pings once at start, then every `local_every_seconds`.
     """
@@ -117,7 +117,7 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Readiness:
-    """A dependency `/ready` checks beyond the database, cache and bucket (api.md §17).
+    """A dependency `/ready` checks beyond the database, cache and bucket (docs/api.md §17).
 
     `check` is a `"module:function"` reference, imported on demand like a handler, to a
     function of the `Runtime` returning the probe to run (any exception: not ready), or
@@ -143,7 +143,7 @@ class Function:
     uses_database: bool = True
     uses_blob_store: bool = False  # reads, writes or deletes images in S3
     # `/ready` checks the bucket: only where requests cannot be served without it
-    # (api.md §17: uploads, media); best-effort deleters stay ready during an S3 outage.
+    # (docs/api.md §17: uploads, media); best-effort deleters stay ready during an S3 outage.
     blob_store_readiness: bool = False
     # Further `/ready` checks this function's own dependencies need (see Readiness).
     readiness: tuple[Readiness, ...] = ()
@@ -257,11 +257,11 @@ FUNCTIONS: tuple[Function, ...] = (
         kind="frontend",
         summary="The server-rendered site: pages, forms, the image proxy; the only public entry",
         uses_database=False,
-        # Never cold; two replicas keep its disruption budget satisfiable (operations.md §1).
+        # Never cold; two replicas keep its disruption budget satisfiable (docs/operations.md §1).
         scaling=Scaling(2, 10, 50, None, "250m", "1", "256Mi", "512Mi", 60),
         # Every open page relays its notification stream on one thread, beside the requests.
         request_threads=64,
-        # Every page and form endpoint (frontend.md §4), with who may use it.
+        # Every page and form endpoint (docs/frontend.md §4), with who may use it.
         pages=(
             PageRoute("GET", "/", "phasma.frontend.pages.feed:home", PageAccess.PUBLIC),
             PageRoute("GET", "/login", "phasma.frontend.pages.auth:login_page", PageAccess.PUBLIC),
@@ -376,7 +376,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 "GET", "/{handle}", "phasma.frontend.pages.profiles:posts", PageAccess.PUBLIC
             ),
             PageRoute("GET", "/{handle}/likes", "phasma.frontend.pages.profiles:likes"),
-            # Block and mute (api-2 §D): a confirmation page without JS, the form it posts.
+            # Block and mute (docs/api.md §D): a confirmation page without JS, the form it posts.
             PageRoute("GET", "/{handle}/block", "phasma.frontend.pages.safety:confirm_block"),
             PageRoute(
                 "POST", "/{handle}/block", "phasma.frontend.pages.safety:block", PageAccess.ENDPOINT
@@ -398,7 +398,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 PageAccess.ENDPOINT,
             ),
             PageRoute("GET", "/{handle}/saved", "phasma.frontend.pages.profiles:saved"),
-            # Followers and following read signed out (api-2 §F); an unknown mode is a 404.
+            # Followers and following read signed out (docs/api.md §F); an unknown mode is a 404.
             PageRoute(
                 "GET",
                 "/{handle}/{mode}",
@@ -583,7 +583,7 @@ FUNCTIONS: tuple[Function, ...] = (
         kind="http",
         summary="Stream stored images with immutable caching; private accounts' to their viewers",
         # Whether an image is a private account's, and then the viewer's session and the
-        # visibility rule (api-2.md §E, docs/security.md "Private media").
+        # visibility rule (docs/api.md §E, docs/security.md "Private media").
         uses_blob_store=True,
         blob_store_readiness=True,
         scaling=Scaling(1, 8, 100, None, "100m", "500m", "128Mi", "256Mi", 60),
@@ -608,7 +608,7 @@ FUNCTIONS: tuple[Function, ...] = (
         routes=(
             Route("POST", "/users/{username}/follow", "phasma.follows.routes:follow"),
             Route("DELETE", "/users/{username}/follow", "phasma.follows.routes:unfollow"),
-            # Private accounts (api-2.md §E): the viewer's pending requests.
+            # Private accounts (docs/api.md §E): the viewer's pending requests.
             Route("GET", "/users/me/follow-requests", "phasma.follows.routes:follow_requests"),
             Route(
                 "POST",
@@ -620,7 +620,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 "/users/me/follow-requests/{username}",
                 "phasma.follows.routes:decline_request",
             ),
-            # Readable signed out (api-2 §F): `isFollowing` is then false for everyone.
+            # Readable signed out (docs/api.md §F): `isFollowing` is then false for everyone.
             Route(
                 "GET",
                 "/users/{username}/followers",
@@ -633,7 +633,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 "phasma.follows.routes:following",
                 access=Access.OPTIONAL,
             ),
-            # Blocks and mutes (api-2 §D): a block ends follows, so it lives beside them.
+            # Blocks and mutes (docs/api.md §D): a block ends follows, so it lives beside them.
             Route("PUT", "/users/{username}/block", "phasma.follows.routes:block"),
             Route("DELETE", "/users/{username}/block", "phasma.follows.routes:unblock"),
             Route("GET", "/users/me/blocks", "phasma.follows.routes:list_blocks"),
@@ -702,7 +702,7 @@ FUNCTIONS: tuple[Function, ...] = (
         summary="Comment on posts, list comments, delete them",
         scaling=Scaling(0, 4, 50, None, "100m", "500m", "128Mi", "256Mi", 30),
         routes=(
-            # Readable signed out (api-2 §F): a Comment has no viewer-dependent field.
+            # Readable signed out (docs/api.md §F): a Comment has no viewer-dependent field.
             Route(
                 "GET",
                 "/posts/{id}/comments",
@@ -816,7 +816,7 @@ FUNCTIONS: tuple[Function, ...] = (
         scaling=Scaling(0, 2, 10, None, "100m", "500m", "128Mi", "256Mi", 60),
         topics=("entity-changes",),
         event_handler="phasma.search.indexer:handle",
-        # operations.md §6: Meilisearch gates only the indexer; search answers 503 per request.
+        # docs/operations.md §6: Meilisearch gates only the indexer; search answers 503 per request.
         readiness=(Readiness("search", "phasma.search.indexer:engine_readiness"),),
     ),
     Function(

@@ -67,13 +67,13 @@ class Runtime:
         self._blob_store_lock = threading.Lock()
         self._components: dict[str, object] = {}
         self._components_lock = threading.Lock()
-        # Bounds concurrent image decodes in this process (security.md §8). Cheap to build
+        # Bounds concurrent image decodes in this process (docs/api.md §15.1). Cheap to build
         # (threads start on first use), and built eagerly so racing first users share it.
         self.image_decoding = ConcurrencyLimit(
             settings.upload_max_concurrency, settings.upload_wait_timeout_seconds, "decode"
         )
         if function.hashes_passwords:
-            # The decoy hash is computed at start-up (operations.md §5), not on the first login.
+            # The decoy hash is computed at start-up (docs/operations.md §5), not at first login.
             _ = self.passwords
 
     @functools.cached_property
@@ -97,7 +97,7 @@ class Runtime:
         with self._blob_store_lock:
             if self._blob_store is None:
                 # Imported here: boto3 takes ~0.1 s to import and its client another ~0.1 s,
-                # a cold-start cost only blob users should pay (operations.md §5).
+                # a cold-start cost only blob users should pay (docs/operations.md §5).
                 from phasma.blobs import BlobStore
 
                 self._blob_store = BlobStore(self.settings)

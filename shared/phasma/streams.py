@@ -1,4 +1,4 @@
-"""The per-user cap on open event streams (api-2.md §A: at most 5 notification streams).
+"""The per-user cap on open event streams (docs/api.md §A.8: at most 5 notification streams).
 
 Each open stream holds a lease: a member of the user's sorted set, scored by the
 cache's clock time at which it lapses. Opening drops lapsed members, then adds one

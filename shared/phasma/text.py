@@ -1,4 +1,4 @@
-"""Usernames, hashtags and mentions in user text (domain.md §2.1, §2.4, frontend.md §6).
+"""Usernames, hashtags and mentions in user text (docs/domain.md §2.1, §2.4, docs/frontend.md §6).
 
 Pure functions, no I/O: `POST /posts` stores what `extract_hashtags` finds, and
 the frontend links what `find_mentions` finds, and the notifications-worker notifies

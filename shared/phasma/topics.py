@@ -1,4 +1,4 @@
-"""The Kafka topics (operations.md §2.1): names, partitions and retention, in one table.
+"""The Kafka topics (docs/operations.md §2.1): names, partitions and retention, in one table.
 
 Topics are created by setup, never auto-created: the cluster's `topics` Job
 (`phasma.deploy.setup`) and the local stack (`phasma.devstack`) both create these,

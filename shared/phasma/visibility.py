@@ -1,7 +1,7 @@
 """Who may see whom: the one set of SQL conditions, below every slice that reads users.
 
 Session resolution (`phasma.auth.sessions`) applies `live` as well as every slice's reads,
-and the blocks, mutes and privacy of api-2.md §D and §E are read by the feed, search,
+and the blocks, mutes and privacy of docs/api.md §D and §E are read by the feed, search,
 posts, comments, likes, follows and notifications alike, so the rules live here rather
 than in the `users` slice. Each is a condition to put in a WHERE clause; viewer-aware
 ones read the statement's `:viewer_id` parameter (NULL: anonymous) unless given another
@@ -16,7 +16,7 @@ def live(alias: str) -> str:
 
     An account whose removal was requested (`DELETE /users/me`) is gone for every reader
     at once, though its rows are removed later, batch by batch (`phasma.removal`); a
-    suspended account (api-2.md §D) is hidden until a moderator reinstates it.
+    suspended account (docs/api.md §D) is hidden until a moderator reinstates it.
     Reads with no viewer (workers, the indexer, sessions) filter with this; reads on
     behalf of a viewer use `visible` or `shows_posts`, which include it.
     """
@@ -54,7 +54,7 @@ def not_blocked_between(first: str, second: str) -> str:
 def visible(alias: str, viewer: str = VIEWER) -> str:
     """The one rule for whether the viewer may meet the account `alias` at all.
 
-    Live, and no block between the two in either direction (api-2.md §D): a block hides
+    Live, and no block between the two in either direction (docs/api.md §D): a block hides
     each account from the other everywhere. An anonymous viewer compares with NULL,
     which matches no block. `viewer` is the `VIEWER` parameter unless a statement has
     one per row (the notifications worker's recipients).
@@ -67,7 +67,7 @@ def shows_posts(alias: str) -> str:
     """The one rule for whether the viewer may see the posts (and lists) of `alias`.
 
     `visible`, and the account is public, is the viewer's own, or the viewer follows it
-    (api-2.md §E): a pending follow request does not count.
+    (docs/api.md §E): a pending follow request does not count.
     """
     return f"""({visible(alias)}
         AND (NOT {alias}.private
@@ -79,7 +79,7 @@ def shows_posts(alias: str) -> str:
 
 
 def not_muted(author_column: str, viewer: str = VIEWER) -> str:
-    """Mute (api-2.md §D): the muter's feed and notifications leave out the muted account.
+    """Mute (docs/api.md §D): the muter's feed and notifications leave out the muted account.
 
     Nothing else reads mutes, so the muted account cannot tell. `viewer` as in `visible`.
     """

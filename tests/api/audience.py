@@ -11,19 +11,19 @@ from tests.api.conftest import Account
 
 
 def block(blocker: Account, blocked: Account) -> None:
-    """`blocker` blocks `blocked` (api-2.md §D)."""
+    """`blocker` blocks `blocked` (docs/api.md §D)."""
     response = blocker.client.put(f"/users/{blocked.username}/block")
     assert response.status_code == 204, response.text
 
 
 def mute(muter: Account, muted: Account) -> None:
-    """`muter` mutes `muted` (api-2.md §D)."""
+    """`muter` mutes `muted` (docs/api.md §D)."""
     response = muter.client.put(f"/users/{muted.username}/mute")
     assert response.status_code == 204, response.text
 
 
 def make_private(account: Account) -> None:
-    """`account` switches to private (api-2.md §E), its other fields unchanged."""
+    """`account` switches to private (docs/api.md §E), its other fields unchanged."""
     body = {"name": account.name, "username": account.username, "email": account.email}
     response = account.client.put("/users/me", json={**body, "private": True})
     assert response.status_code == 204, response.text

@@ -156,7 +156,7 @@ def encoded_cursor(value: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
 
-# Pagination inputs every list rejects with 400 (api.md §8).
+# Pagination inputs every list rejects with 400 (docs/api.md §8).
 BAD_PAGINATION: list[dict[str, str]] = [
     {"page": "2"},
     {"page": ""},

@@ -1,5 +1,5 @@
 """Albums over HTTP against the real stack: `POST /posts` with `filenames` and `altTexts`,
-the `images` of the Post shape, and their blobs on delete (api-2.md §F)."""
+the `images` of the Post shape, and their blobs on delete (docs/api.md §F)."""
 
 from __future__ import annotations
 

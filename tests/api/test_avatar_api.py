@@ -1,4 +1,4 @@
-"""Avatars in `PUT /users/me` and the replaced avatar's blob (api.md §10, domain.md §2.1)."""
+"""Avatars in `PUT /users/me` and the replaced avatar's blob (docs/domain.md §2.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bookmarks over HTTP against the real stack (api-2.md §F): save, unsave, the saved list."""
+"""Bookmarks over HTTP against the real stack (docs/api.md §F): save, unsave, the saved list."""
 
 from __future__ import annotations
 
@@ -119,8 +119,10 @@ def test_concurrent_saves_by_one_user_keep_one_row(
 ) -> None:
     _, public_id = post
     statuses: list[int] = []
+    start = threading.Barrier(6)  # all six requests leave together
 
     def save() -> None:
+        start.wait()
         statuses.append(account.client.put(f"/posts/{public_id}/bookmark").status_code)
 
     threads = [threading.Thread(target=save) for _ in range(6)]

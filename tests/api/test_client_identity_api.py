@@ -1,4 +1,4 @@
-"""Who a request is charged to (api-2 §A "Client address", "Public routes", "Order").
+"""Who a request is charged to (docs/api.md §A.1, §A.2, §A.3).
 
 The gateway replaces X-Forwarded-For, public routes never read a cookie, and a
 cookie that is not a known session is charged to its address before any database

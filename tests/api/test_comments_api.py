@@ -1,4 +1,7 @@
-"""`comments` function over HTTP against the real stack (api.md §8, §9.3, §14.3; domain.md §2.5)."""
+"""`comments` function over HTTP against the real stack.
+
+The rules: docs/api.md §8, §9.3 and §14.3; docs/domain.md §2.5.
+"""
 
 from __future__ import annotations
 
@@ -291,7 +294,7 @@ def test_comment_list_rejects_bad_pagination(
 def test_anonymous_visitors_read_comments_as_signed_in_viewers_do(
     api: Api, account: Account, post: tuple[Account, str]
 ) -> None:
-    """Public reading (api-2 §F): the list is optional-session, so a shared link works."""
+    """Public reading (docs/api.md §F): the list is optional-session, so a shared link works."""
     _, public_id = post
     comment_on(account.client, public_id, "First!")
     comment_on(account.client, public_id, "Second.")

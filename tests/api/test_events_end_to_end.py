@@ -41,7 +41,7 @@ Value = TypeVar("Value")
 def start_at_the_end(brokers: str, group: str, topics: tuple[str, ...]) -> None:
     """Commit the group's offsets at the current end of `topics`.
 
-    A new group starts at the earliest offset (operations.md §2.2), which here would
+    A new group starts at the earliest offset (docs/operations.md §2.2), which here would
     replay every event of the session's earlier tests before ours.
     """
     consumer = KafkaConsumer(

@@ -1,4 +1,4 @@
-"""api-2 §C data export: the routes over HTTP, and the `exporter` end to end.
+"""docs/api.md §C data export: the routes over HTTP, and the `exporter` end to end.
 
 The exporter runs through its real entry point on the API tests' database and bucket:
 the event `POST /users/me/exports` wrote is delivered to it as a KafkaSource would, the
@@ -18,10 +18,8 @@ import pytest
 
 from phasma.devstack.mailcatcher import MailCatcher
 from phasma.events.worker import EventFunction
-from phasma.exports.actions import EXPORT_PENDING
 from phasma.exports.queries import object_key
 from phasma.janitor.tasks import run
-from phasma.mail.compose import SUBJECTS
 from tests.api.conftest import Account, Api, ApiStack, Bucket, Database
 from tests.api.event_delivery import Worker, one_event
 from tests.api.posting import assert_error, new_post, outbox_position
@@ -75,7 +73,7 @@ def test_a_second_request_while_pending_is_409_and_writes_nothing(
     before = database.counts(*WRITES)
     response = account.client.post("/users/me/exports")
     assert_error(response, 409)
-    assert response.json() == {"message": EXPORT_PENDING}
+    assert response.json() == {"message": "An export is already being prepared."}
     assert database.counts(*WRITES) == before
 
 
@@ -165,7 +163,7 @@ def test_the_exporter_writes_the_whole_account(
     }
     assert Worker(mailer).deliver(mail) == "applied"
     caught = [m for m in mail_catcher.mailbox.messages() if account.email in m["to"]][-1]
-    assert caught["subject"] == SUBJECTS["export_ready"]
+    assert caught["subject"] == "Your Phasma data export is ready"
     assert "http://site.test/settings/export" in caught["text"]
 
     # A redelivery of the finished export changes nothing: no second notification or mail.

@@ -1,4 +1,4 @@
-"""`GET /feed` over HTTP against the real stack (api.md §8, §14.4; domain.md §3.3).
+"""`GET /feed` over HTTP against the real stack (docs/api.md §8, §14.4; docs/domain.md §3.3).
 
 Materialised rows come from the real `feed-worker` fed the real events; the live
 branch (own posts, followed celebrities) needs no worker at all.

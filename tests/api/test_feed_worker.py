@@ -1,4 +1,4 @@
-"""`feed-worker` through its real entry point, fed the real events of real changes (domain.md §3.2).
+"""`feed-worker` through its real entry point, fed the events of real changes (docs/domain.md §3.2).
 
 Changes are made over HTTP; the events they wrote are delivered to the worker as
 binary-mode CloudEvents, once, twice, late or out of order.

@@ -1,4 +1,7 @@
-"""`follows` function over HTTP against the real stack (api.md §8, §12; domain.md §2.7, §3.1)."""
+"""`follows` function over HTTP against the real stack.
+
+The rules: docs/api.md §8 and §12; docs/domain.md §2.7 and §3.1.
+"""
 
 from __future__ import annotations
 
@@ -470,7 +473,7 @@ def test_lists_personalise_is_following_and_email_per_viewer(make_account) -> No
 
 
 def test_anonymous_visitors_read_both_lists_with_is_following_false(api: Api, make_account) -> None:
-    """Public reading (api-2 §F): the lists are optional-session; nobody is followed, no
+    """Public reading (docs/api.md §F): the lists are optional-session; nobody is followed, no
     email is shown, and neither a missing nor an unknown cookie is refused or cleared."""
     alice, bob, carol = make_account(), make_account(), make_account()
     for follower, followee in ((alice, carol), (bob, carol), (alice, bob)):

@@ -1,4 +1,4 @@
-"""The API origin's own probes on the local gateway (api-2.md §A: `/health`, `/ready`)."""
+"""The API origin's own probes on the local gateway (docs/api.md §A: `/health`, `/ready`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hashtags as places over HTTP against the real stack (api-2.md §F): a tag, its posts,
+"""Hashtags as places over HTTP against the real stack (docs/api.md §F): a tag, its posts,
 following it, and followed tags' posts in the feed (merged when the feed is read)."""
 
 from __future__ import annotations
@@ -282,8 +282,10 @@ def test_concurrent_follows_by_one_user_keep_one_row(
 ) -> None:
     name, _ = sunset
     statuses: list[int] = []
+    start = threading.Barrier(6)  # all six requests leave together
 
     def follow() -> None:
+        start.wait()
         statuses.append(account.client.put(f"/hashtags/{name}/follow").status_code)
 
     threads = [threading.Thread(target=follow) for _ in range(6)]

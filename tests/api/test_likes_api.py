@@ -1,4 +1,4 @@
-"""`likes` function over HTTP against the real stack (api.md §8, §14.2; domain.md §5)."""
+"""`likes` function over HTTP against the real stack (docs/api.md §8, §14.2; docs/domain.md §5)."""
 
 from __future__ import annotations
 

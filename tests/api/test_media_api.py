@@ -1,4 +1,4 @@
-"""`media` function over HTTP against the real stack (api.md §15.2)."""
+"""`media` function over HTTP against the real stack (docs/api.md §15.2)."""
 
 from __future__ import annotations
 

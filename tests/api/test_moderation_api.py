@@ -1,4 +1,4 @@
-"""Roles, the moderation queue, decisions and reinstating (api-2.md §D).
+"""Roles, the moderation queue, decisions and reinstating (docs/api.md §D).
 
 Moderators are made with `grant_role`, the action behind `./taskw admin:grant`.
 Notifications are made by the real `notifications-worker` fed the real events of the

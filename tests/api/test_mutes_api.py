@@ -1,4 +1,4 @@
-"""Mutes over HTTP against the real stack (api-2.md §D): the write side and the list."""
+"""Mutes over HTTP against the real stack (docs/api.md §D): the write side and the list."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`notifications-worker` through its real entry point, fed the real events of real changes
-(domain.md §4): creation with its state check, idempotency, deletes, convergence."""
+(docs/domain.md §4): creation with its state check, idempotency, deletes, convergence."""
 
 from __future__ import annotations
 
@@ -353,7 +353,7 @@ def test_likes_and_comments_arriving_after_the_post_deletion_create_nothing(
     assert notifications_of(database, author.username) == []
 
 
-# -- mentions (api-2.md §F) -------------------------------------------------------------
+# -- mentions (docs/api.md §F) -------------------------------------------------------------
 
 
 def test_a_caption_mention_notifies_once_per_event_even_on_redelivery(
@@ -532,7 +532,7 @@ def test_a_slow_unlike_waits_for_a_like_notification_being_written(
     assert notifications_of(database, author.username) == []
 
 
-# -- blocks and mutes (api-2.md §D) -------------------------------------------------------
+# -- blocks and mutes (docs/api.md §D) -------------------------------------------------------
 #
 # Each fact is made first (across a block it could not be), then the block or mute, then
 # the delivery: the worker decides at delivery time, as a late event would find it.

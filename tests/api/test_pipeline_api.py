@@ -1,4 +1,4 @@
-"""Cross-cutting HTTP rules every function applies (api.md §1-§7, §17)."""
+"""Cross-cutting HTTP rules every function applies (docs/api.md §1-§7, §17)."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def test_origin_guard_ignores_safe_methods(api: Api) -> None:
         ("application/json", b'{"name": NaN}', 400),
         ("application/json", b"\xff\xfe", 400),
         ("application/json", b'{"name": "' + b"x" * 102_400 + b'"}', 413),
-        # api-2.md §A: nesting past 64 levels is a 400, never the parser's RecursionError.
+        # docs/api.md §A.7: nesting past 64 levels is a 400, never the parser's RecursionError.
         ("application/json", b"[" * 90_000, 400),
         ("application/json", b'{"a":' * 20_000, 400),
         ("application/json", b'{"name": "[[[", "x": ' + b"[" * 64 + b"]" * 64 + b"}", 400),

@@ -1,4 +1,7 @@
-"""`posts` function over HTTP against the real stack (api.md §8, §9.2, §14.1; domain.md §2.4)."""
+"""`posts` function over HTTP against the real stack.
+
+The rules: docs/api.md §8, §9.2 and §14.1; docs/domain.md §2.4.
+"""
 
 from __future__ import annotations
 

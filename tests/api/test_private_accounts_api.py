@@ -1,4 +1,4 @@
-"""Private accounts over HTTP against the real stack (api-2.md §E): the setting, follow
+"""Private accounts over HTTP against the real stack (docs/api.md §E): the setting, follow
 requests and their list, accepting and declining, and turning public again."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Private accounts' images over HTTP (api-2.md §E; docs/security.md "Private media"):
+"""Private accounts' images over HTTP (docs/api.md §E; docs/security.md "Private media"):
 served only with the signed, short-lived token the Post shape hands to its readers."""
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def test_turning_private_ends_the_plain_urls_and_turning_public_restores_them(
 def test_a_private_accounts_avatar_stays_public_even_from_a_post(
     private_post: tuple[Account, str, str], api: Api
 ) -> None:
-    # The profile header, avatar included, is what non-followers see (api-2.md §E).
+    # The profile header, avatar included, is what non-followers see (docs/api.md §E).
     owner, _, filename = private_post
     response = owner.client.put("/users/me", json=profile(owner, avatar=filename))
     assert response.status_code == 204, response.text

@@ -1,4 +1,4 @@
-"""`POST /reports` (api-2.md §D): report a post, a comment or an account.
+"""`POST /reports` (docs/api.md §D): report a post, a comment or an account.
 
 Every bad body is a `400` with the contract's `{"message"}` and writes nothing; an
 unknown subject is a `404`, a second open report on the same subject a `409`.

@@ -1,4 +1,4 @@
-"""`search` function over HTTP on the PostgreSQL backend (api.md §13; domain.md §2.8, §6).
+"""`search` function over HTTP on the PostgreSQL backend (docs/api.md §13; docs/domain.md §2.8, §6).
 
 The API tests share one database, so every scenario builds its own data around a
 fresh random token that no other test's users, posts or hashtags contain.
@@ -448,7 +448,7 @@ BAD_SEARCHES = [
     ({"q": "#" + "a" * 48 + "é", "type": "posts"}, "invalid hashtag"),
     ({"q": "#ab#cd", "type": "posts"}, "invalid hashtag"),
     ({"q": "#ta\ng", "type": "posts"}, "invalid hashtag"),  # whole-string match
-    # The order of api.md §13.4: the first failing check decides.
+    # The order of docs/api.md §13.4: the first failing check decides.
     ({"q": "", "type": "nope", "limit": "0"}, "q"),
     ({"q": "ok", "type": "nope", "limit": "0"}, "type"),
     ({"q": "#bad-tag", "type": "posts", "limit": "0"}, "limit"),

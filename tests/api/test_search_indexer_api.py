@@ -1,4 +1,4 @@
-"""`search-indexer` against the API tests' database (domain.md §5.5, operations.md §2.2).
+"""`search-indexer` against the API tests' database (docs/domain.md §5.5, docs/operations.md §2.2).
 
 Without `MEILI_URL` every delivery is acknowledged and skipped. The reactions
 themselves run against the real database with a writer that records what it

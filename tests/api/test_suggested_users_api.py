@@ -1,4 +1,4 @@
-"""`GET /users/suggested` over HTTP against the real stack (api.md §10, domain.md §2.7).
+"""`GET /users/suggested` over HTTP against the real stack (docs/api.md §10, docs/domain.md §2.7).
 
 Suggestions are global, so each test first makes the viewer follow (with plain SQL)
 every account that is already a candidate: what remains are the accounts the test

@@ -1,4 +1,4 @@
-"""`uploads` function over HTTP against the real stack (api.md §15.1, domain.md §2.3)."""
+"""`uploads` function over HTTP against the real stack (docs/api.md §15.1, docs/domain.md §2.3)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from phasma.blobs import BlobStoreUnavailable, image_keys, rendition_key, thumbn
 from phasma.concurrency import ConcurrencyLimit
 from phasma.devstack.services import DependencyUrls, free_port
 from phasma.http.pipeline import HttpFunction
-from phasma.images import THUMBNAIL_LONGEST_SIDE
 from phasma.registry import get_function
 from phasma.runtime import Runtime
 from tests.api.conftest import (
@@ -130,7 +129,7 @@ def test_large_image_gets_a_thumbnail_of_at_most_640_pixels(
     original, thumbnail = stored_images(bucket, response.json()["filename"])
     assert original is not None and thumbnail is not None
     assert opened(original).size == (1600, 900)
-    assert opened(thumbnail).size == (THUMBNAIL_LONGEST_SIDE, 360)
+    assert opened(thumbnail).size == (640, 360)
 
 
 @pytest.mark.parametrize(
@@ -219,7 +218,7 @@ def assert_stored_within_limits(
     assert len(original) <= STORED_MAX_BYTES
     assert_clean_jpeg(original)
     assert opened(original).size == size
-    assert max(opened(thumbnail).size) == THUMBNAIL_LONGEST_SIDE
+    assert max(opened(thumbnail).size) == 640
     for width in widths:
         rendition = bucket.get(rendition_key(filename, width))
         assert rendition is not None and opened(rendition).size[0] == width
@@ -679,7 +678,7 @@ def test_busy_decoding_slots_answer_503_after_the_wait(
     assert post_image(account.client, photo_jpeg()).status_code == 201  # free again
 
 
-# --- readiness (api.md §17) -----------------------------------------------------------
+# --- readiness (docs/api.md §17) -----------------------------------------------------------
 
 
 def test_uploads_is_ready_with_database_cache_and_bucket(api_stack: ApiStack) -> None:

@@ -1,4 +1,4 @@
-"""`users` function over HTTP against the real stack (api.md §10)."""
+"""`users` function over HTTP against the real stack (docs/api.md §10)."""
 
 from __future__ import annotations
 
@@ -121,8 +121,8 @@ def test_me_shows_the_full_account(account: Account) -> None:
         "followRequested",
     }  # fmt: skip
     assert user["email"] == account.email
-    assert user["emailVerified"] is False  # api-2 §B: nobody has followed the link yet
-    assert user["role"] == "member"  # api-2 §D: own view only
+    assert user["emailVerified"] is False  # docs/api.md §B: nobody has followed the link yet
+    assert user["role"] == "member"  # docs/api.md §D: own view only
     assert user["username"] == account.username
     assert (user["avatar"], user["bio"], user["isFollowing"]) == (None, None, False)
     assert (user["posts"], user["likes"], user["followers"], user["following"]) == (0, 0, 0, 0)
@@ -322,7 +322,7 @@ def test_password_change_rejects_bad_input_and_writes_nothing(
     assert after == stored
 
 
-# -- re-authentication (api-2 §A) ------------------------------------------------------
+# -- re-authentication (docs/api.md §A) ------------------------------------------------------
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The visibility matrix (api-2.md §D, §E): every read route against every relation.
+"""The visibility matrix (docs/api.md §D, §E): every read route against every relation.
 
 Two worlds share one database of their own (so global lists such as popular posts and
 suggestions hold only what is built here). In each, a subject account has posts (one

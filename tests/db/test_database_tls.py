@@ -1,6 +1,6 @@
 """`sslmode=verify-full` over a real TLS handshake in front of the real PostgreSQL.
 
-The deployment's DSNs verify the server (security.md §12); this proves the connect
+The deployment's DSNs verify the server (docs/domain.md §1.3); this proves the connect
 code does what the mode promises: the right CA and host name connect, a wrong host
 name or an untrusted CA is refused, and `require` would have accepted either.
 

@@ -96,7 +96,7 @@ def test_every_table_of_the_data_model_exists(owner: pg8000.native.Connection) -
 
 
 def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connection) -> None:
-    # Indexes behind PRIMARY KEY and UNIQUE constraints are left out, as in §1.2.
+    # Indexes behind PRIMARY KEY and UNIQUE constraints are left out, as in docs/domain.md §1.2.
     rows = owner.run(
         "SELECT tablename, indexdef FROM pg_indexes AS i WHERE schemaname = 'public'"
         " AND indexdef LIKE '%USING btree%'"
@@ -107,7 +107,7 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
     assert definitions == {
         ("users", "(id) WHERE is_celebrity"),
         ("users", "(avatar) WHERE (avatar IS NOT NULL)"),
-        # Beyond §1.2 (migration 0009): serves GET /users/suggested in order.
+        # Migration 0009, beyond the baseline: serves GET /users/suggested in order.
         (
             "users",
             '(follower_count DESC, post_count DESC, username COLLATE "C")'
@@ -119,7 +119,7 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         ("uploads", "(created)"),
         ("posts", "(created DESC, id DESC)"),
         ("posts", "(user_id, created DESC, id DESC)"),
-        # Beyond §1.2 (migration 0013): what `./taskw media:backfill-renditions` has left.
+        # Migration 0013, beyond the baseline: what `./taskw media:backfill-renditions` has left.
         ("posts", "(id) WHERE (renditions IS NULL)"),
         ("likes", "(user_id, created DESC, post_id DESC)"),
         # Migration 0018: a tag's posts in order (links carry their post's time).
@@ -138,34 +138,34 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         ("outbox", "(created)"),
         ("audit_log", "(user_id)"),
         ("recent_searches", "(user_id, created DESC, id DESC)"),
-        # Beyond §1.2 (migration 0015): the saved list in order; post deletions cascade.
+        # Migration 0015, beyond the baseline: the saved list in order; post deletions cascade.
         ("bookmarks", "(user_id, created DESC, post_id DESC)"),
         ("bookmarks", "(post_id)"),
-        # Migrations 0016 and 0017 (api-2 §B): tokens by account, and the janitor's ages;
+        # Migrations 0016 and 0017 (docs/api.md §B): tokens by account, and the janitor's ages;
         # mail requests counted per account and purpose within the hour.
         ("mail_tokens", "(user_id, purpose)"),
         ("mail_tokens", "(expires)"),
         ("mail_deliveries", "(sent)"),
         ("verification_requests", "(user_id, purpose, created)"),
-        # Beyond §1.2 (migration 0018): the feed merges a viewer's latest followed tags.
+        # Migration 0018, beyond the baseline: the feed merges a viewer's latest followed tags.
         ("hashtag_follows", "(user_id, created DESC, hashtag_id DESC)"),
-        # Beyond §1.2 (migration 0019): one pending export per account; the settings list;
+        # Migration 0019, beyond the baseline: one pending export per account; the settings list;
         # the janitor's expiry sweep.
         ("exports", "(user_id) WHERE ((status)::text = 'pending'::text)"),
         ("exports", "(user_id, created DESC)"),
         ("exports", "(expires) WHERE (expires IS NOT NULL)"),
-        # Beyond §1.2 (migration 0021): unfinished account removals; a user's comments and
+        # Migration 0021, beyond the baseline: unfinished account removals; a user's comments and
         # the notifications they caused, which the account-remover deletes by these keys.
         ("users", "(deleted_at) WHERE (deleted_at IS NOT NULL)"),
         ("comments", "(user_id)"),
         ("notifications", "(actor_id)"),
-        # Beyond §1.2 (migration 0023): a block probed from the blocked side; the lists of
+        # Migration 0023: a block probed from the blocked side; the lists of
         # blocks and mutes, newest first; a muted account's removal.
         ("blocks", "(blocked_id, blocker_id)"),
         ("blocks", "(blocker_id, created DESC, blocked_id DESC)"),
         ("mutes", "(muted_id)"),
         ("mutes", "(muter_id, created DESC, muted_id DESC)"),
-        # Beyond §1.2 (migration 0024): one open report per reporter and subject; the open
+        # Migration 0024: one open report per reporter and subject; the open
         # queue oldest first and each subject's open group; the closed list; the accounts'
         # foreign keys.
         (
@@ -180,7 +180,7 @@ def test_btree_indexes_are_those_of_the_data_model(owner: pg8000.native.Connecti
         ("reports", "(decided DESC, id DESC) WHERE ((status)::text = 'closed'::text)"),
         ("reports", "(author_id)"),
         ("reports", "(moderator_id) WHERE (moderator_id IS NOT NULL)"),
-        # Beyond §1.2 (migration 0025): a private account's pending follow requests,
+        # Migration 0025: a private account's pending follow requests,
         # newest first.
         ("follow_requests", "(target_id, created DESC, requester_id DESC)"),
     }

@@ -350,7 +350,7 @@ REQUIRED_IN_CLUSTER = {
     "SMTP_PASSWORD": lambda needs: needs.mail,
     "SITE_URL": lambda needs: needs.mail,  # the default is the local stack's
 }
-# security.md §11: each search function gets only its own scoped key; the master key
+# docs/domain.md §6.2: each search function gets only its own scoped key; the master key
 # belongs to the setup command and reaches no function.
 SEARCH_KEY_OWNERS = {
     "MEILI_SEARCH_KEY": "search",
@@ -363,7 +363,7 @@ OPTIONAL_OVERRIDES = {
 } - {"RATE_LIMIT_FAIL_OPEN"}
 # The local gateway only: in the cluster the frontend uses BACKEND_URL_TEMPLATE.
 OPTIONAL_OVERRIDES.add("BACKEND_URL")
-# security.md §9: unset keeps the public site's /metrics a 404; an operator who
+# docs/security.md §9: unset keeps the public site's /metrics a 404; an operator who
 # scrapes the frontend adds it (docs/operations.md, "Logs and metrics").
 OPTIONAL_OVERRIDES.add("METRICS_TOKEN")
 
@@ -398,7 +398,7 @@ def test_functions_get_every_variable_they_need(complete: list[dict[str, Any]]) 
 def test_each_function_trusts_exactly_the_knative_proxies_in_front_of_it(
     complete: list[dict[str, Any]],
 ) -> None:
-    # api-2 §A: with the activator always in the path (target-burst-capacity -1),
+    # docs/api.md §A.1: with the activator always in the path (target-burst-capacity -1),
     # Envoy (use-remote-address), the activator and queue-proxy each append one entry;
     # a backend also sees the frontend's, which replaced whatever the browser sent.
     services = knative_services(complete)
@@ -430,7 +430,7 @@ def test_database_urls_expand_a_password_defined_before_them(
 def test_every_database_client_verifies_the_server_against_the_mounted_ca(
     complete: list[dict[str, Any]],
 ) -> None:
-    # security.md §12: sslmode=require would accept any server; verify-full checks the
+    # docs/domain.md §1.3: sslmode=require would accept any server; verify-full checks the
     # chain against the database-ca Secret and the host name, so no spoofed pooler or
     # PostgreSQL ever sees a password.
     pods = [service["spec"]["template"]["spec"] for service in knative_services(complete).values()]
@@ -541,7 +541,7 @@ def test_no_image_floats(complete: list[dict[str, Any]]) -> None:
 
 
 def test_database_connections_fit_the_pooler(complete: list[dict[str, Any]]) -> None:
-    # operations.md §5: the sum over functions of max-scale x POSTGRES_MAX_CONNS stays
+    # docs/operations.md §5: the sum over functions of max-scale x POSTGRES_MAX_CONNS stays
     # under the pooler's max_client_conn.
     per_replica = int(environment.CONFIG_VALUES["POSTGRES_MAX_CONNS"])
     total = sum(f.scaling.max_scale * per_replica for f in EVERY_FUNCTION if f.uses_database)
@@ -578,7 +578,7 @@ def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
 def test_event_functions_hear_only_eventing_deliveries_through_knative(
     complete: list[dict[str, Any]],
 ) -> None:
-    # security.md §7: a worker's ingress is the delivery path of the KafkaSource and
+    # docs/security.md §7: a worker's ingress is the delivery path of the KafkaSource and
     # PingSource dispatchers (internal gateway, activator) and the serving control
     # plane's admin and metrics ports: no pod of phasma, no other namespace.
     ingress = [

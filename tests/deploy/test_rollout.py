@@ -1,4 +1,4 @@
-"""`./taskw deploy` follows the rollout order of operations.md §4 and fails in one line."""
+"""`./taskw deploy` follows the rollout order of docs/operations.md §4 and fails in one line."""
 
 from __future__ import annotations
 

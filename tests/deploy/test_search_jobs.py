@@ -1,4 +1,4 @@
-"""The setup-search and search-reindex Jobs (operations.md §4, security.md §11).
+"""The setup-search and search-reindex Jobs (docs/operations.md §4, docs/domain.md §6.2).
 
 What each Job is given is checked in the manifests, and then by running the Job's own
 command line against the environment those manifests resolve to, so a variable the code

@@ -1,4 +1,4 @@
-"""The local gateways of api-2 §A: the API origin replaces X-Forwarded-For and -Proto; the
+"""The local gateways of docs/api.md §A.1: the API origin replaces X-Forwarded-For and -Proto; the
 frontend's internal way in keeps what the frontend wrote."""
 
 from __future__ import annotations

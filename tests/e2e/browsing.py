@@ -99,6 +99,21 @@ def assert_accessible(page: Page, source: str) -> None:
     assert violations == [], f"{page.url}: {violations}"
 
 
+# The page background (`--base-200`) of each theme, as the browser computes it.
+PAGE_BACKGROUNDS = {"light": "rgb(241, 245, 249)", "dark": "rgb(21, 29, 48)"}
+
+
+def assert_accessible_in_both_themes(page: Page, source: str) -> None:
+    """axe-core on the page in light, then in dark, each checked to be really showing
+    (the page background is that theme's) before the audit measures any contrast."""
+    for theme in ("light", "dark"):
+        set_theme(page, theme)
+        background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert background == PAGE_BACKGROUNDS[theme], f"{page.url} is not {theme}: {background}"
+        violations = accessibility_violations(page, source)
+        assert violations == [], f"{page.url} ({theme}): {violations}"
+
+
 def load_images(page: Page) -> None:
     """Load every lazy image now, so a full-page screenshot shows them all."""
     page.evaluate(
@@ -112,15 +127,17 @@ def load_images(page: Page) -> None:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Save the page in light and dark under tests/artifacts/ (the OS preference decides,
-    as the default theme is `system`)."""
+    """Save the page in light and dark under tests/artifacts/, then leave it in the theme
+    it was in, so an audit after the shots still sees the theme it set."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     load_images(page)
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        page.wait_for_timeout(150)  # let transitions settle
-        page.screenshot(path=str(ARTIFACTS / f"{name}-{scheme}.png"), full_page=True)
-    page.emulate_media(color_scheme="light")
+    was_dark = page.evaluate("() => matchMedia('(prefers-color-scheme: dark)').matches")
+    was_theme = page.evaluate("() => document.documentElement.dataset.theme")
+    for theme in ("light", "dark"):
+        set_theme(page, theme)
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{theme}.png"), full_page=True)
+    page.emulate_media(color_scheme="dark" if was_dark else "light")
+    page.evaluate("(theme) => { document.documentElement.dataset.theme = theme; }", was_theme)
     page.wait_for_timeout(400)  # colour transitions end before anything measures contrast
 
 

@@ -1,4 +1,4 @@
-"""Deleting an account in a real browser (api-2.md §C): the settings page, the signed-out
+"""Deleting an account in a real browser (docs/api.md §C): the settings page, the signed-out
 landing that says so once, and the account-remover running for real through the local
 eventing until the leaver's like is gone from another user's post."""
 

@@ -1,6 +1,6 @@
 """Albums in a real browser: three photos chosen at once, reordered with a button and
 by dragging, each given its alt text, then viewed in the carousel with the keyboard
-(issue 19, api-2 §F)."""
+(issue 19, docs/api.md §F)."""
 
 from __future__ import annotations
 

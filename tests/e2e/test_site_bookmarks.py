@@ -1,5 +1,5 @@
 """Bookmarks in a real browser: save a stranger's post, find it under one's own "Saved"
-tab, and unsave it again (issue 19, api-2 §F)."""
+tab, and unsave it again (issue 19, docs/api.md §F)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Exporting one's data in a real browser (api-2.md §C): the settings page requests it, the
+"""Exporting one's data in a real browser (docs/api.md §C): the settings page requests it, the
 `exporter` runs for real through the local eventing, and the ZIP downloads with the
 account's files and its photo."""
 

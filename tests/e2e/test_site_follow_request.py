@@ -1,4 +1,4 @@
-"""A follow request in a real browser (issue 18, api-2.md §E): Ada makes her account
+"""A follow request in a real browser (issue 18, docs/api.md §E): Ada makes her account
 private in settings, Ben asks to follow from her profile and sees "Requested", Ada
 accepts from the notifications page, and Ben then sees her photo, which loads through
 its signed URL."""

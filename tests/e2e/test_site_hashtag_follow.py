@@ -1,6 +1,6 @@
 """Following a hashtag in a real browser: `#sunset`'s page counts its posts, its Follow
 button flips at once, and a stranger's new sunset post then leads the follower's feed
-(issue 19, api-2 §F); a signed-out visitor reads the page with a sign-up prompt."""
+(issue 19, docs/api.md §F); a signed-out visitor reads the page with a sign-up prompt."""
 
 from __future__ import annotations
 

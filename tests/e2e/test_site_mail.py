@@ -1,4 +1,4 @@
-"""Mail in a real browser (api-2 §B): verify the address, then recover the password.
+"""Mail in a real browser (docs/api.md §B): verify the address, then recover the password.
 
 The mail travels the product's own path: the site's form writes the request, the
 outbox event reaches the `mailer` through the local eventing, the mailer sends real
@@ -16,7 +16,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from phasma.devstack.mailcatcher import MailCatcher
-from phasma.mail.compose import SUBJECTS
 from tests.e2e.browsing import assert_accessible, new_identity
 from tests.e2e.conftest import Site
 
@@ -69,7 +68,7 @@ def test_verify_the_email_then_reset_the_forgotten_password(
     assert_accessible(page, axe)
 
     # The verification mail's link opens a page; only its button spends the token.
-    verification = wait_for_mail(mail_catcher, identity["email"], SUBJECTS["verify"])
+    verification = wait_for_mail(mail_catcher, identity["email"], "Confirm your email address")
     page.goto(link_in(verification, site, "/verify-email"))
     expect(page).to_have_title("Verify your email - Phasma")
     assert_accessible(page, axe)
@@ -91,7 +90,7 @@ def test_verify_the_email_then_reset_the_forgotten_password(
     expect(page.get_by_role("heading", name="Check your mail")).to_be_visible()
     assert_accessible(page, axe)
 
-    reset = wait_for_mail(mail_catcher, identity["email"], SUBJECTS["reset"])
+    reset = wait_for_mail(mail_catcher, identity["email"], "Reset your Phasma password")
     page.goto(link_in(reset, site, "/reset-password"))
     expect(page).to_have_title("Choose a new password - Phasma")
     assert_accessible(page, axe)

@@ -1,4 +1,4 @@
-"""A moderator removes a reported post from the queue in a real browser (api-2.md §D).
+"""A moderator removes a reported post from the queue in a real browser (docs/api.md §D).
 
 A member reports the post through the API (the site's report menu is its own feature);
 the moderator is granted through `admin:grant`'s own entry point. The decision's

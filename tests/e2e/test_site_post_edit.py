@@ -1,4 +1,4 @@
-"""Editing a caption in a real browser (api-2.md §C): the author's edit page, the notice,
+"""Editing a caption in a real browser (docs/api.md §C): the author's edit page, the notice,
 the new text on the post page and in the feed, and the "edited" marker."""
 
 from __future__ import annotations

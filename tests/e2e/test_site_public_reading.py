@@ -1,4 +1,4 @@
-"""A signed-out visitor follows a shared post link (issue 19, api-2 §F public reading):
+"""A signed-out visitor follows a shared post link (issue 19, docs/api.md §F public reading):
 photo, caption and comments without an account, prompts instead of actions, a link
 preview, and logging in brings them back to the post."""
 

@@ -1,4 +1,4 @@
-"""Blocking someone from a post's "…" menu in a real browser (api-2 §D, issue 18): the menu,
+"""Blocking someone from a post's "…" menu in a real browser (docs/api.md §D, issue 18): the menu,
 the native confirmation dialog, the landing with its message, the block listed in
 Settings → Blocked and muted accounts, and following refused across it."""
 

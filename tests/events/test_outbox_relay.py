@@ -152,7 +152,7 @@ def test_concurrent_sweeps_claim_every_row_exactly_once(
     records = reader.with_ids(ids, "relay-concurrent")
     assert len(records) == 200
     # The broker may keep a second copy of a record the producer retried under load
-    # (the relay is at-least-once, operations.md §2.3), but never serves one offset twice.
+    # (the relay is at-least-once, docs/operations.md §2.3), but never serves one offset twice.
     offsets = [(record.partition, record.offset) for found in records.values() for record in found]
     assert len(offsets) == len(set(offsets))
 

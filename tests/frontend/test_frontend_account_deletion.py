@@ -1,11 +1,10 @@
-"""Deleting the account through the site (api-2 §C): the settings page that warns and asks
+"""Deleting the account through the site (docs/api.md §C): the settings page that warns and asks
 for the password, its failures (nothing written), and the signed-out landing after it."""
 
 from __future__ import annotations
 
 import pytest
 
-from phasma.config import Limits
 from tests.api.conftest import Api, Database
 from tests.frontend.conftest import Member, SiteStack, Visitor, alert_of, text_of
 
@@ -72,7 +71,7 @@ def test_a_missing_or_wrong_password_deletes_nothing(
 
 def test_password_guesses_are_throttled(member: Member, database: Database) -> None:
     before = _state(database, member)
-    for _ in range(Limits.LOGIN_THROTTLE_IP_LIMIT):
+    for _ in range(5):
         response = member.visitor.post("/settings/delete-account", data={"password": "a guess"})
         assert alert_of(response) == "Current password is incorrect."
     # Blocked: even the right password deletes nothing while the throttle holds.

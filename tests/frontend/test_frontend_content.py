@@ -1,5 +1,5 @@
 """Posting, the image proxy, likes, bookmarks, comments, follows, search and notifications
-through the site, without JavaScript and as its scripts call it (frontend.md §5 to §9)."""
+through the site, without JavaScript and as its scripts call it (docs/frontend.md §5 to §9)."""
 
 from __future__ import annotations
 

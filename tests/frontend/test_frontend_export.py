@@ -1,4 +1,4 @@
-"""Settings → Export your data (api-2 §C): request, status, and the relayed download."""
+"""Settings → Export your data (docs/api.md §C): request, status, and the relayed download."""
 
 from __future__ import annotations
 

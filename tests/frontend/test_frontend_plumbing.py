@@ -1,5 +1,5 @@
 """The frontend's plumbing: probes, headers and CSP, assets, guards, and what it sends
-to the backend (frontend.md §2, §9, §10; security.md §9).
+to the backend (docs/frontend.md §2, §9, §10).
 
 Most tests use the real API; a stand-in backend (a tiny HTTP server here) records the
 headers the frontend sends and answers what no real function would: a malformed
@@ -241,7 +241,7 @@ def test_json_endpoints_require_a_json_body(member: Member, database: Database) 
 def test_json_nested_too_deep_is_a_400_not_a_stack_trace(
     member: Member, database: Database, path: str
 ) -> None:
-    # The parser's RecursionError used to escape as a 500 (api-2.md §A: request bodies).
+    # The parser's RecursionError used to escape as a 500 (docs/api.md §A.7).
     before = database.counts("recent_searches", "notifications")
     response = member.visitor.post(
         path,
@@ -302,7 +302,7 @@ def test_backend_calls_forward_only_the_session_and_the_client_address(
     headers = feed["headers"]
     assert headers["Cookie"] == f"session={TOKEN}"  # never the theme or anything else
     # No trusted proxy in front (TRUSTED_PROXY_HOPS=0): the browser's claims are
-    # dropped and the header names only the peer (api-2 §A).
+    # dropped and the header names only the peer (docs/api.md §A.1).
     assert headers.getlist("X-Forwarded-For") == ["10.0.0.1"]
     assert "Origin" not in headers
     assert re.fullmatch(r"[0-9a-f]{32}-\d+", headers["X-Request-ID"])

@@ -1,4 +1,4 @@
-"""Private accounts on the site (api-2.md §E; docs/frontend.md "Private accounts"): the
+"""Private accounts on the site (docs/api.md §E; docs/frontend.md "Private accounts"): the
 privacy switch, the locked profile with "Requested", follow requests on the
 notifications page, and private photos' signed URLs through the image proxy."""
 

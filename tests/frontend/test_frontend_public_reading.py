@@ -1,4 +1,4 @@
-"""A stranger who follows a shared link (api-2 §F public reading): post, profile and
+"""A stranger who follows a shared link (docs/api.md §F public reading): post, profile and
 connection pages read signed out, sign-in prompts that come back, and link previews."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The site's verification and recovery pages (api-2 §B): a GET never spends a token."""
+"""The site's verification and recovery pages (docs/api.md §B): a GET never spends a token."""
 
 from __future__ import annotations
 

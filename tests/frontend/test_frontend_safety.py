@@ -1,4 +1,4 @@
-"""The site's block, mute and report (api-2 §D): the "…" menus, the confirmation pages,
+"""The site's block, mute and report (docs/api.md §D): the "…" menus, the confirmation pages,
 the report form and Settings → Blocked and muted accounts, driven like a browser without
 JavaScript against the real API."""
 

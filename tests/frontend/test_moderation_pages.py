@@ -1,4 +1,4 @@
-"""The site's moderation pages (api-2.md §D; docs/frontend.md "Moderation").
+"""The site's moderation pages (docs/api.md §D; docs/frontend.md "Moderation").
 
 Reports are made through the API (the site's report menu is its own feature);
 moderators are made with `grant_role`, the action behind `./taskw admin:grant`.

@@ -1,7 +1,7 @@
 """Every imported package is declared, and the hashed lock files cover the declarations.
 
 The image installs `requirements.lock` with `--require-hashes --no-deps` and CI may
-install `requirements-dev.lock` the same way (security.md §9), so a dependency missing
+install `requirements-dev.lock` the same way (docs/security.md §9), so a dependency missing
 from a lock would be missing at run time, and a package imported but only present
 through another's dependencies could vanish with that other's next release.
 """

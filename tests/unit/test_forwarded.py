@@ -1,4 +1,4 @@
-"""Who the client is: the one client-address rule of the API and the frontend (api-2 §A)."""
+"""Who the client is: the one client-address rule of the API and the frontend (docs/api.md §A.1)."""
 
 from __future__ import annotations
 

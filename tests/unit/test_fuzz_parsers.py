@@ -1,4 +1,4 @@
-"""Fuzzing every parser of untrusted input with hypothesis (api-2.md §A: request bodies).
+"""Fuzzing every parser of untrusted input with hypothesis (docs/api.md §A.7).
 
 Whatever the input, each parser either returns a value or raises the contract's
 4xx `HttpError`; nothing else may escape (it would be a 500 with a stack trace).

@@ -1,4 +1,4 @@
-"""Upload validation and re-encoding (api.md §15.1, security.md §8) on images built in memory."""
+"""Upload validation and re-encoding (docs/api.md §15.1) on images built in memory."""
 
 import io
 import struct

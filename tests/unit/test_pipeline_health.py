@@ -1,4 +1,4 @@
-"""Pipeline health rules (operations.md §7) and their Prometheus metrics."""
+"""Pipeline health rules (docs/operations.md §7) and their Prometheus metrics."""
 
 from __future__ import annotations
 

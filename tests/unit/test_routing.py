@@ -63,7 +63,7 @@ def test_registry_routes_are_unique_and_default_to_session_required() -> None:
         ("POST", "/sessions"),
         ("DELETE", "/sessions"),
         ("GET", "/uploads/{filename}"),
-        # api-2 §B: recovery works without a session and never reads one.
+        # docs/api.md §B: recovery works without a session and never reads one.
         ("POST", "/email-verifications"),
         ("POST", "/password-resets"),
         ("PUT", "/password-resets/{token}"),

@@ -28,7 +28,7 @@ SETTINGS = Settings(
         ("users", {"postgres", "cache"}),  # it only deletes blobs, best effort
         ("sessions", {"postgres", "cache"}),
         ("uploads", {"postgres", "cache", "blob_store"}),
-        # api.md §17; the database tells a private account's images (docs/security.md).
+        # docs/api.md §17; the database tells a private account's images (docs/security.md).
         ("media", {"postgres", "cache", "blob_store"}),
     ],
 )
@@ -38,7 +38,7 @@ def test_readiness_checks_follow_api_md_17(name: str, expected: set[str]) -> Non
 
 
 def test_the_indexer_checks_meilisearch_only_where_it_is_configured() -> None:
-    """operations.md §6: the registry declares the check; PostgreSQL search needs none."""
+    """docs/operations.md §6: the registry declares the check; PostgreSQL search needs none."""
     indexer = get_function("search-indexer")
     assert set(readiness_checks(Runtime(indexer, SETTINGS))) == {"postgres", "cache"}
     meili = SETTINGS.model_copy(update={"meili_url": "http://127.0.0.1:1"})

@@ -1,4 +1,4 @@
-"""The blended search page (domain.md §6.3): targets, backfill, boost, interleave, cursors."""
+"""The blended search page (docs/domain.md §6.3): targets, backfill, boost, interleave, cursors."""
 
 from __future__ import annotations
 
@@ -155,7 +155,7 @@ def test_walking_the_pages_never_skips_repeats_or_invents_a_hit(
     for kind in SEARCH_TYPES:
         placed = sorted(rank for hit_kind, rank in seen if hit_kind == kind)
         assert placed == list(range(sizes[kind])), f"{kind} hits were skipped or invented"
-    # A consumed look-ahead leaves the cursor on (the rule of §6.3), so the last page may
+    # A consumed look-ahead leaves the cursor on (docs/domain.md §6.3), so the last page may
     # come back empty; every page before it holds hits, so the walk always moves on.
     for page in pages[:-1]:
         assert page, "an empty page may only be the last"

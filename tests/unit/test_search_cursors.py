@@ -1,4 +1,4 @@
-"""Search offset cursors (api.md §8.1): standard base64 with padding, strict decoding."""
+"""Search offset cursors (docs/api.md §8.1): standard base64 with padding, strict decoding."""
 
 from __future__ import annotations
 

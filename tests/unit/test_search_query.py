@@ -1,4 +1,4 @@
-"""Search request validation (api.md §13.2, §13.4) and the text each backend matches."""
+"""Search request validation (docs/api.md §13.2, §13.4) and the text each backend matches."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hashtag extraction and mention finding (domain.md §2.4, frontend.md §6).
+"""Hashtag extraction and mention finding (docs/domain.md §2.4, docs/frontend.md §6).
 
 Each property test compares the regex implementation with a plain left-to-right
 scanner written from the spec's wording, then checks the invariants on their own.

@@ -1,4 +1,4 @@
-/* Optimistic save and unsave of a post (api-2 §F bookmarks): the like button's pattern. */
+/* Optimistic save and unsave of a post (docs/api.md §F bookmarks): the like button's pattern. */
 (function () {
   "use strict";
 

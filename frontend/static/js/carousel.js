@@ -1,4 +1,4 @@
-/* Album carousels (frontend.md §7.3): the track scrolls and snaps on its own (swipe,
+/* Album carousels (docs/frontend.md §7.3): the track scrolls and snaps on its own (swipe,
  * trackpad, arrow keys once focused); this adds the previous and next buttons, arrow
  * keys that move one whole photo, the current dot and the spoken "Photo 2 of 3".
  * Carousels added later (Load More) are set up as they arrive. */

@@ -1,4 +1,4 @@
-/* The comment composer and comment deletion on a post page (frontend.md §7.4). */
+/* The comment composer and comment deletion on a post page (docs/frontend.md §7.4). */
 (function () {
   "use strict";
 

@@ -70,7 +70,7 @@
     }
   }
 
-  /** The copy for a failed request's status (frontend.md §2.3, load-more flavour). */
+  /** The copy for a failed request's status (docs/frontend.md §2.3, load-more flavour). */
   function loadMoreMessage(status) {
     return STATUS_MESSAGES[status] || "Could not load more items. Please try again.";
   }

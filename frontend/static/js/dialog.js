@@ -1,4 +1,4 @@
-/* The "Delete post?" and "Delete comment?" dialog (frontend.md §7.3, §7.4): without JS
+/* The "Delete post?" and "Delete comment?" dialog (docs/frontend.md §7.3, §7.4): without JS
  * the trash links to a confirmation page; with JS it opens this modal over a dimmed
  * backdrop. A post's dialog posts its form; a comment's hands the deletion to comments.js
  * (the `phasma:delete-comment` event), which removes the row at once. */

@@ -1,4 +1,4 @@
-/* Optimistic follow and unfollow (frontend.md §7.5, §7.6): every button for the same
+/* Optimistic follow and unfollow (docs/frontend.md §7.5, §7.6): every button for the same
  * person flips at once, the profile's follower count moves by one, and a failure
  * puts everything back. */
 (function () {

@@ -1,4 +1,4 @@
-/* Optimistic likes and double-click to like (frontend.md §7.3). */
+/* Optimistic likes and double-click to like (docs/frontend.md §7.3). */
 (function () {
   "use strict";
 

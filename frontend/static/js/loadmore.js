@@ -1,4 +1,4 @@
-/* "Load More" (frontend.md §5): fetch the next page's items as HTML fragments. */
+/* "Load More" (docs/frontend.md §5): fetch the next page's items as HTML fragments. */
 (function () {
   "use strict";
 

@@ -1,4 +1,4 @@
-/* Notifications (frontend.md §7.7): the navbar dot stays live from the server's event
+/* Notifications (docs/frontend.md §7.7): the navbar dot stays live from the server's event
  * stream; on the notifications page new items appear at the top as they arrive, and
  * what was shown is marked read when the visitor leaves (or at once with "Mark all as
  * read"), so unread items keep looking new while the page is open. */

@@ -1,4 +1,4 @@
-/* The "…" menus' Block, Mute and Report (api-2 §D). Without JS each item is a link to
+/* The "…" menus' Block, Mute and Report (docs/api.md §D). Without JS each item is a link to
  * its confirmation page or the report form; with JS it opens the same form in a native
  * <dialog> (focus trap, Escape and the backdrop come with showModal). The forms still
  * post as plain submissions, so the server answers both ways alike: back to `next`

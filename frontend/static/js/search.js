@@ -1,4 +1,4 @@
-/* Search (frontend.md §7.6): typeahead with interleaved users and hashtags and keyboard
+/* Search (docs/frontend.md §7.6): typeahead with interleaved users and hashtags and keyboard
  * navigation, recent searches in the same sheet, and the discovery row's edge fades.
  * The caption and comment boxes complete the `@name` or `#tag` under the caret from the
  * same suggestions (`[data-compose-typeahead]`, the original product's activeToken). */

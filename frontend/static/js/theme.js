@@ -1,4 +1,4 @@
-/* Appearance (frontend.md §3.3): the theme cookie, localStorage mirror, other tabs. */
+/* Appearance (docs/frontend.md §3.3): the theme cookie, localStorage mirror, other tabs. */
 (function () {
   "use strict";
 

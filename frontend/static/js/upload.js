@@ -1,4 +1,4 @@
-/* Choosing photos (frontend.md §7.8): resize in the browser before they are sent, preview
+/* Choosing photos (docs/frontend.md §7.8): resize in the browser before they are sent, preview
  * the first, drag and drop, album order and alt texts, the caption counters. Also drives
  * the avatar on Edit Profile.
  *
@@ -132,7 +132,7 @@
     return button;
   }
 
-  // Several photos make an album (frontend.md §7.8): the list shows them in album order
+  // Several photos make an album (docs/frontend.md §7.8): the list shows them in album order
   // with an alt text each; the up and down buttons or a drag reorder them, and the
   // file input is rewritten in that order, so the form posts them as arranged.
   function setUpPost(form) {

@@ -1,4 +1,4 @@
-"""The device a login comes from, as the signed `device` cookie names it (api-2 §A "Device trust").
+"""The device a login comes from, as the signed `device` cookie names it (docs/api.md §A.5).
 
 Below the slices: the login and password-reset actions take a `DeviceCookie` without
 knowing it travelled as a cookie (`phasma.http.cookies` signs, reads and sets it).

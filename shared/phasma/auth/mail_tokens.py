@@ -1,4 +1,4 @@
-"""The shape of a single-use mail token (api-2 §B): 43 base64url characters.
+"""The shape of a single-use mail token (docs/api.md §B): 43 base64url characters.
 
 Below the slices: the `mail` slice mints and spends the tokens (`phasma.mail.tokens`),
 and the site refuses a link whose token could never be one before it calls the backend.

@@ -1,4 +1,4 @@
-"""Argon2id password hashing with bounded concurrency (security.md §3).
+"""Argon2id password hashing with bounded concurrency (docs/api.md §5.4).
 
 Each hash or verify takes ~19 MiB and real CPU time, so they run through a
 `ConcurrencyLimit` of `ARGON_MAX_CONCURRENCY` dedicated threads: a semaphore on

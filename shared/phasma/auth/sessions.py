@@ -1,4 +1,4 @@
-"""Session resolution: the `Viewer` of a request's session token (security.md §2).
+"""Session resolution: the `Viewer` of a request's session token (docs/api.md §5.2).
 
 Plumbing, below every slice: the HTTP pipeline resolves the viewer before any handler
 runs, and actions take the `Viewer` it made; ending an account's sessions (a password
@@ -35,7 +35,7 @@ WHERE sessions.id = :key
   AND sessions.created >= now() - make_interval(secs => :absolute_seconds)
   AND {live("users")}
 """
-# One atomic, idempotent statement (security.md §2), safe to retry.
+# One atomic, idempotent statement (docs/api.md §5.2), safe to retry.
 _REFRESH = """
 UPDATE sessions
 SET last_used = now(),
@@ -104,5 +104,5 @@ def delete_other_sessions(executor: Executor, user_id: int, keep_key: str) -> No
 
 
 def delete_all_sessions(executor: Executor, user_id: int) -> None:
-    """End every session of the account (a password reset, api-2 §B)."""
+    """End every session of the account (a password reset, docs/api.md §B)."""
     executor.execute("DELETE FROM sessions WHERE user_id = :user_id", user_id=user_id)

@@ -1,4 +1,4 @@
-"""Login throttle (api.md §6.3 with api-2 §A "Login throttle" and "Device trust").
+"""Login throttle (docs/api.md §6.3 with docs/api.md §A.4, §A.5).
 
 Fixed 15-minute windows per client address (5) and per email (50). An attempt
 reserves its place in both counters *before* the password is verified, in one

@@ -1,4 +1,4 @@
-"""HTTP handlers of bookmarks (api-2.md §F), served by the `likes` function."""
+"""HTTP handlers of bookmarks (docs/api.md §F), served by the `likes` function."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ def remove_locked_comment(
     moderator's `remove` (`phasma.moderation`, passing the comment's author as
     `deleter_id`). Counts it off the post and emits `phasma.comment.deleted` with
     `actor_public_id` as actor; False when the row was not deleted."""
-    # Still matched on the deleter's right, not only on the caller's check (security.md §7).
+    # Still matched on the deleter's right, not only on the caller's check (docs/api.md §5.5).
     if not queries.delete_comment(executor, comment_public_id, post_public_id, deleter_id):
         return False
     count_comments(executor, found["post_id"], -1)

@@ -1,4 +1,4 @@
-"""The comment body and the Comment response shape (domain.md §2.5)."""
+"""The comment body and the Comment response shape (docs/domain.md §2.5)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class CommentBody(RequestBody):
 
 
 class Comment(CamelModel):
-    """api.md §9.3."""
+    """docs/api.md §9.3."""
 
     id: UUID
     username: str

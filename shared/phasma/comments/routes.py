@@ -1,4 +1,4 @@
-"""HTTP handlers of the `comments` function (api.md §14.3)."""
+"""HTTP handlers of the `comments` function (docs/api.md §14.3)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def list_comments(context: RequestContext) -> Response:
     viewer_id = context.viewer_id
 
     def read(executor: Executor) -> Page[Comment] | None:
-        # A post the viewer may not see (api-2.md §D, §E) is as unknown as a missing one.
+        # A post the viewer may not see (docs/api.md §D, §E) is as unknown as a missing one.
         post_id = queries.shown_post_id(executor, post_public_id, viewer_id)
         if post_id is None:
             return None

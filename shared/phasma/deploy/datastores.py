@@ -1,4 +1,4 @@
-"""The stateful infrastructure of operations.md §3: one single-replica StatefulSet each.
+"""The stateful infrastructure of docs/operations.md §3: one single-replica StatefulSet each.
 
 PostgreSQL, the Redis-protocol cache (Dragonfly), Redpanda, SeaweedFS and Meilisearch,
 each with its headless Service, PVC, probes, pinned image, restricted security context

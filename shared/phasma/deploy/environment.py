@@ -30,19 +30,19 @@ from phasma.deploy.kubernetes import (
 from phasma.provisioning import APP_DATABASE_USER, INDEXER_DATABASE_USER
 from phasma.registry import Function
 
-# operations.md §1: only the frontend gets a public route.
+# docs/operations.md §1: only the frontend gets a public route.
 PUBLIC_FUNCTIONS = frozenset({"frontend"})
-# operations.md §6: MEILI_URL and a scoped key, each only its own.
+# docs/operations.md §6: MEILI_URL and a scoped key, each only its own.
 SEARCH_KEY_OF = {"search": "search-api-key", "search-indexer": "search-indexer-key"}
 SEARCH_VARIABLE_OF = {"search": "MEILI_SEARCH_KEY", "search-indexer": "MEILI_INDEXER_KEY"}
-# security.md §12: the indexer reads through its own, narrower login.
+# docs/domain.md §1.3: the indexer reads through its own, narrower login.
 INDEXER_FUNCTIONS = frozenset({"search-indexer"})
-# operations.md §6: KAFKA_BROKERS goes to mutating functions and the relay.
+# docs/operations.md §6: KAFKA_BROKERS goes to mutating functions and the relay.
 RELAY_FUNCTIONS = frozenset({"outbox-relay"})
-# api-2 §B: the mailer sends SMTP and mints mail tokens under SESSION_HASH_SECRET.
+# docs/api.md §B: the mailer sends SMTP and mints mail tokens under SESSION_HASH_SECRET.
 MAIL_FUNCTIONS = frozenset({"mailer"})
 
-# TRUSTED_PROXY_HOPS (api-2 §A): how many X-Forwarded-For entries, from the right,
+# TRUSTED_PROXY_HOPS (docs/api.md §A.1): how many X-Forwarded-For entries, from the right,
 # were written by the Knative data plane in front of a function. What each hop does:
 # - Kourier's Envoy appends the peer it saw only with `use_remote_address`, which
 #   Kourier sets from config-kourier `use-remote-address` (default "false": nothing
@@ -76,7 +76,7 @@ POSTGRES_PORT = 5432
 # Fully qualified: the KafkaSource and KafkaSink data plane runs in knative-eventing.
 BROKER_ADDRESS = f"broker-0.broker.{CLUSTER_DOMAIN}:9092"
 OWNER_DATABASE_USER = "postgres"
-# security.md §12: every database client checks the server's certificate chain and host
+# docs/domain.md §1.3: every database client checks the server's certificate chain and host
 # name against the CA in the `database-ca` Secret, mounted here as a file.
 DATABASE_CA_DIRECTORY = "/etc/phasma/database-ca"
 DATABASE_CA_FILE = f"{DATABASE_CA_DIRECTORY}/ca.crt"
@@ -134,7 +134,7 @@ def needs_of(function: Function) -> Needs:
         database=function.uses_database,
         indexer_login=function.name in INDEXER_FUNCTIONS,
         sessions_and_cache=http_backend,
-        # security.md §13: `storage-secret` only where the registry says blobs are used.
+        # docs/operations.md §3.4: `storage-secret` only where the registry says blobs are used.
         object_store=function.uses_blob_store,
         broker=(http_backend and mutates) or function.name in RELAY_FUNCTIONS,
         search=function.name in SEARCH_KEY_OF,

@@ -1,4 +1,6 @@
-"""Knative Eventing objects: KafkaSources, the dead-letter KafkaSink, PingSources (§2).
+"""Knative Eventing objects: KafkaSources, the dead-letter KafkaSink, PingSources.
+
+The rules are docs/operations.md §2.
 
 Each event function with topics gets its own KafkaSource (its own consumer group);
 each function with a `schedule` in the registry gets its PingSource. Objects are

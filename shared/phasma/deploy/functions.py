@@ -1,4 +1,4 @@
-"""One Knative Service per registered function (operations.md §1, §3.1).
+"""One Knative Service per registered function (docs/operations.md §1, §3.1).
 
 Every function runs the same image; `FUNCTION_SOURCE` picks its entry module. Scaling,
 resources and timeouts come from the registry's `Scaling`; environment, Secrets and

@@ -1,4 +1,4 @@
-"""The rollout Jobs of operations.md §4, from migrate to search-reindex.
+"""The rollout Jobs of docs/operations.md §4, from migrate to search-reindex.
 
 A Job's pod template is immutable, so each name ends in a checksum of what the Job
 does: an unchanged Job re-applies as a no-op, a changed one (new migrations, new image)
@@ -195,7 +195,7 @@ def migrate_job(image: str, migrations_directory: Path) -> Manifest:
 
 
 def setup_broker_job(image: str) -> Manifest:
-    """Create the topics of operations.md §2.1 (idempotent)."""
+    """Create the topics of docs/operations.md §2.1 (idempotent)."""
     command = ["python", "-m", "phasma.deploy.setup", "topics"]
     topics = container("setup-broker", image, command, [config_env("KAFKA_BROKERS")])
     return job("setup-broker", {"containers": [topics]}, {USES_BROKER: "true"})
@@ -209,7 +209,7 @@ def setup_storage_job(image: str) -> Manifest:
 
 
 def setup_search_job(image: str) -> Manifest:
-    """Index settings and scoped keys (security.md §11), written into `search-keys`.
+    """Index settings and scoped keys (docs/domain.md §6.2), written into `search-keys`.
 
     The only workload given the master key, and the only pod with an API token.
     """

@@ -72,7 +72,7 @@ def selector_labels(name: str) -> dict[str, str]:
 def restricted_security_context(
     user_id: int, *, read_only_root_filesystem: bool = True
 ) -> dict[str, Any]:
-    """The container security context of operations.md §3.1 (restricted profile)."""
+    """The container security context of docs/operations.md §3.1 (restricted profile)."""
     return {
         "runAsNonRoot": True,
         "runAsUser": user_id,

@@ -2,7 +2,7 @@
 
 The output is committed; `python -m phasma.deploy manifests --check` (and a test) fail
 when it differs from a fresh generation. Each file belongs to one rollout stage of
-operations.md §4, which `./taskw deploy` follows.
+docs/operations.md §4, which `./taskw deploy` follows.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ SECRET_HEADER = (
 
 
 class Stage(enum.IntEnum):
-    """Rollout order of operations.md §4."""
+    """Rollout order of docs/operations.md §4."""
 
     FOUNDATION = 0  # namespace, accounts and roles, config, network policies, budgets
     SECRETS = 1
@@ -124,7 +124,10 @@ def disruption_budget(name: str, selector: dict[str, str], budget: dict[str, int
 
 
 def disruption_budgets(functions: Sequence[Function]) -> list[Manifest]:
-    """§3.3: single-replica stores never evicted voluntarily; pooler and frontend keep one."""
+    """Single-replica stores never evicted voluntarily; pooler and frontend keep one.
+
+    docs/operations.md §3.3.
+    """
     budgets = [
         disruption_budget(store.name, selector_labels(store.name), {"maxUnavailable": 0})
         for store in datastores.ALL

@@ -1,4 +1,4 @@
-"""Network policies of operations.md §3.2: deny by default, then allow each known path.
+"""Network policies of docs/operations.md §3.2: deny by default, then allow each known path.
 
 Every connection needs an egress rule on the client and an ingress rule on the server;
 both are generated from one table (`ACCESS`), keyed on the `phasma.dev/uses-*` pod
@@ -149,7 +149,7 @@ def baseline() -> list[Manifest]:
 def functions() -> list[Manifest]:
     """Function pods hear only the Knative data plane; the frontend talks only to it.
 
-    Event functions get a policy of their own (security.md §7). A KafkaSource or
+    Event functions get a policy of their own (docs/security.md §7). A KafkaSource or
     PingSource delivery leaves its dispatcher in `knative-eventing` for the Service's
     cluster-local address, which Knative Serving resolves to the internal gateway; the
     gateway (or the activator) then dials the pod. So the pod itself only ever sees the

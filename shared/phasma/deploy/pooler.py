@@ -1,4 +1,6 @@
-"""The connection pooler (PgBouncer, transaction mode) in front of PostgreSQL (§3, §5).
+"""The connection pooler (PgBouncer, transaction mode) in front of PostgreSQL.
+
+Its rules are docs/operations.md §3 and §5.
 
 Functions connect only here. Two replicas behind one ClusterIP Service keep the
 database reachable while one restarts. The login list is rendered at start from the

@@ -1,4 +1,4 @@
-"""`./taskw deploy`: apply the manifests in the rollout order of operations.md §4.
+"""`./taskw deploy`: apply the manifests in the rollout order of docs/operations.md §4.
 
 Secrets (created from their templates only when missing) -> storage, cache, search,
 broker (wait Ready) -> PostgreSQL (wait) -> pooler -> Jobs (wait complete) -> the Jobs
@@ -165,7 +165,7 @@ class Rollout:
         self.kubectl("create", "-f", "-", stdin=to_yaml(manifest))
 
     def create_self_signed_tls(self, template: secrets.SecretTemplate) -> None:
-        """A self-signed certificate for the database, as in development (security.md §12)."""
+        """A self-signed certificate for the database, as in development (docs/domain.md §1.3)."""
         if shutil.which("openssl") is None:
             raise DeployError(
                 f"Secret {template.name} is missing and openssl is not available to make one: "
@@ -191,7 +191,7 @@ class Rollout:
 
 
 def random_secret(template: secrets.SecretTemplate) -> Manifest:
-    """`template` filled with random 32-byte hex values (security.md §13)."""
+    """`template` filled with random 32-byte hex values (docs/operations.md §3.4)."""
     manifest = secrets.template(template)
     del manifest["metadata"]["annotations"][secrets.TEMPLATE_ANNOTATION]
     manifest["stringData"] = {key: random.token_hex(32) for key in template.keys}

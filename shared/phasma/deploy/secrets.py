@@ -1,4 +1,4 @@
-"""The Secrets split of security.md §13, as templates with no values.
+"""The Secrets split of docs/operations.md §3.4, as templates with no values.
 
 The repository never holds secret values. `knative/secrets/` carries one template per
 Secret (every key present, every value empty) that is deliberately *not* part of the

@@ -26,7 +26,7 @@ from phasma.provisioning import (
 )
 from phasma.topics import PARTITIONS, RETENTION_MS
 
-# security.md §12: login user -> the NOLOGIN role (from the migrations) it is granted.
+# docs/domain.md §1.3: login user -> the NOLOGIN role (from the migrations) it is granted.
 DATABASE_LOGINS = {
     APP_DATABASE_USER: ("APP_DB_PASSWORD", "phasma_app"),
     INDEXER_DATABASE_USER: ("INDEXER_DB_PASSWORD", "phasma_indexer"),
@@ -46,7 +46,7 @@ def required(environ: Mapping[str, str], name: str) -> str:
 
 
 def topics(environ: Mapping[str, str]) -> None:
-    """Create the topics of operations.md §2.1 and set their retention."""
+    """Create the topics of docs/operations.md §2.1 and set their retention."""
     brokers = required(environ, "KAFKA_BROKERS")
     create_topics(brokers, PARTITIONS)
     set_retention(brokers, RETENTION_MS)

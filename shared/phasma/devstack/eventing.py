@@ -2,7 +2,7 @@
 
 Per worker (an event function with topics), one consumer group `phasma-<name>` reads
 its topics from the earliest offset and POSTs each record to the worker as an HTTP
-binary-mode CloudEvent, with the semantics of operations.md §2.2:
+binary-mode CloudEvent, with the semantics of docs/operations.md §2.2:
 
 - ordered per partition: a record being retried holds its partition (and only it);
 - offsets are committed only after a 2xx;

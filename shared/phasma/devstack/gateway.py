@@ -12,7 +12,7 @@ browser's address, replacing whatever the browser sent), so the functions see th
 person behind the site rather than the site itself. Only the frontend is given
 its address.
 
-It also answers the API origin's own probes (api-2.md §A): `GET /health` → 204,
+It also answers the API origin's own probes (docs/api.md §A.9): `GET /health` → 204,
 and `GET /ready` → 204 only when every function it routes to answers its own
 `/ready` with 2xx within `READY_TIMEOUT_SECONDS`, else 503.
 """
@@ -111,7 +111,7 @@ class Gateway:
         else:
             return _json_error(start_response, "404 Not Found", "Not Found")
         if not self._internal:
-            # Replaced, never appended (api-2 §A): the functions behind it trust one hop,
+            # Replaced, never appended (docs/api.md §A.1): the functions behind it trust one hop,
             # so whatever the client wrote there must not survive.
             environ["HTTP_X_FORWARDED_FOR"] = environ.get("REMOTE_ADDR", "")
             environ["HTTP_X_FORWARDED_PROTO"] = environ.get("wsgi.url_scheme", "http")

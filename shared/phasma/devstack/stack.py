@@ -58,7 +58,7 @@ def prepare(
     region = environ.get("S3_REGION", "us-east-1")
     create_bucket(urls.s3_endpoint, bucket, access_key, secret_key, region)
     progress(f"bucket     {bucket} ready")
-    # operations.md §2.1: topics are created by setup, never auto-created.
+    # docs/operations.md §2.1: topics are created by setup, never auto-created.
     create_topics(urls.kafka_brokers, PARTITIONS)
     progress(f"topics     {', '.join(PARTITIONS)} ready")
     return {

@@ -1,4 +1,4 @@
-"""The event catalogue (domain.md §5.3-§5.4): a public contract, documented in docs/events.md.
+"""The event catalogue (docs/domain.md §5.3-§5.4): a public contract, documented in docs/events.md.
 
 Each payload is a camelCase pydantic model; changes are additive only, and an
 incompatible change gets a new type name. Consumers ignore unknown fields.
@@ -42,7 +42,7 @@ class UserUpdated(EventPayload):
 
 
 class UserDeleted(EventPayload):
-    """`phasma.user.deleted`: the account asked to be removed (api-2 §C) and is gone for
+    """`phasma.user.deleted`: the account asked to be removed (docs/api.md §C) and is gone for
     every reader. Its posts, comments, likes, follows and the rest are then removed by the
     `account-remover`, which records `phasma.post.deleted` and `phasma.hashtag.updated` for
     each post and tag it changes; no per-like, per-comment or per-follow events follow."""
@@ -53,7 +53,7 @@ class UserDeleted(EventPayload):
 
 
 class UserModerated(EventPayload):
-    """`phasma.user.suspended` and `phasma.user.reinstated` (api-2 §D): a moderator hid the
+    """`phasma.user.suspended` and `phasma.user.reinstated` (docs/api.md §D): a moderator hid the
     account (and everything of it) from every reader, or showed it again. Nothing is
     deleted; readers re-read the account and its posts."""
 
@@ -68,7 +68,7 @@ class PostCreated(EventPayload):
     description: str | None
     hashtags: list[str]
     filename: str  # the first image's
-    filenames: list[str]  # every image's, in display order (api-2.md §F albums)
+    filenames: list[str]  # every image's, in display order (docs/api.md §F albums)
     created: Timestamp
     author_is_celebrity: bool  # the latch as read in the creating transaction
 
@@ -114,7 +114,7 @@ class CommentChanged(EventPayload):
 
 class FollowChanged(EventPayload):
     """`phasma.user.followed` and `phasma.user.unfollowed`; for a private account
-    (api-2.md §E) also `phasma.user.follow_requested` and
+    (docs/api.md §E) also `phasma.user.follow_requested` and
     `phasma.user.follow_request_closed` (actor: the requester)."""
 
     actor_id: UUID  # the follower
@@ -122,7 +122,7 @@ class FollowChanged(EventPayload):
 
 
 class MailRequested(EventPayload):
-    """`phasma.mail.requested`: what to mail, never a secret (api-2 §B).
+    """`phasma.mail.requested`: what to mail, never a secret (docs/api.md §B).
 
     The mailer mints the link's token itself, so no token crosses the broker.
     """
@@ -133,14 +133,14 @@ class MailRequested(EventPayload):
 
 
 class ExportRequested(EventPayload):
-    """`phasma.export.requested`: build the ZIP of export `export_id` (api-2 §C)."""
+    """`phasma.export.requested`: build the ZIP of export `export_id` (docs/api.md §C)."""
 
     export_id: UUID
     user_id: UUID
 
 
 class ReportsDecided(EventPayload):
-    """`phasma.reports.decided` (api-2 §D): a moderator's decision closed every open report
+    """`phasma.reports.decided` (docs/api.md §D): a moderator's decision closed every open report
     on one subject. Each reporter learns that their report was reviewed (never how); the
     author learns when the decision removed their post or comment."""
 

@@ -1,4 +1,4 @@
-"""The CloudEvents codec (domain.md §5.1): outbox rows to Kafka records and back, and HTTP.
+"""The CloudEvents codec (docs/domain.md §5.1): outbox rows to Kafka records and back, and HTTP.
 
 On Kafka, events travel in binary mode: the attributes as `ce_*` headers (including
 `ce_partitionkey`), `content-type: application/json`, the payload JSON as the value,

@@ -1,4 +1,4 @@
-"""Background pipeline health (operations.md §7): `/health/background` and `phasma_pipeline_*`.
+"""Background pipeline health (docs/operations.md §7): `/health/background` and `phasma_pipeline_*`.
 
 A pipeline is one stream of background work in this process: the deliveries an event
 function receives, or the relay's sweeps. Progress (a successful delivery or sweep, an
@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 
 from phasma.models import CamelModel, Timestamp
 
-# Every pipeline metric is exported under both prefixes (operations.md §7).
+# Every pipeline metric is exported under both prefixes (docs/operations.md §7).
 METRIC_PREFIXES = ("phasma_pipeline", "app_pipeline")
 METRIC_LABELS = ("app", "service", "pipeline")
 

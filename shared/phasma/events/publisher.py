@@ -1,4 +1,4 @@
-"""Publishing outbox rows to Kafka (operations.md §5): one idempotent producer per process.
+"""Publishing outbox rows to Kafka (docs/operations.md §5): one idempotent producer per process.
 
 The producer is created on first use (kafka-python takes ~0.2 s to import, a cost a
 cold start should not pay), waits for acknowledgement from all in-sync replicas, and
@@ -125,7 +125,7 @@ class Publisher:
                 client_id=self._client_id,
                 acks="all",
                 enable_idempotence=True,
-                # Topics are created by setup, never by a producer (operations.md §2.1).
+                # Topics are created by setup, never by a producer (docs/operations.md §2.1).
                 allow_auto_create_topics=False,
                 bootstrap_timeout_ms=timeout_ms,
                 max_block_ms=bound_ms,

@@ -1,4 +1,4 @@
-"""The `outbox-relay` sweep (operations.md §2.3): publish what the writing functions did not.
+"""The `outbox-relay` sweep (docs/operations.md §2.3): publish what the writing functions did not.
 
 Each batch is one transaction: lock up to `OUTBOX_RELAY_BATCH_SIZE` unpublished rows
 older than `OUTBOX_RELAY_MIN_AGE_SECONDS`, oldest first, with `FOR UPDATE SKIP LOCKED`

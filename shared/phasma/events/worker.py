@@ -1,4 +1,4 @@
-"""The entry point of event functions: CloudEvents over HTTP (operations.md §2.2).
+"""The entry point of event functions: CloudEvents over HTTP (docs/operations.md §2.2).
 
 A KafkaSource or PingSource POSTs each event to the function in HTTP binary mode.
 The entry point decodes it with the CloudEvents SDK and hands it to the handler the

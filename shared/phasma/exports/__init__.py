@@ -1,1 +1,1 @@
-"""Data exports (api-2 §C): request, status and download, and the `exporter` worker."""
+"""Data exports (docs/api.md §C): request, status and download, and the `exporter` worker."""

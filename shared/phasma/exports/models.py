@@ -1,4 +1,4 @@
-"""The Export response shape (api-2 §C)."""
+"""The Export response shape (docs/api.md §C)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HTTP handlers of data exports (api-2 §C), served by the `users` function."""
+"""HTTP handlers of data exports (docs/api.md §C), served by the `users` function."""
 
 from __future__ import annotations
 

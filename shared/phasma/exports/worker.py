@@ -1,4 +1,4 @@
-"""`exporter`: builds the ZIP a `phasma.export.requested` event asks for (api-2 §C).
+"""`exporter`: builds the ZIP a `phasma.export.requested` event asks for (docs/api.md §C).
 
 The archive streams into the bucket (`BlobStore.writer`, an S3 multipart upload of
 8 MiB parts) through `zipfile` over that non-seekable stream: each JSON list is

@@ -1,4 +1,4 @@
-"""SQL of the feed: the hybrid read (domain.md §3.3) and the worker's writes (§3.2)."""
+"""SQL of the feed: the hybrid read and the worker's writes (docs/domain.md §3.3, §3.2)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from phasma.visibility import not_muted, shows_posts
 # prepared statement (which assumes an average feed) reads the viewer's whole feed
 # once per candidate instead (10 ms instead of 1 ms with 2,000 rows, growing with it).
 #
-# The tag branch (api-2.md §F) is merged the same way rather than fanned out: per tag
+# The tag branch (docs/api.md §F) is merged the same way rather than fanned out: per tag
 # among the viewer's `:followed_tags` most recently followed, the tag's newest links
 # from the (hashtag_id, created DESC, post_id DESC) index, `:limit` at most, so a tag on
 # 100,000 posts costs what a tag on 10 does. A link's key is its post's (created, id)
@@ -35,7 +35,7 @@ from phasma.visibility import not_muted, shows_posts
 # `DISTINCT`), so the first `:limit` distinct candidates are the page and its last one
 # the cursor, as before. Unfollowing a tag takes its posts out of the next read.
 #
-# Visibility (api-2.md §D, §E): every candidate is checked before its branch's cut, by
+# Visibility (docs/api.md §D, §E): every candidate is checked before its branch's cut, by
 # primary-key probes of its post, author, blocks (both ways), the viewer's mutes and, for
 # a private author, the follow; so a page is full whenever enough visible posts exist,
 # and a thousand blocks or mutes cost what none do. The live branch checks each followed
@@ -117,7 +117,7 @@ _FEED = """
 
 def _shown_in_feed(author: str) -> str:
     """The feed's rule for an author's posts: the one visibility rule (live, no block
-    either way, public or own or followed) and not muted by the viewer (api-2.md §D)."""
+    either way, public or own or followed) and not muted by the viewer (docs/api.md §D)."""
     return f"{shows_posts(author)} AND {not_muted(author + '.id')}"
 
 

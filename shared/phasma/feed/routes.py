@@ -1,4 +1,4 @@
-"""HTTP handler of the `feed` function (api.md §14.4)."""
+"""HTTP handler of the `feed` function (docs/api.md §14.4)."""
 
 from __future__ import annotations
 

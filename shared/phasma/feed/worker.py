@@ -1,4 +1,4 @@
-"""`feed-worker`: fan-out on write, follow backfill and unfollow prune (domain.md §3.2).
+"""`feed-worker`: fan-out on write, follow backfill and unfollow prune (docs/domain.md §3.2).
 
 Every handler is idempotent (feed rows are conflict-ignored inserts and conditional
 deletes) and decides by the celebrity flag, never the live follower count. Events

@@ -1,1 +1,1 @@
-"""Follows: follow and unfollow, follower and following lists (api.md §12)."""
+"""Follows: follow and unfollow, follower and following lists (docs/api.md §12)."""

@@ -16,7 +16,7 @@ from phasma.follows import queries
 SOURCE = "follows"
 
 # What `follow` did: a follow (public account, or already followed) or a pending
-# request (a private account the viewer does not follow, api-2.md §E).
+# request (a private account the viewer does not follow, docs/api.md §E).
 FollowOutcome = Literal["followed", "requested"]
 
 
@@ -138,7 +138,7 @@ def decline_request(database: Database, viewer: Viewer, username: str) -> None:
 
 
 def accept_all_requests(executor: Executor, target_id: int, target_public_id: UUID) -> int:
-    """Inside the caller's transaction (an account turning public, api-2.md §E): every
+    """Inside the caller's transaction (an account turning public, docs/api.md §E): every
     pending request to `target_id` becomes a follow, each with the events an accepted
     request has. The caller holds the target's row lock. Returns the follows made."""
     requesters = queries.take_all_requests(executor, target_id)
@@ -155,7 +155,7 @@ def accept_all_requests(executor: Executor, target_id: int, target_public_id: UU
     return made
 
 
-# -- blocks and mutes (api-2.md §D) -------------------------------------------------
+# -- blocks and mutes (docs/api.md §D) -------------------------------------------------
 #
 # Block, unblock, mute and unmute: each idempotent, in one transaction.
 # A block ends the follows between the two accounts through the follows slice's own
@@ -197,7 +197,7 @@ def unblock(database: Database, viewer: Viewer, username: str) -> None:
 
 
 def mute(database: Database, viewer: Viewer, username: str) -> None:
-    """Mute `username`; muting again is a no-op. Nothing else changes (api-2.md §D)."""
+    """Mute `username`; muting again is a no-op. Nothing else changes (docs/api.md §D)."""
     with database.transaction() as executor:
         target = _other(executor, viewer, username, "mute")
         queries.insert_mute(executor, viewer.user_id, target["id"])

@@ -7,7 +7,7 @@ from phasma.models import CamelModel
 
 
 class UserPage(CamelModel):
-    """A cursor page of users (api.md §8): `{"items": [...], "nextCursor": ...}`."""
+    """A cursor page of users (docs/api.md §8): `{"items": [...], "nextCursor": ...}`."""
 
     items: list[User]
     next_cursor: str | None

@@ -21,7 +21,7 @@ _BEFORE_EVERY_ROW = Cursor(datetime.max.replace(tzinfo=UTC), 2**63 - 1)
 
 # followers: who follows the user (newest follow first, follower id tie-break);
 # following: whom the user follows (followee id tie-break). Each reads its own index
-# of domain.md §1.2: (followee_id, created DESC, follower_id DESC) and the mirror.
+# of docs/domain.md §1.2: (followee_id, created DESC, follower_id DESC) and the mirror.
 # Accounts the viewer may not meet (a block either way) are left out of either list.
 _LISTS: dict[Direction, str] = {
     "followers": f"""
@@ -155,7 +155,7 @@ def follow_page(
     )
 
 
-# -- blocks and mutes (api-2.md §D) -------------------------------------------------
+# -- blocks and mutes (docs/api.md §D) -------------------------------------------------
 
 SafetyList = Literal["blocks", "mutes"]
 
@@ -278,7 +278,7 @@ def user_page(
     )
 
 
-# -- follow requests (api-2.md §E) ------------------------------------------------
+# -- follow requests (docs/api.md §E) ------------------------------------------------
 
 
 def insert_request(executor: Executor, requester_id: int, target_id: int) -> bool:

@@ -1,4 +1,4 @@
-"""HTTP handlers of the `follows` function (api.md §12)."""
+"""HTTP handlers of the `follows` function (docs/api.md §12)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def _list(context: RequestContext, direction: Direction) -> Response:
     # The lists only lowercase the name: one no account can have is simply unknown.
     username = context.params["username"].lower()
     page_request = parse_page_request(context.request.args)
-    # Anonymous visitors may read the lists (api-2 §F): `isFollowing` is then false.
+    # Anonymous visitors may read the lists (docs/api.md §F): `isFollowing` is then false.
     viewer_id = context.viewer_id
 
     def read(executor: Executor) -> tuple[Audience | None, list[queries.FollowRow]]:
@@ -66,7 +66,7 @@ def _list(context: RequestContext, direction: Direction) -> Response:
         return audience, rows
 
     audience, rows = context.runtime.db.read(read)
-    open_account_id(audience)  # 404 gone or blocked, 403 private (api-2.md §D, §E)
+    open_account_id(audience)  # 404 gone or blocked, 403 private (docs/api.md §D, §E)
     page = build_page(rows, page_request.limit, lambda row: (row["followed_at"], row["id"]))
     users = [to_user(row, viewer_id) for row in page.items]
     return json_response(UserPage(items=users, next_cursor=page.next_cursor))
@@ -110,7 +110,7 @@ def decline_request(context: RequestContext) -> Response:
     return no_content()
 
 
-# -- blocks and mutes (api-2.md §D) -------------------------------------------------
+# -- blocks and mutes (docs/api.md §D) -------------------------------------------------
 
 Action = Callable[[Database, Viewer, str], None]
 

@@ -84,7 +84,7 @@ class Frontend(Entry[Visit]):
         self.environment = build_environment(folder / "templates", self.assets)
         self.backend = backend or Backend(settings)
         function = get_function(FUNCTION_NAME)
-        # The pages are the registry's, as every API route is (frontend.md §4).
+        # The pages are the registry's, as every API route is (docs/frontend.md §4).
         self.routes: RouteTable[tuple[PageRoute, PageHandler]] = RouteTable(
             (route.method, route.path, (route, route.resolve_handler())) for route in function.pages
         )
@@ -201,7 +201,7 @@ class Frontend(Entry[Visit]):
     def _error(
         self, context: Context, status: int, message: str, retry_after: str | None = None
     ) -> Response:
-        """The error page (frontend.md §2.4), or its JSON / bare form for fetches.
+        """The error page (docs/frontend.md §2.4), or its JSON / bare form for fetches.
 
         A `429` page makes no call of its own (the budget is spent): it shows the viewer
         only when the page had already asked, and offers the same page again once
@@ -268,7 +268,7 @@ class Frontend(Entry[Visit]):
             set_session(response, cookie, secure=secure)
 
     def may_probe(self, request: Request) -> bool:
-        """Health and readiness are anyone's; metrics only the scraper's (security.md §9).
+        """Health and readiness are anyone's; metrics only the scraper's (docs/api.md §4).
 
         Without `METRICS_TOKEN`, or with another token, `/metrics` is an unknown page:
         the site is the one public entry point, and its counters are no one's business.

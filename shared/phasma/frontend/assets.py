@@ -1,4 +1,4 @@
-"""Static assets with content-hashed names and immutable caching (frontend.md §9).
+"""Static assets with content-hashed names and immutable caching (docs/frontend.md §9).
 
 Every file under `frontend/static/` is read once at start-up and served as
 `/assets/<path>.<hash>.<ext>` (cached for a year, immutable) and, for links that

@@ -1,4 +1,4 @@
-"""Server-side calls from the frontend to the backend functions (frontend.md §2.1).
+"""Server-side calls from the frontend to the backend functions (docs/frontend.md §2.1).
 
 `Backend` is per process: it knows which function owns each API route (from the
 registry) and keeps one connection pool. `BackendClient` is per browser request:
@@ -194,7 +194,7 @@ class BackendClient:
         if cookies:
             headers["Cookie"] = "; ".join(cookies)
         headers.update(extra or {})
-        # Replaced, never appended (api-2 §A): the backends trust this one entry.
+        # Replaced, never appended (docs/api.md §A.1): the backends trust this one entry.
         headers["X-Forwarded-For"] = self.client_ip
         return headers
 

@@ -1,6 +1,6 @@
 """What a page handler receives: the request, the backend client, rendering and answers.
 
-Every form endpoint answers two ways (frontend.md §1): a plain submission gets a
+Every form endpoint answers two ways (docs/frontend.md §1): a plain submission gets a
 `303` (or the page again with an error box), a `fetch` with `Accept:
 application/json` gets `{"ok": true, ...}` or `{"ok": false, "error": "..."}`.
 """

@@ -1,8 +1,8 @@
 """The browser's cookies on the frontend origin: `session` and `device` (relayed), `theme`.
 
 The backend sets `session` on its own answers (login, every refresh, a clear)
-and `device` on a login (api-2 §A "Device trust"); the frontend re-emits what it
-saw on its own origin (frontend.md §2.2): always `HttpOnly`, `SameSite=Strict`,
+and `device` on a login (docs/api.md §A.5); the frontend re-emits what it
+saw on its own origin (docs/frontend.md §2.2): always `HttpOnly`, `SameSite=Strict`,
 `Path=/`, `Secure` unless `COOKIE_SECURE=false`, with the backend's `Max-Age`.
 The browser's `device` cookie goes back to the backend only with the calls that
 check a password (`POST /sessions`, `PUT /users/me`). Their names, shapes and
@@ -131,7 +131,7 @@ def theme_of(value: str | None) -> str:
 
 
 def set_theme(response: Response, theme: str, *, secure: bool) -> None:
-    """The `theme` cookie of frontend.md §3.3 (readable by scripts, so not HttpOnly)."""
+    """The `theme` cookie of docs/frontend.md §3.3 (readable by scripts, so not HttpOnly)."""
     response.set_cookie(
         THEME_COOKIE,
         theme_of(theme),

@@ -1,4 +1,4 @@
-"""Times, counts and plurals as the pages show them (frontend.md §8, §7.9)."""
+"""Times, counts and plurals as the pages show them (docs/frontend.md §8, §7.9)."""
 
 from __future__ import annotations
 

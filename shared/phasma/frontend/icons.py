@@ -1,4 +1,4 @@
-"""The site's one outline icon set (frontend.md §3.2), inlined as SVG.
+"""The site's one outline icon set (docs/frontend.md §3.2), inlined as SVG.
 
 24 by 24, 2 px round strokes in `currentColor`; CSS fills a shape where the design
 asks for it (a liked heart). Inline SVG needs no request and no style attribute.

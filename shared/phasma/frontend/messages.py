@@ -1,4 +1,4 @@
-"""What the frontend says about a backend status (frontend.md §2.3).
+"""What the frontend says about a backend status (docs/frontend.md §2.3).
 
 Backend error bodies are never shown: the status alone picks the copy.
 """

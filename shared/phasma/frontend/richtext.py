@@ -1,4 +1,4 @@
-"""Captions, comments and bios as safe HTML (frontend.md §6).
+"""Captions, comments and bios as safe HTML (docs/frontend.md §6).
 
 Scanned left to right, first match wins: a mention links to the profile, a
 hashtag to its tag page, an http(s) URL opens in a new tab; everything else is

@@ -2,7 +2,7 @@
 
 The client's address and scheme come from `phasma.http.forwarded`, shared with the API.
 
-frontend.md §10 and security.md §9: every mutation must come from the public
+docs/frontend.md §10: every mutation must come from the public
 origin; every response carries the headers below with a fresh CSP nonce.
 """
 
@@ -33,7 +33,7 @@ def new_nonce() -> str:
 
 
 def content_security_policy(nonce: str) -> str:
-    """The CSP of frontend.md §10: scripts and styles only from us, no framing, no plugins."""
+    """The CSP of docs/frontend.md §10: scripts and styles only from us, no framing, no plugins."""
     return (
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{nonce}'; "
@@ -66,7 +66,7 @@ def origin_of(url: str) -> str:
 
 
 def same_origin_request(request: Request, public_origin: str) -> bool:
-    """security.md §9: `Origin` must be the public origin; without one, fetch metadata
+    """docs/frontend.md §10: `Origin` must be the public origin; without one, fetch metadata
     must say same-origin (or a user-typed navigation), or the `Referer` must be ours."""
     expected = origin_of(public_origin)
     origin = request.headers.get("Origin")

@@ -1,4 +1,4 @@
-"""The Hashtag shape of `GET /hashtags/{name}` (api-2.md §F)."""
+"""The Hashtag shape of `GET /hashtags/{name}` (docs/api.md §F)."""
 
 from __future__ import annotations
 

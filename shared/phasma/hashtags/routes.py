@@ -1,4 +1,4 @@
-"""HTTP handlers of hashtags as places (api-2.md §F), served by the `posts` function."""
+"""HTTP handlers of hashtags as places (docs/api.md §F), served by the `posts` function."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""JSON request bodies (api.md §7, api-2.md §A) and the pydantic types their models use."""
+"""JSON request bodies (docs/api.md §7, §A.7) and the pydantic types their models use."""
 
 from __future__ import annotations
 

@@ -36,10 +36,10 @@ class RequestContext:
     _json: dict[str, Any] | None = field(default=None, repr=False)
 
     def body(self, model: type[Body]) -> Body:
-        """The JSON body validated against `model` (415/413/400 per api.md §7).
+        """The JSON body validated against `model` (415/413/400 per docs/api.md §7).
 
         Read on first use, so a handler checks its path parameters first, as the
-        processing order of api.md §1.1 requires.
+        processing order of docs/api.md §1.1 requires.
         """
         if self.route is None or not self.route.json_body:
             raise RuntimeError("only routes registered with json_body=True read a JSON body")

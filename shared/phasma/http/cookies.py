@@ -1,4 +1,4 @@
-"""The `session` cookie (api.md §5.1) and the `device` cookie (api-2 §A "Device trust").
+"""The `session` cookie (docs/api.md §5.1) and the `device` cookie (docs/api.md §A.5).
 
 The one definition of both: their names, the device cookie's shape and the
 attributes every private cookie carries, for the API and for the site, which

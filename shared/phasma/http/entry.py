@@ -6,7 +6,7 @@ request id → the probes (`/health`, `/ready`, `/metrics`; `GET` and `HEAD`, ne
 rate-limited or logged) → otherwise the entry's own answer (`dispatch`) → the
 entry's common headers and `X-Request-ID` → one observation in
 `phasma_http_requests_total` / `phasma_http_request_duration_seconds` under the
-route template (api.md §17), probes included.
+route template (docs/api.md §17), probes included.
 
 A kind says only what differs: how it names a request (`begin`), who may probe
 (`may_probe`: the public site shows `/metrics` only to the scraper), how its probes
@@ -28,7 +28,7 @@ from werkzeug import Request, Response
 from phasma.http import metrics, probes
 from phasma.logs import request_id_var
 
-# What every API and event-function answer carries (api.md §1.1); the site sends the
+# What every API and event-function answer carries (docs/api.md §1.1); the site sends the
 # browser's set instead, with a fresh CSP nonce (`phasma.frontend.security`).
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

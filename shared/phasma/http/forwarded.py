@@ -1,4 +1,4 @@
-"""Who the client is, behind exactly `TRUSTED_PROXY_HOPS` proxies (api-2 §A "Client address").
+"""Who the client is, behind exactly `TRUSTED_PROXY_HOPS` proxies (docs/api.md §A.1).
 
 Every proxy we run or deploy behind either replaces `X-Forwarded-For` (the local
 gateway, the frontend) or appends the address it saw (Envoy, Knative's activator

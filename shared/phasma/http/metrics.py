@@ -1,4 +1,4 @@
-"""Prometheus metrics every HTTP function exposes on `/metrics` (api.md §17)."""
+"""Prometheus metrics every HTTP function exposes on `/metrics` (docs/api.md §17)."""
 
 from __future__ import annotations
 

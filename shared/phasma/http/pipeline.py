@@ -1,4 +1,4 @@
-"""The request pipeline every HTTP function runs (api.md §1.1), behind the front door
+"""The request pipeline every HTTP function runs (docs/api.md §1.1), behind the front door
 (`phasma.http.entry`: request id, probes, headers, metrics).
 
 exception guard → request id → access log → security headers → origin guard →
@@ -170,7 +170,7 @@ class HttpFunction(Entry[Exchange]):
             raise Forbidden()
 
     def _admit(self, context: RequestContext, route: Route | None, session: _SessionState) -> None:
-        """The rate limit and session resolution, in the order of api-2 §A.
+        """The rate limit and session resolution, in the order of docs/api.md §A.
 
         Until a session is known the request is the client address's: its bucket
         decides first, so no cookie — absent, malformed, or well-formed but invented —

@@ -1,4 +1,4 @@
-"""`/health`, `/ready` and `/metrics` on every HTTP function (api.md §17).
+"""`/health`, `/ready` and `/metrics` on every HTTP function (docs/api.md §17).
 
 Probes skip the pipeline: no session, no rate limit, no access log.
 """
@@ -20,7 +20,7 @@ from phasma.runtime import Runtime
 log = logging.getLogger(__name__)
 
 PATHS = frozenset({"/health", "/ready", "/metrics"})
-# The text format api.md §17 names (generate_latest writes it); newer clients
+# The text format docs/api.md §17 names (generate_latest writes it); newer clients
 # default to announcing 1.0.0.
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _checks_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ready")
@@ -39,7 +39,7 @@ def readiness_checks(runtime: Runtime) -> dict[str, Callable[[], object]]:
     checks: dict[str, Callable[[], object]] = {}
     if runtime.database is not None:
         checks["postgres"] = runtime.database.ping
-    # The cache matters only while the limiter fails closed (api.md §17).
+    # The cache matters only while the limiter fails closed (docs/api.md §17).
     if runtime.cache is not None and not runtime.settings.rate_limit_fail_open:
         checks["cache"] = runtime.cache.ping
     if runtime.function.blob_store_readiness:

@@ -31,7 +31,7 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 
 def no_content() -> Response:
-    """204: no body and no Content-Type (api.md §1)."""
+    """204: no body and no Content-Type (docs/api.md §1)."""
     response = Response(status=204)
     del response.headers["Content-Type"]
     return response

@@ -1,6 +1,6 @@
 """Route matching shared by every function and the local gateway.
 
-A literal path segment beats a path parameter (api.md §1), so `/users/me` wins
+A literal path segment beats a path parameter (docs/api.md §1), so `/users/me` wins
 over `/users/{username}` whichever function owns each.
 """
 

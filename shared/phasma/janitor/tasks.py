@@ -1,4 +1,4 @@
-"""The janitor's tasks (domain.md §2.9, operations.md §2.3), run by its PingSource.
+"""The janitor's tasks (docs/domain.md §2.9, docs/operations.md §2.3), run by its PingSource.
 
 `{"task": "all"}` runs every task in turn; `{"task": "<name>"}` runs one. Each batch
 is one transaction that first takes the task's advisory lock: a run overlapping
@@ -109,7 +109,7 @@ def _expired_uploads(executor: Executor, runtime: Runtime) -> tuple[int, bool]:
 
 
 def _expired_exports(executor: Executor, runtime: Runtime) -> tuple[int, bool]:
-    """Exports past their 24 h (api-2 §C): objects first, then rows, as for uploads.
+    """Exports past their 24 h (docs/api.md §C): objects first, then rows, as for uploads.
 
     A failed or stuck pending export may still have an object (a crash after the
     upload completed), so every removed row's key is deleted.

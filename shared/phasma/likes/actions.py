@@ -41,7 +41,7 @@ def _change(
         post = lock_post_for_activity(executor, post_public_id)
         if post is None:
             raise NotFound()
-        # Liking across a block is refused (api-2.md §D); unliking stays allowed.
+        # Liking across a block is refused (docs/api.md §D); unliking stays allowed.
         if liking and blocked_between(executor, viewer.user_id, post["user_id"]):
             raise Forbidden("you cannot like this post")
         if liking:

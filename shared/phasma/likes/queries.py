@@ -8,7 +8,7 @@ from phasma.posts.models import Post
 from phasma.posts.queries import POST_COLUMNS, PostRow, post_page
 from phasma.visibility import shows_posts
 
-# The owner is the viewer (the list is private, api-2.md §F): posts they may no longer see
+# The owner is the viewer (the list is private, docs/api.md §F): posts they may no longer see
 # (a block either way, a private author they stopped following) are left out.
 _LIKED = f"""
     SELECT {POST_COLUMNS}, l.created AS liked_at

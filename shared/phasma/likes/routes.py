@@ -1,4 +1,4 @@
-"""HTTP handlers of the `likes` function (api.md §14.2)."""
+"""HTTP handlers of the `likes` function (docs/api.md §14.2)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ LIKES_ARE_PRIVATE = "Likes are visible to their owner only"
 
 def list_liked(context: RequestContext) -> Response:
     """`GET /users/{username}/likes`: a cursor page of the posts the user liked; only the
-    user may read it (api-2 §F), anyone else gets `403`, or `404` across a block (§D)."""
+    user may read it (docs/api.md §F.4), anyone else gets `403`, or `404` across a block
+    (docs/api.md §D.8)."""
     page_request = parse_page_request(context.request.args)
     username = context.username_param(invalid=NotFound)
     viewer_id = context.signed_in.user_id

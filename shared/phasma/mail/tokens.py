@@ -1,4 +1,4 @@
-"""Single-use mail tokens (api-2 §B): minted by the mailer, consumed by the users function.
+"""Single-use mail tokens (docs/api.md §B): minted by the mailer, consumed by the users function.
 
 A token is 32 CSPRNG bytes as 43 base64url characters and travels only inside the
 mail it was minted for. The database keeps its HMAC-SHA256 under a key derived

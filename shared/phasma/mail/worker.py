@@ -1,4 +1,4 @@
-"""`mailer`: sends the mail `phasma.mail.requested` events ask for (api-2 §B).
+"""`mailer`: sends the mail `phasma.mail.requested` events ask for (docs/api.md §B).
 
 The event names the kind, the account and the recipient, never a secret. For a
 link, the mailer mints the single-use token here, stores only its HMAC, and puts

@@ -6,7 +6,7 @@ from phasma.db.pool import Executor
 
 # The owner of a post image (the first image is on `posts`, the rest in `post_images`;
 # both unique on `filename`), when the owner is private and the image is nobody's
-# avatar: a private account's profile header, avatar included, is public (api-2.md §E),
+# avatar: a private account's profile header, avatar included, is public (docs/api.md §E),
 # even when the avatar was picked from one of its posts. Pending uploads, avatars and
 # public accounts' images are not restricted.
 _PRIVATE_OWNER = """

@@ -1,4 +1,4 @@
-"""HTTP handler of the `media` function (api.md §15.2).
+"""HTTP handler of the `media` function (docs/api.md §15.2).
 
 Images never change under a name (a new upload gets a new one), so responses are
 cacheable for a day and marked immutable, and the ETag is derived from the URL alone:
@@ -8,11 +8,11 @@ a conditional request is answered without asking the store anything.
 stored before thumbnails existed); `?w=640` or `?w=1080` for a responsive rendition,
 which is a 404 when the upload has none of that width (its post lists the ones it has).
 
-A private account's post images (api-2.md §E; docs/security.md, "Private media") are
+A private account's post images (docs/api.md §E; docs/security.md, "Private media") are
 served only with `?token=`, the short-lived signature the Post shape hands to whoever
 may read the post (`phasma.media_urls`); without a valid one the answer is the same 404
 as for a name that does not exist. The route reads no session: it stays public
-(api.md §5.3). Whether an image is a private account's is read on every request, so an
+(docs/api.md §5.3). Whether an image is a private account's is read on every request, so an
 account's plain URLs stop working the moment it turns private.
 """
 
@@ -58,7 +58,7 @@ def serve(context: RequestContext) -> Response:
     # Before any answer, a 304 included: a 304 with the public headers would turn a
     # private image's cached copy into an immutable, shareable one.
     cache_control = _cache_control(context, filename)
-    # `contains_weak` also accepts `W/"…"` and `*` (api.md §15.2).
+    # `contains_weak` also accepts `W/"…"` and `*` (docs/api.md §15.2).
     if context.request.if_none_match.contains_weak(etag):
         return _not_modified(etag, cache_control)
     store = context.runtime.blob_store

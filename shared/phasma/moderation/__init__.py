@@ -1,1 +1,1 @@
-"""Reports and moderation (api-2.md §D): members report, moderators decide."""
+"""Reports and moderation (docs/api.md §D): members report, moderators decide."""

@@ -1,4 +1,4 @@
-"""Every write of reporting and moderation (api-2.md §D), one function each.
+"""Every write of reporting and moderation (docs/api.md §D), one function each.
 
 A moderator's rights are read from the account's row inside the transaction of every
 request (`_require_moderator`), never from the session or a cache: a role taken away

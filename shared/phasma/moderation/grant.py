@@ -1,4 +1,4 @@
-"""Give an account a role (api-2.md §D; docs/operations.md "Moderators").
+"""Give an account a role (docs/api.md §D; docs/operations.md "Moderators").
 
     ./taskw admin:grant -- USERNAME [--role moderator|admin|member]
 

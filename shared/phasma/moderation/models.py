@@ -1,4 +1,4 @@
-"""Report and decision bodies, and the moderation queue's entry shape (api-2.md §D)."""
+"""Report and decision bodies, and the moderation queue's entry shape (docs/api.md §D)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class Author(CamelModel):
 
 
 class Content(CamelModel):
-    """What was reported, as the moderator needs to judge it (beyond api-2.md §D).
+    """What was reported, as the moderator needs to judge it (beyond docs/api.md §D).
 
     A post: its first image and caption; a comment: its text and the post it is on; an
     account: its bio. `removed` is true once the post or comment no longer exists.
@@ -86,7 +86,7 @@ class ReportReason(CamelModel):
 
 
 class ModerationReport(CamelModel):
-    """An entry of `GET /moderation/reports` (api-2.md §D).
+    """An entry of `GET /moderation/reports` (docs/api.md §D).
 
     Open entries are one per subject: its oldest open report, with `reports` counting
     every open report on the subject and `group` listing them (at most

@@ -1,4 +1,4 @@
-"""SQL for reports, the moderation queue, decisions, suspensions and roles (api-2.md §D)."""
+"""SQL for reports, the moderation queue, decisions, suspensions and roles (docs/api.md §D)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HTTP handlers of the `moderation` function: reports, the queue, decisions (api-2.md §D)."""
+"""HTTP handlers of the `moderation` function: reports, the queue, decisions (docs/api.md §D)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Notification response shape (api.md §9.5) and the unread count."""
+"""The Notification response shape (docs/api.md §9.5) and the unread count."""
 
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ NotificationType = Literal[
 
 
 class Notification(CamelModel):
-    """api.md §9.5: the actor fields are the actor's current profile.
+    """docs/api.md §9.5: the actor fields are the actor's current profile.
 
     Beyond the baseline (docs/api.md): `postId` and `postFilename` name the post a
     like, comment or mention is about (null for a follow, or once the post is gone),
-    `postMediaToken` signs the image of a private account's post (api-2.md §E), and
+    `postMediaToken` signs the image of a private account's post (docs/api.md §E), and
     `excerpt` quotes the comment, or the caption of a mention in a post."""
 
     id: UUID

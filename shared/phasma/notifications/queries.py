@@ -1,5 +1,5 @@
 """SQL for notifications: the list, the unread count, read state, the stream's poll,
-and the worker's creates and deletes (domain.md §4)."""
+and the worker's creates and deletes (docs/domain.md §4)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from phasma.notifications.models import Notification
 from phasma.pagination import Page, PageRequest, after_cursor, build_page, cursor_params
 from phasma.visibility import not_muted, visible
 
-# A private account's post image (api-2.md §E) is signed for the recipient when they
+# A private account's post image (docs/api.md §E) is signed for the recipient when they
 # may see the post (their own, or they follow its author), and left out otherwise: a
 # private author mentioning a non-follower shows them no photo.
 _POST_IMAGE_PRIVATE = "(SELECT pu.private FROM users pu WHERE pu.id = p.user_id)"
@@ -121,7 +121,7 @@ def unread_count(executor: Executor, user_id: int) -> int:
 def mark_read(executor: Executor, user_id: int, public_id: UUID) -> bool:
     """Mark one of the user's notifications read; False when the user has none with that id.
 
-    Ownership is part of the statement itself (security.md §7), so another user's id
+    Ownership is part of the statement itself (docs/api.md §5.5), so another user's id
     changes nothing and is indistinguishable from a missing one. An already read row
     still matches, so a repeat succeeds.
     """
@@ -175,7 +175,7 @@ def created_time_of(executor: Executor, user_id: int, public_id: UUID) -> dateti
     return created
 
 
-# -- the worker's writes (domain.md §4) -------------------------------------------------
+# -- the worker's writes (docs/domain.md §4) -------------------------------------------------
 #
 # A create inserts only while the fact still holds (the like, comment, follow or post
 # row exists, actor and recipient match the payload, and `MAY_NOTIFY` allows it),
@@ -188,7 +188,7 @@ def created_time_of(executor: Executor, user_id: int, public_id: UUID) -> dateti
 
 # Whether `actor_id` may notify `recipient_id` at all: the one rule every kind of
 # notification passes through. Never oneself; never across a block in either direction,
-# nor from an account the recipient muted (api-2.md §D): the readers' own rule
+# nor from an account the recipient muted (docs/api.md §D): the readers' own rule
 # (`visibility.visible`, `not_muted`) with the recipient as the viewer, row by row.
 MAY_NOTIFY = f"""fact.actor_id <> fact.recipient_id
     AND EXISTS (
@@ -245,7 +245,7 @@ CREATE_FOLLOW = """
         FOR KEY SHARE OF f
     )
     """ + _INSERT_FACT.format(external_id=_BY_EVENT, type="follow")
-# A pending request to a private account (api-2.md §E): the follow's twin, read from
+# A pending request to a private account (docs/api.md §E): the follow's twin, read from
 # `follow_requests`; accepting, declining or withdrawing it deletes the notification.
 CREATE_FOLLOW_REQUEST = """
     WITH fact AS (
@@ -298,7 +298,7 @@ CREATE_COMMENT_MENTIONS = """
         FOR KEY SHARE OF c
     )
     """ + _INSERT_FACT.format(external_id=_BY_EVENT_AND_RECIPIENT, type="mention")
-# Moderation (api-2 §D): the recipient is their own actor, as for `export_ready`, so no
+# Moderation (docs/api.md §D): the recipient is their own actor, as for `export_ready`, so no
 # notification names the moderator, and MAY_NOTIFY (which refuses oneself) is not the
 # rule here: the fact is the decision itself. A reporter is told that their report was
 # reviewed (the entity is the report; never the outcome); the author of removed content

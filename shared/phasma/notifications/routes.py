@@ -1,4 +1,4 @@
-"""HTTP handlers of the `notifications` function (api.md §16 and docs/api.md additions)."""
+"""HTTP handlers of the `notifications` function (docs/api.md §16 and docs/api.md additions)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ The stream sends the unread count on connect, then each new notification
 
 Where "new" comes from: each open stream polls PostgreSQL once a second, two
 index reads on the recipient's rows (their newest notifications, the partial
-unread index). LISTEN/NOTIFY cannot pass the transaction pooler (operations.md
+unread index). LISTEN/NOTIFY cannot pass the transaction pooler (docs/operations.md
 §5), and a Redis channel would need the worker to reach the cache and a cache
 connection per open stream, while still losing messages sent during a
 reconnect. Polling also sees every change of the count: a read in another tab,

@@ -1,4 +1,4 @@
-"""`notifications-worker`: creates and deletes notifications from activity events (domain.md §4).
+"""`notifications-worker`: creates and deletes notifications from events (docs/domain.md §4).
 
 Every handler is idempotent. Creates check the fact under a lock and key the row by
 the CloudEvent id; deletes are unconditional. Mentions come from `post.created` and

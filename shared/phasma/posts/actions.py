@@ -165,7 +165,7 @@ def remove_locked_post(
     """
     hashtag_ids = queries.hashtag_ids_of(executor, post["id"])
     comment_ids = queries.comment_ids_of(executor, post["id"])
-    # Still matched on the owner, not only on the caller's check (security.md §7).
+    # Still matched on the owner, not only on the caller's check (docs/api.md §5.5).
     if not queries.delete_own_post(executor, public_id, post["user_id"]):
         return False
     queries.clear_avatars(executor, post["filenames"])
@@ -195,7 +195,7 @@ def delete_post_blobs(runtime: Runtime, filenames: list[str]) -> None:
     here is logged, never answered. An object left behind is unreachable (no post or
     avatar names it any more)."""
     # Imported here, as the runtime builds the store on first use: boto3 takes ~0.1 s
-    # to import, a cold-start cost the post reads should not pay (operations.md §5).
+    # to import, a cold-start cost the post reads should not pay (docs/operations.md §5).
     from phasma.blobs import image_keys
 
     try:

@@ -1,4 +1,4 @@
-"""Request bodies, the Post response shape and the post field rules (domain.md §2.4)."""
+"""Request bodies, the Post response shape and the post field rules (docs/domain.md §2.4)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ FILENAME_PATTERN = re.compile(r"[0-9a-f]{32}")
 
 
 class CreatePostBody(RequestBody):
-    """One image (`filename`, `altText`) or an album (`filenames`, `altTexts`: api-2.md §F).
+    """One image (`filename`, `altText`) or an album (`filenames`, `altTexts`: docs/api.md §F).
 
     The lists stay None when absent, so a route can tell them from an empty list.
     """
@@ -38,7 +38,7 @@ class UpdatePostBody(RequestBody):
 
 
 class PostImage(CamelModel):
-    """One image of a post, as `images` lists them (api-2.md §F)."""
+    """One image of a post, as `images` lists them (docs/api.md §F)."""
 
     filename: str
     width: int | None
@@ -48,15 +48,15 @@ class PostImage(CamelModel):
     # Widths of the stored responsive renditions, ascending (`GET /uploads/{filename}?w=`);
     # empty when the image is no wider than the smallest or was not processed yet.
     renditions: list[int]
-    # A private account's image is served only with `?token=<mediaToken>` (api-2.md §E,
+    # A private account's image is served only with `?token=<mediaToken>` (docs/api.md §E,
     # docs/api.md); null for a public account's, whose plain URL works for anyone.
     media_token: str | None = None
 
 
 class Post(CamelModel):
-    """api.md §9.2, plus `width`, `height`, `blurhash`, `renditions` and `altText`
-    (docs/api.md additions), `edited` (api-2.md §C), the viewer's `bookmarked` and
-    `images` (api-2.md §F). The top-level image fields describe `images[0]`."""
+    """docs/api.md §9.2, plus `width`, `height`, `blurhash`, `renditions` and `altText`
+    (docs/api.md additions), `edited` (docs/api.md §C), the viewer's `bookmarked` and
+    `images` (docs/api.md §F). The top-level image fields describe `images[0]`."""
 
     public_id: UUID
     username: str

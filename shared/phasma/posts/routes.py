@@ -1,4 +1,4 @@
-"""HTTP handlers of the `posts` function (api.md §14.1)."""
+"""HTTP handlers of the `posts` function (docs/api.md §14.1)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def create_post(context: RequestContext) -> Response:
 
 def _images(body: CreatePostBody) -> tuple[list[str], list[str]]:
     """The images' filenames in display order and their trimmed alt texts ("" for none),
-    from either `filename` and `altText` or `filenames` and `altTexts` (api-2.md §F)."""
+    from either `filename` and `altText` or `filenames` and `altTexts` (docs/api.md §F)."""
     given = body.model_fields_set
     if body.filenames is None:
         if body.alt_texts is not None:
@@ -126,14 +126,14 @@ def list_user_posts(context: RequestContext) -> Response:
         )
 
     audience, page = context.runtime.db.read(read)
-    open_account_id(audience)  # 404 gone or blocked, 403 private (api-2.md §D, §E)
+    open_account_id(audience)  # 404 gone or blocked, 403 private (docs/api.md §D, §E)
     assert page is not None  # read it exactly when the account is open to the viewer
     return json_response(page.to_json(post_json))
 
 
 def popular_posts(context: RequestContext) -> Response:
     """`GET /posts/popular`: at most 20 liked posts of the last 7 days, most liked first;
-    anonymous visitors may read it (api-2 §F), with `liked` false."""
+    anonymous visitors may read it (docs/api.md §F), with `liked` false."""
     viewer_id = context.viewer_id
     posts = context.runtime.db.read(lambda executor: queries.popular_posts(executor, viewer_id))
     return json_response(PostList(items=posts))

@@ -1,1 +1,1 @@
-"""Account removal (api-2 §C): everything of an account deleted in resumable batches."""
+"""Account removal (docs/api.md §C): everything of an account deleted in resumable batches."""

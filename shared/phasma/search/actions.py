@@ -1,4 +1,4 @@
-"""Every write of the search slice: recording and deleting recent searches (domain.md §2.8).
+"""Every write of the search slice: recording and deleting recent searches (docs/domain.md §2.8).
 
 Recent searches are private to their user and feed no other part of the system, so
 they emit no events.

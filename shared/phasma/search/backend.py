@@ -1,7 +1,7 @@
 """The interface both search engines implement (`engines.py` chooses between them).
 
 PostgreSQL serves search when `MEILI_URL` is unset, Meilisearch when it is set
-(api.md §13.1). Both return the same hit shapes in ranked order; neither is ever
+(docs/api.md §13.1). Both return the same hit shapes in ranked order; neither is ever
 asked to mix with the other within one paging sequence.
 """
 
@@ -32,7 +32,7 @@ class SearchBackend(Protocol):
 
     def users(self, text: str, offset: int, limit: int, viewer_id: int) -> list[UserHit]:
         """Users whose username or name match `text` (normalised, may be empty), leaving
-        out any the viewer may not meet (a block either way, api-2.md §D)."""
+        out any the viewer may not meet (a block either way, docs/api.md §D)."""
         ...
 
     def hashtags(self, text: str, offset: int, limit: int) -> list[HashtagHit]:

@@ -1,4 +1,4 @@
-"""The blended page of `GET /search?type=all` (domain.md §6.3), independent of the backend.
+"""The blended page of `GET /search?type=all` (docs/domain.md §6.3), independent of the backend.
 
 Each type is fetched from its own offset for `target + 1` hits (the extra one is a
 look-ahead); `plan` decides how many of each go on the page, `blend` orders them and

@@ -1,4 +1,4 @@
-"""The Meilisearch indexes (domain.md §6.2): names, settings, documents and the tag filter.
+"""The Meilisearch indexes (docs/domain.md §6.2): names, settings, documents and the tag filter.
 
 Pure definitions, no I/O: the search backend, the indexer, the re-index command and
 the setup command all build on them, so each index has one shape.
@@ -41,7 +41,7 @@ class IndexDefinition:
 
 
 # `userId` and the posts' `authorId` and `authorPrivate` are filterable for the viewer's
-# audience (api-2.md §D, §E): `users_audience_filter`, `posts_audience_filter`.
+# audience (docs/api.md §D, §E): `users_audience_filter`, `posts_audience_filter`.
 USERS = IndexDefinition("users", "userId", searchable=("username", "name"), filterable=("userId",))
 # Equally relevant posts come newest first, as on PostgreSQL.
 POSTS = IndexDefinition(
@@ -103,7 +103,7 @@ def hashtag_document(name: str, post_count: int) -> dict[str, Any]:
 
 
 def hashtag_filter_expression(tag: str) -> str:
-    """`hashtags = "<tag>"` for a validated tag; anything else is refused (security.md §11).
+    """`hashtags = "<tag>"` for a validated tag; anything else is refused (docs/domain.md §6.2).
 
     The request was validated already; checking again here keeps this the only place
     a value enters a filter string, and it can only ever hold `[a-z0-9_]`.
@@ -126,7 +126,7 @@ class SearchAudience:
 
 def _uuid_list(ids: Sequence[UUID]) -> str:
     """`["<uuid>", ...]`: each value re-parsed as a UUID, so only hex digits and dashes can
-    ever enter a filter string (security.md §11)."""
+    ever enter a filter string (docs/domain.md §6.2)."""
     return "[" + ", ".join(f'"{UUID(str(value))}"' for value in ids) + "]"
 
 

@@ -1,7 +1,7 @@
 """Which search engine serves this process, built once and kept by the runtime.
 
 PostgreSQL serves search when `MEILI_URL` is unset, Meilisearch when it is set
-(api.md §13.1). Apart from `backend.py` so that the engines can import the interface
+(docs/api.md §13.1). Apart from `backend.py` so that the engines can import the interface
 without a cycle.
 """
 

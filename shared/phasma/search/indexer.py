@@ -1,10 +1,10 @@
-"""`search-indexer`: keeps the Meilisearch indexes current from `entity-changes` (domain.md §5.5).
+"""`search-indexer`: keeps the Meilisearch indexes current (docs/domain.md §5.5).
 
 Every reaction is an upsert or a delete by primary key, so redelivered and
 reordered-across-keys events are harmless. An event names what changed; the
 document is re-read from PostgreSQL by that key and never taken from the payload:
 the row as it is now is upserted, and a key with no row is deleted from the index.
-So an older event never undoes a newer change, and a forged CloudEvent (security.md
+So an older event never undoes a newer change, and a forged CloudEvent (docs/security.md
 §7) can at most make the indexer re-read the truth. Without `MEILI_URL` there is
 nothing to keep current (PostgreSQL search reads the tables), and every event is
 acknowledged.

@@ -1,10 +1,10 @@
-"""Search on Meilisearch (api.md §13.1, domain.md §6.2), with the search-only scoped key.
+"""Search on Meilisearch (docs/api.md §13.1, docs/domain.md §6.2), with the search-only scoped key.
 
 Every value travels as a structured field of the request (`q`, `offset`, `limit`,
 `sort`); filter strings are built only by `hashtag_filter_expression` from a validated
 tag and by the audience filters of `documents.py` from UUIDs read from PostgreSQL (the
 viewer's blocks either way, and the private accounts they may see: the one visibility
-rule of api-2.md §D and §E, as lists an engine can filter by). A failure or a 5 s
+rule of docs/api.md §D and §E, as lists an engine can filter by). A failure or a 5 s
 timeout is `SearchUnavailable` (→ 503); results are never mixed with PostgreSQL's.
 """
 

@@ -1,4 +1,4 @@
-"""Search result shapes (api.md §9.6, §9.7) and the recent-search request body."""
+"""Search result shapes (docs/api.md §9.6, §9.7) and the recent-search request body."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ class SearchPage(CamelModel):
 
 
 class RecentSearch(CamelModel):
-    """api.md §9.7: users and hashtags resolved from current rows, posts the recorded text."""
+    """docs/api.md §9.7: users and hashtags resolved from current rows, posts the recorded text."""
 
     id: UUID
     type: RecentType
@@ -71,7 +71,7 @@ class RecordRecentBody(RequestBody):
     reference: Text = ""
 
     def validated(self) -> tuple[RecentType, str]:
-        """`(type, reference)` trimmed and checked per type (api.md §13.5); else 400."""
+        """`(type, reference)` trimmed and checked per type (docs/api.md §13.5); else 400."""
         recent_type = _RECENT_TYPES.get(self.type.strip())
         if recent_type is None:
             raise BadRequest("type must be one of users, hashtags, posts")

@@ -1,4 +1,4 @@
-"""Search on PostgreSQL (domain.md §6.4): trigram and full-text matching, no extra server.
+"""Search on PostgreSQL (docs/domain.md §6.4): trigram and full-text matching, no extra server.
 
 Every statement is a constant with bound parameters. LIKE patterns escape `\\`, `%`
 and `_`; the full-text query is built from letters-and-digits words only, so no
@@ -17,7 +17,7 @@ from phasma.search.models import HashtagHit, PostHit, UserHit
 from phasma.search.query import PostQuery, SearchType
 from phasma.visibility import shows_posts, visible
 
-# The one visibility rule (api-2.md §D, §E), applied before any cut or offset so pages stay
+# The one visibility rule (docs/api.md §D, §E), applied before any cut or offset so pages stay
 # full: users the viewer may meet, posts the viewer may see.
 VISIBLE = visible("users")
 SHOWS_POSTS = shows_posts("users")

@@ -1,4 +1,4 @@
-"""SQL for recent searches (domain.md §2.8): the list with its current rows, and deletes."""
+"""SQL for recent searches (docs/domain.md §2.8): the list with its current rows, and deletes."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Search requests: the query rule, types, cursors and the text each backend matches.
 
 Pure functions, no I/O. Everything here runs before any backend call, in the
-order of api.md §13.4, so a bad request never reaches a search engine.
+order of docs/api.md §13.4, so a bad request never reaches a search engine.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ _KINDS: Final[dict[str, SearchKind]] = {kind: kind for kind in get_args(SearchKi
 
 # Spelled out in ASCII rather than IGNORECASE, which would let [a-z] match the Kelvin sign.
 HASHTAG_FILTER_PATTERN = re.compile(r"[A-Za-z0-9_]{1,50}")
-# `@` and `#` separate words outside the hashtag filter (domain.md §6.1).
+# `@` and `#` separate words outside the hashtag filter (docs/domain.md §6.1).
 _SEPARATORS = re.compile(r"[@#\s]+")
 # Words of a full-text query: letters and digits only, so nothing the tsquery syntax gives
 # a meaning to (& | ! ( ) : * ' \ <) can ever reach it. `_` separates words as it does in
@@ -31,7 +31,7 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 def parse_query(arguments: Mapping[str, str]) -> str:
-    """`q`, trimmed, 1-50 characters (api.md §13.2); else 400."""
+    """`q`, trimmed, 1-50 characters (docs/api.md §13.2); else 400."""
     query = arguments.get("q", "").strip()
     if not 1 <= len(query) <= Limits.SEARCH_QUERY_MAX_CHARS:
         raise BadRequest(f"q must be 1-{Limits.SEARCH_QUERY_MAX_CHARS} characters")

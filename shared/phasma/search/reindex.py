@@ -1,4 +1,4 @@
-"""Backfill Meilisearch from PostgreSQL (operations.md §4 `search-reindex`).
+"""Backfill Meilisearch from PostgreSQL (docs/operations.md §4 `search-reindex`).
 
     ./taskw search:reindex     # = python -m phasma.search.reindex
 

@@ -1,4 +1,4 @@
-"""HTTP handlers of the `search` function (api.md §13)."""
+"""HTTP handlers of the `search` function (docs/api.md §13)."""
 
 from __future__ import annotations
 

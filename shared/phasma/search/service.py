@@ -1,4 +1,4 @@
-"""Search requests served by whichever backend is configured (api.md §13.3-§13.4)."""
+"""Search requests served by whichever backend is configured (docs/api.md §13.3-§13.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One-shot Meilisearch provisioning (security.md §11): indexes, settings, scoped keys.
+"""One-shot Meilisearch provisioning (docs/domain.md §6.2): indexes, settings, scoped keys.
 
     MEILI_URL=… MEILI_MASTER_KEY=… python -m phasma.search.setup [--output env|secret|kubernetes]
 
@@ -39,7 +39,7 @@ from phasma.search.meilisearch_backend import connect
 
 KEY_LIFETIME = timedelta(days=365)
 TASK_TIMEOUT_MS = 60_000
-# security.md §11: what each function's key may do, and nothing more.
+# docs/domain.md §6.2: what each function's key may do, and nothing more.
 KEY_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "search": ("search",),
     "search-indexer": ("documents.add", "documents.delete"),

@@ -1,9 +1,9 @@
-"""Logging in (security.md §3 "Login order", api-2 §A) and the session writes around it.
+"""Logging in (docs/api.md §5.4, §A.4 and §A.5) and the session writes around it.
 
 Order: normalise email → (a signed device cookie: credential lookup) → throttle
 reservation → credential lookup → verify (decoy if no account) → failure: the
 reservation stays, `401` → success: settle the throttle → a suspended account: `403`
-(api-2 §D) → rehash check, create the session, `201` with the session and device cookies.
+(docs/api.md §D) → rehash check, create the session, `201` with the session and device cookies.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def log_in(
     trusted_device: str | None = None
     if device is not None:
         # Only a device cookie with our signature costs a read before the throttle: it
-        # must name this email's account to count on its own counter (api-2 §A).
+        # must name this email's account to count on its own counter (docs/api.md §A.5).
         account = runtime.db.read(lambda executor: credentials_by_email(executor, email))
         if account is not None and account["public_id"] == device.user_id:
             trusted_device = device.device_id
@@ -71,7 +71,7 @@ def log_in(
     throttle.succeeded(reservation)
     if account["suspended"]:
         # Only after the password: a wrong one gets the same 401 as for any account, so
-        # the answer tells a suspension to nobody who cannot log in anyway (api-2 §D).
+        # the answer tells a suspension to nobody who cannot log in anyway (docs/api.md §D).
         raise Forbidden(ACCOUNT_SUSPENDED)
     if runtime.passwords.needs_rehash(stored_hash or ""):
         _rehash(runtime, account["id"], password)

@@ -14,7 +14,7 @@ class LoginBody(RequestBody):
 
 
 class Session(CamelModel):
-    """api.md §9.4."""
+    """docs/api.md §9.4."""
 
     id: UUID
     created: Timestamp

@@ -1,4 +1,4 @@
-"""SQL for sessions (domain.md §2.2, security.md §2)."""
+"""SQL for sessions (docs/domain.md §2.2, docs/api.md §5.2)."""
 
 from __future__ import annotations
 

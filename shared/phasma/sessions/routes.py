@@ -1,4 +1,4 @@
-"""HTTP handlers of the `sessions` function (api.md §11)."""
+"""HTTP handlers of the `sessions` function (docs/api.md §11)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ def create_upload(
 ) -> str:
     """Register `image` as a pending upload of `user_id` and store it; returns its filename.
 
-    domain.md §2.3 in order: under the user's row lock, expire their old uploads and count
+    docs/domain.md §2.3 in order: under the user's row lock, expire their old uploads and count
     the rest (at the cap: 429, nothing stored); insert the row; after commit, delete the
     expired blobs, then write the new ones. A failed write removes the row and whatever
     was written, and the store's failure propagates (503).

@@ -1,4 +1,4 @@
-"""The bounded read of `POST /uploads` bodies (api.md §7, §15.1; security.md §8).
+"""The bounded read of `POST /uploads` bodies (docs/api.md §7, §15.1; docs/api.md §15.1).
 
 The body is fed to werkzeug's sans-IO multipart decoder in 64 KiB chunks, so nothing
 is buffered but the `image` part itself, and that part is abandoned (413) the moment it
@@ -18,7 +18,7 @@ from phasma.config import Limits
 from phasma.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 IMAGE_FIELD: Final = "image"
-# api.md §15.1: the image part plus 64 KiB for multipart framing and other parts.
+# docs/api.md §15.1: the image part plus 64 KiB for multipart framing and other parts.
 REQUEST_MAX_BYTES: Final = Limits.UPLOAD_MAX_BYTES + 64 * 1024
 READ_CHUNK_BYTES: Final = 64 * 1024
 # RFC 2046 §5.1.1: a boundary is 1 to 70 characters.
@@ -28,7 +28,7 @@ BOUNDARY_MAX_CHARS: Final = 70
 def read_image_part(request: Request) -> bytes:
     """The bytes of the first part named `image`: 415, 413 or 400 when there is none to take.
 
-    The declared filename and content type of the part are ignored (api.md §15.1): only
+    The declared filename and content type of the part are ignored (docs/api.md §15.1): only
     the bytes are checked, by the image pipeline.
     """
     if request.mimetype != "multipart/form-data":

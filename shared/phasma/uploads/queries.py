@@ -1,4 +1,4 @@
-"""SQL for pending uploads (domain.md §2.3)."""
+"""SQL for pending uploads (docs/domain.md §2.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HTTP handler of the `uploads` function (api.md §15.1)."""
+"""HTTP handler of the `uploads` function (docs/api.md §15.1)."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ TOO_MANY_VERIFICATION_MAILS = "Too many verification mails; try again later"
 
 
 def request_mail(executor: Executor, kind: MailKind, user_public_id: UUID, address: str) -> None:
-    """Ask the mailer for a mail (api-2 §B): what to send, never a token."""
+    """Ask the mailer for a mail (docs/api.md §B): what to send, never a token."""
     record_event(
         executor,
         event_type="phasma.mail.requested",
@@ -122,9 +122,9 @@ def update_profile(
 
     `verified_hash` is the stored hash the caller's `oldPassword` was verified against,
     or None when none was: the email can change only with it. A new address is stored
-    unverified; it gets a verification mail and the old one a notice (api-2 §B).
+    unverified; it gets a verification mail and the old one a notice (docs/api.md §B).
     `private` None keeps the setting; turning an account public accepts every pending
-    follow request in the same transaction (api-2.md §E), under the row lock that every
+    follow request in the same transaction (docs/api.md §E), under the row lock that every
     follow of the account also takes, so no request is left behind.
     """
     _check_reserved(fields.username)
@@ -197,7 +197,7 @@ def verify_current_password(
     client_ip: str,
     device: DeviceCookie | None,
 ) -> str:
-    """Re-authentication (api-2 §A): `password` checked through the login throttle of the
+    """Re-authentication (docs/api.md §A): `password` checked through the login throttle of the
     account's email, exactly like a login. Returns the verified stored hash."""
     throttle = runtime.login_throttle
     trusted_device = (
@@ -250,7 +250,7 @@ def change_password(
 def _admit_mail_request(
     executor: Executor, user_id: int, purpose: tokens.Purpose, per_hour: int
 ) -> int | None:
-    """Count a request for a mail of `purpose` against the account's hourly cap (api-2 §B).
+    """Count a request for a mail of `purpose` against the account's hourly cap (docs/api.md §B).
 
     Within the cap the request is recorded and None returned; beyond it nothing is
     written and the answer is the seconds until the oldest request leaves the hour.
@@ -363,7 +363,7 @@ def request_password_reset(database: Database, email: str) -> None:
 
     Silently nothing for an unknown address or beyond the cap: the caller answers 202
     either way, so the response never tells whether the address is registered, and a
-    stranger who knows it can make it receive no more than the cap (api-2 §B).
+    stranger who knows it can make it receive no more than the cap (docs/api.md §B).
     """
     with database.transaction() as executor:
         account = executor.fetch_one(
@@ -435,7 +435,7 @@ def reset_password(runtime: Runtime, token: str, new_password: str) -> None:
 
 def delete_replaced_avatar(database: Database, blob_store: BlobStore, filename: str) -> None:
     """After a profile update committed: delete the old avatar's blobs (original, thumbnail,
-    renditions) unless a post or a user still references it (domain.md §2.1). Best effort:
+    renditions) unless a post or a user still references it (docs/domain.md §2.1). Best effort:
     failures are logged.
     """
     # Imported here, not at the top: it pulls in boto3 (~0.1 s), which `users` should load

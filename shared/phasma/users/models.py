@@ -24,14 +24,14 @@ class UpdateMeBody(RequestBody):
     bio: Text = ""
     password: Text = ""
     old_password: Text = Field("", alias="oldPassword")
-    # api-2.md §E. Missing or null keeps the current setting, so a client that predates
+    # docs/api.md §E. Missing or null keeps the current setting, so a client that predates
     # it never turns an account public by saving its profile; a non-boolean is a 400.
     private: StrictBool | None = None
 
 
 class OwnUser(User):
-    """The signed-in account's own view (`GET /users/me`): api-2 §B adds `emailVerified`,
-    §D the account's `role` (never shown to anyone else)."""
+    """The signed-in account's own view (`GET /users/me`): `emailVerified` (docs/api.md §B)
+    and the account's `role` (docs/api.md §D.4, never shown to anyone else)."""
 
     email_verified: bool
     role: Role

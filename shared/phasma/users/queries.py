@@ -48,7 +48,7 @@ def own_user(executor: Executor, user_id: int) -> OwnUser | None:
 
 def user_by_username(executor: Executor, username: str, viewer_id: int | None) -> User | None:
     """The profile as the viewer may see it: None (404) when gone, suspended or blocked
-    either way; a private account's header and counts are shown to anyone (api-2.md §E)."""
+    either way; a private account's header and counts are shown to anyone (docs/api.md §E)."""
     row = executor.fetch_one_as(
         UserRow,
         f"SELECT {USER_COLUMNS} FROM users u WHERE u.username = :username AND {visible('u')}",
@@ -59,7 +59,7 @@ def user_by_username(executor: Executor, username: str, viewer_id: int | None) -
 
 
 def suggested_users(executor: Executor, viewer_id: int) -> list[User]:
-    """Up to 5 accounts worth following (domain.md §2.7), most followed first."""
+    """Up to 5 accounts worth following (docs/domain.md §2.7), most followed first."""
     # The viewer and everyone they follow are excluded, so every entry shows `email`
     # as "" and `isFollowing` as false, as the contract requires. Usernames tie-break
     # in code-point order whatever the database's default collation.

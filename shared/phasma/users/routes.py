@@ -1,4 +1,4 @@
-"""HTTP handlers of the `users` function (api.md §10)."""
+"""HTTP handlers of the `users` function (docs/api.md §10)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def update_me(context: RequestContext) -> Response:
     """`PUT /users/me`: change the password when `password` is set, else replace the profile.
 
     `oldPassword`, needed for a password or an email change, is checked through the
-    login throttle of the account's email (api-2 §A "Re-authentication").
+    login throttle of the account's email (docs/api.md §A.6).
     """
     body = context.body(UpdateMeBody)
     runtime = context.runtime
@@ -101,7 +101,7 @@ def update_me(context: RequestContext) -> Response:
 
 
 def delete_me(context: RequestContext) -> Response:
-    """`DELETE /users/me` (api-2 §C): with the password, the account is gone at once
+    """`DELETE /users/me` (docs/api.md §C): with the password, the account is gone at once
     (sessions ended, cookie cleared, profile 404, login refused); its rows and blobs are
     removed afterwards by the `account-remover`. The password check counts in the login
     throttle like every re-authentication (429 while it blocks)."""

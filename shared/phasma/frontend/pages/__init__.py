@@ -1,4 +1,4 @@
-"""Page and form handlers, one module per area of frontend.md §7."""
+"""Page and form handlers, one module per area of docs/frontend.md §7."""
 
 from __future__ import annotations
 

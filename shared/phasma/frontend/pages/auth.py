@@ -1,4 +1,4 @@
-"""Log in, register, log out (frontend.md §7.1, §7.9)."""
+"""Log in, register, log out (docs/frontend.md §7.1, §7.9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The home page and the feed (frontend.md §7.2)."""
+"""The home page and the feed (docs/frontend.md §7.2)."""
 
 from __future__ import annotations
 

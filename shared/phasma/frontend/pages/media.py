@@ -1,4 +1,4 @@
-"""The image proxy `GET /uploads/{key}` (frontend.md §9): bytes streamed, never buffered."""
+"""The image proxy `GET /uploads/{key}` (docs/frontend.md §9): bytes streamed, never buffered."""
 
 from __future__ import annotations
 

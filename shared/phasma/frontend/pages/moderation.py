@@ -1,4 +1,4 @@
-"""The moderation queue (api-2.md §D; docs/frontend.md "Moderation").
+"""The moderation queue (docs/api.md §D; docs/frontend.md "Moderation").
 
 Every page and form calls the `moderation` API with the visitor's session; the API
 reads the role on each call, so a member who guesses the URL gets its `403` as the

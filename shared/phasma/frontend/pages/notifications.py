@@ -1,4 +1,4 @@
-"""Notifications, marking them read, and the live stream behind the navbar dot (§7.7)."""
+"""Notifications, marking them read, and the navbar dot's live stream (docs/frontend.md §7.7)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def notifications(context: Context) -> Response:
     and "Mark all as read" does at once (with or without JavaScript)."""
     requests_call: Future[BackendResponse] | None = None
     if not context.is_fragment:
-        # Pending follow requests (api-2.md §E) sit above the list, read side by side.
+        # Pending follow requests (docs/api.md §E) sit above the list, read side by side.
         requests_call = context.api.backend.submit(
             lambda: context.api.get("/users/me/follow-requests", limit=str(FOLLOW_REQUESTS_SHOWN))
         )

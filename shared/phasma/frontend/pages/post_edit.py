@@ -1,7 +1,7 @@
-"""Editing a post's caption and alt text (api-2.md §C): a page of its own, no script needed.
+"""Editing a post's caption and alt text (docs/api.md §C): a page of its own, no script needed.
 
 The lengths are checked here for the form's copy only; `PATCH /posts/{id}` is
-authoritative (security.md §8), and says who may edit (the author: others get 403).
+authoritative (docs/api.md §15.1), and says who may edit (the author: others get 403).
 """
 
 from __future__ import annotations

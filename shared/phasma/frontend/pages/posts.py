@@ -1,4 +1,4 @@
-"""The post page, likes, bookmarks, comments and deleting a post (frontend.md §7.3, §7.4)."""
+"""The post page, likes, bookmarks, comments and deleting a post (docs/frontend.md §7.3, §7.4)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ POST_NOT_FOUND = "Post not found"
 
 
 def post_page(context: Context) -> Response:
-    """`GET /posts/{id}`: the post and its comments, for anyone (api-2 §F: public reading)."""
+    """`GET /posts/{id}`: the post and its comments, for anyone (docs/api.md §F: public reading)."""
     post_id = uuid_param(context, "post_id")
     if context.is_fragment:
         return _comments_fragment(context, post_id)

@@ -1,5 +1,5 @@
 """Profile pages: posts, likes, saved posts, followers, following; follow and unfollow
-(frontend.md §7.5)."""
+(docs/frontend.md §7.5)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def _reserved(name: str) -> bool:
 
 
 def likes(context: Context) -> Response:
-    """`GET /@{u}/likes`: posts the user liked, for that user only (api-2 §F); anyone
+    """`GET /@{u}/likes`: posts the user liked, for that user only (docs/api.md §F); anyone
     else gets the 403 page without a list call."""
     username = username_param(context)
     viewer = context.require_viewer()
@@ -54,7 +54,7 @@ def likes(context: Context) -> Response:
 def saved(context: Context) -> Response:
     """`GET /@{u}/saved`: the posts the viewer saved, on their own profile only.
 
-    Bookmarks are private (api-2.md §F): anyone else's `/@{u}/saved` is a 404,
+    Bookmarks are private (docs/api.md §F): anyone else's `/@{u}/saved` is a 404,
     decided before the list is read, so it never shows whether the page exists.
     """
     username = username_param(context)
@@ -69,7 +69,7 @@ def connections(context: Context) -> Response:
     if mode not in CONNECTION_MODES:
         raise PageError(404)
     username = username_param(context)
-    # Readable signed out (api-2 §F): the lists are optional-session reads.
+    # Readable signed out (docs/api.md §F): the lists are optional-session reads.
     user_call, list_response = _user_and_list(context, username, "/users/{}/" + mode)
     if list_response.status == 404:
         raise PageError(404, USER_NOT_FOUND)
@@ -108,7 +108,7 @@ def _set_follow(context: Context, method: str) -> Response:
     if method == "POST":
         response = context.api.call(method, path)
         if response.status == 202:
-            # A private account (api-2.md §E): asked, not followed; the page shows "Requested".
+            # A private account (docs/api.md §E): asked, not followed; the page shows "Requested".
             return context.done(location, following=False, requested=True)
         return respond(context, response, location, following=True)
     return submit(context, method, path, location, following=False)
@@ -148,7 +148,7 @@ def _grid(context: Context, section: str, list_path: str, *, public: bool) -> Re
 def _list_page(
     context: Context, response: BackendResponse
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A list's items and cursor; a `403` (a private account's list, api-2.md §E) is an
+    """A list's items and cursor; a `403` (a private account's list, docs/api.md §E) is an
     empty list: the page shows the private notice instead."""
     if response.status == 403:
         return [], None
@@ -157,7 +157,7 @@ def _list_page(
 
 def _locked(context: Context, user: dict[str, Any]) -> bool:
     """Whether the viewer sees a private account from outside: the header and counts, a
-    lock and "follow to see their photos", no posts and no lists (api-2.md §E)."""
+    lock and "follow to see their photos", no posts and no lists (docs/api.md §E)."""
     if not user.get("private") or user.get("isFollowing"):
         return False
     viewer = context.viewer

@@ -1,4 +1,4 @@
-"""Email verification and password recovery pages (api-2 §B).
+"""Email verification and password recovery pages (docs/api.md §B).
 
 A mailed link opens a page that only shows a form: the token is spent by the POST
 the person's click sends, never by the GET, so link scanners and previews that

@@ -1,5 +1,5 @@
 """Block, mute and report from the "…" menus, and Settings → Blocked and muted accounts
-(api-2 §D; issue 18).
+(docs/api.md §D; issue 18).
 
 Every action is a plain form POST that lands back with a one-time message, so it works
 without JavaScript: the menu's links open a confirmation page (or the report form),
@@ -27,7 +27,7 @@ from phasma.frontend.pages import UUID_SHAPE, page_of, username_param
 from phasma.frontend.rendering import profile_url
 from phasma.text import USERNAME_PATTERN
 
-# Report reasons in the order the form offers them (api-2 §D), with their labels.
+# Report reasons in the order the form offers them (docs/api.md §D), with their labels.
 REASONS: Final = (
     ("spam", "Spam"),
     ("harassment", "Harassment or bullying"),

@@ -1,4 +1,4 @@
-"""Search: discovery, results, typeahead suggestions and recent searches (frontend.md §7.6)."""
+"""Search: discovery, results, typeahead suggestions and recent searches (docs/frontend.md §7.6)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from phasma.frontend.rendering import avatar_url, search_url
 TOP_TAB = "top"
 RESULT_TABS = {TOP_TAB: "all", "accounts": "users", "tags": "hashtags", "posts": "posts"}
 SECTION_KINDS = ("users", "hashtags", "posts")
-# The blended page holds 4 accounts, 4 hashtags and 12 posts (api.md §13.4 targets).
+# The blended page holds 4 accounts, 4 hashtags and 12 posts (docs/api.md §13.4 targets).
 TOP_LIMIT = str(Limits.SEARCH_DEFAULT_LIMIT)
-FIRST_PAGES = {"posts": "5"}  # frontend.md §7.6: the posts list starts with 5
+FIRST_PAGES = {"posts": "5"}  # docs/frontend.md §7.6: the posts list starts with 5
 SUGGESTION_TYPES = {"users": "/users/search", "hashtags": "/hashtags/search"}
 RECENT_TYPES = ("users", "hashtags", "posts")
 

@@ -1,5 +1,5 @@
-"""Settings: appearance, profile, password, active sessions (frontend.md §7.9) and
-deleting the account (api-2 §C)."""
+"""Settings: appearance, profile, password, active sessions (docs/frontend.md §7.9) and
+deleting the account (docs/api.md §C)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def profile_page(context: Context) -> Response:
 
 def save_profile(context: Context) -> Response:
     """`POST /settings/profile`: an optional new avatar, then `PUT /users/me` (with the
-    current password when the email changes: api-2 §A "Re-authentication")."""
+    current password when the email changes: docs/api.md §A.6)."""
     me = _me(context)
     try:
         form = context.form()
@@ -70,7 +70,7 @@ def save_profile(context: Context) -> Response:
         "email": form.get("email", "").strip(),
         "bio": form.get("bio", "").strip(),
     }
-    # The privacy switch (api-2.md §E): an unticked box sends nothing, so it is sent as
+    # The privacy switch (docs/api.md §E): an unticked box sends nothing, so it is sent as
     # false; turning it off approves every pending request.
     values: dict[str, Any] = {**fields, "private": form.get("private") == "1"}
     if not (fields["name"] and fields["username"] and fields["email"]):

@@ -14,7 +14,7 @@ from phasma.frontend.context import Context, PageError
 from phasma.frontend.pages import cursor_param, page_of, submit
 from phasma.frontend.rendering import tag_url
 
-# A hashtag name as the backend stores it (api-2.md §F's `{name}`).
+# A hashtag name as the backend stores it (docs/api.md §F's `{name}`).
 TAG_SHAPE = re.compile(rf"[A-Za-z0-9_]{{1,{Limits.HASHTAG_MAX_CHARS}}}")
 FIRST_PAGE = "12"
 

@@ -1,9 +1,9 @@
 """Creating a post: its images (one, or an album of up to 10), caption and alt texts
-(frontend.md §7.8).
+(docs/frontend.md §7.8).
 
 The browser resizes the image before sending it when JavaScript runs; without it
 the original arrives and the limits below apply. They are for usability and load
-shedding only: the `uploads` function is authoritative (security.md §8).
+shedding only: the `uploads` function is authoritative (docs/api.md §15.1).
 """
 
 from __future__ import annotations

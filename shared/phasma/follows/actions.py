@@ -105,51 +105,56 @@ def withdraw_request(
         )
 
 
+def _take_request(executor: Executor, viewer: Viewer, username: str) -> queries.UserKey:
+    """`username`'s pending request to the viewer, now gone (with its closing event); the
+    requester's key. No such request: 404."""
+    requester = _target(executor, username)
+    if not queries.delete_request(executor, requester["id"], viewer.user_id):
+        raise NotFound()
+    _record(
+        executor, "phasma.user.follow_request_closed", requester["public_id"], viewer.user_public_id
+    )
+    return requester
+
+
+def _follow_accepted(
+    executor: Executor, requester: queries.UserKey, target: queries.UserKey
+) -> bool:
+    """The follow an accepted request becomes (its event, not its counter: the caller
+    counts one or many); False when it already existed."""
+    if not queries.insert_follow(executor, requester["id"], target["id"]):
+        return False
+    _record(executor, "phasma.user.followed", requester["public_id"], target["public_id"])
+    return True
+
+
 def accept_request(database: Database, viewer: Viewer, username: str) -> None:
     """The viewer accepts `username`'s pending request: it becomes a follow, with the
     counter and the `phasma.user.followed` event any follow has. No request: 404."""
     with database.transaction() as executor:
-        requester = _target(executor, username)
-        if not queries.delete_request(executor, requester["id"], viewer.user_id):
-            raise NotFound()
-        _record(
-            executor,
-            "phasma.user.follow_request_closed",
-            requester["public_id"],
-            viewer.user_public_id,
-        )
-        if queries.insert_follow(executor, requester["id"], viewer.user_id):
+        requester = _take_request(executor, viewer, username)
+        me = queries.UserKey(id=viewer.user_id, public_id=viewer.user_public_id)
+        if _follow_accepted(executor, requester, me):
             queries.count_new_follower(executor, viewer.user_id)
-            _record(executor, "phasma.user.followed", requester["public_id"], viewer.user_public_id)
 
 
 def decline_request(database: Database, viewer: Viewer, username: str) -> None:
     """The viewer declines `username`'s pending request: it is gone. No request: 404."""
     with database.transaction() as executor:
-        requester = _target(executor, username)
-        if not queries.delete_request(executor, requester["id"], viewer.user_id):
-            raise NotFound()
-        _record(
-            executor,
-            "phasma.user.follow_request_closed",
-            requester["public_id"],
-            viewer.user_public_id,
-        )
+        _take_request(executor, viewer, username)
 
 
 def accept_all_requests(executor: Executor, target_id: int, target_public_id: UUID) -> int:
     """Inside the caller's transaction (an account turning public, docs/api.md §E): every
     pending request to `target_id` becomes a follow, each with the events an accepted
     request has. The caller holds the target's row lock. Returns the follows made."""
-    requesters = queries.take_all_requests(executor, target_id)
+    target = queries.UserKey(id=target_id, public_id=target_public_id)
     made = 0
-    for requester in requesters:
+    for requester in queries.take_all_requests(executor, target_id):
         _record(
             executor, "phasma.user.follow_request_closed", requester["public_id"], target_public_id
         )
-        if queries.insert_follow(executor, requester["id"], target_id):
-            made += 1
-            _record(executor, "phasma.user.followed", requester["public_id"], target_public_id)
+        made += _follow_accepted(executor, requester, target)
     if made:
         queries.count_new_followers(executor, target_id, made)
     return made

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
 
 from werkzeug import Response
 
-from phasma.accounts import to_user
+from phasma.accounts import UserRow, to_user
 from phasma.audience import Audience, open_account_id
 from phasma.audience import audience as audience_of
 from phasma.auth.sessions import Viewer
@@ -17,13 +19,29 @@ from phasma.follows.queries import Direction, SafetyList
 from phasma.http.context import RequestContext
 from phasma.http.errors import BadRequest, NotFound
 from phasma.http.responses import json_response, no_content
-from phasma.pagination import build_page, parse_page_request
+from phasma.pagination import PageRequest, build_page, parse_page_request
 
 
 def _target_username(context: RequestContext) -> str:
     """The lowercased `{username}` of a follow route; a name no account can have is a 400."""
     username = context.username_param(invalid=BadRequest)
     return username
+
+
+Row = TypeVar("Row", bound=UserRow)
+
+
+def _user_page(
+    rows: Sequence[Row],
+    page_request: PageRequest,
+    viewer_id: int | None,
+    sort_time: Callable[[Row], datetime],
+) -> Response:
+    """A cursor page of Users from rows read one past the limit, keyed by the row's
+    `sort_time` (when it was followed, requested, blocked or muted) and id."""
+    page = build_page(rows, page_request.limit, lambda row: (sort_time(row), row["id"]))
+    users = [to_user(row, viewer_id) for row in page.items]
+    return json_response(UserPage(items=users, next_cursor=page.next_cursor))
 
 
 def follow(context: RequestContext) -> Response:
@@ -67,9 +85,7 @@ def _list(context: RequestContext, direction: Direction) -> Response:
 
     audience, rows = context.runtime.db.read(read)
     open_account_id(audience)  # 404 gone or blocked, 403 private (docs/api.md §D, §E)
-    page = build_page(rows, page_request.limit, lambda row: (row["followed_at"], row["id"]))
-    users = [to_user(row, viewer_id) for row in page.items]
-    return json_response(UserPage(items=users, next_cursor=page.next_cursor))
+    return _user_page(rows, page_request, viewer_id, lambda row: row["followed_at"])
 
 
 def followers(context: RequestContext) -> Response:
@@ -91,9 +107,7 @@ def follow_requests(context: RequestContext) -> Response:
             executor, viewer.user_id, page_request.cursor, page_request.limit + 1
         )
     )
-    page = build_page(rows, page_request.limit, lambda row: (row["requested_at"], row["id"]))
-    users = [to_user(row, viewer.user_id) for row in page.items]
-    return json_response(UserPage(items=users, next_cursor=page.next_cursor))
+    return _user_page(rows, page_request, viewer.user_id, lambda row: row["requested_at"])
 
 
 def accept_request(context: RequestContext) -> Response:
@@ -149,9 +163,7 @@ def _safety_list(context: RequestContext, kind: SafetyList) -> Response:
             executor, kind, viewer_id, page_request.cursor, page_request.limit + 1
         )
     )
-    page = build_page(rows, page_request.limit, lambda row: (row["listed_at"], row["id"]))
-    users = [to_user(row, viewer_id) for row in page.items]
-    return json_response(UserPage(items=users, next_cursor=page.next_cursor))
+    return _user_page(rows, page_request, viewer_id, lambda row: row["listed_at"])
 
 
 def list_blocks(context: RequestContext) -> Response:

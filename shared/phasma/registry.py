@@ -827,7 +827,7 @@ FUNCTIONS: tuple[Function, ...] = (
         # Each removal runs for seconds; one or two at a time per replica is plenty.
         scaling=Scaling(0, 2, 2, None, "250m", "1", "128Mi", "256Mi", 300),
         topics=("entity-changes",),
-        event_handler="phasma.removal.remover:handle",
+        event_handler="phasma.removal.worker:handle",
     ),
     Function(
         name="mailer",

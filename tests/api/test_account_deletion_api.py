@@ -20,7 +20,7 @@ from phasma.blobs import image_keys
 from phasma.devstack.services import DependencyUrls
 from phasma.events.cloudevents import to_cloudevent
 from phasma.janitor.tasks import run as run_janitor
-from phasma.removal import remover
+from phasma.removal import actions as removal
 from tests.api.conftest import Account, Api, Bucket, Database, deliver, new_identity
 from tests.api.event_delivery import Worker, one_event, outbox_rows
 from tests.api.posting import new_post, new_upload, outbox_position
@@ -355,7 +355,7 @@ class Crash(Exception):
 
 def _crash_after(monkeypatch: pytest.MonkeyPatch, batches: int) -> None:
     """Kill the remover inside its (`batches` + 1)th batch: earlier batches committed."""
-    real = remover.run_batch
+    real = removal.run_batch
     done = 0
 
     def dying(*args: Any) -> str:
@@ -366,7 +366,7 @@ def _crash_after(monkeypatch: pytest.MonkeyPatch, batches: int) -> None:
             raise Crash(f"killed in batch {done} ({step})")
         return step
 
-    monkeypatch.setattr(remover, "run_batch", dying)
+    monkeypatch.setattr(removal, "run_batch", dying)
 
 
 def _crash_after_blobs(monkeypatch: pytest.MonkeyPatch, account_remover: Worker) -> None:
@@ -395,8 +395,8 @@ def test_a_removal_killed_halfway_is_finished_with_nothing_orphaned(
     finish: str,
 ) -> None:
     # One row per batch, so the crash lands between the steps and inside them.
-    monkeypatch.setattr(remover, "BATCH_SIZE", 1)
-    monkeypatch.setattr(remover, "POST_BATCH_SIZE", 1)
+    monkeypatch.setattr(removal, "BATCH_SIZE", 1)
+    monkeypatch.setattr(removal, "POST_BATCH_SIZE", 1)
     start = outbox_position(database)
     assert _delete(scene.leaver, scene.leaver.password).status_code == 202
     event = one_event(database, start, "phasma.user.deleted")
@@ -408,8 +408,8 @@ def test_a_removal_killed_halfway_is_finished_with_nothing_orphaned(
     crashed = deliver(account_remover.function, to_cloudevent(event))
     assert crashed.status_code == 500  # the KafkaSource redelivers it
     monkeypatch.undo()
-    monkeypatch.setattr(remover, "BATCH_SIZE", 1)
-    monkeypatch.setattr(remover, "POST_BATCH_SIZE", 1)
+    monkeypatch.setattr(removal, "BATCH_SIZE", 1)
+    monkeypatch.setattr(removal, "POST_BATCH_SIZE", 1)
 
     # Halfway: every committed batch left a consistent state.
     assert _traces(database, scene.leaver_id)  # not finished

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 import redis
 
+from phasma.auth.mail_tokens import token_hmac
 from phasma.devstack.mailcatcher import MailCatcher
 from phasma.devstack.services import DependencyUrls
 from phasma.events.cloudevents import OutboxRow, to_cloudevent
 from phasma.events.worker import OUTCOME_HEADER, EventFunction
-from phasma.mail.tokens import token_hmac
 from tests.api.conftest import Account, Api, ApiStack, Database, deliver, new_identity
 from tests.api.event_delivery import outbox_rows
 from tests.api.posting import outbox_position

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from phasma.mail.tokens import new_token, token_hmac
+from phasma.auth.mail_tokens import new_token, token_hmac
 from tests.api.conftest import Database
 from tests.frontend.conftest import Member, SiteStack, Visitor
 

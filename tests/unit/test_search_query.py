@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from phasma.http.errors import BadRequest
 from phasma.pagination import SearchOffsets, encode_offset
-from phasma.search.postgres_backend import like_prefix, prefix_terms
+from phasma.search.queries import like_prefix, prefix_terms
 from phasma.search.query import (
     PostQuery,
     hashtag_filter,

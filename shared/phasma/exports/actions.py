@@ -17,9 +17,7 @@ EXPORT_PENDING = "An export is already being prepared."
 def request_export(database: Database, viewer: Viewer) -> Export:
     """A pending export and its event in one transaction; 409 while one is pending."""
     with database.transaction() as executor:
-        user_public_id = executor.fetch_value(
-            "SELECT public_id FROM users WHERE id = :user_id", user_id=viewer.user_id
-        )
+        user_public_id = queries.user_public_id(executor, viewer.user_id)
         if user_public_id is None:
             raise NotFound()
         row = queries.insert_pending(executor, viewer.user_id)

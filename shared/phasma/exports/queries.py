@@ -69,6 +69,14 @@ def to_export(row: ExportRow) -> Export:
     )
 
 
+def user_public_id(executor: Executor, user_id: int) -> UUID | None:
+    """The public id of user `user_id`, None when the row is gone."""
+    public_id: UUID | None = executor.fetch_value(
+        "SELECT public_id FROM users WHERE id = :user_id", user_id=user_id
+    )
+    return public_id
+
+
 def insert_pending(executor: Executor, user_id: int) -> ExportRow | None:
     """A new pending export, or None when the user already has one (the partial index)."""
     return executor.fetch_one_as(

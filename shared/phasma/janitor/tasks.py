@@ -19,8 +19,8 @@ from phasma.db.pool import Executor
 from phasma.events.worker import Outcome, ReceivedEvent, Skip
 from phasma.exports import queries as export_queries
 from phasma.janitor import queries
+from phasma.removal import actions as removal
 from phasma.removal import queries as removal_queries
-from phasma.removal import remover
 from phasma.runtime import Runtime
 from phasma.topics import TOPICS
 
@@ -136,11 +136,12 @@ class _FollowerCounts:
 
 def _account_removals(executor: Executor, runtime: Runtime) -> tuple[int, bool]:
     """One batch of the oldest account removal the event path left unfinished (a crash,
-    a lost event): the remover's own next batch, so both paths converge."""
+    a lost event): the remover's own next batch (`removal.actions.run_batch`), so both
+    paths converge."""
     account = removal_queries.lock_unfinished_account(executor)
     if account is None:
         return 0, False
-    remover.run_batch(executor, runtime.blob_store, account)
+    removal.run_batch(executor, runtime.blob_store, account)
     return 1, True
 
 

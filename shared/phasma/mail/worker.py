@@ -12,15 +12,15 @@ concurrent redelivery waits on the claimed id until the first one decides.
 
 from __future__ import annotations
 
+from phasma.auth import mail_tokens
 from phasma.events.catalogue import MailRequested
 from phasma.events.worker import Outcome, ReceivedEvent, Skip
-from phasma.mail import smtp, tokens
+from phasma.mail import queries, smtp
 from phasma.mail.compose import compose
 from phasma.runtime import Runtime
-from phasma.visibility import live
 
 EVENT_TYPE = "phasma.mail.requested"
-LINK_PATHS: dict[tokens.Purpose, str] = {"verify": "/verify-email", "reset": "/reset-password"}
+LINK_PATHS: dict[mail_tokens.Purpose, str] = {"verify": "/verify-email", "reset": "/reset-password"}
 # Links that carry no token: the page checks the session, so the link is no secret.
 PLAIN_LINK_PATHS: dict[str, str] = {"export_ready": "/settings/export"}
 
@@ -35,22 +35,9 @@ def handle(event: ReceivedEvent, runtime: Runtime) -> Outcome:
     if not secret:
         raise RuntimeError("SESSION_HASH_SECRET is required to mint mail tokens")
     with runtime.db.transaction() as executor:
-        claimed = executor.fetch_value(
-            """
-            INSERT INTO mail_deliveries (event_id) VALUES (:event_id)
-            ON CONFLICT DO NOTHING RETURNING 1
-            """,
-            event_id=event.id,
-        )
-        if not claimed:
+        if not queries.claim_delivery(executor, event.id):
             raise Skip("already sent")
-        user = executor.fetch_one(
-            f"""
-            SELECT id, name, username, email, email_verified_at FROM users
-            WHERE public_id = :public_id AND {live("users")}
-            """,
-            public_id=payload.user_id,
-        )
+        user = queries.recipient(executor, payload.user_id)
         if user is None:
             raise Skip("the account is gone")
         link = None
@@ -63,7 +50,7 @@ def handle(event: ReceivedEvent, runtime: Runtime) -> Outcome:
                 raise Skip("the account's address changed since the request")
             if payload.kind == "verify" and user["email_verified_at"] is not None:
                 raise Skip("the address is already verified")
-            token = tokens.store(executor, secret, user["id"], payload.kind, payload.address)
+            token = mail_tokens.store(executor, secret, user["id"], payload.kind, payload.address)
             link = f"{settings.site_url.rstrip('/')}{LINK_PATHS[payload.kind]}?token={token}"
         message = compose(
             payload.kind,

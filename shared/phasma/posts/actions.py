@@ -133,14 +133,14 @@ def edit_post(
     return updated
 
 
-def delete_post(database: Database, viewer: Viewer, public_id: UUID) -> list[str]:
-    """Delete the caller's post and everything hanging off it; returns every image's filename.
+def delete_post(runtime: Runtime, viewer: Viewer, public_id: UUID) -> None:
+    """Delete the caller's post and everything hanging off it, then its images' blobs.
 
     404 when the post does not exist, 403 when it is someone else's. Events as
-    `remove_locked_post`. The caller deletes the blobs of every image after this
-    returns, that is after commit.
+    `remove_locked_post`. The blobs go after commit, best effort (`delete_post_blobs`):
+    a rollback can then never leave a post whose images are gone.
     """
-    with database.transaction() as executor:
+    with runtime.db.transaction() as executor:
         post = queries.lock_post(executor, public_id)
         if post is None:
             raise NotFound()
@@ -148,8 +148,7 @@ def delete_post(database: Database, viewer: Viewer, public_id: UUID) -> list[str
             raise Forbidden()
         if not remove_locked_post(executor, post, public_id, viewer.user_public_id):
             raise NotFound()
-    filenames: list[str] = post["filenames"]
-    return filenames
+    delete_post_blobs(runtime, post["filenames"])
 
 
 def remove_locked_post(

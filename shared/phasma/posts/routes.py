@@ -105,8 +105,7 @@ def edit_post(context: RequestContext) -> Response:
 def delete_post(context: RequestContext) -> Response:
     """`DELETE /posts/{id}`: the author deletes a post; its images' blobs go after commit."""
     public_id = context.uuid_param("id")
-    filenames = actions.delete_post(context.runtime.db, context.signed_in, public_id)
-    actions.delete_post_blobs(context.runtime, filenames)
+    actions.delete_post(context.runtime, context.signed_in, public_id)
     return no_content()
 
 

@@ -32,13 +32,10 @@ from phasma.search.documents import (
     users_audience_filter,
 )
 from phasma.search.models import HashtagHit, PostHit, UserHit
+from phasma.search.queries import like_counts
 from phasma.search.query import PostQuery, SearchType
 
 log = logging.getLogger(__name__)
-
-_LIKES = """
-SELECT public_id, like_count FROM posts WHERE public_id = ANY(CAST(:ids AS uuid[]))
-"""
 
 
 def connect(url: str, key: str) -> meilisearch.Client:
@@ -211,8 +208,7 @@ class MeilisearchSearch:
         if not post_ids:
             return {}
         try:
-            rows = self._database.read(lambda executor: executor.fetch_all(_LIKES, ids=post_ids))
+            return self._database.read(lambda executor: like_counts(executor, post_ids))
         except Exception:
             log.warning("like counts unavailable; showing 0", exc_info=True)
             return {}
-        return {str(row["public_id"]): row["like_count"] for row in rows}

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from phasma.auth.devices import DeviceCookie
+from phasma.auth.sessions import Viewer
 from phasma.auth.tokens import new_token, token_key
-from phasma.errors import Forbidden, TooManyRequests, Unauthorized
+from phasma.db.pool import Database
+from phasma.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 from phasma.runtime import Runtime
 from phasma.sessions import queries
 from phasma.sessions.devices import UNKNOWN_DEVICE
@@ -88,15 +90,21 @@ def log_in(
     return LoggedIn(account["username"], account["public_id"], token)
 
 
+def revoke(database: Database, viewer: Viewer, public_id: UUID) -> None:
+    """End another of the viewer's sessions: 409 for the current one, 404 for none of theirs."""
+    with database.transaction() as executor:
+        outcome = queries.revoke_session(executor, viewer.user_id, public_id, viewer.session_key)
+    if outcome == "current":
+        raise Conflict("use DELETE /sessions to end the current session")
+    if outcome == "missing":
+        raise NotFound()
+
+
 def _rehash(runtime: Runtime, user_id: int, password: str) -> None:
     """Upgrade a weaker stored hash; a failure is logged and the login goes on."""
     try:
         new_hash = runtime.passwords.hash(password)
         with runtime.db.transaction() as executor:
-            executor.execute(
-                "UPDATE users SET password_hash = :new_hash WHERE id = :user_id",
-                new_hash=new_hash,
-                user_id=user_id,
-            )
+            queries.store_rehash(executor, user_id, new_hash)
     except Exception:
         log.warning("re-hashing a password failed; the login proceeds", exc_info=True)

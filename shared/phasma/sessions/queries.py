@@ -95,6 +95,15 @@ def list_sessions(
     )
 
 
+def store_rehash(executor: Executor, user_id: int, new_hash: str) -> None:
+    """Replace a weaker stored password hash with `new_hash` (the password just verified)."""
+    executor.execute(
+        "UPDATE users SET password_hash = :new_hash WHERE id = :user_id",
+        new_hash=new_hash,
+        user_id=user_id,
+    )
+
+
 def delete_session(executor: Executor, key: str) -> None:
     executor.execute("DELETE FROM sessions WHERE id = :key", key=key)
 

@@ -15,7 +15,7 @@ from phasma.http.cookies import (
     set_device_cookie,
     set_session_cookie,
 )
-from phasma.http.errors import BadRequest, Conflict, NotFound
+from phasma.http.errors import BadRequest
 from phasma.http.responses import json_response, no_content
 from phasma.sessions import actions, queries
 from phasma.sessions.devices import device_label
@@ -88,11 +88,5 @@ def log_out(context: RequestContext) -> Response:
 def revoke(context: RequestContext) -> Response:
     """`DELETE /sessions/{id}`: end another of the caller's sessions."""
     public_id = context.uuid_param("id")
-    viewer = context.signed_in
-    with context.runtime.db.transaction() as executor:
-        outcome = queries.revoke_session(executor, viewer.user_id, public_id, viewer.session_key)
-    if outcome == "current":
-        raise Conflict("use DELETE /sessions to end the current session")
-    if outcome == "missing":
-        raise NotFound()
+    actions.revoke(context.runtime.db, context.signed_in, public_id)
     return no_content()

@@ -19,7 +19,6 @@ from phasma.errors import BadRequest, Conflict, NotFound, TooManyRequests
 from phasma.events.catalogue import MailKind, MailRequested, UserCreated, UserDeleted, UserUpdated
 from phasma.events.outbox import record_event
 from phasma.follows import actions as follow_actions
-from phasma.mail import tokens
 from phasma.uploads import queries as upload_queries
 from phasma.users import queries
 
@@ -248,7 +247,7 @@ def change_password(
 
 
 def _admit_mail_request(
-    executor: Executor, user_id: int, purpose: tokens.Purpose, per_hour: int
+    executor: Executor, user_id: int, purpose: mail_tokens.Purpose, per_hour: int
 ) -> int | None:
     """Count a request for a mail of `purpose` against the account's hourly cap (docs/api.md §B).
 
@@ -342,7 +341,7 @@ def resend_verification(database: Database, viewer: Viewer) -> None:
 def verify_email(database: Database, secret: str, token: str) -> None:
     """Spend a verification token and mark its address verified (400 when it cannot)."""
     with database.transaction() as executor:
-        spent = tokens.spend(executor, secret, token, "verify")
+        spent = mail_tokens.spend(executor, secret, token, "verify")
         # The link verifies the address it was sent to, never one set after it.
         verified = spent is not None and executor.execute(
             """
@@ -381,20 +380,10 @@ def request_password_reset(database: Database, email: str) -> None:
         request_mail(executor, "reset", account["public_id"], account["email"])
 
 
-def live_token(database: Database, secret: str, token: str, purpose: tokens.Purpose) -> bool:
+def live_token(database: Database, secret: str, token: str, purpose: mail_tokens.Purpose) -> bool:
     """Whether `token` is a live, unused token of `purpose` (a read; spending decides)."""
-    return mail_tokens.is_well_formed(token) and bool(
-        database.read(
-            lambda executor: executor.fetch_value(
-                """
-                SELECT 1 FROM mail_tokens
-                WHERE token_hmac = :token_hmac AND purpose = :purpose
-                  AND used IS NULL AND expires > now()
-                """,
-                token_hmac=tokens.token_hmac(token, secret),
-                purpose=purpose,
-            )
-        )
+    return mail_tokens.is_well_formed(token) and database.read(
+        lambda executor: mail_tokens.is_live(executor, secret, token, purpose)
     )
 
 
@@ -409,7 +398,7 @@ def reset_password(runtime: Runtime, token: str, new_password: str) -> None:
         raise BadRequest(INVALID_TOKEN)
     new_hash = runtime.passwords.hash(new_password)
     with runtime.db.transaction() as executor:
-        spent = tokens.spend(executor, secret, token, "reset")
+        spent = mail_tokens.spend(executor, secret, token, "reset")
         # A link sent before an email change no longer speaks for the account.
         changed = spent is not None and executor.execute(
             "UPDATE users SET password_hash = :new_hash WHERE id = :user_id AND email = :email",
@@ -421,13 +410,7 @@ def reset_password(runtime: Runtime, token: str, new_password: str) -> None:
             raise BadRequest(INVALID_TOKEN)
         assert spent is not None
         # Every other reset link of the account dies with this one.
-        executor.execute(
-            """
-            UPDATE mail_tokens SET used = now()
-            WHERE user_id = :user_id AND purpose = 'reset' AND used IS NULL
-            """,
-            user_id=spent["user_id"],
-        )
+        mail_tokens.spend_all(executor, spent["user_id"], "reset")
         delete_all_sessions(executor, spent["user_id"])
         queries.write_audit(executor, spent["user_id"], "password_reset")
     runtime.login_throttle.forget_email(spent["email"])

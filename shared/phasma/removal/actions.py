@@ -1,14 +1,15 @@
-"""The `account-remover` event function: removes an account after `DELETE /users/me`.
+"""Removing an account after `DELETE /users/me`, batch by batch: the `removal` slice's writes.
 
 `phasma.user.deleted` arrives once the account is invisible (`users.deleted_at`); the
-remover then deletes everything of it in bounded batches, each in its own transaction
-under the user row's lock, in this order: credentials, likes, comments, bookmarks,
-notifications, follows both ways, feed rows, posts (blobs first), pending uploads
-(blobs first), and last the user row itself. Every committed batch leaves a consistent
-state: counters match the rows, and a blob is deleted before the row that names it, so
-a crash can leave a row whose blobs are gone (finished by the next batch) but never a
-blob no row names. A crash anywhere is finished by the redelivery of the event, or by
-the janitor's `account-removals` sweep; both simply run the next batch.
+`account-remover` (`worker.py`) then deletes everything of it in bounded batches, each in
+its own transaction under the user row's lock, in this order: credentials, likes,
+comments, bookmarks, notifications, follows both ways, feed rows, posts (blobs first),
+pending uploads (blobs first), exports (blobs first), and last the user row itself.
+Every committed batch leaves a consistent state: counters match the rows, and a blob is
+deleted before the row that names it, so a crash can leave a row whose blobs are gone
+(finished by the next batch) but never a blob no row names. A crash anywhere is finished
+by the redelivery of the event, or by the janitor's `account-removals` sweep; both simply
+run the next batch (`run_batch`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from uuid import UUID
 
 from phasma.blobs import BlobStore, image_keys
 from phasma.db.pool import Executor
-from phasma.events.catalogue import HashtagUpdated, PostDeleted, UserDeleted
+from phasma.events.catalogue import HashtagUpdated, PostDeleted
 from phasma.events.outbox import record_event
-from phasma.events.worker import Outcome, ReceivedEvent, Skip
 from phasma.exports.queries import object_key
 from phasma.posts.queries import image_filenames
 from phasma.removal import queries
@@ -176,11 +176,3 @@ def remove_account(runtime: Runtime, public_id: UUID) -> bool:
             return True
     log.warning("account %s: removal continues on the janitor's sweep", public_id)
     return False
-
-
-def handle(event: ReceivedEvent, runtime: Runtime) -> Outcome:
-    """`phasma.user.deleted`: remove the account; every other type is skipped."""
-    if event.type != "phasma.user.deleted":
-        raise Skip(f"{event.type} is not for the account-remover")
-    remove_account(runtime, event.payload(UserDeleted).user_id)
-    return "applied"

@@ -1,4 +1,4 @@
-"""The API origin's own probes on the local gateway (docs/api.md §A: `/health`, `/ready`)."""
+"""The API origin's own probes on the local gateway (docs/api.md §A.9)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,21 @@ import pytest
 import requests
 
 from phasma.devstack.gateway import Gateway, HttpUpstream, serve
-from phasma.http.entry import SECURITY_HEADERS
 from phasma.http.pipeline import HttpFunction
 from phasma.registry import get_function
 from phasma.runtime import Runtime
 from tests.api.conftest import Api, ApiStack
+
+# The backend security headers of docs/api.md §3.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-XSS-Protection": "0",
+    "Content-Security-Policy": (
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    ),
+}
 
 
 def assert_origin_headers(response: requests.Response) -> None:

@@ -1,4 +1,4 @@
-"""SQL for users: the User shape, lookups and every write on an account."""
+"""SQL for users: the User shape, lookups and the statements `actions` runs."""
 
 from __future__ import annotations
 

@@ -79,17 +79,9 @@ def register(
     _check_reserved(fields.username)
     password_hash = passwords.hash(password)  # outside the transaction: it is slow
     with _unique_fields_as_conflict(), database.transaction() as executor:
-        row = executor.fetch_all(
-            """
-            INSERT INTO users (name, username, email, password_hash)
-            VALUES (:name, :username, :email, :password_hash)
-            RETURNING public_id, created
-            """,
-            name=fields.name,
-            username=fields.username,
-            email=fields.email,
-            password_hash=password_hash,
-        )[0]
+        row = queries.insert_user(
+            executor, fields.name, fields.username, fields.email, password_hash
+        )
         record_event(
             executor,
             event_type="phasma.user.created",
@@ -144,23 +136,16 @@ def update_profile(
             )
             if not acceptable:
                 raise BadRequest("avatar is invalid or expired")
-        executor.execute(
-            """
-            UPDATE users SET name = :name, username = :username, email = :email,
-                             avatar = :avatar, bio = :bio,
-                             private = COALESCE(CAST(:private AS boolean), private),
-                             email_verified_at = CASE WHEN :email_changed THEN NULL
-                                                      ELSE email_verified_at END
-            WHERE id = :user_id
-            """,
-            private=private,
+        queries.write_profile(
+            executor,
+            viewer.user_id,
             name=fields.name,
             username=fields.username,
             email=fields.email,
             email_changed=fields.email != current["email"],
             avatar=avatar,
             bio=bio,
-            user_id=viewer.user_id,
+            private=private,
         )
         queries.write_audit(executor, viewer.user_id, "profile_updated")
         if current["private"] and private is False:
@@ -231,15 +216,7 @@ def change_password(
     new_hash = passwords.hash(new_password)
     with database.transaction() as executor:
         # Matching the hash we verified keeps a concurrent change from being overwritten.
-        changed = executor.execute(
-            """
-            UPDATE users SET password_hash = :new_hash
-            WHERE id = :user_id AND password_hash = :old
-            """,
-            new_hash=new_hash,
-            user_id=viewer.user_id,
-            old=verified_hash,
-        )
+        changed = queries.replace_password_hash(executor, viewer.user_id, verified_hash, new_hash)
         if not changed:
             raise Conflict(CHANGED_CONCURRENTLY)
         delete_other_sessions(executor, viewer.user_id, viewer.session_key)
@@ -255,32 +232,14 @@ def _admit_mail_request(
     written and the answer is the seconds until the oldest request leaves the hour.
     The caller holds the account's row lock, so concurrent requests cannot overrun it.
     """
-    window = executor.fetch_one(
-        """
-        SELECT count(*) AS recent,
-               ceil(extract(epoch FROM min(created) + interval '1 hour' - now())) AS wait
-        FROM verification_requests
-        WHERE user_id = :user_id AND purpose = :purpose AND created > now() - interval '1 hour'
-        """,
-        user_id=user_id,
-        purpose=purpose,
-    )
-    assert window is not None
+    window = queries.mail_request_window(executor, user_id, purpose)
     if window["recent"] >= per_hour:
-        return max(1, int(window["wait"]))
+        wait = window["wait"]
+        assert wait is not None  # a full window has an oldest request
+        return max(1, int(wait))
     # Requests older than the window count for nothing: drop them as we go.
-    executor.execute(
-        """
-        DELETE FROM verification_requests
-        WHERE user_id = :user_id AND created <= now() - interval '1 hour'
-        """,
-        user_id=user_id,
-    )
-    executor.execute(
-        "INSERT INTO verification_requests (user_id, purpose) VALUES (:user_id, :purpose)",
-        user_id=user_id,
-        purpose=purpose,
-    )
+    queries.forget_old_mail_requests(executor, user_id)
+    queries.record_mail_request(executor, user_id, purpose)
     return None
 
 
@@ -292,15 +251,7 @@ def delete_account(database: Database, viewer: Viewer, verified_hash: str) -> No
     """
     with database.transaction() as executor:
         # Matching the verified hash: a concurrent password change wins, as for changes.
-        deleted = executor.fetch_one(
-            """
-            UPDATE users SET deleted_at = now()
-            WHERE id = :user_id AND password_hash = :verified AND deleted_at IS NULL
-            RETURNING public_id, username, deleted_at
-            """,
-            user_id=viewer.user_id,
-            verified=verified_hash,
-        )
+        deleted = queries.mark_deleted(executor, viewer.user_id, verified_hash)
         if deleted is None:
             raise Conflict(CHANGED_CONCURRENTLY)
         delete_all_sessions(executor, viewer.user_id)
@@ -324,10 +275,7 @@ def resend_verification(database: Database, viewer: Viewer) -> None:
     Older links stay valid until they expire.
     """
     with database.transaction() as executor:
-        user = executor.fetch_one(
-            "SELECT public_id, email FROM users WHERE id = :user_id FOR UPDATE",
-            user_id=viewer.user_id,
-        )
+        user = queries.lock_user_address(executor, viewer.user_id)
         if user is None:
             raise NotFound()
         wait = _admit_mail_request(
@@ -343,13 +291,8 @@ def verify_email(database: Database, secret: str, token: str) -> None:
     with database.transaction() as executor:
         spent = mail_tokens.spend(executor, secret, token, "verify")
         # The link verifies the address it was sent to, never one set after it.
-        verified = spent is not None and executor.execute(
-            """
-            UPDATE users SET email_verified_at = COALESCE(email_verified_at, now())
-            WHERE id = :user_id AND email = :email
-            """,
-            user_id=spent["user_id"],
-            email=spent["email"],
+        verified = spent is not None and queries.verify_address(
+            executor, spent["user_id"], spent["email"]
         )
         if not verified:
             raise BadRequest(INVALID_TOKEN)
@@ -365,10 +308,7 @@ def request_password_reset(database: Database, email: str) -> None:
     stranger who knows it can make it receive no more than the cap (docs/api.md §B).
     """
     with database.transaction() as executor:
-        account = executor.fetch_one(
-            "SELECT id, public_id, email FROM users WHERE email = :email FOR UPDATE",
-            email=email,
-        )
+        account = queries.lock_user_by_email(executor, email)
         if account is None:
             return
         wait = _admit_mail_request(
@@ -400,11 +340,8 @@ def reset_password(runtime: Runtime, token: str, new_password: str) -> None:
     with runtime.db.transaction() as executor:
         spent = mail_tokens.spend(executor, secret, token, "reset")
         # A link sent before an email change no longer speaks for the account.
-        changed = spent is not None and executor.execute(
-            "UPDATE users SET password_hash = :new_hash WHERE id = :user_id AND email = :email",
-            new_hash=new_hash,
-            user_id=spent["user_id"],
-            email=spent["email"],
+        changed = spent is not None and queries.reset_password_hash(
+            executor, spent["user_id"], spent["email"], new_hash
         )
         if not changed:
             raise BadRequest(INVALID_TOKEN)

@@ -234,9 +234,8 @@ def _admit_mail_request(
     """
     window = queries.mail_request_window(executor, user_id, purpose)
     if window["recent"] >= per_hour:
-        wait = window["wait"]
-        assert wait is not None  # a full window has an oldest request
-        return max(1, int(wait))
+        # A full window has an oldest request, so `wait` is set; 1 s is the floor anyway.
+        return max(1, int(window["wait"] or 0))
     # Requests older than the window count for nothing: drop them as we go.
     queries.forget_old_mail_requests(executor, user_id)
     queries.record_mail_request(executor, user_id, purpose)

@@ -76,6 +76,12 @@ def test_posts_comments_and_profiles_carry_the_menu_for_others_only(
     assert f"Block @{other.username}" in comment_menu and "Mute" not in comment_menu
     assert f"type=comment&amp;id={comment_id}" in comment_menu
     assert "<dialog" in page and "data-report-dialog" in page
+    # The dialog, on every signed-in page, offers what the report page offers.
+    dialog = re.search(r"<dialog[^>]*data-report-dialog.*?</dialog>", page, re.S)
+    assert dialog is not None
+    for reason in ("spam", "harassment", "nudity", "violence", "copyright", "other"):
+        assert f'<option value="{reason}"' in dialog.group(0)
+    assert 'data-max-chars="1000"' in dialog.group(0) and "0/1000" in dialog.group(0)
 
     # The feed card has it too: the feed-worker's fan-out row, written as it would.
     database.rows(

@@ -22,6 +22,9 @@ import requests
 from PIL import Image, ImageDraw, ImageFilter
 from playwright.sync_api import Page
 
+from phasma.config import Settings
+from phasma.moderation import grant
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -269,3 +272,71 @@ def sign_in(page: Page, member: Member) -> None:
     page.get_by_label("Password", exact=True).fill(member.password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/feed")
+
+
+Pages = tuple[tuple[str, str], ...]
+
+
+@dataclass
+class SafetyScene:
+    """The safety pages of issue 18 with something on them: the viewer's (Settings → Blocked
+    and muted accounts, the report form, the block and mute confirmations, a private
+    profile), then other accounts' (the moderation queue, follow requests)."""
+
+    viewer_pages: Pages
+    others: tuple[tuple[Member, Pages], ...]
+
+
+def seed_safety(
+    gateway: str, owner_database_url: str, viewer: Member, friend: Member, friend_post: str
+) -> SafetyScene:
+    """A blocked and a muted account for `viewer`, an open report in the queue of a
+    moderator of its own (the viewer's navigation stays a member's), and a private account
+    `viewer` asked to follow."""
+    blocked = seed_member(gateway, "blocked", "Bruno Blocked")
+    spam = blocked.post_photo("Cheap followers, click here", seed=91)
+    assert viewer.call("PUT", f"/users/{blocked.username}/block").status_code == 204
+    muted = seed_member(gateway, "muted", "Mona Muted")
+    assert viewer.call("PUT", f"/users/{muted.username}/mute").status_code == 204
+    reported = friend.call(
+        "POST",
+        "/reports",
+        json={"subjectType": "post", "subjectId": spam, "reason": "spam", "note": "a bot"},
+    )
+    assert reported.status_code == 201, reported.text
+    moderator = seed_member(gateway, "moderator", "Maya Moderator")
+    assert (
+        grant.main([moderator.username], Settings(_env_file=None, database_url=owner_database_url))
+        == 0
+    )
+    private = seed_member(gateway, "quiet", "Quinn Quiet")
+    private.post_photo("Only for friends", seed=92)
+    made_private = private.call(
+        "PUT",
+        "/users/me",
+        json={
+            "name": private.name,
+            "username": private.username,
+            "email": private.email,
+            "private": True,
+        },
+    )
+    assert made_private.status_code == 204, made_private.text
+    requested = viewer.call("POST", f"/users/{private.username}/follow")
+    assert requested.status_code == 202, requested.text
+    return SafetyScene(
+        viewer_pages=(
+            ("/settings/blocked", "settings-blocked"),
+            (f"/reports/new?type=post&id={friend_post}&next=/posts/{friend_post}", "report"),
+            (f"/@{friend.username}/block?next=/feed", "block"),
+            (f"/@{friend.username}/mute?next=/feed", "mute"),
+            (f"/@{private.username}", "profile-private"),
+        ),
+        others=(
+            (
+                moderator,
+                (("/moderation", "moderation"), ("/moderation?status=closed", "moderation-closed")),
+            ),
+            (private, (("/notifications", "notifications-follow-requests"),)),
+        ),
+    )

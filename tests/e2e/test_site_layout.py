@@ -9,7 +9,14 @@ import time
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.browsing import Member, docs_screenshot, seed_member, set_theme, sign_in
+from tests.e2e.browsing import (
+    Member,
+    docs_screenshot,
+    seed_member,
+    seed_safety,
+    set_theme,
+    sign_in,
+)
 from tests.e2e.conftest import Site
 
 pytestmark = pytest.mark.e2e
@@ -116,30 +123,44 @@ def _wait_for_notifications(me: Member) -> None:
         time.sleep(0.5)
 
 
+def _wide_pages(page: Page, paths: list[str]) -> list[tuple[str, str, int, list[str]]]:
+    """The paths that scroll sideways or spill out of the main column, per theme."""
+    wide = []
+    for path in paths:
+        page.goto(path)
+        expect(page.locator("main")).to_be_visible()
+        for theme in ("light", "dark"):
+            set_theme(page, theme)
+            if _overflow(page) > 360 or _spills(page):
+                wide.append((path, theme, _overflow(page), _widest(page)))
+    return wide
+
+
 def test_every_page_fits_360_px_in_both_themes(browser: Browser, site: Site) -> None:
-    me, _, friend_post, tag = _seed(site)
-    context = browser.new_context(base_url=site.url, viewport={"width": 360, "height": 740})
+    me, friend, friend_post, tag = _seed(site)
+    safety = seed_safety(site.gateway, site.owner_database_url, me, friend, friend_post)
+    phone = {"width": 360, "height": 740}
+    wide: list[tuple[str, str, int, list[str]]] = []
+    context = browser.new_context(base_url=site.url, viewport=phone)
     try:
         page = context.new_page()
-        wide: list[tuple[str, str, int, list[str]]] = []
-        for path in ("/login", "/register"):
-            page.goto(path)
-            for theme in ("light", "dark"):
-                set_theme(page, theme)
-                if _overflow(page) > 360 or _spills(page):
-                    wide.append((path, theme, _overflow(page), _widest(page)))
+        wide += _wide_pages(page, ["/login", "/register"])
         sign_in(page, me)
         _wait_for_notifications(me)
-        for path, _ in _pages(me, friend_post, tag):
-            page.goto(path)
-            expect(page.locator("main")).to_be_visible()
-            for theme in ("light", "dark"):
-                set_theme(page, theme)
-                if _overflow(page) > 360 or _spills(page):
-                    wide.append((path, theme, _overflow(page), _widest(page)))
-        assert wide == []
+        pages = (*_pages(me, friend_post, tag), *safety.viewer_pages)
+        wide += _wide_pages(page, [path for path, _ in pages])
     finally:
         context.close()
+    # The moderation queue and follow requests are other accounts' pages.
+    for member, their_pages in safety.others:
+        context = browser.new_context(base_url=site.url, viewport=phone)
+        try:
+            page = context.new_page()
+            sign_in(page, member)
+            wide += _wide_pages(page, [path for path, _ in their_pages])
+        finally:
+            context.close()
+    assert wide == [], "\n".join(map(str, wide))
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from tests.e2e.browsing import (
     assert_accessible_in_both_themes,
     screenshot,
     seed_member,
+    seed_safety,
     sign_in,
 )
 from tests.e2e.conftest import Site
@@ -46,6 +47,7 @@ def test_every_page_is_accessible_in_both_themes(
     friend.call("POST", f"/posts/{my_post}/comments", json={"body": "What a lovely light ☕"})
     me.call("POST", f"/posts/{friend_post}/likes")
     me.call("POST", f"/posts/{friend_post}/comments", json={"body": "Take me there! #wanderlust"})
+    safety = seed_safety(site.gateway, site.owner_database_url, me, friend, friend_post)
 
     context = browser.new_context(base_url=site.url, viewport=VIEWPORTS[layout])
     try:
@@ -73,6 +75,7 @@ def test_every_page_is_accessible_in_both_themes(
             ("/settings/sessions", "settings-sessions"),
             (f"/posts/{friend_post}/delete", "error-403"),
             ("/no/such/page", "error-404"),
+            *safety.viewer_pages,
         )
         for path, name in pages:
             page.goto(path)
@@ -81,6 +84,19 @@ def test_every_page_is_accessible_in_both_themes(
             screenshot(page, f"{layout}-{name}")
     finally:
         context.close()
+    # The moderation queue and follow requests are other accounts' pages.
+    for member, their_pages in safety.others:
+        context = browser.new_context(base_url=site.url, viewport=VIEWPORTS[layout])
+        try:
+            page = context.new_page()
+            sign_in(page, member)
+            for path, name in their_pages:
+                page.goto(path)
+                expect(page.locator("main")).to_be_visible()
+                assert_accessible_in_both_themes(page, axe)
+                screenshot(page, f"{layout}-{name}")
+        finally:
+            context.close()
 
 
 def test_appearance_applies_at_once_and_other_tabs_follow(

@@ -4,15 +4,13 @@ JavaScript against the real API."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import pytest
-import urllib3
 
 from tests.api.conftest import Database
-from tests.frontend.conftest import Member, SiteStack, Visitor, alert_of, text_of
+from tests.frontend.conftest import Member, Visitor, alert_of, text_of
 from tests.frontend.test_frontend_content import share
 
 
@@ -78,6 +76,12 @@ def test_posts_comments_and_profiles_carry_the_menu_for_others_only(
     assert f"Block @{other.username}" in comment_menu and "Mute" not in comment_menu
     assert f"type=comment&amp;id={comment_id}" in comment_menu
     assert "<dialog" in page and "data-report-dialog" in page
+    # The dialog, on every signed-in page, offers what the report page offers.
+    dialog = re.search(r"<dialog[^>]*data-report-dialog.*?</dialog>", page, re.S)
+    assert dialog is not None
+    for reason in ("spam", "harassment", "nudity", "violence", "copyright", "other"):
+        assert f'<option value="{reason}"' in dialog.group(0)
+    assert 'data-max-chars="1000"' in dialog.group(0) and "0/1000" in dialog.group(0)
 
     # The feed card has it too: the feed-worker's fan-out row, written as it would.
     database.rows(
@@ -191,37 +195,20 @@ def test_the_settings_nav_links_the_page(member: Member) -> None:
 # -- report -------------------------------------------------------------------------------
 
 
-class ReportsStandIn:
-    """`POST /reports` is built by another branch of issue 18: until it is merged, the API
-    this branch runs has no such route, so this answers it (and records what the site
-    sent) while every other call goes to the real API."""
-
-    def __init__(self, site_stack: SiteStack, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.statuses: list[int] = []
-        backend = site_stack.frontend.backend
-        real_send = backend.send
-
-        def send(method: str, path: str, headers: dict[str, str], body: bytes | None, **kw: Any):  # type: ignore[no-untyped-def]
-            if (method, path) != ("POST", "/reports"):
-                return real_send(method, path, headers, body, **kw)
-            self.bodies.append(json.loads(body or b"null"))
-            status = self.statuses.pop(0)
-            answer = {"id": "5a8f7c36-7ab4-4c1b-9f6d-5d1a0b7e2c11"} if status == 201 else {
-                "message": "already reported"
-            }  # fmt: skip
-            return urllib3.HTTPResponse(
-                body=json.dumps(answer).encode(),
-                status=status,
-                headers={"Content-Type": "application/json"},
-                preload_content=True,
-            )
-
-        monkeypatch.setattr(backend, "send", send)
+def reports_by(database: Database, reporter: str) -> list[list[Any]]:
+    """The reporter's reports as the API stored them: type, subject id, reason, note, status."""
+    return database.rows(
+        """
+        SELECT r.subject_type, r.subject_id::text, r.reason, r.note, r.status
+        FROM reports r JOIN users u ON u.id = r.reporter_id
+        WHERE u.username = :reporter ORDER BY r.id
+        """,
+        reporter=reporter,
+    )
 
 
 def test_report_form_posts_to_the_api_and_thanks_or_says_already_reported(
-    member: Member, sign_up, site_stack: SiteStack, monkeypatch: pytest.MonkeyPatch
+    member: Member, sign_up, database: Database
 ) -> None:  # type: ignore[no-untyped-def]
     other = sign_up("other")
     post_id = share(other, "report me")
@@ -232,8 +219,6 @@ def test_report_form_posts_to_the_api_and_thanks_or_says_already_reported(
         assert f'<option value="{reason}"' in html
     assert f'name="subject_id" value="{post_id}"' in html
 
-    stand_in = ReportsStandIn(site_stack, monkeypatch)
-    stand_in.statuses = [201, 409]
     fields = {
         "subject_type": "post",
         "subject_id": post_id.upper(),
@@ -245,40 +230,51 @@ def test_report_form_posts_to_the_api_and_thanks_or_says_already_reported(
     assert (thanked.status_code, thanked.headers["Location"]) == (303, f"/posts/{post_id}")
     assert flash_of(thanked) == "reported"
     assert "Thanks, we'll review it" in text_of(member.visitor.get(f"/posts/{post_id}"))
+    reported = [["post", post_id, "spam", "selling things", "open"]]
+    assert reports_by(database, member.username) == reported
 
+    # The API's 409 (one open report per reporter and subject) in the site's words.
     again = member.visitor.post("/reports", data=fields)
     assert again.status_code == 409
     assert alert_of(again) == "You already reported this. We'll review it soon."
-    assert (
-        stand_in.bodies
-        == [
-            {
-                "subjectType": "post",
-                "subjectId": post_id,
-                "reason": "spam",
-                "note": "selling things",
-            }
-        ]
-        * 2
-    )
+    assert "selling things" in again.get_data(as_text=True)
+    assert reports_by(database, member.username) == reported
 
 
 def test_reports_of_comments_and_users_name_their_subject_as_the_api_does(
-    member: Member, site_stack: SiteStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    stand_in = ReportsStandIn(site_stack, monkeypatch)
-    stand_in.statuses = [201, 201]
-    comment_id = "0f0e0d0c-0b0a-4908-8706-050403020100"
-    for subject_type, subject_id in (("comment", comment_id), ("user", "Someone_Else")):
+    member: Member, sign_up, database: Database
+) -> None:  # type: ignore[no-untyped-def]
+    other = sign_up("other")
+    post_id = share(other, "a photo")
+    assert (
+        other.visitor.post(f"/posts/{post_id}/comments", data={"body": "rude"}).status_code == 303
+    )
+    [comment_id] = re.findall(
+        r'id="comment-([0-9a-f-]{36})"', member.visitor.get(f"/posts/{post_id}").get_data(True)
+    )
+    # A username in any case names the account, as the API reads it.
+    for subject_type, subject_id in (("comment", comment_id), ("user", other.username.upper())):
         answer = member.visitor.fetch(
             "/reports",
             data={"subject_type": subject_type, "subject_id": subject_id, "reason": "other"},
         )
         assert answer.json == {"ok": True}
-    assert stand_in.bodies == [
-        {"subjectType": "comment", "subjectId": comment_id, "reason": "other"},
-        {"subjectType": "user", "subjectId": "someone_else", "reason": "other"},
+    account_id = database.value(
+        "SELECT public_id::text FROM users WHERE username = :u", u=other.username
+    )
+    assert reports_by(database, member.username) == [
+        ["comment", comment_id, "other", None, "open"],
+        ["user", account_id, "other", None, "open"],
     ]
+    # The script gets the 409 as JSON in the same words.
+    again = member.visitor.fetch(
+        "/reports", data={"subject_type": "comment", "subject_id": comment_id, "reason": "spam"}
+    )
+    assert again.status_code == 409
+    assert again.json == {
+        "ok": False,
+        "error": "You already reported this. We'll review it soon.",
+    }
 
 
 @pytest.mark.parametrize(
@@ -307,8 +303,10 @@ def test_a_report_of_no_possible_subject_is_a_404(member: Member, query: str) ->
     assert member.visitor.get(f"/reports/new?{query}").status_code == 404
 
 
-def test_a_report_the_api_cannot_place_says_the_content_is_gone(member: Member) -> None:
-    # On the real API: an unknown subject is a 404 (here also the missing route).
+def test_a_report_the_api_cannot_place_says_the_content_is_gone(
+    member: Member, database: Database
+) -> None:
+    # The API's 404 for an unknown subject: nothing is written.
     answer = member.visitor.post(
         "/reports",
         data={
@@ -319,3 +317,4 @@ def test_a_report_the_api_cannot_place_says_the_content_is_gone(member: Member) 
     )
     assert answer.status_code == 404
     assert alert_of(answer) == "That content is no longer available."
+    assert reports_by(database, member.username) == []

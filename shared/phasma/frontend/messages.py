@@ -30,6 +30,17 @@ def conflicting_field(message: object) -> tuple[str, str]:
     return "username", USERNAME_TAKEN
 
 
+# Report reasons in the order the report form and dialog offer them (docs/api.md §D), with
+# their labels: a template global, since the dialog is on every signed-in page.
+REPORT_REASONS: Final = (
+    ("spam", "Spam"),
+    ("harassment", "Harassment or bullying"),
+    ("nudity", "Nudity or sexual content"),
+    ("violence", "Violence or threats"),
+    ("copyright", "Copyright infringement"),
+    ("other", "Something else"),
+)
+
 # One-time messages for the page a form lands on, by the name the `flash` cookie carries.
 POST_DELETED: Final = "post-deleted"
 POST_UPDATED: Final = "post-updated"

@@ -14,6 +14,7 @@ from phasma.config import Limits
 from phasma.frontend import formatting
 from phasma.frontend.assets import AssetCatalogue
 from phasma.frontend.icons import icon
+from phasma.frontend.messages import REPORT_REASONS
 from phasma.frontend.richtext import rich_text
 from phasma.frontend.security import safe_next
 
@@ -168,6 +169,7 @@ def build_environment(templates: Path, assets: AssetCatalogue) -> Environment:
         "when": formatting.time_tag,
         # Form limits (`maxlength`, counters) are the API's own numbers.
         "limits": Limits,
+        "report_reasons": REPORT_REASONS,
         "username_input": USERNAME_INPUT,
     }
     environment.globals.update(globals_)

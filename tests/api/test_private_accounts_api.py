@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.audience import make_private
+from tests.api.audience import follows, make_private
 from tests.api.conftest import Account, Api, Database
 from tests.api.event_delivery import Worker, outbox_rows
 from tests.api.posting import outbox_position
@@ -46,20 +46,6 @@ def requests_to(database: Database, username: str) -> list[str]:
         u=username,
     )
     return [row[0] for row in rows]
-
-
-def follows(database: Database, follower: str, followee: str) -> bool:
-    return bool(
-        database.value(
-            """
-            SELECT count(*) FROM follows f
-            JOIN users a ON a.id = f.follower_id JOIN users b ON b.id = f.followee_id
-            WHERE a.username = :a AND b.username = :b
-            """,
-            a=follower,
-            b=followee,
-        )
-    )
 
 
 def follower_count(database: Database, username: str) -> int:

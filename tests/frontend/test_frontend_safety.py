@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.audience import block_rows, mute_rows
 from tests.api.conftest import Database
 from tests.frontend.conftest import Member, Visitor, alert_of, text_of
 from tests.frontend.test_frontend_content import share
@@ -20,34 +21,6 @@ def flash_of(response: Any) -> str | None:
         if cookie.startswith("flash="):
             return str(cookie.split(";", 1)[0].removeprefix("flash="))
     return None
-
-
-def blocks(database: Database, blocker: str, blocked: str) -> int:
-    return int(
-        database.value(
-            """
-            SELECT count(*) FROM blocks b
-            JOIN users a ON a.id = b.blocker_id JOIN users z ON z.id = b.blocked_id
-            WHERE a.username = :a AND z.username = :z
-            """,
-            a=blocker,
-            z=blocked,
-        )
-    )
-
-
-def mutes(database: Database, muter: str, muted: str) -> int:
-    return int(
-        database.value(
-            """
-            SELECT count(*) FROM mutes m
-            JOIN users a ON a.id = m.muter_id JOIN users z ON z.id = m.muted_id
-            WHERE a.username = :a AND z.username = :z
-            """,
-            a=muter,
-            z=muted,
-        )
-    )
 
 
 def menus(html: str) -> list[str]:
@@ -118,12 +91,12 @@ def test_block_from_the_confirmation_page_then_unblock_from_settings(
     assert confirm.status_code == 200
     assert f"Block @{other.username}?" in text_of(confirm)
     assert f'action="/@{other.username}/block"' in confirm.get_data(as_text=True)
-    assert blocks(database, member.username, other.username) == 0  # a GET changes nothing
+    assert block_rows(database, member.username, other.username) == 0  # a GET changes nothing
 
     done = member.visitor.post(f"/@{other.username}/block", data={"next": "/feed"})
     assert (done.status_code, done.headers["Location"]) == (303, "/feed")
     assert flash_of(done) == "blocked"
-    assert blocks(database, member.username, other.username) == 1
+    assert block_rows(database, member.username, other.username) == 1
     assert "Account blocked." in text_of(member.visitor.get("/feed"))
 
     # Following across the block is refused by the API: the site says so, nothing written.
@@ -150,7 +123,7 @@ def test_block_from_the_confirmation_page_then_unblock_from_settings(
     undone = member.visitor.post(f"/@{other.username}/unblock", data={"next": "/settings/blocked"})
     assert (undone.status_code, undone.headers["Location"]) == (303, "/settings/blocked")
     assert flash_of(undone) == "unblocked"
-    assert blocks(database, member.username, other.username) == 0
+    assert block_rows(database, member.username, other.username) == 0
     assert "You haven't blocked anyone." in text_of(member.visitor.get("/settings/blocked"))
 
 
@@ -161,7 +134,7 @@ def test_mute_and_unmute(member: Member, sign_up, database: Database) -> None:  
     done = member.visitor.post(f"/@{other.username}/mute", data={"next": f"/@{other.username}"})
     assert (done.status_code, done.headers["Location"]) == (303, f"/@{other.username}")
     assert flash_of(done) == "muted"
-    assert mutes(database, member.username, other.username) == 1
+    assert mute_rows(database, member.username, other.username) == 1
     # A muted account can still be followed: nothing else changes.
     assert member.visitor.fetch(f"/@{other.username}/follow").json == {
         "ok": True,
@@ -171,7 +144,7 @@ def test_mute_and_unmute(member: Member, sign_up, database: Database) -> None:  
     assert f'action="/@{other.username}/unmute"' in listed
     undone = member.visitor.fetch(f"/@{other.username}/unmute")
     assert undone.json == {"ok": True}
-    assert mutes(database, member.username, other.username) == 0
+    assert mute_rows(database, member.username, other.username) == 0
 
 
 def test_oneself_unknown_and_signed_out(member: Member, database: Database) -> None:

@@ -419,6 +419,62 @@ def bench_feed(ports: dict[str, int], sql: Sql, rounds: int, requests_per_round:
     )
 
 
+def page_100_cursor(client: KeptAlive) -> str:
+    """Follow the feed's cursors to page 100, as a reader would."""
+    cursor: str | None = None
+    for _ in range(99):
+        status, body = client.get("/feed" + (f"?cursor={cursor}" if cursor else ""))
+        assert status == 200 and len(body["items"]) == 10
+        cursor = body["nextCursor"]
+    assert cursor is not None
+    return cursor
+
+
+def compare_feeds(
+    plain: KeptAlive, other: KeptAlive, label: str, rounds: int, requests: int
+) -> None:
+    """`GET /feed` pages 1 and 100 of two viewers, interleaved request by request in the
+    same rounds so the machine's noise falls on both; prints the medians of the rounds'
+    p50 and p99 and `label` / plain ratios (target p99 <= 1.5)."""
+    targets = {
+        "plain page 1": (plain, "/feed"),
+        f"{label} page 1": (other, "/feed"),
+        "plain page 100": (plain, f"/feed?cursor={page_100_cursor(plain)}"),
+        f"{label} page 100": (other, f"/feed?cursor={page_100_cursor(other)}"),
+    }
+    for client, path in targets.values():  # warm the plans and connections
+        for _ in range(50):
+            assert client.get(path)[0] == 200
+    figures: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
+    for _ in range(rounds):
+        samples: dict[str, list[float]] = {name: [] for name in targets}
+        for _ in range(requests):
+            for name, (client, path) in targets.items():
+                started = time.perf_counter()
+                status, _ = client.get(path)
+                samples[name].append(time.perf_counter() - started)
+                assert status == 200
+        for name, values in samples.items():
+            figures[name].append((statistics.median(values), percentile(values, 0.99)))
+    medians = {
+        name: (
+            statistics.median(value[0] for value in per_round),
+            statistics.median(value[1] for value in per_round),
+        )
+        for name, per_round in figures.items()
+    }
+    for name, (p50, p99) in medians.items():
+        print(f"  GET /feed {name:<16} p50 {milliseconds(p50)}  p99 {milliseconds(p99)}")
+    for page in ("page 1", "page 100"):
+        ratio_p50 = medians[f"{label} {page}"][0] / medians[f"plain {page}"][0]
+        ratio_p99 = medians[f"{label} {page}"][1] / medians[f"plain {page}"][1]
+        print(
+            f"  {label} / plain, {page}: p50 x {ratio_p50:.2f}, p99 x {ratio_p99:.2f}"
+            "   (target p99 <= 1.5)"
+        )
+    print(f"  [{rounds} rounds x {requests} requests per target, medians of rounds]")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.events")
     parser.add_argument("--only", choices=["likes", "fanout", "feed"])

@@ -20,7 +20,6 @@ within 1.5 x the plain viewer's. The plans of the blocking viewer's first page a
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 
@@ -30,8 +29,7 @@ from benchmarks.events import (
     KeptAlive,
     Sql,
     account,
-    milliseconds,
-    percentile,
+    compare_feeds,
     seed_feed,
 )
 from benchmarks.harness import embedded_stack, launch_functions
@@ -222,17 +220,6 @@ def seed_blocks(sql: Sql, plain_id: int, blocking_id: int) -> None:
     )
 
 
-def page_100_cursor(client: KeptAlive) -> str:
-    """Follow the cursors to page 100, as a reader would."""
-    cursor: str | None = None
-    for _ in range(99):
-        status, body = client.get("/feed" + (f"?cursor={cursor}" if cursor else ""))
-        assert status == 200 and len(body["items"]) == 10
-        cursor = body["nextCursor"]
-    assert cursor is not None
-    return cursor
-
-
 def explain(sql: Sql, viewer_id: int) -> None:
     """The plans of the blocking viewer's first page and of one post page, generic as the
     prepared statements run them."""
@@ -278,49 +265,12 @@ def main() -> None:
             seed_feed(sql, plain_id)
             seed_background(sql)
             seed_blocks(sql, plain_id, blocking_id)
-            plain, blocking = (
+            compare_feeds(
                 KeptAlive(ports["feed"], plain_cookie),
                 KeptAlive(ports["feed"], blocking_cookie),
-            )
-            targets = {
-                "plain page 1": (plain, "/feed"),
-                "blocks page 1": (blocking, "/feed"),
-                "plain page 100": (plain, f"/feed?cursor={page_100_cursor(plain)}"),
-                "blocks page 100": (blocking, f"/feed?cursor={page_100_cursor(blocking)}"),
-            }
-            for client, path in targets.values():  # warm the plans and connections
-                for _ in range(50):
-                    assert client.get(path)[0] == 200
-            figures: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
-            for _ in range(arguments.rounds):
-                samples: dict[str, list[float]] = {name: [] for name in targets}
-                for _ in range(arguments.requests):
-                    for name, (client, path) in targets.items():
-                        started = time.perf_counter()
-                        status, _ = client.get(path)
-                        samples[name].append(time.perf_counter() - started)
-                        assert status == 200
-                for name, values in samples.items():
-                    figures[name].append((statistics.median(values), percentile(values, 0.99)))
-            medians = {
-                name: (
-                    statistics.median(value[0] for value in per_round),
-                    statistics.median(value[1] for value in per_round),
-                )
-                for name, per_round in figures.items()
-            }
-            for name, (p50, p99) in medians.items():
-                print(f"  GET /feed {name:<16} p50 {milliseconds(p50)}  p99 {milliseconds(p99)}")
-            for page in ("page 1", "page 100"):
-                ratio_p50 = medians[f"blocks {page}"][0] / medians[f"plain {page}"][0]
-                ratio_p99 = medians[f"blocks {page}"][1] / medians[f"plain {page}"][1]
-                print(
-                    f"  blocks / plain, {page}: p50 x {ratio_p50:.2f}, p99 x {ratio_p99:.2f}"
-                    "   (target p99 <= 1.5)"
-                )
-            print(
-                f"  [{arguments.rounds} rounds x {arguments.requests} requests per target, "
-                "medians of rounds]"
+                "blocks",
+                arguments.rounds,
+                arguments.requests,
             )
             explain(sql, blocking_id)
         finally:

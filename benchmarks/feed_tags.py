@@ -15,11 +15,10 @@ viewer's first page is printed (EXPLAIN ANALYZE, BUFFERS) after the figures.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 
-from benchmarks.events import KeptAlive, Sql, account, milliseconds, percentile, seed_feed
+from benchmarks.events import KeptAlive, Sql, account, compare_feeds, seed_feed
 from benchmarks.harness import embedded_stack, launch_functions
 from phasma.config import Limits
 from phasma.feed.queries import FEED_FIRST_PAGE
@@ -109,17 +108,6 @@ def seed_tags(sql: Sql, plain_id: int, tagged_id: int) -> None:
     )
 
 
-def page_100_cursor(client: KeptAlive) -> str:
-    """Follow the cursors to page 100, as a reader would."""
-    cursor: str | None = None
-    for _ in range(99):
-        status, body = client.get("/feed" + (f"?cursor={cursor}" if cursor else ""))
-        assert status == 200 and len(body["items"]) == 10
-        cursor = body["nextCursor"]
-    assert cursor is not None
-    return cursor
-
-
 def explain(sql: Sql, viewer_id: int) -> None:
     """The plan of the tag viewer's first page, as the feed function runs it."""
     sql.rows("SET plan_cache_mode = force_generic_plan")
@@ -151,49 +139,12 @@ def main() -> None:
             tagged_cookie, tagged_id = account(ports, sql, "bench_tagged")
             seed_feed(sql, plain_id)
             seed_tags(sql, plain_id, tagged_id)
-            plain, tagged = (
+            compare_feeds(
                 KeptAlive(ports["feed"], plain_cookie),
                 KeptAlive(ports["feed"], tagged_cookie),
-            )
-            targets = {
-                "plain page 1": (plain, "/feed"),
-                "tags page 1": (tagged, "/feed"),
-                "plain page 100": (plain, f"/feed?cursor={page_100_cursor(plain)}"),
-                "tags page 100": (tagged, f"/feed?cursor={page_100_cursor(tagged)}"),
-            }
-            for client, path in targets.values():  # warm the plans and connections
-                for _ in range(50):
-                    assert client.get(path)[0] == 200
-            figures: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
-            for _ in range(arguments.rounds):
-                samples: dict[str, list[float]] = {name: [] for name in targets}
-                for _ in range(arguments.requests):
-                    for name, (client, path) in targets.items():
-                        started = time.perf_counter()
-                        status, _ = client.get(path)
-                        samples[name].append(time.perf_counter() - started)
-                        assert status == 200
-                for name, values in samples.items():
-                    figures[name].append((statistics.median(values), percentile(values, 0.99)))
-            medians = {
-                name: (
-                    statistics.median(value[0] for value in per_round),
-                    statistics.median(value[1] for value in per_round),
-                )
-                for name, per_round in figures.items()
-            }
-            for name, (p50, p99) in medians.items():
-                print(f"  GET /feed {name:<16} p50 {milliseconds(p50)}  p99 {milliseconds(p99)}")
-            for page in ("page 1", "page 100"):
-                ratio_p50 = medians[f"tags {page}"][0] / medians[f"plain {page}"][0]
-                ratio_p99 = medians[f"tags {page}"][1] / medians[f"plain {page}"][1]
-                print(
-                    f"  tags / plain, {page}: p50 x {ratio_p50:.2f}, p99 x {ratio_p99:.2f}"
-                    "   (target p99 <= 1.5)"
-                )
-            print(
-                f"  [{arguments.rounds} rounds x {arguments.requests} requests per target, "
-                "medians of rounds]"
+                "tags",
+                arguments.rounds,
+                arguments.requests,
             )
             explain(sql, tagged_id)
         finally:
